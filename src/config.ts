@@ -1,0 +1,188 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { ChatOpsError } from './errors';
+
+/**
+ * Every setting, read once at start from the environment (and `.env`, see `readDotEnv`).
+ * `loadConfig` validates all of them and reports every problem in one error, so an operator
+ * fixes a broken deployment in one pass. Nothing else in the project reads `process.env`.
+ */
+export interface Config {
+  dbPath: string;
+  hub: {
+    host: string;
+    port: number;
+    tls?: { certPath: string; keyPath: string };
+    heartbeatMs: number;
+  };
+  runbooksDir: string;
+  /** Per-child runtime limit in ms; 0 = none. */
+  maxRuntimeMs: number;
+  /** Start an agent for this computer inside the bot (the embedded default). */
+  embeddedAgent: boolean;
+  policyFile?: string;
+  /** Platform-qualified user ids (`slack:U123`, `discord:123`, `console`) allowed to administer. */
+  admins: string[];
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  slack?: {
+    botToken: string;
+    signingSecret: string;
+    appToken?: string;
+    port: number;
+    apiUrl?: string;
+    psCommand: string;
+    icmCommand: string;
+  };
+  discord?: {
+    token: string;
+    applicationId: string;
+    guildId?: string;
+    apiUrl?: string;
+  };
+}
+
+export type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+
+  const str = (key: string, fallback?: string): string | undefined => {
+    const v = env[key]?.trim();
+    return v === undefined || v === '' ? fallback : v;
+  };
+  const int = (key: string, fallback: number, min: number, max: number): number => {
+    const raw = str(key);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${key} must be an integer from ${min} to ${max}, got '${raw}'`);
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (key: string, fallback: boolean): boolean => {
+    const raw = str(key);
+    if (raw === undefined) return fallback;
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    problems.push(`${key} must be true or false, got '${raw}'`);
+    return fallback;
+  };
+
+  const certPath = str('HUB_TLS_CERT');
+  const keyPath = str('HUB_TLS_KEY');
+  if ((certPath === undefined) !== (keyPath === undefined)) {
+    problems.push('HUB_TLS_CERT and HUB_TLS_KEY must be set together');
+  }
+  for (const [k, p] of [['HUB_TLS_CERT', certPath], ['HUB_TLS_KEY', keyPath]] as const) {
+    if (p !== undefined && !existsSync(p)) problems.push(`${k} names a file that does not exist: ${p}`);
+  }
+  const tls = certPath && keyPath ? { certPath, keyPath } : undefined;
+
+  const listen = str('HUB_LISTEN', tls ? '127.0.0.1:5986' : '127.0.0.1:5985')!;
+  const m = /^(.*):(\d+)$/.exec(listen);
+  let host = '127.0.0.1';
+  let port = tls ? 5986 : 5985;
+  if (!m || Number(m[2]) > 65535) {
+    problems.push(`HUB_LISTEN must be HOST:PORT, got '${listen}'`);
+  } else {
+    host = m[1]!.replace(/^\[(.*)\]$/, '$1');
+    port = Number(m[2]);
+  }
+
+  const logLevel = str('LOG_LEVEL', 'info')!;
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be debug, info, warn or error, got '${logLevel}'`);
+  }
+
+  const admins = (str('CHATOPS_ADMINS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const a of admins) {
+    if (!/^(console|slack:\S+|discord:\S+)$/.test(a)) {
+      problems.push(`CHATOPS_ADMINS entries must be console, slack:USERID or discord:USERID, got '${a}'`);
+    }
+  }
+
+  let slack: Config['slack'];
+  const slackBot = str('SLACK_BOT_TOKEN');
+  const slackSecret = str('SLACK_SIGNING_SECRET');
+  const slackApp = str('SLACK_APP_TOKEN');
+  if (slackBot || slackSecret || slackApp) {
+    if (!slackBot) problems.push('SLACK_BOT_TOKEN is required when Slack is configured');
+    if (!slackSecret) problems.push('SLACK_SIGNING_SECRET is required when Slack is configured');
+    const apiUrl = str('SLACK_API_URL');
+    if (apiUrl !== undefined && !/^https?:\/\//.test(apiUrl)) {
+      problems.push(`SLACK_API_URL must be an http(s) URL, got '${apiUrl}'`);
+    }
+    slack = {
+      botToken: slackBot ?? '',
+      signingSecret: slackSecret ?? '',
+      ...(slackApp ? { appToken: slackApp } : {}),
+      port: int('SLACK_PORT', 3000, 0, 65535),
+      ...(apiUrl ? { apiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/` } : {}),
+      psCommand: str('SLACK_PS_COMMAND', '/ps')!,
+      icmCommand: str('SLACK_ICM_COMMAND', '/icm')!,
+    };
+  }
+
+  let discord: Config['discord'];
+  const dToken = str('DISCORD_TOKEN');
+  const dApp = str('DISCORD_APPLICATION_ID');
+  if (dToken || dApp) {
+    if (!dToken) problems.push('DISCORD_TOKEN is required when Discord is configured');
+    if (!dApp) problems.push('DISCORD_APPLICATION_ID is required when Discord is configured');
+    const apiUrl = str('DISCORD_API_URL');
+    if (apiUrl !== undefined && !/^https?:\/\//.test(apiUrl)) {
+      problems.push(`DISCORD_API_URL must be an http(s) URL, got '${apiUrl}'`);
+    }
+    const guildId = str('DISCORD_GUILD_ID');
+    discord = {
+      token: dToken ?? '',
+      applicationId: dApp ?? '',
+      ...(guildId ? { guildId } : {}),
+      ...(apiUrl ? { apiUrl } : {}),
+    };
+  }
+
+  const policyFile = str('CHATOPS_POLICY_FILE');
+  const config: Config = {
+    dbPath: str('CHATOPS_DB', './data/chatops.db')!,
+    hub: {
+      host,
+      port,
+      ...(tls ? { tls } : {}),
+      heartbeatMs: int('HUB_HEARTBEAT_MS', 15_000, 100, 3_600_000),
+    },
+    runbooksDir: str('RUNBOOKS_DIR', './runbooks')!,
+    maxRuntimeMs: int('MAX_RUNTIME_MS', 0, 0, 2_147_483_647),
+    embeddedAgent: bool('EMBEDDED_AGENT', true),
+    ...(policyFile ? { policyFile } : {}),
+    admins,
+    logLevel: logLevel as Config['logLevel'],
+    ...(slack ? { slack } : {}),
+    ...(discord ? { discord } : {}),
+  };
+
+  if (problems.length > 0) {
+    throw new ChatOpsError('InvalidConfig', `Configuration is not valid:\n- ${problems.join('\n- ')}`);
+  }
+  return config;
+}
+
+/**
+ * Reads `KEY=value` lines from a `.env` file, if present. Values already in `env` win, as
+ * with every dotenv loader. Returns a new object; `env` is not modified.
+ */
+export function readDotEnv(path: string, env: Env): Env {
+  if (!existsSync(path)) return { ...env };
+  const out: Env = {};
+  for (const line of readFileSync(path, 'utf8').split(/\r?\n/)) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!m) continue;
+    let value = m[2]!;
+    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
+    out[m[1]!] = value;
+  }
+  return { ...out, ...env };
+}

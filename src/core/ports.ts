@@ -1,0 +1,65 @@
+import type { NeutralMessage } from '../messages/model';
+
+/**
+ * The ports between the core and the chat adapters (console, Slack, Discord). Adapters turn
+ * platform events into `IncomingCommand`s and implement `ChatSink` to draw neutral messages.
+ */
+
+export type Platform = 'console' | 'slack' | 'discord';
+
+export interface Invoker {
+  platform: Platform;
+  /** Platform user id (Slack `U123`, Discord snowflake, `console` for the local user). */
+  userId: string;
+  displayName: string;
+  /** Platform roles, when the platform has them (Discord role ids). */
+  roles?: string[];
+}
+
+export interface IncomingCommand {
+  /**
+   * Platform-qualified channel id: `console`, `slack:T1/C123`, `discord:G1/C2`.
+   * The channel is the team's local session: jobs, sessions and variables belong to it.
+   */
+  channel: string;
+  user: Invoker;
+  /** One or more lines of the command language. */
+  text: string;
+  /** A button press arrives as the equivalent command text with `source: 'button'`. */
+  source: 'command' | 'button';
+}
+
+/** Opaque handle to a posted message, so it can be edited or replied to in a thread. */
+export interface MessageHandle {
+  readonly id: string;
+}
+
+export interface ChatSink {
+  /** Only the invoker sees it (Slack ephemeral, Discord ephemeral, console: printed). */
+  replyPrivately(message: NeutralMessage): Promise<void>;
+  /** A message in the channel, visible to everyone. */
+  post(message: NeutralMessage): Promise<MessageHandle>;
+  /** Edit a message posted earlier (status updates). Adapters coalesce to their rate limits. */
+  update(handle: MessageHandle, message: NeutralMessage): Promise<void>;
+  /** A reply in the thread under `parent` (per-computer results). */
+  postInThread(parent: MessageHandle, message: NeutralMessage): Promise<MessageHandle>;
+}
+
+export interface CommandOutcome {
+  /** False when any statement failed to parse, bind, was refused, or a job ended Failed. */
+  ok: boolean;
+  /** Ids of jobs the command created. */
+  jobIds: number[];
+}
+
+export interface Core {
+  /**
+   * Runs every statement of `command.text` in order. Resolves when synchronous work is done:
+   * a plain Invoke-Command when all its children finished and results were posted; an
+   * `-AsJob` call as soon as the job exists. Never rejects for user errors: those are shown
+   * through `sink` and reported in the outcome.
+   */
+  handle(command: IncomingCommand, sink: ChatSink): Promise<CommandOutcome>;
+  /** Autocomplete: names of computers / job ids this channel may use, starting with `prefix`. */
+  complete(channel: string, kind: 'computer' | 'job', prefix: string): Promise<string[]>;
+}
