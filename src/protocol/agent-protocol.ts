@@ -96,6 +96,11 @@ export interface RunMessage {
   using: Record<string, unknown>;
   /** 0 means no limit. */
   maxRuntimeMs: number;
+  /**
+   * Set for -FilePath runs: the runbook's name. An agent configuration restricted to runbooks
+   * (as a JEA endpoint) refuses runs without it and runs its own copy of that runbook.
+   */
+  runbook?: string;
 }
 
 export interface StopMessage {
