@@ -10,9 +10,49 @@
  *   by (runId, seq), so a resent message is stored once; it acks what it already has.
  * - A run's final `state` message (Completed/Failed/Stopped) is the last seq of that run.
  * - `run` is idempotent by runId: an agent that already knows a runId does not start it twice.
+ *
+ * Connection facts (WebSocket hub):
+ * - The first frame must be `hello` within HELLO_TIMEOUT_MS, else the hub closes the socket.
+ * - The hub answers `welcome` (with `secret` only after an enrolment) or `refused` and closes
+ *   with CLOSE_REFUSED. Refusal codes: see RefusalCode.
+ * - The hub sends `ping` every heartbeatMs; an agent answers `pong` with the same nonce. A
+ *   connection whose previous ping is still unanswered at the next tick is cut off, so a dead
+ *   agent is offline within two intervals.
+ * - Frames are JSON text of at most MAX_FRAME_BYTES; a malformed frame closes the connection
+ *   with CLOSE_PROTOCOL_ERROR and the reason.
+ * - An agent whose record is removed is cut off with CLOSE_REMOVED and refused afterwards.
  */
 
 export const PROTOCOL_VERSION = 1;
+
+/** Largest frame either side accepts (bytes). Agents chunk output well below it. */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+/** How long the hub waits for `hello` on a new connection. */
+export const HELLO_TIMEOUT_MS = 5_000;
+
+/** WebSocket close codes used by the hub (4000-4999 is the application range). */
+export const CLOSE_REFUSED = 4001;
+export const CLOSE_PROTOCOL_ERROR = 4002;
+export const CLOSE_REMOVED = 4003;
+export const CLOSE_HEARTBEAT = 4004;
+export const CLOSE_HUB_STOPPING = 4005;
+
+/**
+ * Why a hello was refused. `NameInUse` (another live connection holds the name) is transient: the
+ * agent retries with backoff. The others need an operator (new token, re-enrolment).
+ */
+export type RefusalCode =
+  | 'TokenInvalid'
+  | 'TokenExpired'
+  | 'TokenUsedUp'
+  | 'NameTaken'
+  | 'NameInUse'
+  | 'InvalidName'
+  | 'AuthenticationFailed'
+  | 'ProtocolMismatch'
+  | 'BadHello';
+
+export const TRANSIENT_REFUSALS: ReadonlySet<string> = new Set(['NameInUse']);
 
 export type OutputStream = 'output' | 'error' | 'warning' | 'verbose' | 'debug' | 'information';
 
@@ -86,9 +126,11 @@ export interface RefusedMessage {
 
 export interface RunMessage {
   op: 'run';
+  /** Opaque id chosen by the hub, 1-200 characters, no control characters. */
   runId: string;
   /** Script text, sent as data: the executor never splices arguments into it. */
   script: string;
+  /** Session configuration; '' means the agent's defaultConfiguration. */
   configurationName: string;
   /** ArgumentList values, JSON. */
   arguments: unknown[];

@@ -11,3 +11,6 @@ export interface Migration {
 }
 
 export const MIGRATIONS: Migration[] = [];
+
+import { AGENT_MIGRATIONS } from './agents';
+MIGRATIONS.push(...AGENT_MIGRATIONS);

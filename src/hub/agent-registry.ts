@@ -1,0 +1,386 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ChatOpsError } from '../errors';
+import type { AgentInfo } from '../protocol/agent-protocol';
+import type { Db } from '../store/database';
+
+/**
+ * Who may connect to the hub: enrolled agents (name + hashed secret), one-time enrolment
+ * tokens, and aliases (other names for an enrolled computer, e.g. `localhost` for the embedded
+ * agent). Computer names match case-insensitively by ASCII lower-casing only.
+ *
+ * Sync by design for the embedded SQLite store; a scaled (PostgreSQL) implementation would
+ * keep these semantics behind the same methods.
+ */
+export interface AgentRecord {
+  name: string;
+  os: string;
+  version: string;
+  tags: string[];
+  configurations: string[];
+  defaultConfiguration: string;
+  online: boolean;
+  /** ISO time of the last connect, disconnect or heartbeat; undefined before the first. */
+  lastSeen?: string;
+  enrolledAt: string;
+  /** Other names this computer answers to (e.g. `localhost`). */
+  aliases: string[];
+}
+
+export interface AgentRegistry {
+  /** A new enrolment token (`cht_...`), shown once; only its sha256 is stored. */
+  createToken(options: { ttlMs: number; uses: number }): string;
+  /**
+   * Enrols `name` with a token and returns the agent's own secret (`chs_...`), shown once.
+   * Throws ChatOpsError with code TokenInvalid (unknown/forged), TokenExpired, TokenUsedUp,
+   * InvalidName, or NameTaken (name or alias already in use).
+   */
+  enroll(name: string, token: string, info: AgentInfo): { secret: string };
+  /**
+   * Registers (or re-keys) an agent without a token, for the bot's own embedded agent: the
+   * caller is the trusted bot process itself. Returns a fresh secret; any previous secret stops
+   * working.
+   */
+  provision(name: string, info: AgentInfo): { secret: string };
+  /** True when `name` is enrolled and `secret` is its secret (constant-time comparison). */
+  authenticate(name: string, secret: string): boolean;
+  list(): AgentRecord[];
+  /** By name or alias, case-insensitive. */
+  get(nameOrAlias: string): AgentRecord | undefined;
+  /** The enrolled name for a name or alias (case-insensitive), or undefined. */
+  resolve(nameOrAlias: string): string | undefined;
+  /** Removes the agent (and its aliases); false when there was none. */
+  remove(name: string): boolean;
+  /** Makes `alias` another name for `agentName`. Throws NameTaken if it names another agent. */
+  addAlias(alias: string, agentName: string): void;
+  markOnline(name: string, info?: AgentInfo): void;
+  markOffline(name: string): void;
+  /** Marks every agent offline (a hub starting after a crash knows of no live connection). */
+  markAllOffline(): void;
+  /** Records that these agents were seen alive now (one batch per heartbeat round). */
+  touch(names: string[]): void;
+  updateInfo(name: string, info: AgentInfo): void;
+  /**
+   * A number that changes whenever another process may have changed the registry (e.g. `agent
+   * remove` run from the admin CLI). The hub polls it cheaply and re-checks its connections.
+   */
+  changeCounter(): number;
+  /** Lower-cased names of every enrolled agent (one query; the hub diffs it to spot removals). */
+  enrolledNameKeys(): Set<string>;
+}
+
+/** Computer names: ASCII letters, digits, `.`, `_`, `-`; 1-63 characters; starts alphanumeric. */
+export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+export function isValidAgentName(name: string): boolean {
+  return AGENT_NAME_PATTERN.test(name);
+}
+
+/** ASCII-only lower-casing: the one comparison key for computer names. */
+export function nameKey(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
+}
+
+export const TOKEN_PREFIX = 'cht_';
+export const SECRET_PREFIX = 'chs_';
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function newCredential(prefix: string): string {
+  return prefix + randomBytes(32).toString('base64url');
+}
+
+function sameHash(aHex: string, bHex: string): boolean {
+  const a = Buffer.from(aHex, 'hex');
+  const b = Buffer.from(bHex, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+interface AgentRow {
+  name_key: string;
+  name: string;
+  secret_hash: string;
+  os: string;
+  version: string;
+  tags: string;
+  configurations: string;
+  default_configuration: string;
+  online: number;
+  last_seen: string | null;
+  enrolled_at: string;
+}
+
+function parseList(json: string): string[] {
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export class SqliteAgentRegistry implements AgentRegistry {
+  private readonly db: Db;
+  private readonly now: () => number;
+
+  constructor(db: Db, options: { now?: () => number } = {}) {
+    this.db = db;
+    this.now = options.now ?? Date.now;
+  }
+
+  createToken(options: { ttlMs: number; uses: number }): string {
+    if (!Number.isFinite(options.ttlMs) || options.ttlMs <= 0) {
+      throw new ChatOpsError('InvalidArgument', 'The token lifetime must be a positive duration.');
+    }
+    if (!Number.isInteger(options.uses) || options.uses < 1) {
+      throw new ChatOpsError('InvalidArgument', 'The token use count must be a whole number of at least 1.');
+    }
+    const token = newCredential(TOKEN_PREFIX);
+    this.db
+      .prepare('INSERT INTO enrolment_tokens (token_hash, expires_at, uses_left, created_at) VALUES (?, ?, ?, ?)')
+      .run(sha256(token), this.now() + options.ttlMs, options.uses, new Date(this.now()).toISOString());
+    return token;
+  }
+
+  enroll(name: string, token: string, info: AgentInfo): { secret: string } {
+    this.checkName(name);
+    return this.db.transaction(() => {
+      // Looked up by the digest of a 256-bit random token: the index lookup reveals nothing useful.
+      const row = this.db
+        .prepare('SELECT token_hash, expires_at, uses_left FROM enrolment_tokens WHERE token_hash = ?')
+        .get(sha256(token)) as { token_hash: string; expires_at: number; uses_left: number } | undefined;
+      if (!row || !sameHash(row.token_hash, sha256(token))) {
+        throw new ChatOpsError('TokenInvalid', 'The enrolment token is not valid.', { target: name });
+      }
+      if (row.expires_at <= this.now()) {
+        throw new ChatOpsError('TokenExpired', 'The enrolment token has expired.', { target: name });
+      }
+      if (row.uses_left <= 0) {
+        throw new ChatOpsError('TokenUsedUp', 'The enrolment token has already been used.', { target: name });
+      }
+      this.checkFree(name);
+      this.db.prepare('UPDATE enrolment_tokens SET uses_left = uses_left - 1 WHERE token_hash = ?').run(row.token_hash);
+      return this.insertAgent(name, info);
+    })();
+  }
+
+  provision(name: string, info: AgentInfo): { secret: string } {
+    this.checkName(name);
+    return this.db.transaction(() => {
+      const key = nameKey(name);
+      const alias = this.db.prepare('SELECT agent_key FROM agent_aliases WHERE alias_key = ?').get(key) as
+        | { agent_key: string }
+        | undefined;
+      if (alias && alias.agent_key !== key) {
+        throw new ChatOpsError('NameTaken', `The name ${name} is already an alias of another computer.`, { target: name });
+      }
+      const secret = newCredential(SECRET_PREFIX);
+      const existing = this.db.prepare('SELECT name_key FROM agents WHERE name_key = ?').get(key);
+      if (existing) {
+        this.db.prepare('UPDATE agents SET secret_hash = ? WHERE name_key = ?').run(sha256(secret), key);
+        this.updateInfo(name, info);
+        return { secret };
+      }
+      return this.insertAgent(name, info, secret);
+    })();
+  }
+
+  authenticate(name: string, secret: string): boolean {
+    if (!isValidAgentName(name)) return false;
+    const row = this.db.prepare('SELECT secret_hash FROM agents WHERE name_key = ?').get(nameKey(name)) as
+      | { secret_hash: string }
+      | undefined;
+    // Hash even when there is no such agent so both paths cost the same.
+    const presented = sha256(secret);
+    return sameHash(row?.secret_hash ?? '0'.repeat(64), presented) && row !== undefined;
+  }
+
+  list(): AgentRecord[] {
+    const rows = this.db.prepare('SELECT * FROM agents ORDER BY name_key').all() as AgentRow[];
+    const aliases = this.aliasesByAgent();
+    return rows.map((r) => this.toRecord(r, aliases.get(r.name_key) ?? []));
+  }
+
+  get(nameOrAlias: string): AgentRecord | undefined {
+    const key = this.resolveKey(nameOrAlias);
+    if (key === undefined) return undefined;
+    const row = this.db.prepare('SELECT * FROM agents WHERE name_key = ?').get(key) as AgentRow | undefined;
+    if (!row) return undefined;
+    const aliases = (
+      this.db.prepare('SELECT alias FROM agent_aliases WHERE agent_key = ? ORDER BY alias_key').all(key) as Array<{
+        alias: string;
+      }>
+    ).map((a) => a.alias);
+    return this.toRecord(row, aliases);
+  }
+
+  resolve(nameOrAlias: string): string | undefined {
+    const key = this.resolveKey(nameOrAlias);
+    if (key === undefined) return undefined;
+    const row = this.db.prepare('SELECT name FROM agents WHERE name_key = ?').get(key) as { name: string } | undefined;
+    return row?.name;
+  }
+
+  remove(name: string): boolean {
+    if (!isValidAgentName(name)) return false;
+    return this.db.transaction(() => {
+      const key = nameKey(name);
+      this.db.prepare('DELETE FROM agent_aliases WHERE agent_key = ?').run(key);
+      return this.db.prepare('DELETE FROM agents WHERE name_key = ?').run(key).changes > 0;
+    })();
+  }
+
+  addAlias(alias: string, agentName: string): void {
+    this.checkName(alias);
+    this.db.transaction(() => {
+      const agentKey = nameKey(agentName);
+      if (!this.db.prepare('SELECT 1 FROM agents WHERE name_key = ?').get(agentKey)) {
+        throw new ChatOpsError('AgentNotFound', `There is no enrolled computer named ${agentName}.`, { target: agentName });
+      }
+      const aliasKey = nameKey(alias);
+      if (aliasKey === agentKey) return;
+      if (this.db.prepare('SELECT 1 FROM agents WHERE name_key = ?').get(aliasKey)) {
+        throw new ChatOpsError('NameTaken', `The name ${alias} is already an enrolled computer.`, { target: alias });
+      }
+      const existing = this.db.prepare('SELECT agent_key FROM agent_aliases WHERE alias_key = ?').get(aliasKey) as
+        | { agent_key: string }
+        | undefined;
+      if (existing && existing.agent_key !== agentKey) {
+        throw new ChatOpsError('NameTaken', `The name ${alias} is already an alias of another computer.`, { target: alias });
+      }
+      this.db
+        .prepare('INSERT OR REPLACE INTO agent_aliases (alias_key, alias, agent_key) VALUES (?, ?, ?)')
+        .run(aliasKey, alias, agentKey);
+    })();
+  }
+
+  markOnline(name: string, info?: AgentInfo): void {
+    if (info) this.updateInfo(name, info);
+    this.db
+      .prepare('UPDATE agents SET online = 1, last_seen = ? WHERE name_key = ?')
+      .run(new Date(this.now()).toISOString(), nameKey(name));
+  }
+
+  markOffline(name: string): void {
+    this.db
+      .prepare('UPDATE agents SET online = 0, last_seen = ? WHERE name_key = ?')
+      .run(new Date(this.now()).toISOString(), nameKey(name));
+  }
+
+  markAllOffline(): void {
+    this.db.prepare('UPDATE agents SET online = 0 WHERE online = 1').run();
+  }
+
+  touch(names: string[]): void {
+    if (names.length === 0) return;
+    const at = new Date(this.now()).toISOString();
+    const stmt = this.db.prepare('UPDATE agents SET last_seen = ? WHERE name_key = ?');
+    this.db.transaction(() => {
+      for (const n of names) stmt.run(at, nameKey(n));
+    })();
+  }
+
+  updateInfo(name: string, info: AgentInfo): void {
+    this.db
+      .prepare(
+        'UPDATE agents SET os = ?, version = ?, tags = ?, configurations = ?, default_configuration = ? WHERE name_key = ?',
+      )
+      .run(
+        info.os,
+        info.version,
+        JSON.stringify(info.tags),
+        JSON.stringify(info.configurations),
+        info.defaultConfiguration,
+        nameKey(name),
+      );
+  }
+
+  changeCounter(): number {
+    // SQLite's data_version changes when another connection commits to the file.
+    return Number(this.db.pragma('data_version', { simple: true }));
+  }
+
+  enrolledNameKeys(): Set<string> {
+    return new Set((this.db.prepare('SELECT name_key FROM agents').all() as Array<{ name_key: string }>).map((r) => r.name_key));
+  }
+
+  private resolveKey(nameOrAlias: string): string | undefined {
+    if (!isValidAgentName(nameOrAlias)) return undefined;
+    const key = nameKey(nameOrAlias);
+    if (this.db.prepare('SELECT 1 FROM agents WHERE name_key = ?').get(key)) return key;
+    const alias = this.db.prepare('SELECT agent_key FROM agent_aliases WHERE alias_key = ?').get(key) as
+      | { agent_key: string }
+      | undefined;
+    return alias?.agent_key;
+  }
+
+  private checkName(name: string): void {
+    if (!isValidAgentName(name)) {
+      throw new ChatOpsError(
+        'InvalidName',
+        `The computer name '${name.slice(0, 80)}' is not valid: use 1-63 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit.`,
+        { target: name },
+      );
+    }
+  }
+
+  private checkFree(name: string): void {
+    const key = nameKey(name);
+    if (
+      this.db.prepare('SELECT 1 FROM agents WHERE name_key = ?').get(key) ||
+      this.db.prepare('SELECT 1 FROM agent_aliases WHERE alias_key = ?').get(key)
+    ) {
+      throw new ChatOpsError('NameTaken', `The computer name ${name} is already enrolled.`, { target: name });
+    }
+  }
+
+  private insertAgent(name: string, info: AgentInfo, secret = newCredential(SECRET_PREFIX)): { secret: string } {
+    this.db
+      .prepare(
+        `INSERT INTO agents (name_key, name, secret_hash, os, version, tags, configurations, default_configuration, online, enrolled_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
+      )
+      .run(
+        nameKey(name),
+        name,
+        sha256(secret),
+        info.os,
+        info.version,
+        JSON.stringify(info.tags),
+        JSON.stringify(info.configurations),
+        info.defaultConfiguration,
+        new Date(this.now()).toISOString(),
+      );
+    return { secret };
+  }
+
+  private aliasesByAgent(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    const rows = this.db.prepare('SELECT alias, agent_key FROM agent_aliases ORDER BY alias_key').all() as Array<{
+      alias: string;
+      agent_key: string;
+    }>;
+    for (const r of rows) {
+      const list = out.get(r.agent_key) ?? [];
+      list.push(r.alias);
+      out.set(r.agent_key, list);
+    }
+    return out;
+  }
+
+  private toRecord(r: AgentRow, aliases: string[]): AgentRecord {
+    return {
+      name: r.name,
+      os: r.os,
+      version: r.version,
+      tags: parseList(r.tags),
+      configurations: parseList(r.configurations),
+      defaultConfiguration: r.default_configuration,
+      online: r.online === 1,
+      ...(r.last_seen ? { lastSeen: r.last_seen } : {}),
+      enrolledAt: r.enrolled_at,
+      aliases,
+    };
+  }
+}

@@ -1,0 +1,397 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import { isChatOpsError } from '../errors';
+import type { Logger } from '../log';
+import {
+  CLOSE_HEARTBEAT,
+  CLOSE_HUB_STOPPING,
+  CLOSE_PROTOCOL_ERROR,
+  CLOSE_REFUSED,
+  CLOSE_REMOVED,
+  HELLO_TIMEOUT_MS,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  type AgentInfo,
+  type HelloMessage,
+  type HubToAgent,
+  type OutputMessage,
+  type RefusalCode,
+  type StateMessage,
+} from '../protocol/agent-protocol';
+import { parseAgentMessage } from '../protocol/validate';
+import type { AgentTransport, AgentTransportHandlers } from '../transport/agent-transport';
+import { isValidAgentName, nameKey, type AgentRegistry } from './agent-registry';
+
+export interface WebSocketHubOptions {
+  host: string;
+  /** 0 picks a free port; read it back with address() after start(). */
+  port: number;
+  /** With both files set the hub serves wss:// (https) instead of ws://. */
+  tls?: { certPath: string; keyPath: string };
+  heartbeatMs: number;
+  registry: AgentRegistry;
+  log: Logger;
+  /** Default HELLO_TIMEOUT_MS. */
+  helloTimeoutMs?: number;
+  /**
+   * How often to look for agents removed by another process (the admin CLI); default 250 ms.
+   * The check costs one `PRAGMA data_version` unless something changed.
+   */
+  removalCheckMs?: number;
+  /** Default MAX_FRAME_BYTES. */
+  maxFrameBytes?: number;
+}
+
+/** One authenticated agent connection. Kept small: the hub holds thousands. */
+interface Connection {
+  ws: WebSocket;
+  name: string;
+  key: string;
+  awaitingPong: boolean;
+  nonce: number;
+  /** Run messages are handled one after another so cumulative acks are never premature. */
+  chain: Promise<void>;
+}
+
+/**
+ * The embedded AgentTransport: agents dial in over WebSocket (see agent-protocol.ts for the
+ * handshake, heartbeat and ack facts). Connections are keyed by the ASCII-lower-cased name.
+ */
+export class WebSocketHub implements AgentTransport {
+  private readonly options: WebSocketHubOptions;
+  private readonly log: Logger;
+  private readonly registry: AgentRegistry;
+  private readonly handlers: AgentTransportHandlers[] = [];
+  private readonly connections = new Map<string, Connection>();
+  private readonly sockets = new Set<WebSocket>();
+  private server?: Server;
+  private wss?: WebSocketServer;
+  private heartbeatTimer?: NodeJS.Timeout;
+  private removalTimer?: NodeJS.Timeout;
+  private lastChange = -1;
+  private nonce = 0;
+
+  constructor(options: WebSocketHubOptions) {
+    this.options = options;
+    this.log = options.log;
+    this.registry = options.registry;
+  }
+
+  on(handlers: AgentTransportHandlers): void {
+    this.handlers.push(handlers);
+  }
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    const tls = this.options.tls;
+    const server = tls
+      ? createHttpsServer({ cert: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) })
+      : createHttpServer();
+    server.on('request', (_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('This is the chatops agent hub: connect with WebSocket.\n');
+    });
+    const wss = new WebSocketServer({
+      server,
+      maxPayload: this.options.maxFrameBytes ?? MAX_FRAME_BYTES,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    wss.on('connection', (ws, req) => this.accept(ws, req));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.wss = wss;
+    this.registry.markAllOffline();
+    this.lastChange = this.registry.changeCounter();
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.options.heartbeatMs);
+    this.removalTimer = setInterval(() => this.checkRemovals(false), this.options.removalCheckMs ?? 250);
+    const { host, port } = this.address();
+    this.log.info('agent hub listening', { url: `${tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}` });
+  }
+
+  /** Where the hub listens (the real port when started with port 0). */
+  address(): { host: string; port: number } {
+    const a = this.server?.address() as AddressInfo | null | undefined;
+    if (!a) throw new Error('the hub is not started');
+    return { host: a.address, port: a.port };
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.removalTimer);
+    for (const conn of [...this.connections.values()]) this.drop(conn, CLOSE_HUB_STOPPING, 'the hub is stopping');
+    for (const ws of this.sockets) ws.terminate();
+    this.sockets.clear();
+    await new Promise<void>((resolve) => this.wss!.close(() => resolve()));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections?.();
+    this.wss = undefined;
+  }
+
+  send(agentName: string, message: HubToAgent): boolean {
+    const conn = this.find(agentName);
+    if (!conn || conn.ws.readyState !== conn.ws.OPEN) return false;
+    conn.ws.send(JSON.stringify(message));
+    return true;
+  }
+
+  isConnected(agentName: string): boolean {
+    return this.find(agentName) !== undefined;
+  }
+
+  connected(): string[] {
+    return [...this.connections.values()].map((c) => c.name);
+  }
+
+  disconnect(agentName: string, reason: string): void {
+    const conn = this.find(agentName);
+    if (conn) this.drop(conn, CLOSE_REMOVED, reason);
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  /** By name, case-insensitively, or by alias (e.g. `localhost`). */
+  private find(agentName: string): Connection | undefined {
+    if (!isValidAgentName(agentName)) return undefined;
+    const direct = this.connections.get(nameKey(agentName));
+    if (direct) return direct;
+    const resolved = this.registry.resolve(agentName);
+    return resolved === undefined ? undefined : this.connections.get(nameKey(resolved));
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage): void {
+    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    this.sockets.add(ws);
+    let conn: Connection | undefined;
+    const helloTimer = setTimeout(() => {
+      this.log.warn('agent connection closed: no hello in time', { remote });
+      ws.close(CLOSE_PROTOCOL_ERROR, 'expected hello');
+      setTimeout(() => ws.terminate(), 1000).unref();
+    }, this.options.helloTimeoutMs ?? HELLO_TIMEOUT_MS);
+
+    ws.on('error', (err) => this.log.warn('agent connection error', { remote, agent: conn?.name, error: err.message }));
+    ws.on('close', (code, reasonBuf) => {
+      clearTimeout(helloTimer);
+      this.sockets.delete(ws);
+      if (conn && this.connections.get(conn.key) === conn) {
+        this.forget(conn, `connection closed (${code}${reasonBuf.length ? `: ${reasonBuf.toString()}` : ''})`);
+      }
+    });
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) return this.protocolError(ws, remote, conn, 'binary frames are not accepted');
+      const parsed = parseAgentMessage(rawToString(data));
+      if (!parsed.ok) return this.protocolError(ws, remote, conn, parsed.reason);
+      const msg = parsed.message;
+      if (!conn) {
+        clearTimeout(helloTimer);
+        if (msg.op !== 'hello') return this.protocolError(ws, remote, conn, 'the first frame must be hello');
+        conn = this.handshake(ws, msg, remote);
+        return;
+      }
+      if (this.connections.get(conn.key) !== conn) return; // cut off: ignore stragglers
+      conn.awaitingPong = false;
+      switch (msg.op) {
+        case 'hello':
+          return this.protocolError(ws, remote, conn, 'hello sent twice');
+        case 'pong':
+          return;
+        case 'output':
+        case 'state':
+          this.enqueueRunMessage(conn, msg);
+          return;
+      }
+    });
+  }
+
+  private handshake(ws: WebSocket, hello: HelloMessage, remote: string): Connection | undefined {
+    if (hello.token !== undefined) this.log.addSecret(hello.token);
+    if (hello.secret !== undefined) this.log.addSecret(hello.secret);
+    const refuse = (code: RefusalCode, reason: string): undefined => {
+      this.log.warn('agent refused', { agent: hello.name.slice(0, 80), remote, code, reason });
+      ws.send(JSON.stringify({ op: 'refused', code, reason } satisfies HubToAgent));
+      ws.close(CLOSE_REFUSED, code);
+      setTimeout(() => ws.terminate(), 1000).unref();
+      return undefined;
+    };
+    if (hello.protocol !== PROTOCOL_VERSION) {
+      return refuse('ProtocolMismatch', `The hub speaks protocol ${PROTOCOL_VERSION}, the agent ${hello.protocol}.`);
+    }
+    if (!isValidAgentName(hello.name)) {
+      return refuse('InvalidName', 'The computer name is not valid: use 1-63 ASCII letters, digits, ., _ or -.');
+    }
+    const info: AgentInfo = {
+      os: hello.os,
+      version: hello.version,
+      tags: hello.tags,
+      configurations: hello.configurations,
+      defaultConfiguration: hello.defaultConfiguration,
+    };
+    let secret: string | undefined;
+    if (hello.token !== undefined) {
+      try {
+        secret = this.registry.enroll(hello.name, hello.token, info).secret;
+        this.log.addSecret(secret);
+        this.log.info('agent enrolled', { agent: hello.name, remote });
+      } catch (e) {
+        if (!isChatOpsError(e)) throw e;
+        const code = (['TokenInvalid', 'TokenExpired', 'TokenUsedUp', 'NameTaken', 'InvalidName'] as const).find(
+          (c) => c === e.code,
+        );
+        return refuse(code ?? 'BadHello', e.message);
+      }
+    } else if (!this.registry.authenticate(hello.name, hello.secret ?? '')) {
+      return refuse('AuthenticationFailed', `The agent ${hello.name} is not enrolled or its secret is wrong.`);
+    }
+    const name = this.registry.resolve(hello.name) ?? hello.name;
+    const key = nameKey(name);
+    if (this.connections.has(key)) {
+      return refuse('NameInUse', `Another agent is connected as ${name}.`);
+    }
+    const conn: Connection = { ws, name, key, awaitingPong: false, nonce: 0, chain: Promise.resolve() };
+    this.connections.set(key, conn);
+    this.registry.markOnline(name, info);
+    ws.send(JSON.stringify({ op: 'welcome', heartbeatMs: this.options.heartbeatMs, ...(secret ? { secret } : {}) } satisfies HubToAgent));
+    this.log.info('agent connected', { agent: name, remote });
+    for (const h of this.handlers) {
+      try {
+        h.connected?.(name, info);
+      } catch (e) {
+        this.log.error('connected handler failed', { agent: name, error: String(e) });
+      }
+    }
+    return conn;
+  }
+
+  private enqueueRunMessage(conn: Connection, msg: OutputMessage | StateMessage): void {
+    conn.chain = conn.chain.then(async () => {
+      if (this.connections.get(conn.key) !== conn) return;
+      try {
+        for (const h of this.handlers) if (h.runMessage) await h.runMessage(conn.name, msg);
+      } catch (e) {
+        // Not stored, so not acknowledged: drop the connection and let the agent resend.
+        this.log.error('storing agent output failed; dropping the connection so the agent resends', {
+          agent: conn.name,
+          runId: msg.runId,
+          seq: msg.seq,
+          error: e instanceof Error ? e.message : String(e),
+        });
+        this.drop(conn, 1011, 'the hub could not store a message');
+        return;
+      }
+      if (this.connections.get(conn.key) === conn && conn.ws.readyState === conn.ws.OPEN) {
+        conn.ws.send(JSON.stringify({ op: 'ack', runId: msg.runId, seq: msg.seq } satisfies HubToAgent));
+      }
+    });
+  }
+
+  private heartbeat(): void {
+    this.checkRemovals(true);
+    const alive: string[] = [];
+    for (const conn of [...this.connections.values()]) {
+      if (conn.awaitingPong) {
+        this.log.warn('agent missed a heartbeat; cutting it off', { agent: conn.name });
+        this.drop(conn, CLOSE_HEARTBEAT, 'heartbeat missed');
+        continue;
+      }
+      conn.awaitingPong = true;
+      conn.nonce = ++this.nonce;
+      if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(`{"op":"ping","nonce":${conn.nonce}}`);
+      alive.push(conn.name);
+    }
+    try {
+      this.registry.touch(alive);
+    } catch (e) {
+      this.log.warn('could not record agent heartbeats', { error: String(e) });
+    }
+  }
+
+  /** Cuts off connections whose agent record is gone (removed by the admin CLI or the bot). */
+  private checkRemovals(force: boolean): void {
+    if (this.connections.size === 0) return;
+    let enrolled: Set<string>;
+    try {
+      const change = this.registry.changeCounter();
+      if (!force && change === this.lastChange) return;
+      this.lastChange = change;
+      enrolled = this.registry.enrolledNameKeys();
+    } catch (e) {
+      this.log.warn('could not check the agent registry', { error: String(e) });
+      return;
+    }
+    for (const conn of [...this.connections.values()]) {
+      if (!enrolled.has(conn.key)) {
+        this.log.warn('agent was removed; cutting it off', { agent: conn.name });
+        if (conn.ws.readyState === conn.ws.OPEN) {
+          conn.ws.send(
+            JSON.stringify({
+              op: 'refused',
+              code: 'AuthenticationFailed',
+              reason: `The agent ${conn.name} was removed.`,
+            } satisfies HubToAgent),
+          );
+        }
+        this.drop(conn, CLOSE_REMOVED, 'the agent was removed');
+      }
+    }
+  }
+
+  private protocolError(ws: WebSocket, remote: string, conn: Connection | undefined, reason: string): void {
+    this.log.warn('agent protocol error; closing the connection', { remote, agent: conn?.name, reason });
+    if (conn && this.connections.get(conn.key) === conn) {
+      this.drop(conn, CLOSE_PROTOCOL_ERROR, reason);
+    } else {
+      ws.close(CLOSE_PROTOCOL_ERROR, reason.slice(0, 120));
+      setTimeout(() => ws.terminate(), 1000).unref();
+    }
+  }
+
+  /** Removes the connection at once (no more frames are handled) and closes the socket. */
+  private drop(conn: Connection, code: number, reason: string): void {
+    if (this.connections.get(conn.key) === conn) this.forget(conn, reason);
+    const ws = conn.ws;
+    if (code === CLOSE_HEARTBEAT) {
+      ws.terminate();
+      return;
+    }
+    try {
+      ws.close(code, reason.slice(0, 120));
+    } catch {
+      ws.terminate();
+    }
+    setTimeout(() => ws.terminate(), 1000).unref();
+  }
+
+  private forget(conn: Connection, reason: string): void {
+    this.connections.delete(conn.key);
+    try {
+      this.registry.markOffline(conn.name);
+    } catch (e) {
+      this.log.warn('could not mark agent offline', { agent: conn.name, error: String(e) });
+    }
+    this.log.info('agent disconnected', { agent: conn.name, reason });
+    for (const h of this.handlers) {
+      try {
+        h.disconnected?.(conn.name, reason);
+      } catch (e) {
+        this.log.error('disconnected handler failed', { agent: conn.name, error: String(e) });
+      }
+    }
+  }
+}
+
+function rawToString(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
