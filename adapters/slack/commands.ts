@@ -1,0 +1,49 @@
+import type { IncomingCommand } from '../../src/core/ports';
+import { ChatOpsError } from '../../src/errors';
+
+/**
+ * Slack payloads -> neutral commands. The channel is qualified by the team, so the same
+ * channel id in two workspaces never shares jobs: `slack:T1/C123`.
+ */
+export function slackChannel(teamId: string, channelId: string): string {
+  return `slack:${teamId}/${channelId}`;
+}
+
+/** `/icm ARGS` is `/ps Invoke-Command ARGS`; `/ps LINE` is LINE. */
+export function commandLine(kind: 'ps' | 'icm', text: string): string {
+  const line = text.trim();
+  return kind === 'icm' ? `Invoke-Command ${line}`.trim() : line;
+}
+
+const BUTTON_CMDLETS = { 'stop-job': 'Stop-Job', 'receive-job': 'Receive-Job' } as const;
+
+/**
+ * A button press carries only its action and a job id; anything else in the payload is
+ * ignored. The id must be a plain decimal so nothing but a job id can reach the command text;
+ * whether this channel may touch that job is the core's decision, as for a typed command.
+ */
+export function buttonCommandText(actionId: string, value: string | undefined): string {
+  const action = actionId.split(':')[0] as keyof typeof BUTTON_CMDLETS;
+  const cmdlet = BUTTON_CMDLETS[action];
+  if (!cmdlet) throw new ChatOpsError('InvalidButton', `Unknown button action '${actionId}'`);
+  if (value === undefined || !/^[1-9]\d{0,9}$/.test(value)) {
+    throw new ChatOpsError('InvalidButton', 'This button does not name a valid job id');
+  }
+  return `${cmdlet} -Id ${value}`;
+}
+
+export function buttonCommand(
+  teamId: string,
+  channelId: string,
+  userId: string,
+  displayName: string,
+  actionId: string,
+  value: string | undefined,
+): IncomingCommand {
+  return {
+    channel: slackChannel(teamId, channelId),
+    user: { platform: 'slack', userId, displayName },
+    text: buttonCommandText(actionId, value),
+    source: 'button',
+  };
+}

@@ -1,0 +1,259 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import {
+  App,
+  HTTPReceiver,
+  LogLevel,
+  type BlockAction,
+  type ButtonAction,
+  type Logger as BoltLogger,
+  type SlashCommand,
+  type webApi,
+} from '@slack/bolt';
+import type { Config } from '../../src/config';
+import type { Core, IncomingCommand } from '../../src/core/ports';
+import { errorMessage, textMessage } from '../../src/messages/model';
+import { isChatOpsError } from '../../src/errors';
+import { createLogger, type Logger } from '../../src/log';
+import { buttonCommand, commandLine, slackChannel } from './commands';
+import { DisplayNames } from './display-names';
+import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from './render';
+import { describe, sendStatusEdit, SlackChatSink, type RespondFn, type StatusEdit } from './sink';
+import { UpdateCoalescer } from './update-coalescer';
+
+export { renderMessage, SLACK_LIMITS } from './render';
+export { escapeCode, escapeMrkdwn } from './escape';
+
+export interface SlackAdapterHost {
+  core: Core;
+  config: Config;
+  log?: Logger;
+}
+
+export interface SlackAdapterOptions {
+  log?: Logger;
+  /** HTTP mode: address to bind (default: all interfaces, as Slack must reach it). */
+  host?: string;
+  /** Overrides config.slack.port (HTTP mode); 0 picks a free port, see `port` on the result. */
+  port?: number;
+  /**
+   * Web API retries for 429 (after Retry-After), 5xx and network errors. Default: 5 retries,
+   * backing off from 0.5 s to 10 s: a chat user is waiting, so give up within about half a minute.
+   */
+  retryConfig?: webApi.RetryOptions;
+  /** Per-request timeout of Web API calls (ms), so a hung connection counts as a network error. */
+  requestTimeoutMs?: number;
+  /** Minimum time between two edits of one message (ms). Default 1000, Slack's per-message pace. */
+  updateIntervalMs?: number;
+  render?: Partial<RenderOptions>;
+  /** How long `stop` waits for commands still running before it returns (ms). Default 5000. */
+  stopTimeoutMs?: number;
+}
+
+export interface SlackAdapter {
+  mode: 'http' | 'socket';
+  /** The bound HTTP port (HTTP mode), useful with port 0. */
+  port?: number;
+  /** Resolves when every command received so far has been handled and every status edit sent. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const DEFAULT_RETRY: webApi.RetryOptions = { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 10_000, randomize: true };
+
+/**
+ * Starts the Slack adapter on @slack/bolt: HTTP mode (`/slack/events`, every request checked
+ * against the signing secret by bolt's HTTPReceiver: a bad signature or a timestamp older than
+ * five minutes gets 401) or Socket Mode when an app token is configured.
+ */
+export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAdapterOptions = {}): Promise<SlackAdapter> {
+  const cfg = host.config.slack;
+  if (!cfg) throw new Error('startSlackAdapter: config.slack is not set');
+  const log = options.log ?? host.log ?? createLogger(host.config.logLevel);
+  log.addSecret(cfg.botToken);
+  log.addSecret(cfg.signingSecret);
+  if (cfg.appToken) log.addSecret(cfg.appToken);
+
+  const clientOptions: webApi.WebClientOptions = {
+    retryConfig: options.retryConfig ?? DEFAULT_RETRY,
+    timeout: options.requestTimeoutMs ?? 15_000,
+    ...(cfg.apiUrl ? { slackApiUrl: cfg.apiUrl } : {}),
+  };
+  const logger = boltLogger(log, host.config.logLevel);
+  const socketMode = cfg.appToken !== undefined;
+
+  let receiver: HTTPReceiver | undefined;
+  let app: App;
+  if (socketMode) {
+    app = new App({
+      token: cfg.botToken,
+      appToken: cfg.appToken,
+      socketMode: true,
+      clientOptions,
+      // apps.connections.open is called by the Socket Mode client, which takes its options from here.
+      installerOptions: { clientOptions },
+      logger,
+      deferInitialization: true,
+    });
+  } else {
+    receiver = new HTTPReceiver({
+      signingSecret: cfg.signingSecret,
+      endpoints: '/slack/events',
+      logger,
+      processBeforeResponse: false,
+    });
+    app = new App({ token: cfg.botToken, receiver, clientOptions, logger, deferInitialization: true });
+  }
+
+  const client = app.client;
+  const names = new DisplayNames(client, log);
+  const coalescer = new UpdateCoalescer<StatusEdit>((_key, edit) => sendStatusEdit(client, edit), options.updateIntervalMs ?? 1000);
+  const render: RenderOptions = { ...DEFAULT_RENDER_OPTIONS, ...options.render };
+  const inFlight = new Set<Promise<void>>();
+
+  const run = (command: IncomingCommand, sink: SlackChatSink): void => {
+    const p = host.core
+      .handle(command, sink)
+      .then(
+        () => undefined,
+        async (err: unknown) => {
+          log.error('Slack command failed unexpectedly', { channel: command.channel, error: describe(err) });
+          const text = isChatOpsError(err) ? err.message : 'The command failed with an internal error; it has been logged.';
+          await sink.replyPrivately(errorMessage(text)).catch(() => undefined);
+        },
+      )
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+
+  const sinkFor = (channelId: string, userId: string, respond: RespondFn | undefined, threadTs?: string): SlackChatSink =>
+    new SlackChatSink({
+      client,
+      channelId,
+      userId,
+      ...(respond ? { respond } : {}),
+      ...(threadTs ? { threadTs } : {}),
+      coalescer,
+      render,
+      log,
+    });
+
+  const onSlash = (kind: 'ps' | 'icm') =>
+    async ({ command, ack, respond }: { command: SlashCommand; ack: () => Promise<void>; respond: RespondFn }): Promise<void> => {
+      // Slack wants the ack within 3 s; everything else happens after it.
+      await ack();
+      const sink = sinkFor(command.channel_id, command.user_id, respond);
+      const line = commandLine(kind, command.text ?? '');
+      if (line === '') {
+        await sink
+          .replyPrivately(textMessage(`Usage: ${kind === 'ps' ? cfg.psCommand : cfg.icmCommand} ${kind === 'ps' ? '<command line>, for example Get-Job' : '-ComputerName web1 { uptime }'}`))
+          .catch((err: unknown) => log.warn('Slack usage reply failed', { error: describe(err) }));
+        return;
+      }
+      const displayName = await names.get(command.user_id, command.user_name);
+      run(
+        {
+          channel: slackChannel(command.team_id, command.channel_id),
+          user: { platform: 'slack', userId: command.user_id, displayName },
+          text: line,
+          source: 'command',
+        },
+        sink,
+      );
+    };
+
+  app.command(cfg.psCommand, onSlash('ps') as never);
+  app.command(cfg.icmCommand, onSlash('icm') as never);
+
+  app.action<BlockAction<ButtonAction>>(
+    { type: 'block_actions', action_id: /^(stop-job|receive-job)(:\d+)?$/ },
+    async ({ ack, body, action, respond }) => {
+      await ack();
+      const channelId = body.channel?.id;
+      const teamId = body.team?.id ?? body.user.team_id;
+      const messageTs = body.message?.ts ?? body.container?.message_ts;
+      const threadTs = (body.message?.thread_ts as string | undefined) ?? messageTs;
+      if (!channelId || !teamId) {
+        log.warn('Slack button press without channel or team ignored', { action: action.action_id });
+        return;
+      }
+      const sink = sinkFor(channelId, body.user.id, respond as RespondFn, threadTs);
+      let command: IncomingCommand;
+      try {
+        const displayName = await names.get(body.user.id, body.user.name ?? body.user.username);
+        command = buttonCommand(teamId, channelId, body.user.id, displayName, action.action_id, action.value);
+      } catch (err) {
+        log.warn('Slack button press refused', { user: body.user.id, action: action.action_id, error: describe(err) });
+        await sink.replyPrivately(errorMessage(describe(err))).catch(() => undefined);
+        return;
+      }
+      run(command, sink);
+    },
+  );
+
+  app.error(async (err) => {
+    log.error('Slack listener error', { error: describe(err) });
+  });
+
+  // auth.test: a wrong token or API URL fails here, at start, not at the first command.
+  await app.init();
+
+  let port: number | undefined;
+  if (receiver) {
+    const listen = { port: options.port ?? cfg.port, ...(options.host ? { host: options.host } : {}) };
+    const server = (await app.start(listen)) as Server;
+    port = (server.address() as AddressInfo).port;
+    log.info(`Slack adapter listening on ${options.host ?? '*'}:${port}/slack/events`);
+  } else {
+    await app.start();
+    log.info('Slack adapter connected in Socket Mode');
+  }
+
+  const settled = async (): Promise<void> => {
+    while (inFlight.size > 0) await Promise.all([...inFlight]);
+    await coalescer.flush();
+  };
+
+  let stopped = false;
+  return {
+    mode: socketMode ? 'socket' : 'http',
+    ...(port !== undefined ? { port } : {}),
+    settled,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await app.stop().catch((err: unknown) => log.warn('Slack receiver stop failed', { error: describe(err) }));
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, options.stopTimeoutMs ?? 5000);
+      });
+      await Promise.race([Promise.all([...inFlight]).then(() => undefined), timeout]);
+      clearTimeout(timer);
+      await coalescer.flush().catch(() => undefined);
+    },
+  };
+}
+
+const LEVELS: Record<Config['logLevel'], LogLevel> = {
+  debug: LogLevel.DEBUG,
+  info: LogLevel.INFO,
+  warn: LogLevel.WARN,
+  error: LogLevel.ERROR,
+};
+
+/** Bolt's logger interface over ours, so bolt's lines are masked and levelled like the rest. */
+function boltLogger(log: Logger, level: Config['logLevel']): BoltLogger {
+  let current = LEVELS[level];
+  const text = (msg: unknown[]): string => msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
+  return {
+    debug: (...m: unknown[]) => log.debug(`slack: ${text(m)}`),
+    info: (...m: unknown[]) => log.info(`slack: ${text(m)}`),
+    warn: (...m: unknown[]) => log.warn(`slack: ${text(m)}`),
+    error: (...m: unknown[]) => log.error(`slack: ${text(m)}`),
+    setLevel: (l: LogLevel) => {
+      current = l;
+    },
+    getLevel: () => current,
+    setName: () => undefined,
+  };
+}
