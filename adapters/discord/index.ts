@@ -1,0 +1,255 @@
+import { once } from 'node:events';
+import {
+  ApplicationCommandOptionType,
+  Client,
+  Events,
+  GatewayIntentBits,
+  GuildMember,
+  MessageFlags,
+  type AutocompleteInteraction,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type CommandInteractionOption,
+  type Interaction,
+  type RESTOptions,
+} from 'discord.js';
+import type { Config } from '../../src/config';
+import type { Core, IncomingCommand, Invoker } from '../../src/core/ports';
+import { isChatOpsError } from '../../src/errors';
+import { silentLogger, type Logger } from '../../src/log';
+import { errorMessage } from '../../src/messages/model';
+import { commandToLine, registerCommands, type OptionValues } from './commands';
+import { MessageUpdater } from './message-updater';
+import { parseButtonId, type DiscordPayload } from './render';
+import { DiscordSink, sendEdit, type SinkContext } from './sink';
+
+export interface DiscordAdapterOptions {
+  /** Passed to @discordjs/rest (e.g. `retries`, `timeout`, `offset` for fast tests). */
+  rest?: Partial<RESTOptions>;
+  /** Least time between two edits of one status message; default 1000 ms. */
+  minEditIntervalMs?: number;
+  /** Auto-archive of result threads in minutes (60, 1440, 4320, 10080); default 1440. */
+  threadArchiveMinutes?: 60 | 1440 | 4320 | 10080;
+  /** How long to wait for the gateway's READY and guilds at start; default 30 s. */
+  readyTimeoutMs?: number;
+}
+
+export interface DiscordAdapter {
+  /** The logged-in discord.js client (for diagnostics and tests). */
+  readonly client: Client;
+  stop(): Promise<void>;
+}
+
+/** `discord:GUILD/CHANNEL`, the platform-qualified channel id the core and the policy use. */
+export function discordChannelId(guildId: string, channelId: string): string {
+  return `discord:${guildId}/${channelId}`;
+}
+
+/**
+ * Starts the Discord adapter: registers the application commands (guild commands when a guild
+ * id is configured, else global), logs in to the gateway, and turns slash commands, button
+ * presses and autocomplete requests into calls to the core. Resolves once the bot is ready.
+ */
+export async function startDiscordAdapter(
+  app: { core: Core; config: Config; log?: Logger },
+  options: DiscordAdapterOptions = {},
+): Promise<DiscordAdapter> {
+  const settings = app.config.discord;
+  if (!settings) throw new Error('startDiscordAdapter: config.discord is not set');
+  const log = app.log ?? silentLogger;
+  log.addSecret(settings.token);
+  const { core } = app;
+
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    rest: {
+      ...(settings.apiUrl ? { api: settings.apiUrl.replace(/\/+$/, '') } : {}),
+      ...options.rest,
+    },
+    allowedMentions: { parse: [] },
+  });
+  const rest = client.rest;
+  rest.setToken(settings.token);
+
+  const updater = new MessageUpdater<DiscordPayload>((key, p) => sendEdit(rest, key, p), {
+    minIntervalMs: options.minEditIntervalMs ?? 1000,
+  });
+  const ctx: SinkContext = {
+    rest,
+    applicationId: settings.applicationId,
+    updater,
+    log,
+    threadNames: new Map(),
+    threads: new Map(),
+    threadArchiveMinutes: options.threadArchiveMinutes ?? 1440,
+  };
+
+  rest.on('rateLimited', (info) =>
+    log.warn('discord: rate limited', { route: info.route, retryAfterMs: info.retryAfter, global: info.global }),
+  );
+  client.on(Events.Warn, (m) => log.warn(`discord: ${m}`));
+  client.on(Events.Error, (e) => log.error('discord: client error', { error: String(e) }));
+  client.on(Events.ShardResume, (id, replayed) => log.info('discord: gateway session resumed', { shard: id, replayed }));
+  client.on(Events.ShardReconnecting, (id) => log.info('discord: gateway reconnecting', { shard: id }));
+
+  const inflight = new Set<Promise<void>>();
+  let stopping = false;
+  client.on(Events.InteractionCreate, (interaction) => {
+    if (stopping) return;
+    const p = onInteraction(interaction).catch((e) =>
+      log.error('discord: interaction failed', { error: e instanceof Error ? e.message : String(e) }),
+    );
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+  });
+
+  async function onInteraction(i: Interaction): Promise<void> {
+    if (i.isAutocomplete()) return autocomplete(i);
+    if (i.isChatInputCommand()) return command(i);
+    if (i.isButton()) return button(i);
+  }
+
+  function channelOf(i: Interaction): string | undefined {
+    return i.guildId && i.channelId ? discordChannelId(i.guildId, i.channelId) : undefined;
+  }
+
+  function invoker(i: Interaction): Invoker {
+    const m = i.member;
+    let roles: string[] = [];
+    let displayName = i.user.globalName ?? i.user.username;
+    if (m instanceof GuildMember) {
+      roles = [...m.roles.cache.keys()].filter((r) => r !== i.guildId);
+      displayName = m.displayName;
+    } else if (m) {
+      roles = [...m.roles];
+      displayName = m.nick ?? displayName;
+    }
+    return { platform: 'discord', userId: i.user.id, displayName, roles };
+  }
+
+  async function autocomplete(i: AutocompleteInteraction): Promise<void> {
+    const channel = channelOf(i);
+    const focused = i.options.getFocused(true);
+    let choices: Array<{ name: string; value: string | number }> = [];
+    try {
+      if (channel && focused.name === 'computername') {
+        // A list is completed item by item: `web1, we` offers `web1, web2`.
+        const typed = String(focused.value);
+        const cut = typed.lastIndexOf(',');
+        const before = cut < 0 ? '' : `${typed.slice(0, cut + 1)} `;
+        const prefix = typed.slice(cut + 1).trim();
+        const names = await core.complete(channel, 'computer', prefix);
+        choices = names
+          .map((n) => before + n)
+          .filter((v) => v.length <= 100)
+          .map((v) => ({ name: v, value: v }));
+      } else if (channel && focused.name === 'id') {
+        const ids = await core.complete(channel, 'job', String(focused.value ?? '').trim());
+        choices = ids.filter((id) => /^\d+$/.test(id)).map((id) => ({ name: `Job ${id}`, value: Number(id) }));
+      }
+    } catch (e) {
+      log.warn('discord: autocomplete failed', { error: String(e) });
+    }
+    await i.respond(choices.slice(0, 25));
+  }
+
+  async function run(
+    i: ChatInputCommandInteraction | ButtonInteraction,
+    channel: string,
+    source: IncomingCommand['source'],
+    line: () => string,
+  ): Promise<void> {
+    // Acknowledge first: Discord drops an interaction that is not answered within 3 s.
+    await i.deferReply({ flags: MessageFlags.Ephemeral });
+    const sink = new DiscordSink(ctx, i.channelId!, { id: i.id, token: i.token });
+    let text: string;
+    try {
+      text = line();
+    } catch (e) {
+      if (!isChatOpsError(e)) throw e;
+      await sink.replyPrivately(errorMessage(e.message));
+      return;
+    }
+    try {
+      await core.handle({ channel, user: invoker(i), text, source }, sink);
+    } catch (e) {
+      log.error('discord: core.handle failed', { error: e instanceof Error ? e.message : String(e) });
+      await sink.replyPrivately(errorMessage('The command failed inside the bot; the log has the details.'));
+      return;
+    }
+    await sink.finish();
+  }
+
+  async function command(i: ChatInputCommandInteraction): Promise<void> {
+    const channel = channelOf(i);
+    if (!channel) {
+      await i.reply({ content: 'Use the commands in a server channel.', flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+      return;
+    }
+    await run(i, channel, 'command', () => {
+      const sub = i.options.getSubcommand(false);
+      return commandToLine(i.commandName, sub, optionValues(i.options.data));
+    });
+  }
+
+  async function button(i: ButtonInteraction): Promise<void> {
+    const channel = channelOf(i);
+    const parsed = parseButtonId(i.customId);
+    if (!channel || !parsed) {
+      await i.reply({ content: 'This button is not one of ours.', flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+      return;
+    }
+    const cmdlet = parsed.action === 'stop-job' ? 'Stop-Job' : 'Receive-Job';
+    await run(i, channel, 'button', () => `${cmdlet} -Id ${parsed.jobId}`);
+  }
+
+  log.info('discord: registering application commands', {
+    scope: settings.guildId ? `guild ${settings.guildId}` : 'global',
+  });
+  await registerCommands(rest, settings.applicationId, settings.guildId);
+
+  const ready = once(client, Events.ClientReady);
+  const timeoutMs = options.readyTimeoutMs ?? 30_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await client.login(settings.token);
+    await Promise.race([
+      ready,
+      new Promise((_r, reject) => {
+        timer = setTimeout(() => reject(new Error(`Discord gateway not ready after ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (e) {
+    await client.destroy();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  log.info('discord: connected', { user: client.user?.tag });
+
+  return {
+    client,
+    async stop() {
+      stopping = true;
+      // Let started commands and pending status edits finish, but never hang shutdown.
+      await Promise.race([
+        Promise.allSettled([...inflight, updater.flush()]),
+        new Promise((r) => setTimeout(r, 5000).unref()),
+      ]);
+      await client.destroy();
+    },
+  };
+}
+
+/** Flattens option data (a subcommand's options included) into name → value. */
+function optionValues(data: readonly CommandInteractionOption[]): OptionValues {
+  const out: OptionValues = {};
+  for (const o of data) {
+    if (o.type === ApplicationCommandOptionType.Subcommand || o.type === ApplicationCommandOptionType.SubcommandGroup) {
+      Object.assign(out, optionValues(o.options ?? []));
+    } else if (typeof o.value === 'string' || typeof o.value === 'number' || typeof o.value === 'boolean') {
+      out[o.name] = o.value;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,203 @@
+import { MessageFlags, RESTJSONErrorCodes, Routes, DiscordAPIError, type REST, type RawFile } from 'discord.js';
+import type { ChatSink, MessageHandle } from '../../src/core/ports';
+import { ChatOpsError } from '../../src/errors';
+import type { Logger } from '../../src/log';
+import type { NeutralMessage } from '../../src/messages/model';
+import type { MessageUpdater } from './message-updater';
+import { renderForEdit, renderMessage, toBody, type DiscordPayload } from './render';
+
+/**
+ * How one command's output reaches Discord.
+ *
+ * The interaction is deferred *ephemerally* at once (within Discord's 3 s), so anything the core
+ * says privately (a parse error, a refusal) replaces the invoker's "thinking…" and nobody else
+ * sees it. Everything public (status, results) is posted as ordinary channel messages with the
+ * bot token: they can be edited for as long as the job runs (an interaction token dies after
+ * 15 minutes), threads can be started from them, and any later command (a button press, a
+ * Receive-Job) can edit them through the handle alone. When the first public message is up, the
+ * private "thinking…" is deleted; if the command showed nothing at all, it says "Done".
+ *
+ * A handle id is `channelId/messageId`, so the core may keep it (in SQLite) and hand it back to
+ * any later sink. A thread started from a message has that message's id (a Discord rule).
+ */
+export interface SinkContext {
+  rest: REST;
+  applicationId: string;
+  updater: MessageUpdater<DiscordPayload>;
+  log: Logger;
+  /** Thread names by status-message handle id, remembered when the status is posted. */
+  threadNames: Map<string, string>;
+  /** Thread ids already created, by parent message id, and creations under way. */
+  threads: Map<string, Promise<string>>;
+  threadArchiveMinutes: number;
+}
+
+export interface InteractionRef {
+  id: string;
+  token: string;
+}
+
+type OriginalState = 'deferred' | 'used' | 'deleted';
+
+export function handleId(channelId: string, messageId: string): string {
+  return `${channelId}/${messageId}`;
+}
+
+export function parseHandle(handle: MessageHandle): { channelId: string; messageId: string } {
+  const m = /^(\d+)\/(\d+)$/.exec(handle.id);
+  if (!m) throw new ChatOpsError('InvalidHandle', `Not a Discord message handle: ${handle.id}`);
+  return { channelId: m[1]!, messageId: m[2]! };
+}
+
+function files(p: DiscordPayload): RawFile[] | undefined {
+  if (p.files.length === 0) return undefined;
+  return p.files.map((f, i) => ({
+    name: f.name,
+    data: f.data,
+    key: `files[${i}]`,
+    ...(f.contentType ? { contentType: f.contentType } : {}),
+  }));
+}
+
+/** Serialises calls so messages of one thread or one interaction arrive in order. */
+class Queue {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export class DiscordSink implements ChatSink {
+  private original: OriginalState = 'deferred';
+  private readonly originalQueue = new Queue();
+  private static readonly threadQueues = new Map<string, Queue>();
+
+  constructor(
+    private readonly ctx: SinkContext,
+    private readonly channelId: string,
+    private readonly interaction: InteractionRef,
+  ) {}
+
+  async replyPrivately(message: NeutralMessage): Promise<void> {
+    const payloads = renderMessage(message);
+    await this.originalQueue.run(async () => {
+      for (const p of payloads) {
+        if (this.original === 'deferred') {
+          await this.ctx.rest.patch(Routes.webhookMessage(this.ctx.applicationId, this.interaction.token, '@original'), {
+            body: toBody(p),
+            files: files(p),
+            auth: false,
+          });
+          this.original = 'used';
+        } else {
+          await this.ctx.rest.post(Routes.webhook(this.ctx.applicationId, this.interaction.token), {
+            body: toBody(p, { flags: MessageFlags.Ephemeral }),
+            files: files(p),
+            auth: false,
+          });
+        }
+      }
+    });
+  }
+
+  async post(message: NeutralMessage): Promise<MessageHandle> {
+    const handle = await this.postAll(this.channelId, renderMessage(message));
+    const status = message.blocks.find((b) => b.kind === 'status');
+    if (status?.kind === 'status') {
+      const s = status.status;
+      this.ctx.threadNames.set(handle.id, `Job ${s.jobId} · ${s.command}`.replace(/\s+/g, ' ').slice(0, 100));
+    }
+    this.ctx.updater.noteSent(handle.id);
+    void this.dismissThinking();
+    return handle;
+  }
+
+  update(handle: MessageHandle, message: NeutralMessage): Promise<void> {
+    parseHandle(handle);
+    return this.ctx.updater.update(handle.id, renderForEdit(message));
+  }
+
+  async postInThread(parent: MessageHandle, message: NeutralMessage): Promise<MessageHandle> {
+    const threadId = await this.thread(parent);
+    let q = DiscordSink.threadQueues.get(threadId);
+    if (!q) {
+      q = new Queue();
+      DiscordSink.threadQueues.set(threadId, q);
+    }
+    return q.run(() => this.postAll(threadId, renderMessage(message)));
+  }
+
+  /** After core.handle: if nothing replaced the "thinking…", say the command is done. */
+  async finish(): Promise<void> {
+    await this.originalQueue.run(async () => {
+      if (this.original !== 'deferred') return;
+      await this.ctx.rest.patch(Routes.webhookMessage(this.ctx.applicationId, this.interaction.token, '@original'), {
+        body: toBody({ content: 'Done.', embeds: [], components: [], files: [] }),
+        auth: false,
+      });
+      this.original = 'used';
+    });
+  }
+
+  private async dismissThinking(): Promise<void> {
+    await this.originalQueue.run(async () => {
+      if (this.original !== 'deferred') return;
+      this.original = 'deleted';
+      try {
+        await this.ctx.rest.delete(Routes.webhookMessage(this.ctx.applicationId, this.interaction.token, '@original'), {
+          auth: false,
+        });
+      } catch (e) {
+        this.ctx.log.warn('discord: could not remove the deferred reply', { error: String(e) });
+      }
+    });
+  }
+
+  /** Posts every payload; the handle is the first message (the one with the status and buttons). */
+  private async postAll(channelId: string, payloads: DiscordPayload[]): Promise<MessageHandle> {
+    let first: MessageHandle | undefined;
+    for (const p of payloads) {
+      const msg = (await this.ctx.rest.post(Routes.channelMessages(channelId), {
+        body: toBody(p),
+        files: files(p),
+      })) as { id: string };
+      first ??= { id: handleId(channelId, msg.id) };
+    }
+    return first!;
+  }
+
+  private thread(parent: MessageHandle): Promise<string> {
+    const { channelId, messageId } = parseHandle(parent);
+    let t = this.ctx.threads.get(messageId);
+    if (!t) {
+      t = this.createThread(channelId, messageId, this.ctx.threadNames.get(parent.id) ?? 'Results');
+      this.ctx.threads.set(messageId, t);
+      // A failed creation is not remembered: the next result tries again.
+      t.catch(() => this.ctx.threads.delete(messageId));
+    }
+    return t;
+  }
+
+  private async createThread(channelId: string, messageId: string, name: string): Promise<string> {
+    try {
+      const ch = (await this.ctx.rest.post(Routes.threads(channelId, messageId), {
+        body: { name, auto_archive_duration: this.ctx.threadArchiveMinutes },
+      })) as { id: string };
+      return ch.id;
+    } catch (e) {
+      // Started earlier (before a restart, or by another replica): the thread id is the message id.
+      if (e instanceof DiscordAPIError && e.code === RESTJSONErrorCodes.ThreadAlreadyCreatedForMessage) {
+        return messageId;
+      }
+      throw e;
+    }
+  }
+}
+
+/** Sends an edit produced by the updater: content, embeds and buttons replace the old ones. */
+export async function sendEdit(rest: REST, key: string, p: DiscordPayload): Promise<void> {
+  const { channelId, messageId } = parseHandle({ id: key });
+  await rest.patch(Routes.channelMessage(channelId, messageId), { body: toBody(p), files: files(p) });
+}
