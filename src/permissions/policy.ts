@@ -1,0 +1,268 @@
+import { posix } from 'node:path';
+import type { AuthorizationRequest, Decision } from '../core/authorizer';
+import type { Invoker } from '../core/ports';
+import { asciiLower, invalidComputerName, showName, wildcardMatcher } from './names';
+
+/**
+ * The channel policy: rules that grant a channel (or a named group of channels) the right to
+ * run some cmdlets on some computers. Deny by default: a request is allowed only when, for
+ * every target computer, one rule matches every dimension of it (channel, user, cmdlet,
+ * configuration, script kind, runbook, the computer itself, and the rule's limits). Rules
+ * from the file, from chat and the embedded default are evaluated the same way.
+ */
+
+export type RuleSource = 'default' | 'file' | 'chat';
+
+export interface PolicyRule {
+  /** `default`, `file:<name>`, `chat:<n>`: what Get-ChannelPermission shows and Revoke takes. */
+  id: string;
+  source: RuleSource;
+  /** Platform-qualified channel ids (`slack:T1/C123`, `console`) or names of channel groups. */
+  channels: string[];
+  /** Computer names, wildcards (`web*`) or agent tags (`role=web`, from the agent registry). */
+  computers: string[];
+  /** Session configurations allowed; undefined means any. `default` stands for "none named". */
+  configurations?: string[];
+  /** Canonical cmdlet names or wildcards over them (`Get-*`, `*`). */
+  cmdlets: string[];
+  /** When true, only `-FilePath` runbooks; ad-hoc script blocks are refused. */
+  runbooksOnly: boolean;
+  /** Runbook names allowed (relative to the runbook library); undefined means any. */
+  runbooks?: string[];
+  /** Platform-qualified user ids (`slack:U1`, `discord:123`, `console`); undefined means anyone. */
+  users?: string[];
+  /** Platform-qualified role ids (`discord:987`); a user with any of them matches. */
+  roles?: string[];
+  maxComputers?: number;
+  maxThrottleLimit?: number;
+  /** Where it came from, for people: `policy.yaml line 12`, `granted by slack:U1 at ...`. */
+  origin?: string;
+}
+
+export interface Policy {
+  /** Channel groups by lower-cased name. */
+  groups: ReadonlyMap<string, readonly string[]>;
+  rules: readonly PolicyRule[];
+}
+
+/** Tags the agent registry holds for a computer (`role=web`); never taken from user input. */
+export type TagLookup = (computer: string) => readonly string[] | undefined;
+
+/** Allowed in every channel, with or without rules: they reach no agent. */
+export const ALWAYS_ALLOWED: readonly string[] = ['Get-Help', 'Get-Command'];
+
+/** Managed by bot admins only, whatever the channel's rules say. */
+export const ADMIN_CMDLETS: readonly string[] = [
+  'Get-ChannelPermission',
+  'Grant-ChannelPermission',
+  'Revoke-ChannelPermission',
+];
+
+/** The ThrottleLimit Invoke-Command uses when none is given (reference 2.3). */
+export const DEFAULT_THROTTLE_LIMIT = 32;
+
+/** `console` for the local user, otherwise `platform:userId`: the form config.admins uses. */
+export function userKey(user: Invoker): string {
+  return user.platform === 'console' ? 'console' : `${user.platform}:${user.userId}`;
+}
+
+export function isCmdlet(cmdlet: string, names: readonly string[]): boolean {
+  const c = asciiLower(cmdlet);
+  return names.some((n) => asciiLower(n) === c);
+}
+
+/** The embedded default: the console may use everything on the local agent. */
+export function embeddedDefaultRule(localNames: readonly string[]): PolicyRule {
+  return {
+    id: 'default',
+    source: 'default',
+    channels: ['console'],
+    computers: [...new Set(localNames.filter((n) => invalidComputerName(n) === undefined))],
+    cmdlets: ['*'],
+    runbooksOnly: false,
+    origin: 'embedded default: the console may use the local agent',
+  };
+}
+
+/** Normalises a runbook name so `./a.ps1` and `x/../a.ps1` cannot dodge a list; undefined if it leaves the library. */
+export function normalizeRunbook(name: string): string | undefined {
+  const n = posix.normalize(name.replace(/\\/g, '/'));
+  if (n.startsWith('/') || n === '..' || n.startsWith('../') || n === '.') return undefined;
+  return n;
+}
+
+// Stages of a rule match, in the order they are explained to users. A refusal names the stage
+// the closest rule failed at, so the message points at what would have to change.
+const enum Stage {
+  Channel = 0,
+  User = 1,
+  Cmdlet = 2,
+  Configuration = 3,
+  Script = 4,
+  Runbook = 5,
+  Passed = 6,
+}
+
+interface Compiled {
+  rule: PolicyRule;
+  stage: Stage;
+}
+
+function channelMatches(rule: PolicyRule, channel: string, groups: Policy['groups']): boolean {
+  for (const entry of rule.channels) {
+    if (entry === channel) return true;
+    const members = groups.get(asciiLower(entry));
+    if (members?.includes(channel)) return true;
+  }
+  return false;
+}
+
+function userMatches(rule: PolicyRule, user: Invoker): boolean {
+  if (rule.users === undefined && rule.roles === undefined) return true;
+  if (rule.users?.includes(userKey(user))) return true;
+  const roles = (user.roles ?? []).map((r) => `${user.platform}:${r}`);
+  return rule.roles?.some((r) => roles.includes(r)) ?? false;
+}
+
+function stageOf(rule: PolicyRule, req: AuthorizationRequest, groups: Policy['groups']): Stage {
+  if (!channelMatches(rule, req.channel, groups)) return Stage.Channel;
+  if (!userMatches(rule, req.user)) return Stage.User;
+  if (!rule.cmdlets.some((p) => wildcardMatcher(p)(req.cmdlet))) return Stage.Cmdlet;
+  if (rule.configurations !== undefined) {
+    const wanted = asciiLower(req.configurationName ?? 'default');
+    if (!rule.configurations.some((c) => asciiLower(c) === wanted)) return Stage.Configuration;
+  }
+  if (req.adHocScript && rule.runbooksOnly) return Stage.Script;
+  if (req.runbook !== undefined && rule.runbooks !== undefined) {
+    const n = normalizeRunbook(req.runbook);
+    if (n === undefined || !rule.runbooks.some((p) => runbookMatches(p, n))) return Stage.Runbook;
+  }
+  return Stage.Passed;
+}
+
+function runbookMatches(pattern: string, name: string): boolean {
+  // `*` stays within one path segment; runbook names are case-sensitive like the file system.
+  const re = new RegExp(
+    '^' + pattern.split('').map((c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('') + '$',
+  );
+  return re.test(name);
+}
+
+function coversComputer(rule: PolicyRule, computer: string, tags: TagLookup): boolean {
+  for (const p of rule.computers) {
+    if (p.includes('=')) {
+      const known = tags(computer);
+      if (known?.some((t) => wildcardMatcher(p)(t))) return true;
+    } else if (wildcardMatcher(p)(computer)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function limitFailure(rule: PolicyRule, req: AuthorizationRequest): string | undefined {
+  const n = req.computers.length;
+  if (rule.maxComputers !== undefined && n > rule.maxComputers) {
+    return `This channel may target at most ${rule.maxComputers} computers per command; this command targets ${n}`;
+  }
+  if (rule.maxThrottleLimit !== undefined) {
+    if (req.throttleLimit !== undefined && req.throttleLimit > rule.maxThrottleLimit) {
+      return `This channel allows a ThrottleLimit of at most ${rule.maxThrottleLimit}; this command asks for ${req.throttleLimit}`;
+    }
+    // Without -ThrottleLimit the default of 32 applies: what matters is how many run at once.
+    if (req.throttleLimit === undefined && Math.min(n, DEFAULT_THROTTLE_LIMIT) > rule.maxThrottleLimit) {
+      return `This channel allows a ThrottleLimit of at most ${rule.maxThrottleLimit}; this command would run ${Math.min(n, DEFAULT_THROTTLE_LIMIT)} at once (add -ThrottleLimit ${rule.maxThrottleLimit})`;
+    }
+  }
+  return undefined;
+}
+
+function explain(stage: Stage, req: AuthorizationRequest, rules: Compiled[], target?: string): string {
+  const on = target === undefined ? '' : ` on ${target}`;
+  switch (stage) {
+    case Stage.Channel:
+      return target === undefined
+        ? `This channel may not run ${req.cmdlet}: no rule allows it`
+        : `This channel may not target ${target}: no rule allows it`;
+    case Stage.User:
+      return `This channel may not run ${req.cmdlet}${on} for ${userKey(req.user)}: no rule allows this user`;
+    case Stage.Cmdlet:
+      return `This channel may not run ${req.cmdlet}${on}: no rule allows it`;
+    case Stage.Configuration: {
+      const allowed = [...new Set(rules.filter((r) => r.stage === Stage.Configuration).flatMap((r) => r.rule.configurations ?? []))];
+      return req.configurationName === undefined
+        ? `This channel may not use the default configuration${on}: name one with -ConfigurationName (allowed: ${allowed.join(', ')})`
+        : `This channel may not use configuration ${req.configurationName}${on}: no rule allows it`;
+    }
+    case Stage.Script:
+      return `This channel may not send ad-hoc script blocks${target === undefined ? '' : ` to ${target}`}: only runbooks (-FilePath) are allowed`;
+    case Stage.Runbook:
+      return `This channel may not run runbook ${req.runbook}${on}: no rule allows it`;
+    case Stage.Passed:
+      return 'allowed';
+  }
+}
+
+function best(list: Compiled[]): Compiled | undefined {
+  let top: Compiled | undefined;
+  for (const c of list) if (top === undefined || c.stage > top.stage) top = c;
+  return top;
+}
+
+function refuse(reason: string): Decision {
+  return { allowed: false, reason };
+}
+
+/**
+ * Decides one request against the policy. Every target is checked; the first one no rule
+ * allows is named. Get-Help and Get-Command are always allowed; admin cmdlets are decided by
+ * the authorizer (they depend on config.admins, not on rules).
+ */
+export function evaluate(policy: Policy, req: AuthorizationRequest, tags: TagLookup): Decision {
+  if (isCmdlet(req.cmdlet, ALWAYS_ALLOWED)) return { allowed: true, reason: `${req.cmdlet} is always allowed` };
+
+  for (const c of req.computers) {
+    const why = invalidComputerName(c);
+    if (why !== undefined) return refuse(`This channel may not target ${showName(c)}: ${why}`);
+  }
+  if (req.runbook !== undefined && normalizeRunbook(req.runbook) === undefined) {
+    return refuse(`This channel may not run runbook ${req.runbook}: it is outside the runbook library`);
+  }
+
+  const compiled: Compiled[] = policy.rules.map((rule) => ({ rule, stage: stageOf(rule, req, policy.groups) }));
+  const passing = compiled.filter((c) => c.stage === Stage.Passed);
+  const closest = best(compiled);
+
+  if (req.computers.length === 0) {
+    if (passing.length === 0) return refuse(explain(closest?.stage ?? Stage.Channel, req, compiled));
+    const within = passing.filter((c) => limitFailure(c.rule, req) === undefined);
+    if (within.length === 0) return refuse(limitFailure(passing[0]!.rule, req)!);
+    return { allowed: true, reason: `allowed by rule ${within[0]!.rule.id}` };
+  }
+
+  if (passing.length === 0 && closest !== undefined && closest.stage > Stage.Channel) {
+    // Nothing in this channel allows this kind of command at all; say what, not which computer.
+    const aboutTarget = compiled.filter((c) => c.stage > Stage.Channel && coversAny(c.rule, req, tags));
+    if (aboutTarget.length === 0) return refuse(explain(closest.stage, req, compiled));
+  }
+
+  const used = new Set<string>();
+  for (const computer of req.computers) {
+    const covering = compiled.filter((c) => coversComputer(c.rule, computer, tags));
+    const ok = covering.filter((c) => c.stage === Stage.Passed);
+    const within = ok.filter((c) => limitFailure(c.rule, req) === undefined);
+    if (within.length > 0) {
+      used.add(within[0]!.rule.id);
+      continue;
+    }
+    if (ok.length > 0) return refuse(limitFailure(ok[0]!.rule, req)!);
+    const near = best(covering.filter((c) => c.stage > Stage.Channel));
+    if (near !== undefined) return refuse(explain(near.stage, req, covering, computer));
+    return refuse(explain(Stage.Channel, req, compiled, computer));
+  }
+  return { allowed: true, reason: `allowed by rule${used.size > 1 ? 's' : ''} ${[...used].join(', ')}` };
+}
+
+function coversAny(rule: PolicyRule, req: AuthorizationRequest, tags: TagLookup): boolean {
+  return req.computers.some((c) => coversComputer(rule, c, tags));
+}
