@@ -14,3 +14,6 @@ export const MIGRATIONS: Migration[] = [];
 
 import { AGENT_MIGRATIONS } from './agents';
 MIGRATIONS.push(...AGENT_MIGRATIONS);
+
+import { PERMISSIONS_MIGRATIONS } from './permissions';
+MIGRATIONS.push(...PERMISSIONS_MIGRATIONS);
