@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OutputMessage, StateMessage } from '../src/protocol/agent-protocol';
+
+export type RunMessageOut = OutputMessage | StateMessage;
+
+const FINAL_STATES: ReadonlySet<string> = new Set(['Completed', 'Failed', 'Stopped']);
+
+export const isFinal = (m: RunMessageOut): boolean => m.op === 'state' && FINAL_STATES.has(m.state);
+
+interface RunEntry {
+  runId: string;
+  file?: string;
+  nextSeq: number;
+  /** Unacknowledged messages in seq order. */
+  pending: RunMessageOut[];
+  finalSeq?: number;
+}
+
+/**
+ * Everything an agent has said about a run and the hub has not acknowledged yet.
+ *
+ * Durability: with a directory, each message is appended (one JSON line) to the run's spool file
+ * `<dir>/<sha256(runId)>.jsonl` before it is sent, and each ack appends `{"ack":N}`; the file is
+ * deleted once the run's final state is acknowledged. Appends are not fsynced: they survive an
+ * agent crash, not a power cut. Without a directory (in-process simulated agents) it is memory only.
+ *
+ * Started run ids are remembered in `<dir>/../runs.log` by the Agent, not here.
+ */
+export class Outbox {
+  private readonly dir: string | undefined;
+  private readonly runs = new Map<string, RunEntry>();
+
+  constructor(dir?: string) {
+    this.dir = dir;
+    if (dir) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+
+  /**
+   * Reloads spool files after a restart. Returns the runs that have no final state: their
+   * process died with the previous agent, so the caller appends a final state for them.
+   */
+  load(): string[] {
+    if (!this.dir) return [];
+    const unfinished: string[] = [];
+    for (const f of readdirSync(this.dir)) {
+      if (!f.endsWith('.jsonl')) continue;
+      const file = join(this.dir, f);
+      let acked = 0;
+      const messages: RunMessageOut[] = [];
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (line === '') continue;
+        let v: unknown;
+        try {
+          v = JSON.parse(line);
+        } catch {
+          continue; // a torn last line from a crash mid-append: that message was never sent
+        }
+        if (typeof v !== 'object' || v === null) continue;
+        const o = v as Record<string, unknown>;
+        if (typeof o.ack === 'number') acked = Math.max(acked, o.ack);
+        else if ((o.op === 'output' || o.op === 'state') && typeof o.runId === 'string' && typeof o.seq === 'number') {
+          messages.push(o as unknown as RunMessageOut);
+        }
+      }
+      const first = messages[0];
+      if (!first) {
+        rmSync(file, { force: true });
+        continue;
+      }
+      messages.sort((a, b) => a.seq - b.seq);
+      const last = messages[messages.length - 1]!;
+      const finalMsg = messages.find(isFinal);
+      if (finalMsg && acked >= finalMsg.seq) {
+        rmSync(file, { force: true });
+        continue;
+      }
+      const entry: RunEntry = {
+        runId: first.runId,
+        file,
+        nextSeq: last.seq + 1,
+        pending: messages.filter((m) => m.seq > acked),
+        ...(finalMsg ? { finalSeq: finalMsg.seq } : {}),
+      };
+      this.runs.set(entry.runId, entry);
+      if (!finalMsg) unfinished.push(entry.runId);
+    }
+    return unfinished;
+  }
+
+  /** Assigns the next seq of the run, stores the message, and returns it ready to send. */
+  append<T extends Omit<OutputMessage, 'seq'> | Omit<StateMessage, 'seq'>>(message: T): RunMessageOut {
+    let entry = this.runs.get(message.runId);
+    if (!entry) {
+      entry = { runId: message.runId, nextSeq: 1, pending: [] };
+      if (this.dir) entry.file = join(this.dir, createHash('sha256').update(message.runId).digest('hex') + '.jsonl');
+      this.runs.set(message.runId, entry);
+    }
+    if (entry.finalSeq !== undefined) throw new Error(`run ${message.runId} already ended`);
+    const full = { ...message, seq: entry.nextSeq++ } as RunMessageOut;
+    if (entry.file) appendFileSync(entry.file, JSON.stringify(full) + '\n', { mode: 0o600 });
+    entry.pending.push(full);
+    if (isFinal(full)) entry.finalSeq = full.seq;
+    return full;
+  }
+
+  /** Cumulative: everything up to `seq` of the run is stored by the hub. */
+  ack(runId: string, seq: number): void {
+    const entry = this.runs.get(runId);
+    if (!entry) return;
+    const before = entry.pending.length;
+    entry.pending = entry.pending.filter((m) => m.seq > seq);
+    if (entry.finalSeq !== undefined && seq >= entry.finalSeq) {
+      if (entry.file) rmSync(entry.file, { force: true });
+      this.runs.delete(runId);
+      return;
+    }
+    if (entry.file && entry.pending.length !== before) appendFileSync(entry.file, `{"ack":${seq}}\n`);
+  }
+
+  /** Every unacknowledged message, run by run, each run in seq order. */
+  pending(): RunMessageOut[] {
+    const out: RunMessageOut[] = [];
+    for (const e of this.runs.values()) out.push(...e.pending);
+    return out;
+  }
+
+  /** Whether the run has a final state (acknowledged or not) known to this outbox. */
+  hasEnded(runId: string): boolean {
+    return this.runs.get(runId)?.finalSeq !== undefined;
+  }
+
+  size(): number {
+    let n = 0;
+    for (const e of this.runs.values()) n += e.pending.length;
+    return n;
+  }
+}
+
+/** Remembers started run ids so a resent `run` is not started twice. Bounded. */
+export class StartedRuns {
+  private readonly file: string | undefined;
+  private readonly ids = new Set<string>();
+  private readonly limit: number;
+
+  constructor(file?: string, limit = 10_000) {
+    this.file = file;
+    this.limit = limit;
+    if (!file) return;
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return;
+    }
+    const lines = text.split('\n').filter((l) => l !== '');
+    for (const l of lines.slice(-limit)) {
+      try {
+        this.ids.add(JSON.parse(l) as string);
+      } catch {
+        // torn line
+      }
+    }
+    if (lines.length > limit) writeFileSync(file, [...this.ids].map((i) => JSON.stringify(i)).join('\n') + '\n', { mode: 0o600 });
+  }
+
+  has(runId: string): boolean {
+    return this.ids.has(runId);
+  }
+
+  add(runId: string): void {
+    this.ids.add(runId);
+    if (this.file) appendFileSync(this.file, JSON.stringify(runId) + '\n', { mode: 0o600 });
+    if (this.ids.size > this.limit * 2) {
+      const keep = [...this.ids].slice(-this.limit);
+      this.ids.clear();
+      for (const k of keep) this.ids.add(k);
+      if (this.file) writeFileSync(this.file, keep.map((i) => JSON.stringify(i)).join('\n') + '\n', { mode: 0o600 });
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import type { Arguments } from 'yargs-parser';
+import type { Config } from '../config';
+import { ChatOpsError } from '../errors';
+import { SqliteAgentRegistry } from '../hub/agent-registry';
+import type { Db } from '../store/database';
+
+/** What a command gets: parsed flags (positionals after the command words in `args._`), config, the open store, output. */
+export interface AdminContext {
+  args: Arguments;
+  config: Config;
+  db: Db;
+  out: (line: string) => void;
+}
+
+export interface AdminCommand {
+  /** The command words, e.g. ['token', 'create']. */
+  words: string[];
+  usage: string;
+  /** Flags this command accepts (besides the command words). */
+  flags: { string?: string[]; boolean?: string[]; number?: string[] };
+  /** Returns the exit code. Throw ChatOpsError for a user-facing failure. */
+  run(ctx: AdminContext): number | Promise<number>;
+}
+
+/**
+ * The admin commands. Adding one is adding an entry here (e.g. `audit verify`).
+ */
+export const ADMIN_COMMANDS: AdminCommand[] = [
+  {
+    words: ['token', 'create'],
+    usage: 'token create [--ttl 1h] [--uses 1]    print a new agent enrolment token',
+    flags: { string: ['ttl', 'uses'] },
+    run({ args, db, out }) {
+      const ttlMs = parseDuration(String(args.ttl ?? '1h'));
+      const usesRaw = String(args.uses ?? '1');
+      const uses = /^\d+$/.test(usesRaw) ? Number(usesRaw) : NaN;
+      if (!Number.isInteger(uses) || uses < 1 || uses > 1_000_000) {
+        throw new ChatOpsError('InvalidArgument', `--uses must be a whole number from 1 to 1000000, got '${usesRaw}'`);
+      }
+      const token = new SqliteAgentRegistry(db).createToken({ ttlMs, uses });
+      out(token);
+      return 0;
+    },
+  },
+  {
+    words: ['agent', 'list'],
+    usage: 'agent list                             list enrolled agents',
+    flags: {},
+    run({ db, out }) {
+      const agents = new SqliteAgentRegistry(db).list();
+      if (agents.length === 0) {
+        out('No agents are enrolled. Create a token with: npm run admin -- token create');
+        return 0;
+      }
+      const rows = agents.map((a) => [
+        a.name,
+        a.online ? 'online' : 'offline',
+        a.os,
+        a.version,
+        a.configurations.map((c) => (c === a.defaultConfiguration ? `${c}*` : c)).join(','),
+        a.tags.join(','),
+        a.aliases.join(','),
+        a.lastSeen ?? '-',
+      ]);
+      for (const line of formatTable(['NAME', 'STATUS', 'OS', 'VERSION', 'CONFIGURATIONS', 'TAGS', 'ALIASES', 'LAST SEEN'], rows)) out(line);
+      return 0;
+    },
+  },
+  {
+    words: ['agent', 'remove'],
+    usage: 'agent remove NAME                      remove an agent; a running hub cuts it off at once',
+    flags: {},
+    run({ args, db, out }) {
+      const name = args._[0];
+      if (name === undefined || args._.length !== 1) throw new ChatOpsError('InvalidArgument', 'agent remove needs exactly one NAME');
+      if (!new SqliteAgentRegistry(db).remove(String(name))) {
+        throw new ChatOpsError('AgentNotFound', `There is no enrolled agent named ${String(name)}.`);
+      }
+      out(`Removed agent ${String(name)}. A running hub cuts it off within a second.`);
+      return 0;
+    },
+  },
+];
+
+/** `500ms`, `30s`, `15m`, `1h`, `7d`. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+  if (!m || Number(m[1]) <= 0) {
+    throw new ChatOpsError('InvalidArgument', `--ttl must be a duration such as 30m, 1h or 7d, got '${text}'`);
+  }
+  return Number(m[1]) * unit[m[2] as keyof typeof unit];
+}
+
+export function formatTable(headers: string[], rows: string[][]): string[] {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)];
+}
