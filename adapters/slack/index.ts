@@ -111,19 +111,24 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
   const render: RenderOptions = { ...DEFAULT_RENDER_OPTIONS, ...options.render };
   const inFlight = new Set<Promise<void>>();
 
-  const run = (command: IncomingCommand, sink: SlackChatSink): void => {
-    const p = host.core
-      .handle(command, sink)
-      .then(
-        () => undefined,
-        async (err: unknown) => {
-          log.error('Slack command failed unexpectedly', { channel: command.channel, error: describe(err) });
-          const text = isChatOpsError(err) ? err.message : 'The command failed with an internal error; it has been logged.';
-          await sink.replyPrivately(errorMessage(text)).catch(() => undefined);
-        },
-      )
+  /** Everything a request starts after its ack is tracked, so `settled` and `stop` can wait for it. */
+  const track = (work: () => Promise<void>): Promise<void> => {
+    const p: Promise<void> = work()
+      .catch((err: unknown) => log.error('Slack request handling failed', { error: describe(err) }))
       .finally(() => inFlight.delete(p));
     inFlight.add(p);
+    return p;
+  };
+
+  const run = async (command: IncomingCommand, sink: SlackChatSink): Promise<void> => {
+    try {
+      await host.core.handle(command, sink);
+    } catch (err) {
+      // The core reports user errors itself; reaching here is a bug or an outage.
+      log.error('Slack command failed unexpectedly', { channel: command.channel, error: describe(err) });
+      const text = isChatOpsError(err) ? err.message : 'The command failed with an internal error; it has been logged.';
+      await sink.replyPrivately(errorMessage(text)).catch(() => undefined);
+    }
   };
 
   const sinkFor = (channelId: string, userId: string, respond: RespondFn | undefined, threadTs?: string): SlackChatSink =>
@@ -138,58 +143,61 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
       log,
     });
 
-  const onSlash = (kind: 'ps' | 'icm') =>
-    async ({ command, ack, respond }: { command: SlashCommand; ack: () => Promise<void>; respond: RespondFn }): Promise<void> => {
-      // Slack wants the ack within 3 s; everything else happens after it.
-      await ack();
-      const sink = sinkFor(command.channel_id, command.user_id, respond);
-      const line = commandLine(kind, command.text ?? '');
-      if (line === '') {
-        await sink
-          .replyPrivately(textMessage(`Usage: ${kind === 'ps' ? cfg.psCommand : cfg.icmCommand} ${kind === 'ps' ? '<command line>, for example Get-Job' : '-ComputerName web1 { uptime }'}`))
-          .catch((err: unknown) => log.warn('Slack usage reply failed', { error: describe(err) }));
-        return;
-      }
-      const displayName = await names.get(command.user_id, command.user_name);
-      run(
-        {
-          channel: slackChannel(command.team_id, command.channel_id),
-          user: { platform: 'slack', userId: command.user_id, displayName },
-          text: line,
-          source: 'command',
-        },
-        sink,
-      );
-    };
+  const handleSlash = async (kind: 'ps' | 'icm', command: SlashCommand, respond: RespondFn): Promise<void> => {
+    const sink = sinkFor(command.channel_id, command.user_id, respond);
+    const line = commandLine(kind, command.text ?? '');
+    if (line === '') {
+      const usage = kind === 'ps' ? `${cfg.psCommand} <command line>, for example ${cfg.psCommand} Get-Job` : `${cfg.icmCommand} -ComputerName web1 { uptime }`;
+      await sink.replyPrivately(textMessage(`Usage: ${usage}`));
+      return;
+    }
+    const displayName = await names.get(command.user_id, command.user_name);
+    await run(
+      {
+        channel: slackChannel(command.team_id, command.channel_id),
+        user: { platform: 'slack', userId: command.user_id, displayName },
+        text: line,
+        source: 'command',
+      },
+      sink,
+    );
+  };
 
-  app.command(cfg.psCommand, onSlash('ps') as never);
-  app.command(cfg.icmCommand, onSlash('icm') as never);
+  const handlePress = async (body: BlockAction<ButtonAction>, action: ButtonAction, respond: RespondFn): Promise<void> => {
+    const channelId = body.channel?.id;
+    const teamId = body.team?.id ?? body.user.team_id;
+    if (!channelId || !teamId) {
+      log.warn('Slack button press without channel or team ignored', { action: action.action_id });
+      return;
+    }
+    // Whatever the press shows goes in the thread of the message that carried the button.
+    const messageTs = body.message?.ts ?? body.container?.message_ts;
+    const threadTs = (body.message?.thread_ts as string | undefined) ?? messageTs;
+    const sink = sinkFor(channelId, body.user.id, respond, threadTs);
+    let command: IncomingCommand;
+    try {
+      const displayName = await names.get(body.user.id, body.user.name ?? body.user.username);
+      command = buttonCommand(teamId, channelId, body.user.id, displayName, action.action_id, action.value);
+    } catch (err) {
+      log.warn('Slack button press refused', { user: body.user.id, action: action.action_id, error: describe(err) });
+      await sink.replyPrivately(errorMessage(describe(err)));
+      return;
+    }
+    await run(command, sink);
+  };
 
-  app.action<BlockAction<ButtonAction>>(
-    { type: 'block_actions', action_id: /^(stop-job|receive-job)(:\d+)?$/ },
-    async ({ ack, body, action, respond }) => {
+  for (const [name, kind] of [[cfg.psCommand, 'ps'], [cfg.icmCommand, 'icm']] as const) {
+    app.command(name, async ({ command, ack, respond }) => {
+      // Slack wants the ack within 3 s: ack first, then do the work outside the listener.
       await ack();
-      const channelId = body.channel?.id;
-      const teamId = body.team?.id ?? body.user.team_id;
-      const messageTs = body.message?.ts ?? body.container?.message_ts;
-      const threadTs = (body.message?.thread_ts as string | undefined) ?? messageTs;
-      if (!channelId || !teamId) {
-        log.warn('Slack button press without channel or team ignored', { action: action.action_id });
-        return;
-      }
-      const sink = sinkFor(channelId, body.user.id, respond as RespondFn, threadTs);
-      let command: IncomingCommand;
-      try {
-        const displayName = await names.get(body.user.id, body.user.name ?? body.user.username);
-        command = buttonCommand(teamId, channelId, body.user.id, displayName, action.action_id, action.value);
-      } catch (err) {
-        log.warn('Slack button press refused', { user: body.user.id, action: action.action_id, error: describe(err) });
-        await sink.replyPrivately(errorMessage(describe(err))).catch(() => undefined);
-        return;
-      }
-      run(command, sink);
-    },
-  );
+      void track(() => handleSlash(kind, command, respond as RespondFn));
+    });
+  }
+
+  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: /^(stop-job|receive-job)(:\d+)?$/ }, async ({ ack, body, action, respond }) => {
+    await ack();
+    void track(() => handlePress(body, action, respond as RespondFn));
+  });
 
   app.error(async (err) => {
     log.error('Slack listener error', { error: describe(err) });
