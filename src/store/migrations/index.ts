@@ -12,6 +12,9 @@ export interface Migration {
 
 export const MIGRATIONS: Migration[] = [];
 
+import { JOB_MIGRATIONS } from './jobs';
+MIGRATIONS.push(...JOB_MIGRATIONS);
+
 import { AGENT_MIGRATIONS } from './agents';
 MIGRATIONS.push(...AGENT_MIGRATIONS);
 

@@ -1,0 +1,21 @@
+/**
+ * What the job runtime needs to know about registered agents. The app adapts the agent registry
+ * (SQLite today) to it, so the runtime does not depend on how agents are stored.
+ */
+export interface AgentSummary {
+  name: string;
+  aliases: string[];
+  tags: string[];
+  os?: string;
+  version?: string;
+  configurations: string[];
+  defaultConfiguration?: string;
+  connected: boolean;
+  lastSeen?: string;
+}
+
+export interface AgentDirectory {
+  /** The registered agent a computer name or alias names (case-insensitive), if any. */
+  resolve(nameOrAlias: string): string | undefined;
+  list(): AgentSummary[];
+}

@@ -1,0 +1,60 @@
+import type { Block, JobStatusView, NeutralMessage } from './model';
+import { formatTable } from './results';
+
+/**
+ * Neutral messages drawn as plain text (the console channel, logs, test assertions). No
+ * escaping is needed: a terminal shows text as it is.
+ */
+
+export function formatElapsed(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${Math.round(s - m * 60)} s`;
+}
+
+export function formatStatus(v: JobStatusView): string {
+  const counts = Object.entries(v.counts)
+    .filter(([, n]) => (n ?? 0) > 0)
+    .map(([state, n]) => `${n} ${state}`)
+    .join(', ');
+  const lines = [
+    `${v.name} (Id ${v.jobId}) ${v.state}: ${counts || 'no children'} of ${v.total} · ${formatElapsed(v.elapsedMs)} · ${v.invokedBy}: ${v.command}`,
+  ];
+  if (v.asJob && v.hasMoreData && (v.state === 'Completed' || v.state === 'Failed' || v.state === 'Stopped')) {
+    lines.push(`Output is waiting: Receive-Job ${v.jobId}`);
+  }
+  if (v.notPosted !== undefined) lines.push(`Not posted (kept in the store, use Receive-Job ${v.jobId}): ${v.notPosted}`);
+  return lines.join('\n');
+}
+
+export function blockToText(b: Block): string {
+  switch (b.kind) {
+    case 'text':
+      return b.text;
+    case 'code':
+      return b.title !== undefined ? `── ${b.title} ──\n${b.text}` : b.text;
+    case 'table': {
+      const t = formatTable(b.columns, b.rows);
+      return b.title !== undefined ? `── ${b.title} ──\n${t}` : t;
+    }
+    case 'status':
+      return formatStatus(b.status);
+    case 'error':
+      return `ERROR: ${b.text}`;
+    case 'attachment': {
+      const head = b.title !== undefined ? `── ${b.title} ──\n` : '';
+      return `${head}${b.head.join('\n')}\n… ${b.omittedLines} lines cut (whole output attached as ${b.filename}) …\n${b.tail.join('\n')}`;
+    }
+    case 'actions':
+      return '';
+  }
+}
+
+export function messageToText(m: NeutralMessage): string {
+  return m.blocks
+    .map(blockToText)
+    .filter((s) => s !== '')
+    .join('\n');
+}

@@ -1,0 +1,157 @@
+import type { JobState } from '../messages/model';
+import type { OutputStream } from '../protocol/agent-protocol';
+import type { PsValue } from '../language/values';
+
+/**
+ * The job runtime's persistence port. The embedded implementation is SQLite
+ * (`SqliteJobStore`); a scaled deployment would implement the same interface on PostgreSQL.
+ * Every method is synchronous on purpose: SQLite calls are, and the job manager relies on each
+ * write being durable before it shows anything or acknowledges an agent.
+ */
+
+export interface JobRecord {
+  id: number;
+  name: string;
+  instanceId: string;
+  /** `RemoteJob` for Invoke-Command. */
+  jobType: string;
+  state: JobState;
+  reason?: string;
+  /** Child locations joined with `,` (PowerShell's parent Location). */
+  location: string;
+  command: string;
+  channel: string;
+  /** Display name of who ran it. */
+  invokedBy: string;
+  /** Platform-qualified user id (`slack:U1`, `console`). */
+  invokedById: string;
+  asJob: boolean;
+  hideComputerName: boolean;
+  throttleLimit: number;
+  stopRequested: boolean;
+  beginTime?: string;
+  endTime?: string;
+  notPosted?: string;
+  createdAt: string;
+}
+
+export interface ChildJobRecord {
+  id: number;
+  parentId: number;
+  /** Order of the computer in the command (0-based). */
+  position: number;
+  name: string;
+  instanceId: string;
+  /** The computer name as typed (Location). */
+  computer: string;
+  /** The registered agent it resolved to, when it did. */
+  agent?: string;
+  runId: string;
+  state: JobState;
+  reason?: string;
+  exitCode?: number;
+  configurationName?: string;
+  /** True once the run message was handed to the transport. */
+  dispatched: boolean;
+  /** Receive-Job read position: output rows with id <= readUpto were received. */
+  readUpto: number;
+  beginTime?: string;
+  endTime?: string;
+}
+
+/** What to run, kept so that a restarted bot can dispatch children that had not started. */
+export interface JobRunSpec {
+  script: string;
+  arguments: unknown[];
+  using: Record<string, unknown>;
+  /** Explicit -ConfigurationName, or undefined for the agent's default. */
+  configurationName?: string;
+  runbook?: string;
+  maxRuntimeMs: number;
+}
+
+export interface OutputRecord {
+  id: number;
+  jobId: number;
+  childId: number;
+  computer: string;
+  runId: string;
+  seq: number;
+  stream: OutputStream;
+  data: string;
+  at: number;
+}
+
+export interface NewJob {
+  command: string;
+  channel: string;
+  invokedBy: string;
+  invokedById: string;
+  asJob: boolean;
+  hideComputerName: boolean;
+  throttleLimit: number;
+  /** -JobName; default `Job<Id>`. */
+  name?: string;
+  /** One entry per target, in order. `agent` is set when the name resolved to a registered agent. */
+  children: Array<{ computer: string; agent?: string; configurationName?: string }>;
+  run: JobRunSpec;
+}
+
+export interface ChildUpdate {
+  state?: JobState;
+  reason?: string | null;
+  exitCode?: number | null;
+  dispatched?: boolean;
+  beginTime?: string;
+  endTime?: string;
+  configurationName?: string;
+}
+
+export interface JobUpdate {
+  state?: JobState;
+  reason?: string | null;
+  stopRequested?: boolean;
+  beginTime?: string;
+  endTime?: string;
+  notPosted?: string | null;
+}
+
+export interface JobStore {
+  /** Creates the parent and its children with consecutive Ids (parent N, children N+1...). */
+  createJob(job: NewJob): { job: JobRecord; children: ChildJobRecord[] };
+  getJob(id: number): JobRecord | undefined;
+  /** Top-level jobs, sorted by Id; only `channel`'s unless channel is undefined (admins). */
+  listJobs(channel?: string): JobRecord[];
+  /** Jobs not yet finished, across channels (for restart recovery). */
+  unfinishedJobs(): JobRecord[];
+  updateJob(id: number, update: JobUpdate): void;
+  deleteJob(id: number): void;
+  getRunSpec(jobId: number): JobRunSpec | undefined;
+
+  children(jobId: number): ChildJobRecord[];
+  getChild(id: number): ChildJobRecord | undefined;
+  childByRunId(runId: string): ChildJobRecord | undefined;
+  updateChild(id: number, update: ChildUpdate): void;
+  /** Children dispatched and still running on `agent` (resend `run` on reconnect). */
+  runningChildrenOn(agent: string): ChildJobRecord[];
+
+  /**
+   * Stores one output record. Returns false (and stores nothing) when (runId, seq) is already
+   * stored: a resent record is stored once.
+   */
+  appendOutput(record: Omit<OutputRecord, 'id'>): boolean;
+  /** Output of a job (optionally one child), in the order received; `afterId` skips read rows. */
+  output(jobId: number, options?: { childId?: number; afterId?: number }): OutputRecord[];
+  /** Output rows newer than the child's read position. */
+  unreadOutput(childId: number): OutputRecord[];
+  hasUnreadOutput(childId: number): boolean;
+  /** Moves the child's read position (Receive-Job without -Keep). */
+  markRead(childId: number, uptoId: number): void;
+
+  getVariables(channel: string): Map<string, PsValue>;
+  setVariable(channel: string, name: string, value: PsValue): void;
+  removeVariable(channel: string, name: string): boolean;
+
+  recordPost(jobId: number, what: string, ok: boolean, error?: string): void;
+  posts(jobId: number): Array<{ what: string; ok: boolean; error?: string; at: string }>;
+}

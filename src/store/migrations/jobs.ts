@@ -1,0 +1,102 @@
+import type { Migration } from './index';
+
+/**
+ * Jobs, child jobs, output records, Receive-Job read positions, channel variables and the record
+ * of what was posted to chat (ids 200-299). Job and child Ids share one counter, as PowerShell's
+ * process-wide job Id counter does (parent N, children N+1...).
+ */
+export const JOB_MIGRATIONS: Migration[] = [
+  {
+    id: 200,
+    name: 'jobs, child jobs, output, channel variables, posts',
+    sql: `
+      CREATE TABLE job_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      INSERT INTO job_counters (name, value) VALUES ('job_id', 0);
+
+      CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        instance_id TEXT NOT NULL UNIQUE,
+        job_type TEXT NOT NULL DEFAULT 'RemoteJob',
+        state TEXT NOT NULL,
+        reason TEXT,
+        location TEXT NOT NULL,
+        command TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        invoked_by TEXT NOT NULL,
+        invoked_by_id TEXT NOT NULL,
+        as_job INTEGER NOT NULL,
+        hide_computer_name INTEGER NOT NULL,
+        throttle_limit INTEGER NOT NULL,
+        stop_requested INTEGER NOT NULL DEFAULT 0,
+        begin_time TEXT,
+        end_time TEXT,
+        not_posted TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX jobs_channel ON jobs (channel, id);
+
+      CREATE TABLE child_jobs (
+        id INTEGER PRIMARY KEY,
+        parent_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        instance_id TEXT NOT NULL UNIQUE,
+        computer TEXT NOT NULL,
+        agent TEXT,
+        run_id TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL,
+        reason TEXT,
+        exit_code INTEGER,
+        configuration_name TEXT,
+        dispatched INTEGER NOT NULL DEFAULT 0,
+        read_upto INTEGER NOT NULL DEFAULT 0,
+        begin_time TEXT,
+        end_time TEXT
+      );
+      CREATE INDEX child_jobs_parent ON child_jobs (parent_id, position);
+      CREATE INDEX child_jobs_active ON child_jobs (state, agent);
+
+      CREATE TABLE job_runs (
+        job_id INTEGER PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
+        script TEXT NOT NULL,
+        arguments TEXT NOT NULL,
+        using_values TEXT NOT NULL,
+        configuration_name TEXT,
+        runbook TEXT,
+        max_runtime_ms INTEGER NOT NULL
+      );
+
+      CREATE TABLE job_output (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        child_id INTEGER NOT NULL,
+        computer TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        stream TEXT NOT NULL,
+        data TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        UNIQUE (run_id, seq)
+      );
+      CREATE INDEX job_output_child ON job_output (child_id, id);
+
+      CREATE TABLE channel_variables (
+        channel TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (channel, name)
+      );
+
+      CREATE TABLE job_posts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        what TEXT NOT NULL,
+        ok INTEGER NOT NULL,
+        error TEXT,
+        at TEXT NOT NULL
+      );
+    `,
+  },
+];

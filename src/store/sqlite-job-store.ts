@@ -1,0 +1,374 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from './database';
+import type {
+  ChildJobRecord,
+  ChildUpdate,
+  JobRecord,
+  JobRunSpec,
+  JobStore,
+  JobUpdate,
+  NewJob,
+  OutputRecord,
+} from './job-store';
+import type { JobState } from '../messages/model';
+import type { OutputStream } from '../protocol/agent-protocol';
+import type { PsValue } from '../language/values';
+
+interface JobRow {
+  id: number;
+  name: string;
+  instance_id: string;
+  job_type: string;
+  state: string;
+  reason: string | null;
+  location: string;
+  command: string;
+  channel: string;
+  invoked_by: string;
+  invoked_by_id: string;
+  as_job: number;
+  hide_computer_name: number;
+  throttle_limit: number;
+  stop_requested: number;
+  begin_time: string | null;
+  end_time: string | null;
+  not_posted: string | null;
+  created_at: string;
+}
+
+interface ChildRow {
+  id: number;
+  parent_id: number;
+  position: number;
+  name: string;
+  instance_id: string;
+  computer: string;
+  agent: string | null;
+  run_id: string;
+  state: string;
+  reason: string | null;
+  exit_code: number | null;
+  configuration_name: string | null;
+  dispatched: number;
+  read_upto: number;
+  begin_time: string | null;
+  end_time: string | null;
+}
+
+interface OutputRow {
+  id: number;
+  job_id: number;
+  child_id: number;
+  computer: string;
+  run_id: string;
+  seq: number;
+  stream: string;
+  data: string;
+  at: number;
+}
+
+const FINISHED = "('Completed','Failed','Stopped')";
+
+function toJob(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    instanceId: r.instance_id,
+    jobType: r.job_type,
+    state: r.state as JobState,
+    ...(r.reason !== null ? { reason: r.reason } : {}),
+    location: r.location,
+    command: r.command,
+    channel: r.channel,
+    invokedBy: r.invoked_by,
+    invokedById: r.invoked_by_id,
+    asJob: r.as_job === 1,
+    hideComputerName: r.hide_computer_name === 1,
+    throttleLimit: r.throttle_limit,
+    stopRequested: r.stop_requested === 1,
+    ...(r.begin_time !== null ? { beginTime: r.begin_time } : {}),
+    ...(r.end_time !== null ? { endTime: r.end_time } : {}),
+    ...(r.not_posted !== null ? { notPosted: r.not_posted } : {}),
+    createdAt: r.created_at,
+  };
+}
+
+function toChild(r: ChildRow): ChildJobRecord {
+  return {
+    id: r.id,
+    parentId: r.parent_id,
+    position: r.position,
+    name: r.name,
+    instanceId: r.instance_id,
+    computer: r.computer,
+    ...(r.agent !== null ? { agent: r.agent } : {}),
+    runId: r.run_id,
+    state: r.state as JobState,
+    ...(r.reason !== null ? { reason: r.reason } : {}),
+    ...(r.exit_code !== null ? { exitCode: r.exit_code } : {}),
+    ...(r.configuration_name !== null ? { configurationName: r.configuration_name } : {}),
+    dispatched: r.dispatched === 1,
+    readUpto: r.read_upto,
+    ...(r.begin_time !== null ? { beginTime: r.begin_time } : {}),
+    ...(r.end_time !== null ? { endTime: r.end_time } : {}),
+  };
+}
+
+function toOutput(r: OutputRow): OutputRecord {
+  return {
+    id: r.id,
+    jobId: r.job_id,
+    childId: r.child_id,
+    computer: r.computer,
+    runId: r.run_id,
+    seq: r.seq,
+    stream: r.stream as OutputStream,
+    data: r.data,
+    at: r.at,
+  };
+}
+
+/** The embedded JobStore on the bot's SQLite file (tables from migration 200). */
+export class SqliteJobStore implements JobStore {
+  private readonly stmts;
+
+  constructor(private readonly db: Db) {
+    this.stmts = {
+      nextId: db.prepare("UPDATE job_counters SET value = value + ? WHERE name = 'job_id' RETURNING value"),
+      insertJob: db.prepare(`INSERT INTO jobs (id, name, instance_id, job_type, state, location, command, channel,
+        invoked_by, invoked_by_id, as_job, hide_computer_name, throttle_limit, begin_time, created_at)
+        VALUES (@id, @name, @instance_id, 'RemoteJob', 'Running', @location, @command, @channel, @invoked_by,
+        @invoked_by_id, @as_job, @hide, @throttle, @now, @now)`),
+      insertChild: db.prepare(`INSERT INTO child_jobs (id, parent_id, position, name, instance_id, computer, agent,
+        run_id, state, configuration_name) VALUES (@id, @parent_id, @position, @name, @instance_id, @computer, @agent,
+        @run_id, 'NotStarted', @configuration_name)`),
+      insertRun: db.prepare(`INSERT INTO job_runs (job_id, script, arguments, using_values, configuration_name, runbook,
+        max_runtime_ms) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      getJob: db.prepare('SELECT * FROM jobs WHERE id = ?'),
+      listAll: db.prepare('SELECT * FROM jobs ORDER BY id'),
+      listChannel: db.prepare('SELECT * FROM jobs WHERE channel = ? ORDER BY id'),
+      unfinished: db.prepare(`SELECT * FROM jobs WHERE state NOT IN ${FINISHED} ORDER BY id`),
+      deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
+      deleteChildren: db.prepare('DELETE FROM child_jobs WHERE parent_id = ?'),
+      getRun: db.prepare('SELECT * FROM job_runs WHERE job_id = ?'),
+      children: db.prepare('SELECT * FROM child_jobs WHERE parent_id = ? ORDER BY position'),
+      getChild: db.prepare('SELECT * FROM child_jobs WHERE id = ?'),
+      childByRun: db.prepare('SELECT * FROM child_jobs WHERE run_id = ?'),
+      runningOn: db.prepare(`SELECT * FROM child_jobs WHERE agent = ? AND dispatched = 1 AND state NOT IN ${FINISHED} ORDER BY id`),
+      insertOutput: db.prepare(`INSERT OR IGNORE INTO job_output (job_id, child_id, computer, run_id, seq, stream, data, at)
+        VALUES (@jobId, @childId, @computer, @runId, @seq, @stream, @data, @at)`),
+      outputJob: db.prepare('SELECT * FROM job_output WHERE job_id = ? AND id > ? ORDER BY id'),
+      outputChild: db.prepare('SELECT * FROM job_output WHERE child_id = ? AND id > ? ORDER BY id'),
+      unread: db.prepare(
+        'SELECT o.* FROM job_output o JOIN child_jobs c ON c.id = o.child_id WHERE o.child_id = ? AND o.id > c.read_upto ORDER BY o.id',
+      ),
+      hasUnread: db.prepare(
+        'SELECT 1 FROM job_output o JOIN child_jobs c ON c.id = o.child_id WHERE o.child_id = ? AND o.id > c.read_upto LIMIT 1',
+      ),
+      markRead: db.prepare('UPDATE child_jobs SET read_upto = MAX(read_upto, ?) WHERE id = ?'),
+      getVars: db.prepare('SELECT name, value FROM channel_variables WHERE channel = ?'),
+      setVar: db.prepare(`INSERT INTO channel_variables (channel, name, value, updated_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (channel, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
+      removeVar: db.prepare('DELETE FROM channel_variables WHERE channel = ? AND name = ?'),
+      recordPost: db.prepare('INSERT INTO job_posts (job_id, what, ok, error, at) VALUES (?, ?, ?, ?, ?)'),
+      posts: db.prepare('SELECT what, ok, error, at FROM job_posts WHERE job_id = ? ORDER BY id'),
+    };
+  }
+
+  createJob(job: NewJob): { job: JobRecord; children: ChildJobRecord[] } {
+    return this.db.transaction(() => {
+      const n = job.children.length;
+      const last = (this.stmts.nextId.get(n + 1) as { value: number }).value;
+      const id = last - n;
+      const now = new Date().toISOString();
+      const location = job.children.map((c) => c.computer).join(',');
+      this.stmts.insertJob.run({
+        id,
+        name: job.name ?? `Job${id}`,
+        instance_id: randomUUID(),
+        location,
+        command: job.command,
+        channel: job.channel,
+        invoked_by: job.invokedBy,
+        invoked_by_id: job.invokedById,
+        as_job: job.asJob ? 1 : 0,
+        hide: job.hideComputerName ? 1 : 0,
+        throttle: job.throttleLimit,
+        now,
+      });
+      job.children.forEach((c, i) => {
+        const childId = id + 1 + i;
+        this.stmts.insertChild.run({
+          id: childId,
+          parent_id: id,
+          position: i,
+          name: `Job${childId}`,
+          instance_id: randomUUID(),
+          computer: c.computer,
+          agent: c.agent ?? null,
+          run_id: randomUUID(),
+          configuration_name: c.configurationName ?? null,
+        });
+      });
+      const r = job.run;
+      this.stmts.insertRun.run(
+        id,
+        r.script,
+        JSON.stringify(r.arguments),
+        JSON.stringify(r.using),
+        r.configurationName ?? null,
+        r.runbook ?? null,
+        r.maxRuntimeMs,
+      );
+      return { job: this.getJob(id)!, children: this.children(id) };
+    })();
+  }
+
+  getJob(id: number): JobRecord | undefined {
+    const r = this.stmts.getJob.get(id) as JobRow | undefined;
+    return r ? toJob(r) : undefined;
+  }
+
+  listJobs(channel?: string): JobRecord[] {
+    const rows = (channel === undefined ? this.stmts.listAll.all() : this.stmts.listChannel.all(channel)) as JobRow[];
+    return rows.map(toJob);
+  }
+
+  unfinishedJobs(): JobRecord[] {
+    return (this.stmts.unfinished.all() as JobRow[]).map(toJob);
+  }
+
+  updateJob(id: number, u: JobUpdate): void {
+    const sets: string[] = [];
+    const vals: unknown[] = [];
+    const add = (col: string, v: unknown): void => {
+      sets.push(`${col} = ?`);
+      vals.push(v);
+    };
+    if (u.state !== undefined) add('state', u.state);
+    if (u.reason !== undefined) add('reason', u.reason);
+    if (u.stopRequested !== undefined) add('stop_requested', u.stopRequested ? 1 : 0);
+    if (u.beginTime !== undefined) add('begin_time', u.beginTime);
+    if (u.endTime !== undefined) add('end_time', u.endTime);
+    if (u.notPosted !== undefined) add('not_posted', u.notPosted);
+    if (sets.length === 0) return;
+    this.db.prepare(`UPDATE jobs SET ${sets.join(', ')} WHERE id = ?`).run(...vals, id);
+  }
+
+  deleteJob(id: number): void {
+    this.db.transaction(() => {
+      this.stmts.deleteChildren.run(id);
+      this.stmts.deleteJob.run(id);
+    })();
+  }
+
+  getRunSpec(jobId: number): JobRunSpec | undefined {
+    const r = this.stmts.getRun.get(jobId) as
+      | {
+          script: string;
+          arguments: string;
+          using_values: string;
+          configuration_name: string | null;
+          runbook: string | null;
+          max_runtime_ms: number;
+        }
+      | undefined;
+    if (!r) return undefined;
+    return {
+      script: r.script,
+      arguments: JSON.parse(r.arguments) as unknown[],
+      using: JSON.parse(r.using_values) as Record<string, unknown>,
+      ...(r.configuration_name !== null ? { configurationName: r.configuration_name } : {}),
+      ...(r.runbook !== null ? { runbook: r.runbook } : {}),
+      maxRuntimeMs: r.max_runtime_ms,
+    };
+  }
+
+  children(jobId: number): ChildJobRecord[] {
+    return (this.stmts.children.all(jobId) as ChildRow[]).map(toChild);
+  }
+
+  getChild(id: number): ChildJobRecord | undefined {
+    const r = this.stmts.getChild.get(id) as ChildRow | undefined;
+    return r ? toChild(r) : undefined;
+  }
+
+  childByRunId(runId: string): ChildJobRecord | undefined {
+    const r = this.stmts.childByRun.get(runId) as ChildRow | undefined;
+    return r ? toChild(r) : undefined;
+  }
+
+  updateChild(id: number, u: ChildUpdate): void {
+    const sets: string[] = [];
+    const vals: unknown[] = [];
+    const add = (col: string, v: unknown): void => {
+      sets.push(`${col} = ?`);
+      vals.push(v);
+    };
+    if (u.state !== undefined) add('state', u.state);
+    if (u.reason !== undefined) add('reason', u.reason);
+    if (u.exitCode !== undefined) add('exit_code', u.exitCode);
+    if (u.dispatched !== undefined) add('dispatched', u.dispatched ? 1 : 0);
+    if (u.beginTime !== undefined) add('begin_time', u.beginTime);
+    if (u.endTime !== undefined) add('end_time', u.endTime);
+    if (u.configurationName !== undefined) add('configuration_name', u.configurationName);
+    if (sets.length === 0) return;
+    this.db.prepare(`UPDATE child_jobs SET ${sets.join(', ')} WHERE id = ?`).run(...vals, id);
+  }
+
+  runningChildrenOn(agent: string): ChildJobRecord[] {
+    return (this.stmts.runningOn.all(agent) as ChildRow[]).map(toChild);
+  }
+
+  appendOutput(record: Omit<OutputRecord, 'id'>): boolean {
+    return this.stmts.insertOutput.run(record).changes === 1;
+  }
+
+  output(jobId: number, options: { childId?: number; afterId?: number } = {}): OutputRecord[] {
+    const after = options.afterId ?? 0;
+    const rows = (
+      options.childId !== undefined
+        ? this.stmts.outputChild.all(options.childId, after)
+        : this.stmts.outputJob.all(jobId, after)
+    ) as OutputRow[];
+    return rows.map(toOutput);
+  }
+
+  unreadOutput(childId: number): OutputRecord[] {
+    return (this.stmts.unread.all(childId) as OutputRow[]).map(toOutput);
+  }
+
+  hasUnreadOutput(childId: number): boolean {
+    return this.stmts.hasUnread.get(childId) !== undefined;
+  }
+
+  markRead(childId: number, uptoId: number): void {
+    this.stmts.markRead.run(uptoId, childId);
+  }
+
+  getVariables(channel: string): Map<string, PsValue> {
+    const out = new Map<string, PsValue>();
+    for (const r of this.stmts.getVars.all(channel) as Array<{ name: string; value: string }>) {
+      out.set(r.name, JSON.parse(r.value) as PsValue);
+    }
+    return out;
+  }
+
+  setVariable(channel: string, name: string, value: PsValue): void {
+    this.stmts.setVar.run(channel, name.toLowerCase(), JSON.stringify(value), new Date().toISOString());
+  }
+
+  removeVariable(channel: string, name: string): boolean {
+    return this.stmts.removeVar.run(channel, name.toLowerCase()).changes > 0;
+  }
+
+  recordPost(jobId: number, what: string, ok: boolean, error?: string): void {
+    this.stmts.recordPost.run(jobId, what, ok ? 1 : 0, error ?? null, new Date().toISOString());
+  }
+
+  posts(jobId: number): Array<{ what: string; ok: boolean; error?: string; at: string }> {
+    return (
+      this.stmts.posts.all(jobId) as Array<{ what: string; ok: number; error: string | null; at: string }>
+    ).map((r) => ({ what: r.what, ok: r.ok === 1, ...(r.error !== null ? { error: r.error } : {}), at: r.at }));
+  }
+}
