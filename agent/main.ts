@@ -55,7 +55,7 @@ export function parseAgentArgs(argv: string[]): { ok: true; options: AgentCliOpt
     string: ['hub', 'name', 'token', 'state-dir', 'tag', 'configuration', 'runbooks-dir', 'restrict-to-runbooks', 'tls-ca', 'log-level'],
     boolean: ['help'],
     array: ['tag', 'configuration', 'restrict-to-runbooks'],
-    configuration: { 'camel-case-expansion': false, 'dot-notation': false, 'duplicate-arguments-array': false },
+    configuration: { 'camel-case-expansion': false, 'dot-notation': false },
   });
   if (a.help) return { ok: false, problems: [], help: true };
   const problems: string[] = [];
