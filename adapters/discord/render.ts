@@ -56,7 +56,8 @@ function fence(escaped: string): string {
 export function escapeMarkdown(text: string): string {
   return text
     .replace(/[\\*_~`|[\]()]/g, '\\$&')
-    .replace(/^(\s*)([>#-]|\d+\.)/gm, (_m, sp: string, mark: string) => `${sp}\\${mark}`);
+    .replace(/^(\s*)([>#-])/gm, '$1\\$2')
+    .replace(/^(\s*\d+)\./gm, '$1\\.');
 }
 
 /** Splits on code points (never inside a surrogate pair) into pieces of at most `max` UTF-16 units. */

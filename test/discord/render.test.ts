@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CONTENT_LIMIT,
+  chunkLines,
+  escapeCodeBlock,
+  escapeMarkdown,
+  parseButtonId,
+  renderAttachment,
+  renderCode,
+  renderForEdit,
+  renderMessage,
+  renderStatusEmbed,
+  renderTable,
+  safeFilename,
+  STATE_COLOURS,
+  toBody,
+} from '../../adapters/discord/render';
+import type { JobStatusView } from '../../src/messages/model';
+
+/** Counts fenced blocks the way Discord's markdown does: any ``` opens or closes one. */
+function fenceCount(s: string): number {
+  return (s.match(/```/g) ?? []).length;
+}
+
+describe('escapeCodeBlock', () => {
+  it('leaves no run of two backticks, so output cannot close its block', () => {
+    for (const evil of ['```', 'a```b', '````', '`` `', '```\n@everyone\n```', 'x`', '``````````']) {
+      const out = escapeCodeBlock(evil);
+      expect(out).not.toMatch(/``/);
+      // Removing the zero-width spaces gives back the original text.
+      expect(out.replace(/\u200b/g, '')).toBe(evil);
+    }
+  });
+
+  it('keeps ordinary text byte for byte', () => {
+    expect(escapeCodeBlock('uptime: 3 days, `one` tick')).toBe('uptime: 3 days, `one` tick');
+  });
+
+  it('a rendered block with hostile output has exactly one pair of fences', () => {
+    const [msg] = renderCode('before\n```\n**bold** @everyone\n```after');
+    expect(fenceCount(msg!)).toBe(2);
+    expect(msg!.startsWith('```\n')).toBe(true);
+    expect(msg!.endsWith('\n```')).toBe(true);
+  });
+});
+
+describe('escapeMarkdown', () => {
+  it('escapes emphasis, spoilers, links and line-start markers', () => {
+    expect(escapeMarkdown('*a* _b_ ~~c~~ ||d|| [e](f)')).toBe('\\*a\\* \\_b\\_ \\~\\~c\\~\\~ \\|\\|d\\|\\| \\[e\\]\\(f\\)');
+    expect(escapeMarkdown('# head\n> quote\n- item\n1. one')).toBe('\\# head\n\\> quote\n\\- item\n1\\. one');
+  });
+});
+
+describe('splitting to the 2,000-character limit', () => {
+  it('splits long output into complete code blocks, title only on the first', () => {
+    const text = Array.from({ length: 400 }, (_, i) => `line ${i} ${'x'.repeat(20)}`).join('\n');
+    const pieces = renderCode(text, 'web1, web2');
+    expect(pieces.length).toBeGreaterThan(1);
+    for (const p of pieces) {
+      expect(p.length).toBeLessThanOrEqual(CONTENT_LIMIT);
+      expect(fenceCount(p)).toBe(2);
+    }
+    expect(pieces[0]!.startsWith('**web1, web2**\n```')).toBe(true);
+    expect(pieces[1]!.startsWith('```')).toBe(true);
+    const joined = pieces.map((p) => p.replace(/^(\*\*.*\*\*\n)?```\n/, '').replace(/\n```$/, '')).join('\n');
+    expect(joined).toBe(text);
+  });
+
+  it('breaks a single over-long line without splitting a surrogate pair', () => {
+    const chunks = chunkLines('😀'.repeat(1500), 1001);
+    expect(chunks.length).toBe(3);
+    for (const c of chunks) {
+      expect(c.length).toBeLessThanOrEqual(1001);
+      expect(c).not.toMatch(/[\ud800-\udbff]$/);
+    }
+    expect(chunks.join('')).toBe('😀'.repeat(1500));
+  });
+
+  it('packs several blocks into as few messages as fit, in order', () => {
+    const payloads = renderMessage({
+      blocks: [
+        { kind: 'code', text: 'a'.repeat(1200), title: 'web1' },
+        { kind: 'code', text: 'b'.repeat(1200), title: 'web2' },
+        { kind: 'code', text: 'short', title: 'web3' },
+      ],
+    });
+    expect(payloads).toHaveLength(2);
+    expect(payloads[0]!.content).toContain('web1');
+    expect(payloads[1]!.content).toContain('web2');
+    expect(payloads[1]!.content).toContain('web3');
+    for (const p of payloads) expect(p.content.length).toBeLessThanOrEqual(CONTENT_LIMIT);
+  });
+});
+
+describe('tables', () => {
+  it('draws Format-Table style columns and repeats the header when split', () => {
+    const rows = Array.from({ length: 200 }, (_, i) => [`web${i}`, 'Running', `${i * 7}`]);
+    const pieces = renderTable(['PSComputerName', 'Status', 'Id'], rows, 'Get-Service');
+    expect(pieces.length).toBeGreaterThan(1);
+    for (const p of pieces) {
+      expect(p.length).toBeLessThanOrEqual(CONTENT_LIMIT);
+      expect(p).toContain('PSComputerName Status  Id\n-------------- ------- --');
+    }
+    expect(pieces[0]).toContain('web0           Running 0');
+  });
+});
+
+describe('attachments', () => {
+  it('shows head and tail inline, names the file and what was cut, attaches everything', () => {
+    const lines = Array.from({ length: 5000 }, (_, i) => `row ${i}`);
+    const { content, file } = renderAttachment({
+      kind: 'attachment',
+      filename: 'web1 output.txt',
+      content: lines.join('\n'),
+      head: lines.slice(0, 20),
+      tail: lines.slice(-20),
+      omittedLines: 4960,
+      title: 'web1',
+    });
+    expect(content.length).toBeLessThanOrEqual(CONTENT_LIMIT);
+    expect(content).toContain('row 0\n');
+    expect(content).toContain('row 4999');
+    expect(content).toContain('4960 lines omitted');
+    expect(content).toContain('web1\\_output.txt'); // underscore escaped in markdown
+    expect(file.name).toBe('web1_output.txt');
+    expect(file.data.toString('utf8')).toBe(lines.join('\n'));
+    expect(fenceCount(content)).toBe(4);
+  });
+
+  it('keeps file names to safe characters', () => {
+    expect(safeFilename('../../etc/passwd')).toBe('_.._etc_passwd');
+    expect(safeFilename('')).toBe('output.txt');
+  });
+
+  it('sends the file with an attachments entry in the body', () => {
+    const [p] = renderMessage({
+      blocks: [{ kind: 'attachment', filename: 'a.txt', content: 'x', head: ['x'], tail: [], omittedLines: 0 }],
+    });
+    expect(p!.files).toHaveLength(1);
+    expect(toBody(p!)).toMatchObject({ attachments: [{ id: 0, filename: 'a.txt' }], allowed_mentions: { parse: [] } });
+  });
+});
+
+const status = (over: Partial<JobStatusView> = {}): JobStatusView => ({
+  jobId: 7,
+  name: 'Job7',
+  command: 'Invoke-Command -ComputerName web1,web2,web3 { uptime }',
+  invokedBy: 'Alice_Ops',
+  state: 'Running',
+  counts: { Running: 2, Completed: 1 },
+  total: 3,
+  elapsedMs: 4321,
+  asJob: false,
+  hasMoreData: true,
+  ...over,
+});
+
+describe('status embed and buttons', () => {
+  it('shows job, command, who, counts per state and elapsed, coloured by state', () => {
+    const e = renderStatusEmbed(status());
+    expect(e.title).toBe('Job 7 · Job7');
+    expect(e.description).toBe('```\nInvoke-Command -ComputerName web1,web2,web3 { uptime }\n```');
+    expect(e.color).toBe(STATE_COLOURS.Running);
+    const f = Object.fromEntries((e.fields ?? []).map((x) => [x.name, x.value]));
+    expect(f).toMatchObject({
+      State: 'Running',
+      Computers: '2 Running · 1 Completed (of 3)',
+      Elapsed: '4.3 s',
+      'Invoked by': 'Alice\\_Ops',
+    });
+    expect(renderStatusEmbed(status({ state: 'Failed' })).color).toBe(STATE_COLOURS.Failed);
+    expect(renderStatusEmbed(status({ state: 'Completed' })).color).not.toBe(STATE_COLOURS.Failed);
+  });
+
+  it('says when output could not be posted', () => {
+    const e = renderStatusEmbed(status({ notPosted: '2 results could not be posted; Receive-Job 7 shows them' }));
+    expect(e.fields?.find((f) => f.name === 'Not posted')?.value).toContain('Receive-Job 7');
+  });
+
+  it('puts the embed and buttons on the first message and round-trips button ids', () => {
+    const payloads = renderMessage({
+      blocks: [
+        { kind: 'status', status: status() },
+        { kind: 'actions', buttons: [{ action: 'stop-job', jobId: 7, label: 'Stop-Job' }] },
+      ],
+    });
+    expect(payloads).toHaveLength(1);
+    const p = payloads[0]!;
+    expect(p.embeds).toHaveLength(1);
+    const button = p.components[0]!.components[0]!;
+    expect(button).toMatchObject({ type: 2, style: 4, label: 'Stop-Job', custom_id: 'chatops:stop-job:7' });
+    expect(parseButtonId('chatops:stop-job:7')).toEqual({ action: 'stop-job', jobId: 7 });
+    expect(parseButtonId('chatops:receive-job:12')).toEqual({ action: 'receive-job', jobId: 12 });
+    for (const forged of ['chatops:stop-job:7;Remove-Job 1', 'chatops:rm:7', 'chatops:stop-job:-1', 'chatops:stop-job:07', 'x']) {
+      expect(parseButtonId(forged)).toBeUndefined();
+    }
+  });
+
+  it('an edit is one message that clears what it does not set', () => {
+    const p = renderForEdit({ blocks: [{ kind: 'status', status: status({ state: 'Completed' }) }] });
+    const body = toBody(p);
+    expect(body.components).toEqual([]);
+    expect(body.allowed_mentions).toEqual({ parse: [] });
+  });
+});
