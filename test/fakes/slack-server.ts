@@ -70,7 +70,7 @@ export class FakeSlack {
   readonly appToken: string;
   readonly teamId: string;
   private readonly users: NonNullable<FakeSlackOptions['users']>;
-  private readonly failures = new Map<string, Failure[]>();
+  private readonly failures = new Map<string, Array<{ failure: Failure; match?: (params: Record<string, unknown>) => boolean }>>();
   private readonly sockets = new Set<WebSocket>();
   private readonly ackWaiters = new Map<string, (payload: unknown) => void>();
   private readonly listeners = new Set<() => void>();
@@ -104,10 +104,13 @@ export class FakeSlack {
     return `http://127.0.0.1:${this.port}/response/R${++this.responseCounter}`;
   }
 
-  /** Answer the next `times` calls to `method` with `failure` (then normally). */
-  failNext(method: string, failure: Failure, times = 1): void {
+  /**
+   * Answer the next `times` calls to `method` (those whose params satisfy `match`, when given)
+   * with `failure`, then normally again.
+   */
+  failNext(method: string, failure: Failure, times = 1, match?: (params: Record<string, unknown>) => boolean): void {
     const list = this.failures.get(method) ?? [];
-    for (let i = 0; i < times; i++) list.push(failure);
+    for (let i = 0; i < times; i++) list.push(match ? { failure, match } : { failure });
     this.failures.set(method, list);
   }
 
@@ -264,7 +267,9 @@ export class FakeSlack {
     const call: RecordedCall = { method, params, token, at: Date.now(), status: 200 };
     this.calls.push(call);
 
-    const failure = this.failures.get(method)?.shift();
+    const queue = this.failures.get(method) ?? [];
+    const index = queue.findIndex((f) => !f.match || f.match(params));
+    const failure = index >= 0 ? queue.splice(index, 1)[0]!.failure : undefined;
     if (failure) {
       if ('drop' in failure) {
         call.status = 0;
