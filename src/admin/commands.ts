@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import { ChatOpsError } from '../errors';
 import { SqliteAgentRegistry } from '../hub/agent-registry';
 import type { Db } from '../store/database';
+import { AUDIT_ADMIN_COMMANDS } from '../audit/admin-commands';
 
 /** What a command gets: parsed flags (positionals after the command words in `args._`), config, the open store, output. */
 export interface AdminContext {
@@ -80,6 +81,7 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
       return 0;
     },
   },
+  ...AUDIT_ADMIN_COMMANDS,
 ];
 
 /** `500ms`, `30s`, `15m`, `1h`, `7d`. */

@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exportAudit, readAudit, SqliteAuditLog, verifyAuditChain } from '../../src/audit/audit-log';
-import { runAuditCommand } from '../../src/audit/cli';
+import { runAdmin } from '../../src/admin/main';
 import { maskCommandLine } from '../../src/audit/mask';
 import type { AuditRecord } from '../../src/core/authorizer';
 import { openDatabase, type Db } from '../../src/store/database';
@@ -139,19 +140,40 @@ describe('export and admin CLI', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ channel: 'slack:T1/C1', targets: ['web4'], jobId: 4, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
-  it('runAuditCommand verifies (exit 1 when broken) and exports', () => {
+  it('npm run admin -- audit verify / audit export: exit 1 when broken, JSON lines since a date', async () => {
     const out: string[] = [];
     const err: string[] = [];
-    const io = { db, out: (s: string) => out.push(s), err: (s: string) => err.push(s) };
-    expect(runAuditCommand(['verify'], io)).toBe(0);
-    expect(out.join('')).toMatch(/^audit chain intact: 5 records; head hash [0-9a-f]{64}\n$/);
-    expect(runAuditCommand(['export', '--since', '2026-01-05'], io)).toBe(0);
-    expect(out.at(-1)!.trim().split('\n')).toHaveLength(1);
-    expect(runAuditCommand(['export', '--since', 'yesterday'], io)).toBe(2);
-    expect(err.join('')).toContain("--since must be a date like 2026-01-01, got 'yesterday'");
+    const admin = (...argv: string[]): Promise<number> =>
+      runAdmin(argv, {
+        env: { CHATOPS_DB: join(dir, 'chatops.db') },
+        out: (l) => out.push(l),
+        err: (l) => err.push(l),
+        dotEnvPath: join(dir, 'no.env'),
+      });
+    expect(await admin('audit', 'verify')).toBe(0);
+    expect(out.at(-1)).toMatch(/^audit chain intact: 5 records; head hash [0-9a-f]{64}$/);
+    expect(await admin('audit', 'export', '--since', '2026-01-04')).toBe(0);
+    expect(out.at(-1)!.split('\n').map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([4, 5]);
+    expect(await admin('audit', 'export', '--since', 'yesterday')).toBe(1);
+    expect(err.at(-1)).toBe("admin: --since must be a date like 2026-01-01, got 'yesterday'");
     tamper('DELETE FROM audit_log WHERE id = 1');
-    expect(runAuditCommand(['verify'], io)).toBe(1);
-    expect(err.join('')).toContain('audit chain BROKEN at record 2: row 1 is missing (deleted) before row 2');
+    expect(await admin('audit', 'verify')).toBe(1);
+    expect(err.at(-1)).toBe('admin: audit chain BROKEN at record 2: row 1 is missing (deleted) before row 2');
+  });
+
+  it('the real npm run admin process exits non-zero on a broken chain', () => {
+    const run = () =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/admin/main.ts', 'audit', 'verify'], {
+        env: { ...process.env, CHATOPS_DB: join(dir, 'chatops.db') },
+        cwd: process.cwd(),
+        encoding: 'utf8',
+      });
+    const good = run();
+    expect(good.status).toBe(0);
+    expect(good.stdout).toContain('audit chain intact: 5 records');
+    tamper("UPDATE audit_log SET reason = 'allowed by rule default' WHERE id = 4");
+    const bad = run();
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('audit chain BROKEN at record 4: row 4 was edited');
   });
 });
-
