@@ -11,6 +11,11 @@ export interface AuthorizationRequest {
   cmdlet: string;
   /** Resolved target computer names (empty for cmdlets that reach no agent). */
   computers: string[];
+  /**
+   * The names as typed, in the same order as `computers` (they differ when an alias such as
+   * `localhost` names an enrolled agent). Optional: added by the runtime, compatible extension.
+   */
+  typedComputers?: string[];
   configurationName?: string;
   /** True when an ad-hoc script block is sent; false for -FilePath runbooks. */
   adHocScript: boolean;

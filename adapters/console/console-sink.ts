@@ -1,0 +1,77 @@
+import type { ChatSink, MessageHandle } from '../../src/core/ports';
+import type { JobState, NeutralMessage } from '../../src/messages/model';
+import { FINISHED_STATES } from '../../src/messages/model';
+import { messageToText } from '../../src/messages/plain-text';
+
+export interface ConsoleSinkOptions {
+  write: (text: string) => void;
+  writeError: (text: string) => void;
+  /**
+   * Terminal mode: a status still at the bottom of the screen is redrawn in place. Plain mode
+   * (not a TTY) prints a status when it is posted and once more when its job finishes.
+   */
+  tty: boolean;
+}
+
+/**
+ * Draws neutral messages on a terminal. Threads are shown inline, indented under nothing: the
+ * console is a single stream, so results simply follow their status line.
+ */
+export class ConsoleSink implements ChatSink {
+  private next = 1;
+  /** The handle and line count of the status drawn last, while nothing was printed after it. */
+  private bottom: { id: string; lines: number } | undefined;
+  private readonly states = new Map<string, JobState | undefined>();
+
+  constructor(private readonly options: ConsoleSinkOptions) {}
+
+  async replyPrivately(message: NeutralMessage): Promise<void> {
+    this.bottom = undefined;
+    this.options.writeError(`${messageToText(message)}\n`);
+  }
+
+  async post(message: NeutralMessage): Promise<MessageHandle> {
+    const id = `c${this.next++}`;
+    this.states.set(id, stateOf(message));
+    this.print(id, message);
+    return { id };
+  }
+
+  async update(handle: MessageHandle, message: NeutralMessage): Promise<void> {
+    const before = this.states.get(handle.id);
+    const after = stateOf(message);
+    this.states.set(handle.id, after);
+    if (this.options.tty && this.bottom?.id === handle.id) {
+      // Move up over the previous drawing and clear to the end of the screen.
+      this.options.write(`\x1b[${this.bottom.lines}A\x1b[J`);
+      this.print(handle.id, message);
+      return;
+    }
+    const finishedNow = after !== undefined && FINISHED_STATES.has(after) && before !== after;
+    if (finishedNow) this.print(handle.id, message);
+  }
+
+  async postInThread(_parent: MessageHandle, message: NeutralMessage): Promise<MessageHandle> {
+    const id = `c${this.next++}`;
+    this.print(id, message);
+    return { id };
+  }
+
+  /** Call before printing anything else (a prompt) so the next update does not erase it. */
+  detach(): void {
+    this.bottom = undefined;
+  }
+
+  private print(id: string, message: NeutralMessage): void {
+    const text = messageToText(message);
+    if (text === '') return;
+    this.options.write(`${text}\n`);
+    const isStatus = message.blocks.some((b) => b.kind === 'status');
+    this.bottom = isStatus ? { id, lines: text.split('\n').length } : undefined;
+  }
+}
+
+function stateOf(message: NeutralMessage): JobState | undefined {
+  const b = message.blocks.find((x) => x.kind === 'status');
+  return b && b.kind === 'status' ? b.status.state : undefined;
+}

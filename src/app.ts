@@ -1,0 +1,213 @@
+import { hostname, platform, release } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { Config } from './config';
+import type { AuditLog, Authorizer } from './core/authorizer';
+import type { Core } from './core/ports';
+import { createLogger, type Logger } from './log';
+import { openDatabase, type Db } from './store/database';
+import { SqliteJobStore } from './store/sqlite-job-store';
+import type { JobStore } from './store/job-store';
+import { SqliteAgentRegistry, isValidAgentName, type AgentRegistry } from './hub/agent-registry';
+import { WebSocketHub } from './hub/ws-hub';
+import { JobManager } from './jobs/job-manager';
+import type { AgentDirectory } from './jobs/agent-directory';
+import { ChatCore, type ChatCoreOptions } from './core/chat-core';
+import { ConsoleOnlyAuthorizer } from './core/console-only-authorizer';
+import { SqliteAuditLog } from './audit/audit-log';
+import { Agent, AGENT_VERSION } from '../agent/agent';
+
+export interface App {
+  core: Core;
+  authorizer: Authorizer;
+  audit: AuditLog;
+  hub: WebSocketHub;
+  registry: AgentRegistry;
+  db: Db;
+  config: Config;
+  store: JobStore;
+  jobs: JobManager;
+  log: Logger;
+  /** The hub's URL as agents dial it (`ws://127.0.0.1:PORT`), with the real port. */
+  hubUrl: string;
+  /** Name of the embedded agent, when one runs. */
+  embeddedAgentName?: string;
+  stop(): Promise<void>;
+}
+
+/** What an authorizer or audit log factory gets (they usually keep state in the same database). */
+export interface AppDeps {
+  db: Db;
+  registry: AgentRegistry;
+  config: Config;
+  log: Logger;
+}
+
+export interface StartAppOptions {
+  log?: Logger;
+  /** Default: the embedded console-only rule (ConsoleOnlyAuthorizer). */
+  authorizer?: Authorizer | ((deps: AppDeps) => Authorizer);
+  /** Default: the SQLite hash-chained audit log. */
+  audit?: AuditLog | ((deps: AppDeps) => AuditLog);
+  /** Overrides config.embeddedAgent. */
+  embeddedAgent?: boolean;
+  /** More cmdlets for the core (permissions admin cmdlets). */
+  extraCmdlets?: ChatCoreOptions['extraCmdlets'];
+  /** Status message edit interval (ms). */
+  statusIntervalMs?: number;
+  /** How long children of jobs resumed after a restart wait for their agents (ms). */
+  recoveryGraceMs?: number;
+}
+
+/** The registry seen by the job runtime: names, aliases, tags and who is online. */
+export function registryDirectory(registry: AgentRegistry, hub: WebSocketHub): AgentDirectory {
+  return {
+    resolve: (n) => registry.resolve(n),
+    list: () =>
+      registry.list().map((a) => ({
+        name: a.name,
+        aliases: a.aliases,
+        tags: a.tags,
+        os: a.os,
+        version: a.version,
+        configurations: a.configurations,
+        defaultConfiguration: a.defaultConfiguration,
+        connected: hub.isConnected(a.name),
+        ...(a.lastSeen !== undefined ? { lastSeen: a.lastSeen } : {}),
+      })),
+  };
+}
+
+/** This computer's name as an agent name (host names may hold characters agent names may not). */
+export function localAgentName(): string {
+  const h = hostname().split('.')[0] ?? 'localhost';
+  const clean = h.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 63);
+  return isValidAgentName(clean) && clean.toLowerCase() !== 'localhost' ? clean : 'local-computer';
+}
+
+/**
+ * Starts the bot's runtime: the SQLite store (migrations applied), the agent hub, the job
+ * manager (which resumes jobs that were running before a restart), the core and, when
+ * configured, an embedded agent for this computer registered under its host name and as
+ * `localhost`. Adapters are started by main.
+ */
+export async function startApp(config: Config, options: StartAppOptions = {}): Promise<App> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const db = openDatabase(config.dbPath);
+  const registry = new SqliteAgentRegistry(db);
+  const store = new SqliteJobStore(db);
+  const hub = new WebSocketHub({
+    host: config.hub.host,
+    port: config.hub.port,
+    ...(config.hub.tls ? { tls: config.hub.tls } : {}),
+    heartbeatMs: config.hub.heartbeatMs,
+    registry,
+    log,
+  });
+  const directory = registryDirectory(registry, hub);
+  const jobs = new JobManager({
+    store,
+    transport: hub,
+    directory,
+    log,
+    ...(options.recoveryGraceMs !== undefined ? { recoveryGraceMs: options.recoveryGraceMs } : {}),
+  });
+  // Handlers are wired before the hub listens, so no early message is missed.
+  jobs.start();
+  try {
+    await hub.start();
+  } catch (e) {
+    jobs.stop();
+    db.close();
+    throw e;
+  }
+  const address = hub.address();
+  const dialHost = address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
+  const hubUrl = `${config.hub.tls ? 'wss' : 'ws'}://${dialHost.includes(':') ? `[${dialHost}]` : dialHost}:${address.port}`;
+
+  const deps: AppDeps = { db, registry, config, log };
+  const authorizer =
+    typeof options.authorizer === 'function' ? options.authorizer(deps) : (options.authorizer ?? new ConsoleOnlyAuthorizer(config.admins));
+  const audit = typeof options.audit === 'function' ? options.audit(deps) : (options.audit ?? new SqliteAuditLog(db));
+  const core = new ChatCore({
+    store,
+    jobs,
+    directory,
+    authorizer,
+    audit,
+    log,
+    runbooksDir: resolve(config.runbooksDir),
+    maxRuntimeMs: config.maxRuntimeMs,
+    ...(options.statusIntervalMs !== undefined ? { statusIntervalMs: options.statusIntervalMs } : {}),
+    ...(options.extraCmdlets ? { extraCmdlets: options.extraCmdlets } : {}),
+  });
+
+  let agent: Agent | undefined;
+  let embeddedAgentName: string | undefined;
+  if (options.embeddedAgent ?? config.embeddedAgent) {
+    embeddedAgentName = localAgentName();
+    agent = startEmbeddedAgent({ name: embeddedAgentName, hubUrl, registry, config, log });
+  }
+
+  let stopped = false;
+  return {
+    core,
+    authorizer,
+    audit,
+    hub,
+    registry,
+    db,
+    config,
+    store,
+    jobs,
+    log,
+    hubUrl,
+    ...(embeddedAgentName !== undefined ? { embeddedAgentName } : {}),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (agent) await agent.stop();
+      jobs.stop();
+      await hub.stop();
+      db.close();
+    },
+  };
+}
+
+/**
+ * The embedded agent runs in the bot process. It is provisioned directly in the registry (the
+ * bot trusts itself; no token) with a fresh secret each start, and `localhost` is made an
+ * alias of it. Its outbox lives beside the database so unacknowledged output survives restarts.
+ */
+function startEmbeddedAgent(args: { name: string; hubUrl: string; registry: AgentRegistry; config: Config; log: Logger }): Agent {
+  const { name, hubUrl, registry, config, log } = args;
+  const stateDir = config.dbPath === ':memory:' ? null : join(dirname(resolve(config.dbPath)), 'embedded-agent');
+  const probe = new Agent({ hubUrl, name, stateDir: null, log });
+  const offered = probe.info();
+  const info = {
+    os: `${platform()} ${release()}`,
+    version: AGENT_VERSION,
+    tags: ['embedded=true'],
+    configurations: offered.configurations,
+    defaultConfiguration: offered.defaultConfiguration,
+  };
+  const { secret } = registry.provision(name, info);
+  log.addSecret(secret);
+  try {
+    if (registry.resolve('localhost') === undefined) registry.addAlias('localhost', name);
+  } catch (e) {
+    log.warn('could not register localhost as an alias of the embedded agent', { error: String(e) });
+  }
+  const agent = new Agent({
+    hubUrl,
+    name,
+    secret,
+    stateDir,
+    tags: info.tags,
+    runbooksDir: resolve(config.runbooksDir),
+    log,
+    ...(config.hub.tls ? { tls: { rejectUnauthorized: false } } : {}),
+  });
+  agent.on('fatal', (e: Error) => log.error('embedded agent refused by the hub', { error: e.message }));
+  agent.start();
+  return agent;
+}

@@ -1,0 +1,281 @@
+import type { BoundCall, BoundStatement } from '../language/bound-call';
+import type { PsValue } from '../language/values';
+import type { AuditLog, AuthorizationRequest, Authorizer, Decision } from './authorizer';
+import type { ChatSink, CommandOutcome, Core, IncomingCommand } from './ports';
+import type { CallDescriber, CmdletHandler, CoreServices, ExecContext } from './context';
+import type { JobStore } from '../store/job-store';
+import type { JobManager } from '../jobs/job-manager';
+import type { AgentDirectory } from '../jobs/agent-directory';
+import type { Logger } from '../log';
+import { maskSecrets } from '../log';
+import { ChatOpsError, isChatOpsError } from '../errors';
+import { loadLanguage, type LanguagePort } from './language-port';
+import { safePost, showError } from './context';
+import { describeInvoke, invokeCommand } from './cmdlets/invoke-command';
+import { getJob, receiveJob, removeJob, stopJob, waitJob } from './cmdlets/jobs';
+import { getAgent, getVariable, removeVariable } from './cmdlets/agents-and-variables';
+import { getCommand, getHelp } from './cmdlets/help';
+import { refuseSessionCmdlet, refuseStartJob, SESSION_CMDLETS } from './cmdlets/sessions';
+import { toText } from './value-helpers';
+
+export interface ChatCoreOptions {
+  store: JobStore;
+  jobs: JobManager;
+  directory: AgentDirectory;
+  authorizer: Authorizer;
+  audit: AuditLog;
+  log: Logger;
+  runbooksDir: string;
+  maxRuntimeMs: number;
+  /** Minimum ms between two edits of a live status message; default 500. */
+  statusIntervalMs?: number;
+  /**
+   * More cmdlets (e.g. the permissions module's Get-/Grant-/Revoke-ChannelPermission). They are
+   * authorized and audited like every other call; `describe` names their targets.
+   */
+  extraCmdlets?: Record<string, { run: CmdletHandler; describe?: CallDescriber }>;
+}
+
+/**
+ * The platform-neutral core: parses each line, binds it with the channel's variables, asks the
+ * authorizer about every call before anything reaches an agent, audits every decision, and
+ * runs the cmdlets. Jobs and variables belong to the channel that made them.
+ */
+export class ChatCore implements Core {
+  private readonly services: CoreServices;
+  private readonly handlers = new Map<string, { run: CmdletHandler; describe?: CallDescriber }>();
+
+  constructor(options: ChatCoreOptions) {
+    this.services = {
+      store: options.store,
+      jobs: options.jobs,
+      directory: options.directory,
+      authorizer: options.authorizer,
+      audit: options.audit,
+      log: options.log,
+      runbooksDir: options.runbooksDir,
+      maxRuntimeMs: options.maxRuntimeMs,
+      statusIntervalMs: options.statusIntervalMs ?? 500,
+    };
+    const builtins: Record<string, { run: CmdletHandler; describe?: CallDescriber }> = {
+      'Invoke-Command': { run: invokeCommand, describe: describeInvoke },
+      'Get-Job': { run: getJob },
+      'Receive-Job': { run: receiveJob },
+      'Wait-Job': { run: waitJob },
+      'Stop-Job': { run: stopJob },
+      'Remove-Job': { run: removeJob },
+      'Get-Agent': { run: getAgent },
+      'Get-Variable': { run: getVariable },
+      'Remove-Variable': { run: removeVariable },
+      'Get-Help': { run: getHelp },
+      'Get-Command': { run: getCommand },
+      'Start-Job': { run: refuseStartJob },
+    };
+    for (const name of SESSION_CMDLETS) builtins[name] = { run: refuseSessionCmdlet };
+    for (const [name, h] of Object.entries({ ...builtins, ...(options.extraCmdlets ?? {}) })) {
+      this.handlers.set(name.toLowerCase(), h);
+    }
+  }
+
+  async handle(command: IncomingCommand, sink: ChatSink): Promise<CommandOutcome> {
+    const outcome = { ok: true, jobIds: [] as number[] };
+    const admin = this.services.authorizer.isAdmin(command.user);
+    const base = {
+      command,
+      sink,
+      channel: command.channel,
+      admin,
+      outcome,
+      services: this.services,
+      auditAllowed: (call: BoundCall, request: AuthorizationRequest, reason: string, jobId?: number) =>
+        this.auditDecision(command, call.text, request.computers, 'allowed', reason, jobId),
+    };
+    let statements: unknown[];
+    let language: LanguagePort;
+    try {
+      language = await loadLanguage();
+      statements = parseStatements(language, command.text);
+    } catch (e) {
+      await this.fail(base, e, command.text);
+      return outcome;
+    }
+    for (const stmt of statements) {
+      try {
+        await this.runStatement(language, stmt, base);
+      } catch (e) {
+        await this.fail(base, e, statementText(stmt) ?? command.text);
+        // A statement that failed terminally ends the message: later lines of a runbook in chat
+        // usually depend on it.
+        break;
+      }
+    }
+    return outcome;
+  }
+
+  async complete(channel: string, kind: 'computer' | 'job', prefix: string): Promise<string[]> {
+    const p = prefix.toLowerCase();
+    if (kind === 'computer') {
+      const names = new Set<string>();
+      for (const a of this.services.directory.list()) {
+        for (const n of [a.name, ...a.aliases]) if (n.toLowerCase().startsWith(p)) names.add(n);
+      }
+      return [...names].sort().slice(0, 25);
+    }
+    const out: string[] = [];
+    for (const j of this.services.store.listJobs(channel)) {
+      if (String(j.id).startsWith(p) || j.name.toLowerCase().startsWith(p)) out.push(String(j.id));
+    }
+    return out.slice(-25);
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private async fail(base: Omit<ExecContext, 'display'>, e: unknown, text: string): Promise<void> {
+    const message = isChatOpsError(e) ? e.message : 'Internal error: the command could not be run. The bot log has the details.';
+    if (!isChatOpsError(e)) this.services.log.error('command failed', { error: e instanceof Error ? e.stack ?? e.message : String(e) });
+    const reason = isChatOpsError(e) ? e.message : 'internal error';
+    if (!(isChatOpsError(e) && e.code === 'PermissionDenied')) {
+      // Parse, bind and runtime errors are refusals too: every command leaves an audit record.
+      this.auditDecision(base.command, text, [], 'refused', reason);
+    }
+    await showError({ ...base, display: true }, message);
+  }
+
+  private auditDecision(
+    command: IncomingCommand,
+    text: string,
+    targets: string[],
+    decision: 'allowed' | 'refused',
+    reason: string,
+    jobId?: number,
+  ): void {
+    try {
+      this.services.audit.append({
+        at: new Date().toISOString(),
+        platform: command.user.platform,
+        channel: command.channel,
+        user: command.user.platform === 'console' ? 'console' : `${command.user.platform}:${command.user.userId}`,
+        command: maskSecrets(text),
+        targets,
+        decision,
+        reason,
+        ...(jobId !== undefined ? { jobId } : {}),
+        kind: command.source === 'button' ? 'button' : 'command',
+      });
+    } catch (e) {
+      this.services.log.error('audit append failed', { error: String(e) });
+      throw new ChatOpsError('AuditFailed', 'The command was not run: the audit trail could not be written.');
+    }
+  }
+
+  private describe(call: BoundCall, ctx: ExecContext): AuthorizationRequest {
+    const h = this.handlers.get(call.cmdlet.toLowerCase());
+    if (h?.describe) return h.describe(call, ctx);
+    return { channel: ctx.channel, user: ctx.command.user, cmdlet: call.cmdlet, computers: [], adHocScript: false };
+  }
+
+  /** Asks the authorizer; a refusal is audited and thrown (the whole statement is refused). */
+  private async authorize(call: BoundCall, ctx: ExecContext): Promise<{ request: AuthorizationRequest; decision: Decision }> {
+    const request = this.describe(call, ctx);
+    const decision = await this.services.authorizer.authorize(request);
+    if (!decision.allowed) {
+      this.auditDecision(ctx.command, call.text, request.computers, 'refused', decision.reason);
+      throw new ChatOpsError('PermissionDenied', decision.reason);
+    }
+    return { request, decision };
+  }
+
+  /** Runs one call (authorize → audit → run). */
+  private async runCall(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
+    const h = this.handlers.get(call.cmdlet.toLowerCase());
+    if (!h) {
+      // Never silently ignored: a cmdlet the language knows but the runtime does not.
+      throw new ChatOpsError('NotSupported', `${call.cmdlet} is not supported by this bot.`, { target: call.cmdlet });
+    }
+    const { request, decision } = await this.authorize(call, ctx);
+    const decisionState = { request, reason: decision.reason, audited: false };
+    const callCtx: ExecContext = { ...ctx, decision: decisionState };
+    // Invoke-Command audits itself once its job id exists (before dispatch); others audit now.
+    if (call.cmdlet !== 'Invoke-Command') {
+      decisionState.audited = true;
+      this.auditDecision(ctx.command, call.text, request.computers, 'allowed', decision.reason);
+    }
+    try {
+      return await h.run(call, callCtx);
+    } finally {
+      if (!decisionState.audited) {
+        decisionState.audited = true;
+        this.auditDecision(ctx.command, call.text, request.computers, 'allowed', decision.reason);
+      }
+    }
+  }
+
+  private async runStatement(language: LanguagePort, stmt: unknown, base: Omit<ExecContext, 'display'>): Promise<void> {
+    const variables = this.services.store.getVariables(base.channel);
+    const quiet: ExecContext = { ...base, display: false };
+    const bound: BoundStatement = await language.bindStatement(stmt as never, {
+      variables,
+      evaluate: (call: BoundCall) => this.runCall(call, quiet),
+    });
+    if (bound.pipeline.length === 0) {
+      const value = bound.value ?? bound.input ?? null;
+      if (bound.assignTo !== undefined) {
+        this.services.store.setVariable(base.channel, bound.assignTo, value);
+        this.auditDecision(base.command, bound.text, [], 'allowed', 'variable assignment');
+      } else {
+        const text = toText(value);
+        await safePost({ ...base, display: true }, { blocks: [{ kind: 'code', text: text === '' ? '(nothing)' : text }] });
+      }
+      return;
+    }
+
+    // Every call whose targets are known up front is authorized before the first one runs, so
+    // a refused later call never lets an earlier one reach an agent. (Each call is authorized
+    // again, with its pipeline input bound, right before it runs.)
+    if (bound.pipeline.length > 1 || bound.input !== undefined) {
+      for (const call of bound.pipeline) await this.authorizeOnly(call, quiet);
+    }
+
+    let value: PsValue | undefined = bound.input;
+    for (const [i, raw] of bound.pipeline.entries()) {
+      const last = i === bound.pipeline.length - 1;
+      const call = value !== undefined && (i > 0 || bound.input !== undefined) ? language.bindPipelineInput(raw, value) : raw;
+      const ctx: ExecContext = { ...base, display: last && bound.assignTo === undefined };
+      value = await this.runCall(call, ctx);
+    }
+    if (bound.assignTo !== undefined) {
+      this.services.store.setVariable(base.channel, bound.assignTo, value ?? null);
+    }
+  }
+
+  /** Pre-flight authorization: refusals are audited and thrown; allowed ones are audited when run. */
+  private async authorizeOnly(call: BoundCall, ctx: ExecContext): Promise<void> {
+    const h = this.handlers.get(call.cmdlet.toLowerCase());
+    if (!h) throw new ChatOpsError('NotSupported', `${call.cmdlet} is not supported by this bot.`, { target: call.cmdlet });
+    let request: AuthorizationRequest;
+    try {
+      request = this.describe(call, ctx);
+    } catch {
+      return; // parameters still to come from the pipeline: checked when it runs
+    }
+    const decision = await this.services.authorizer.authorize(request);
+    if (!decision.allowed) {
+      this.auditDecision(ctx.command, call.text, request.computers, 'refused', decision.reason);
+      throw new ChatOpsError('PermissionDenied', decision.reason);
+    }
+  }
+}
+
+/** The statements of a message, as the language module parsed them. */
+function parseStatements(language: LanguagePort, text: string): unknown[] {
+  const parsed = language.parseScript(text) as { statements?: unknown[] } | unknown[];
+  if (Array.isArray(parsed)) return parsed;
+  return parsed.statements ?? [];
+}
+
+function statementText(stmt: unknown): string | undefined {
+  const t = (stmt as { text?: unknown } | null)?.text;
+  return typeof t === 'string' ? t : undefined;
+}
+
+export { ChatOpsError };

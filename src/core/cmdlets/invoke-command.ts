@@ -1,0 +1,204 @@
+import type { BoundCall } from '../../language/bound-call';
+import type { PsValue, ScriptBlockValue } from '../../language/values';
+import type { AuthorizationRequest } from '../authorizer';
+import type { ExecContext } from '../context';
+import { ChatOpsError } from '../../errors';
+import { maskSecrets } from '../../log';
+import { loadRunbook } from '../../jobs/runbooks';
+import { DEFAULT_THROTTLE_LIMIT } from '../../jobs/job-manager';
+import { JobPresenter } from '../job-presenter';
+import { asBool, asNumber, asString, asStrings, asArray, jobRef, toJson } from '../value-helpers';
+import { sessionRoadmapError } from './sessions';
+
+/** Parameters this runtime implements; anything else bound is refused, never ignored. */
+const SUPPORTED = new Set([
+  'ComputerName',
+  'ScriptBlock',
+  'FilePath',
+  'ArgumentList',
+  'ThrottleLimit',
+  'AsJob',
+  'JobName',
+  'HideComputerName',
+  'ConfigurationName',
+]);
+
+const SESSION_PARAMETERS = new Set(['Session', 'InDisconnectedSession', 'SessionName', 'SessionOption']);
+
+/** DNS name, IPv4 or bracket-less IPv6 literal (PowerShell's Uri.CheckHostName), ASCII only. */
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+const IPV6 = /^[0-9A-Fa-f:.]+$/;
+
+export interface InvokePlan {
+  computers: string[];
+  /** Agent names the computers resolve to (the name itself when unknown). */
+  resolved: string[];
+  script: string;
+  runbook?: string;
+  configurationName?: string;
+  arguments: unknown[];
+  using: Record<string, unknown>;
+  throttleLimit: number;
+  asJob: boolean;
+  jobName?: string;
+  hideComputerName: boolean;
+}
+
+function checkParameters(call: BoundCall): void {
+  for (const name of Object.keys(call.parameters)) {
+    if (SESSION_PARAMETERS.has(name)) throw sessionRoadmapError(`Invoke-Command -${name}`);
+    if (!SUPPORTED.has(name)) {
+      throw new ChatOpsError(
+        'NotSupported',
+        `Invoke-Command -${name} is not supported by this bot: the agents are reached through the hub, not ${name === 'Credential' || name === 'Authentication' ? 'with per-command credentials' : 'WinRM/SSH connection settings'}. Remove -${name} and run the command again.`,
+        { target: name },
+      );
+    }
+  }
+  if (call.parameterSet === 'InProcess') {
+    throw new ChatOpsError(
+      'NotSupported',
+      'Invoke-Command without -ComputerName would run inside the bot itself, which this bot does not do. Name the computer: Invoke-Command -ComputerName localhost { ... } runs on this computer\'s agent.',
+    );
+  }
+}
+
+export function targetComputers(call: BoundCall): string[] {
+  const names = call.parameters.ComputerName === undefined ? ['localhost'] : asStrings(call.parameters.ComputerName);
+  const out = names.map((n) => (n === '.' ? 'localhost' : n));
+  for (const n of out) {
+    if (!(HOST_NAME.test(n) || (n.includes(':') && IPV6.test(n)))) {
+      throw new ChatOpsError(
+        'PSSessionInvalidComputerName',
+        'One or more computer names are not valid. If you are trying to pass a URI, use the -ConnectionUri parameter, or pass URI objects instead of strings.',
+        { target: n },
+      );
+    }
+  }
+  return out;
+}
+
+/** Validates and resolves everything before authorization; nothing has reached an agent yet. */
+export function planInvoke(call: BoundCall, ctx: ExecContext): InvokePlan {
+  checkParameters(call);
+  const computers = targetComputers(call);
+  const resolved = computers.map((c) => ctx.services.directory.resolve(c) ?? c);
+  const configurationName = asString(call.parameters.ConfigurationName) || undefined;
+  let script: string;
+  let runbook: string | undefined;
+  let effectiveConfiguration = configurationName;
+  let usings: string[] = [];
+  const filePath = asString(call.parameters.FilePath);
+  if (filePath !== undefined) {
+    const rb = loadRunbook(ctx.services.runbooksDir, filePath, configurationName);
+    script = rb.text;
+    runbook = rb.name;
+    effectiveConfiguration = rb.configurationName;
+  } else {
+    const sb = call.parameters.ScriptBlock as ScriptBlockValue | undefined;
+    if (!sb || typeof sb !== 'object' || Array.isArray(sb) || sb.kind !== 'scriptblock') {
+      throw new ChatOpsError('MissingScriptBlock', 'Invoke-Command needs a script block ({ ... }) or -FilePath.');
+    }
+    script = sb.text;
+    usings = sb.usings;
+  }
+  const variables = ctx.services.store.getVariables(ctx.channel);
+  const using: Record<string, unknown> = {};
+  for (const name of usings) {
+    const v = variables.get(name.toLowerCase());
+    if (v === undefined) {
+      throw new ChatOpsError(
+        'UsingVariableIsUndefined',
+        `The value of the using variable '$using:${name}' cannot be retrieved because it has not been set in the local session.`,
+        { target: name },
+      );
+    }
+    using[name.toLowerCase()] = toJson(v);
+  }
+  const throttle = asNumber(call.parameters.ThrottleLimit) ?? 0;
+  const jobName = asString(call.parameters.JobName) || undefined;
+  return {
+    computers,
+    resolved,
+    script,
+    ...(runbook !== undefined ? { runbook } : {}),
+    ...(effectiveConfiguration !== undefined ? { configurationName: effectiveConfiguration } : {}),
+    arguments: asArray(call.parameters.ArgumentList as PsValue | undefined).map(toJson),
+    using,
+    throttleLimit: throttle > 0 ? throttle : DEFAULT_THROTTLE_LIMIT,
+    asJob: asBool(call.parameters.AsJob) || jobName !== undefined,
+    ...(jobName !== undefined ? { jobName } : {}),
+    hideComputerName: asBool(call.parameters.HideComputerName),
+  };
+}
+
+export function describeInvoke(call: BoundCall, ctx: ExecContext): AuthorizationRequest {
+  const plan = planInvoke(call, ctx);
+  return {
+    channel: ctx.channel,
+    user: ctx.command.user,
+    cmdlet: call.cmdlet,
+    computers: plan.resolved,
+    typedComputers: plan.computers,
+    ...(plan.configurationName !== undefined ? { configurationName: plan.configurationName } : {}),
+    adHocScript: plan.runbook === undefined,
+    ...(plan.runbook !== undefined ? { runbook: plan.runbook } : {}),
+    throttleLimit: plan.throttleLimit,
+  };
+}
+
+export async function invokeCommand(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
+  const plan = planInvoke(call, ctx);
+  const { jobs, store, maxRuntimeMs } = ctx.services;
+  const { job } = jobs.startJob({
+    command: maskSecrets(call.text),
+    channel: ctx.channel,
+    invokedBy: ctx.command.user.displayName,
+    invokedById: ctx.command.user.platform === 'console' ? 'console' : `${ctx.command.user.platform}:${ctx.command.user.userId}`,
+    computers: plan.computers,
+    run: {
+      script: plan.script,
+      arguments: plan.arguments,
+      using: plan.using,
+      ...(plan.configurationName !== undefined ? { configurationName: plan.configurationName } : {}),
+      ...(plan.runbook !== undefined ? { runbook: plan.runbook } : {}),
+      maxRuntimeMs,
+    },
+    throttleLimit: plan.throttleLimit,
+    asJob: plan.asJob,
+    hideComputerName: plan.hideComputerName,
+    ...(plan.jobName !== undefined ? { name: plan.jobName } : {}),
+    beforeDispatch: (j) => {
+      if (ctx.decision && !ctx.decision.audited) {
+        ctx.decision.audited = true;
+        ctx.auditAllowed(call, ctx.decision.request, ctx.decision.reason, j.id);
+      }
+    },
+  });
+  ctx.outcome.jobIds.push(job.id);
+  const presenter = new JobPresenter(ctx.services, ctx.sink, job.id, plan.asJob);
+  await presenter.start();
+  if (plan.asJob) return jobRef(job.id);
+
+  await presenter.finished;
+  const done = store.getJob(job.id);
+  if (done?.state === 'Failed' || done?.state === 'Stopped') ctx.outcome.ok = false;
+  if (done?.notPosted !== undefined) ctx.outcome.ok = false;
+  // The value of a synchronous call is its output, one item per line (for `$r = icm ...`).
+  return outputValues(store.output(job.id));
+}
+
+/** Output records as values, one per line, per child in the order received. */
+export function outputValues(records: Array<{ childId: number; stream: string; data: string }>): PsValue[] {
+  const byChild = new Map<number, string>();
+  for (const r of records) {
+    if (r.stream !== 'output') continue;
+    byChild.set(r.childId, (byChild.get(r.childId) ?? '') + r.data);
+  }
+  const values: PsValue[] = [];
+  for (const text of byChild.values()) {
+    if (text === '') continue;
+    for (const line of text.replace(/\n$/, '').split('\n')) values.push(line);
+  }
+  return values;
+}

@@ -1,0 +1,390 @@
+import type { BoundCall } from '../../language/bound-call';
+import type { PsValue } from '../../language/values';
+import type { ChildJobRecord, JobRecord } from '../../store/job-store';
+import type { Block, JobState } from '../../messages/model';
+import { type ExecContext, safePost, showError } from '../context';
+import { ChatOpsError } from '../../errors';
+import { isFinished, PERSISTENT_STATES } from '../../jobs/job-state';
+import { renderResults, type ChildOutput } from '../../messages/results';
+import { postResultBlocks } from '../job-presenter';
+import { outputValues } from './invoke-command';
+import {
+  asArray,
+  asBool,
+  asNumber,
+  asNumbers,
+  asString,
+  asStrings,
+  hasWildcard,
+  isObjectRef,
+  jobRef,
+  wildcard,
+} from '../value-helpers';
+
+/** A job the user named: a top-level job, or one of its children when an Id/Name matched a child. */
+interface Selected {
+  job: JobRecord;
+  child?: ChildJobRecord;
+}
+
+const JOB_STATES: JobState[] = [
+  'NotStarted',
+  'Running',
+  'Completed',
+  'Failed',
+  'Stopped',
+  'Blocked',
+  'Suspended',
+  'Disconnected',
+  'Suspending',
+  'Stopping',
+  'AtBreakpoint',
+];
+
+function stateParam(v: PsValue | undefined): JobState | undefined {
+  const s = asString(v);
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (Number.isInteger(n) && JOB_STATES[n] !== undefined) return JOB_STATES[n];
+  const exact = JOB_STATES.find((x) => x.toLowerCase() === s.toLowerCase());
+  if (exact) return exact;
+  const prefixed = JOB_STATES.filter((x) => x.toLowerCase().startsWith(s.toLowerCase()));
+  if (prefixed.length === 1) return prefixed[0];
+  throw new ChatOpsError(
+    'InvalidEnumValue',
+    `Cannot convert value "${s}" to type "System.Management.Automation.JobState". Specify one of the following enumerator names and try again: ${JOB_STATES.join(', ')}`,
+  );
+}
+
+function visibleJobs(ctx: ExecContext): JobRecord[] {
+  return ctx.services.store.listJobs(ctx.admin ? undefined : ctx.channel);
+}
+
+function childHasMoreData(ctx: ExecContext, c: ChildJobRecord): boolean {
+  return !isFinished(c.state) || ctx.services.store.hasUnreadOutput(c.id);
+}
+
+export function jobHasMoreData(ctx: ExecContext, job: JobRecord): boolean {
+  const children = ctx.services.store.children(job.id);
+  return !isFinished(job.state) || children.some((c) => ctx.services.store.hasUnreadOutput(c.id));
+}
+
+/**
+ * Finds the jobs a job cmdlet names (reference 3.11 lookup semantics). Jobs of other channels
+ * do not exist for the caller unless it is an admin. Misses are non-terminating errors.
+ */
+async function selectJobs(call: BoundCall, ctx: ExecContext, options: { recurse: boolean }): Promise<Selected[]> {
+  const p = call.parameters;
+  const jobs = visibleJobs(ctx);
+  const store = ctx.services.store;
+  const out: Selected[] = [];
+  const add = (s: Selected): void => {
+    if (!out.some((o) => o.job.id === s.job.id && o.child?.id === s.child?.id)) out.push(s);
+  };
+  const findById = (id: number): Selected | undefined => {
+    const job = jobs.find((j) => j.id === id);
+    if (job) return { job };
+    const child = store.getChild(id);
+    if (child && options.recurse) {
+      const parent = jobs.find((j) => j.id === child.parentId);
+      if (parent) return { job: parent, child };
+    }
+    return undefined;
+  };
+
+  if (p.Job !== undefined) {
+    for (const v of asArray(p.Job)) {
+      const id = isObjectRef(v) && v.kind === 'job' ? Number(v.id) : asNumber(v);
+      const found = id !== undefined ? findById(id) : undefined;
+      if (found) add(found);
+      else await showError(ctx, `The command cannot find a job with the job ID ${id ?? String(v)}. Verify the value of the Id parameter and then try the command again.`);
+    }
+  } else if (p.Id !== undefined) {
+    for (const id of asNumbers(p.Id)) {
+      const found = findById(id);
+      if (found) add(found);
+      else await showError(ctx, `The command cannot find a job with the job ID ${id}. Verify the value of the Id parameter and then try the command again.`);
+    }
+  } else if (p.Name !== undefined) {
+    for (const name of asStrings(p.Name)) {
+      const match = wildcard(name);
+      let any = false;
+      for (const job of jobs) {
+        if (match(job.name)) {
+          add({ job });
+          any = true;
+        }
+        if (options.recurse) {
+          for (const child of store.children(job.id)) {
+            if (match(child.name)) {
+              add({ job, child });
+              any = true;
+            }
+          }
+        }
+      }
+      if (!any && !hasWildcard(name)) {
+        await showError(ctx, `The command cannot find the job because the job name ${name} was not found. Verify the value of the Name parameter, and then try the command again.`);
+      }
+    }
+  } else if (p.InstanceId !== undefined) {
+    for (const iid of asStrings(p.InstanceId)) {
+      const key = iid.toLowerCase();
+      let found: Selected | undefined = undefined;
+      for (const job of jobs) {
+        if (job.instanceId === key) found = { job };
+        else if (options.recurse) {
+          const child = store.children(job.id).find((c) => c.instanceId === key);
+          if (child) found = { job, child };
+        }
+        if (found) break;
+      }
+      if (found) add(found);
+      else await showError(ctx, `The command cannot find a job with the instance identifier ${iid}. Verify the value of the InstanceId parameter, and then try the command again.`);
+    }
+  } else if (p.State !== undefined) {
+    const state = stateParam(p.State);
+    for (const job of jobs) if (job.state === state) add({ job });
+  } else if (p.Command !== undefined) {
+    const patterns = asStrings(p.Command);
+    for (const job of jobs) {
+      const cmd = job.command.trim();
+      if (patterns.some((pat) => cmd.toLowerCase() === pat.trim().toLowerCase() || wildcard(pat.trim())(cmd))) add({ job });
+    }
+  } else if (p.Filter !== undefined) {
+    // Filters only reach job-source adapters (scheduled jobs); remote jobs never match.
+  } else {
+    for (const job of jobs) add({ job });
+  }
+  return out;
+}
+
+function jobRow(ctx: ExecContext, s: Selected): string[] {
+  if (s.child) {
+    const c = s.child;
+    return [String(c.id), c.name, '', c.state, childHasMoreData(ctx, c) ? 'True' : 'False', c.computer, s.job.command];
+  }
+  const j = s.job;
+  return [String(j.id), j.name, j.jobType, j.state, jobHasMoreData(ctx, j) ? 'True' : 'False', j.location, j.command];
+}
+
+const JOB_COLUMNS = ['Id', 'Name', 'PSJobTypeName', 'State', 'HasMoreData', 'Location', 'Command'];
+
+async function showJobs(ctx: ExecContext, selected: Selected[], empty?: string): Promise<void> {
+  if (!ctx.display) return;
+  if (selected.length === 0) {
+    if (empty !== undefined) await safePost(ctx, { blocks: [{ kind: 'text', text: empty }] });
+    return;
+  }
+  await safePost(ctx, { blocks: [{ kind: 'table', columns: JOB_COLUMNS, rows: selected.map((s) => jobRow(ctx, s)) }] });
+}
+
+function refs(selected: Selected[]): PsValue {
+  return selected.map((s) => jobRef(s.child?.id ?? s.job.id));
+}
+
+function parseDate(v: PsValue | undefined, name: string): number {
+  const s = asString(v) ?? '';
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) throw new ChatOpsError('InvalidArgument', `Cannot convert value "${s}" to type "System.DateTime" for -${name}.`);
+  return t;
+}
+
+export async function getJob(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
+  const p = call.parameters;
+  let selected = await selectJobs(call, ctx, { recurse: true });
+  const store = ctx.services.store;
+  if (p.ChildJobState !== undefined) {
+    const state = stateParam(p.ChildJobState);
+    const extra: Selected[] = [];
+    for (const s of selected) if (!s.child) for (const c of store.children(s.job.id)) if (c.state === state) extra.push({ job: s.job, child: c });
+    selected = [...selected, ...extra];
+  } else if (asBool(p.IncludeChildJob)) {
+    const extra: Selected[] = [];
+    for (const s of selected) if (!s.child) for (const c of store.children(s.job.id)) extra.push({ job: s.job, child: c });
+    selected = [...selected, ...extra];
+  }
+  if (p.HasMoreData !== undefined) {
+    const want = p.HasMoreData === true;
+    selected = selected.filter((s) => (s.child ? childHasMoreData(ctx, s.child) : jobHasMoreData(ctx, s.job)) === want);
+  }
+  const endOf = (s: Selected): number | undefined => {
+    const e = s.child ? s.child.endTime : s.job.endTime;
+    return e === undefined ? undefined : Date.parse(e);
+  };
+  if (p.Before !== undefined) {
+    const t = parseDate(p.Before, 'Before');
+    selected = selected.filter((s) => (endOf(s) ?? Infinity) < t);
+  }
+  if (p.After !== undefined) {
+    const t = parseDate(p.After, 'After');
+    selected = selected.filter((s) => (endOf(s) ?? -Infinity) > t);
+  }
+  if (p.Newest !== undefined) {
+    const n = asNumber(p.Newest) ?? 0;
+    selected = selected
+      .filter((s) => endOf(s) !== undefined)
+      .sort((a, b) => endOf(b)! - endOf(a)!)
+      .slice(0, Math.max(0, n));
+  }
+  selected.sort((a, b) => (a.child?.id ?? a.job.id) - (b.child?.id ?? b.job.id));
+  await showJobs(ctx, selected, 'No jobs.');
+  return refs(selected);
+}
+
+export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
+  const p = call.parameters;
+  const wait = asBool(p.Wait);
+  if (asBool(p.Keep) && wait) {
+    throw new ChatOpsError('ParameterBindingFailed', 'The Wait and Keep parameters cannot be used together in the same command.');
+  }
+  if (asBool(p.AutoRemoveJob) && !wait) throw new ChatOpsError('InvalidOperation', 'The -AutoRemoveJob parameter cannot be used without the -Wait parameter');
+  if (asBool(p.WriteJobInResults) && !wait) throw new ChatOpsError('InvalidOperation', 'The -WriteJobInResults parameter cannot be used without the -Wait parameter');
+  if (asBool(p.WriteEvents) && !wait) throw new ChatOpsError('InvalidOperation', 'The WriteEvents parameter cannot be used without the Wait parameter.');
+  if (asBool(p.Force) && !wait) throw new ChatOpsError('InvalidOperation', 'The -Force parameter cannot be used without the -Wait parameter.');
+  if (p.Session !== undefined) {
+    throw new ChatOpsError('NotSupported', 'Receive-Job -Session is not supported yet: persistent sessions are on the roadmap. Use -ComputerName or -Location.');
+  }
+  if (asBool(p.WriteEvents)) {
+    throw new ChatOpsError('NotSupported', 'Receive-Job -WriteEvents is not supported: state changes are shown in the job\'s status message and thread.');
+  }
+
+  const selected = await selectJobs(call, ctx, { recurse: true });
+  const store = ctx.services.store;
+  if (wait) {
+    await Promise.all(selected.map((s) => ctx.services.jobs.waitFor(s.job.id)));
+  }
+  const locations = p.Location !== undefined ? asStrings(p.Location) : p.ComputerName !== undefined ? asStrings(p.ComputerName).map((c) => (c === '.' ? 'localhost' : c)) : undefined;
+  const noRecurse = asBool(p.NoRecurse);
+  const keep = asBool(p.Keep);
+  const values: PsValue[] = [];
+  if (asBool(p.WriteJobInResults)) values.push(...(refs(selected) as PsValue[]));
+
+  for (const s of selected) {
+    const job = store.getJob(s.job.id) ?? s.job;
+    let children = s.child ? [s.child] : noRecurse ? [] : store.children(job.id);
+    if (locations) children = children.filter((c) => locations.some((l) => l.toLowerCase() === c.computer.toLowerCase()));
+    children = children.map((c) => store.getChild(c.id) ?? c);
+    const outputs: ChildOutput[] = children.map((child) => ({ child, records: store.unreadOutput(child.id) }));
+    values.push(...outputValues(outputs.flatMap((o) => o.records)));
+    const blocks: Block[] = renderResults(outputs, { hideComputerName: job.hideComputerName, showFailures: false });
+    const failures = children.filter((c) => c.state === 'Failed');
+    let allPosted = new Set(children.map((c) => c.id));
+    if (ctx.display) {
+      const header: Block = { kind: 'text', text: `Receive-Job ${job.name} (Id ${job.id}${s.child ? `, child ${s.child.id} on ${s.child.computer}` : ''}): ${job.state}` };
+      const ok = await safePost(ctx, { blocks: [header] });
+      if (!ok) allPosted = new Set();
+      if (blocks.length === 0 && failures.length === 0) {
+        await safePost(ctx, { blocks: [{ kind: 'text', text: isFinished(job.state) ? 'No new output.' : 'No new output yet; the job is still running.' }] });
+      } else {
+        const posted = await postResultBlocks(outputs, job.hideComputerName, async (m) => (await safePost(ctx, m)) !== undefined);
+        allPosted = new Set([...allPosted].filter((id) => posted.has(id)));
+      }
+    }
+    // A Failed job also emits its failure reasons as errors (JobStateFailed).
+    for (const c of failures) {
+      let why = c.reason ?? 'The command failed.';
+      if (c.exitCode !== undefined && !why.includes(String(c.exitCode))) why += ` (exit code ${c.exitCode})`;
+      await showError(ctx, why.includes(c.computer) || job.hideComputerName ? why : `${c.computer}: ${why}`);
+    }
+    if (!keep) {
+      for (const { child, records } of outputs) {
+        const last = records[records.length - 1];
+        // Output that could not be shown stays unread, so nothing is lost.
+        if (last && (allPosted.has(child.id) || !ctx.display)) store.markRead(child.id, last.id);
+      }
+    }
+    if (asBool(p.AutoRemoveJob) && !s.child && isFinished((store.getJob(job.id) ?? job).state)) {
+      removeJobRecord(ctx, job.id);
+    }
+  }
+  return values;
+}
+
+function removeJobRecord(ctx: ExecContext, jobId: number): void {
+  ctx.services.jobs.forget(jobId);
+  ctx.services.store.deleteJob(jobId);
+}
+
+export async function waitJob(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
+  const p = call.parameters;
+  const timeoutSec = asNumber(p.Timeout) ?? -1;
+  const any = asBool(p.Any);
+  const force = asBool(p.Force);
+  const selected = (await selectJobs(call, ctx, { recurse: true })).filter((s) => !s.child);
+  if (timeoutSec === 0) return [];
+  const done = (j: JobRecord): boolean => (force ? isFinished(j.state) : PERSISTENT_STATES.has(j.state));
+  const store = ctx.services.store;
+  const current = (): JobRecord[] => selected.map((s) => store.getJob(s.job.id) ?? s.job);
+  const deadline = timeoutSec < 0 ? undefined : Date.now() + timeoutSec * 1000;
+  const ready = (): boolean => (any ? current().some(done) : current().every(done));
+  while (!ready()) {
+    const remaining = deadline === undefined ? undefined : deadline - Date.now();
+    if (remaining !== undefined && remaining <= 0) return []; // timeouts end without output or error
+    const waits = current()
+      .filter((j) => !done(j))
+      .map((j) => ctx.services.jobs.waitFor(j.id, remaining));
+    await (any ? Promise.race(waits) : Promise.all(waits));
+  }
+  let result = current().filter(done);
+  if (any) result = result.slice(0, 1);
+  await showJobs(ctx, result.map((job) => ({ job })));
+  if (result.some((j) => j.state === 'Suspended' || j.state === 'Disconnected')) {
+    await showError(ctx, 'One or more jobs are in a suspended or disconnected state, and cannot continue without additional user input.  Specify the -Force parameter to continue to a completed, failed, or stopped state.');
+  }
+  return result.map((j) => jobRef(j.id));
+}
+
+export async function stopJob(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
+  const selected = (await selectJobs(call, ctx, { recurse: true })).filter((s) => !s.child);
+  const stopped: string[] = [];
+  for (const s of selected) {
+    if (isFinished(s.job.state)) continue; // already finished jobs are skipped silently
+    ctx.services.jobs.stopJob(s.job.id);
+    stopped.push(`${s.job.name} (Id ${s.job.id})`);
+  }
+  if (asBool(call.parameters.PassThru)) {
+    const fresh = selected.map((s) => ({ job: ctx.services.store.getJob(s.job.id) ?? s.job }));
+    await showJobs(ctx, fresh);
+    return refs(fresh);
+  }
+  if (ctx.display && stopped.length > 0) {
+    await safePost(ctx, { blocks: [{ kind: 'text', text: `Stopping ${stopped.join(', ')}.` }] });
+  }
+  return [];
+}
+
+export async function removeJob(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
+  const p = call.parameters;
+  const byStateOrCommand = p.State !== undefined || p.Command !== undefined;
+  const force = asBool(p.Force);
+  // Name search is top-level only for Remove-Job.
+  const selected = await selectJobs(call, ctx, { recurse: p.Name === undefined });
+  const removed: string[] = [];
+  for (const s of selected) {
+    if (s.child) {
+      await showError(ctx, 'The command cannot remove the job because it does not exist or because it is a child job. Child jobs can be removed only by removing the parent job.');
+      continue;
+    }
+    const job = ctx.services.store.getJob(s.job.id) ?? s.job;
+    if (!isFinished(job.state)) {
+      if (!force && !byStateOrCommand) {
+        const text =
+          p.Name !== undefined
+            ? `The command cannot remove the job with the job ID ${job.id} and the name ${job.name} because the job is not finished. To remove the job, first stop the job, or use the Force parameter.`
+            : p.InstanceId !== undefined
+              ? `The command cannot remove the job with the job ID ${job.id} and the instance identifier ${job.instanceId} because the job is not finished. To remove the job, first stop the job or use the Force parameter.`
+              : `The command cannot remove the job with the job ID ${job.id} because the job is not finished. To remove the job, first stop the job, or use the Force parameter.`;
+        await showError(ctx, text);
+        continue;
+      }
+      ctx.services.jobs.stopJob(job.id);
+    }
+    removeJobRecord(ctx, job.id);
+    removed.push(`${job.name} (Id ${job.id})`);
+  }
+  if (ctx.display && removed.length > 0) {
+    await safePost(ctx, { blocks: [{ kind: 'text', text: `Removed ${removed.join(', ')}.` }] });
+  }
+  return [];
+}

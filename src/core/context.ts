@@ -1,0 +1,79 @@
+import type { BoundCall } from '../language/bound-call';
+import type { PsValue } from '../language/values';
+import type { Logger } from '../log';
+import type { NeutralMessage } from '../messages/model';
+import type { JobStore } from '../store/job-store';
+import type { AgentDirectory } from '../jobs/agent-directory';
+import type { JobManager } from '../jobs/job-manager';
+import type { AuditLog, AuthorizationRequest, Authorizer } from './authorizer';
+import type { ChatSink, IncomingCommand, MessageHandle } from './ports';
+
+export interface CoreServices {
+  store: JobStore;
+  jobs: JobManager;
+  directory: AgentDirectory;
+  authorizer: Authorizer;
+  audit: AuditLog;
+  log: Logger;
+  runbooksDir: string;
+  maxRuntimeMs: number;
+  /** Minimum ms between two edits of a live status message (adapters coalesce further). */
+  statusIntervalMs: number;
+}
+
+/** Everything a cmdlet implementation sees while it runs for one command. */
+export interface ExecContext {
+  command: IncomingCommand;
+  sink: ChatSink;
+  channel: string;
+  /** Bot admins see and touch every channel's jobs and variables. */
+  admin: boolean;
+  /**
+   * False inside subexpressions, assignments and non-final pipeline elements: the cmdlet
+   * returns its value and shows only what must be seen (e.g. the status of a job it started).
+   */
+  display: boolean;
+  outcome: { ok: boolean; jobIds: number[] };
+  services: CoreServices;
+  /** Appends the audit record for `call` once its job id is known (Invoke-Command). */
+  auditAllowed(call: BoundCall, request: AuthorizationRequest, reason: string, jobId?: number): void;
+  /** The decision for the call being run (its audit record is written by the cmdlet for jobs). */
+  decision?: { request: AuthorizationRequest; reason: string; audited: boolean };
+}
+
+/**
+ * A cmdlet implementation. Throws ChatOpsError for terminating errors; shows non-terminating
+ * ones with `showError` (which also marks the outcome failed) and goes on.
+ */
+export type CmdletHandler = (call: BoundCall, ctx: ExecContext) => Promise<PsValue>;
+
+/**
+ * Describes a call for the authorizer. Cmdlets that reach agents override it to name their
+ * resolved targets; others reach no agent (`computers: []`).
+ */
+export type CallDescriber = (call: BoundCall, ctx: ExecContext) => AuthorizationRequest;
+
+export async function showError(ctx: ExecContext, text: string): Promise<void> {
+  ctx.outcome.ok = false;
+  await safeReply(ctx, { blocks: [{ kind: 'error', text }] });
+}
+
+export async function safeReply(ctx: ExecContext, message: NeutralMessage): Promise<void> {
+  try {
+    await ctx.sink.replyPrivately(message);
+  } catch (e) {
+    ctx.services.log.warn('could not reply privately', { error: String(e) });
+  }
+}
+
+/** Posts; returns undefined (and logs) when the platform refused. */
+export async function safePost(ctx: ExecContext, message: NeutralMessage): Promise<MessageHandle | undefined> {
+  try {
+    return await ctx.sink.post(message);
+  } catch (e) {
+    ctx.services.log.warn('could not post', { error: String(e) });
+    return undefined;
+  }
+}
+
+export type { ChatSink };

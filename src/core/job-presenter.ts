@@ -1,0 +1,173 @@
+import type { ChatSink, MessageHandle } from './ports';
+import type { CoreServices } from './context';
+import type { JobRecord } from '../store/job-store';
+import type { NeutralMessage } from '../messages/model';
+import { renderResults, statusMessage, statusView, type ChildOutput } from '../messages/results';
+import { isFinished } from '../jobs/job-state';
+
+/**
+ * Keeps a job's status message current in one channel: edits it as children change state (at
+ * most once per `statusIntervalMs`, and always for the final state). For -AsJob jobs the thread
+ * shows state changes only; for synchronous ones `postResults` puts the per-computer results
+ * there. What could not be posted stays in the store and the status says so.
+ */
+export class JobPresenter {
+  private handle: MessageHandle | undefined;
+  private lastUpdate = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private updating: Promise<void> = Promise.resolve();
+  private lastState: string | undefined;
+  private readonly notPosted: string[] = [];
+  private finishedResolve!: () => void;
+  /** Resolves when the job finished and the final status was drawn. */
+  readonly finished: Promise<void>;
+
+  constructor(
+    private readonly services: CoreServices,
+    private readonly sink: ChatSink,
+    private readonly jobId: number,
+    private readonly asJob: boolean,
+  ) {
+    this.finished = new Promise((r) => (this.finishedResolve = r));
+  }
+
+  async start(): Promise<void> {
+    const job = this.services.store.getJob(this.jobId);
+    if (!job) return;
+    this.lastState = job.state;
+    try {
+      this.handle = await this.sink.post(this.statusMessage(job));
+      this.services.store.recordPost(this.jobId, 'status', true);
+    } catch (e) {
+      this.recordFailure('status message', e);
+    }
+    this.unsubscribe = this.services.jobs.on((ev) => {
+      const id = ev.type === 'output' ? ev.jobId : ev.job.id;
+      if (id !== this.jobId || ev.type === 'output') return;
+      if (ev.type === 'job' && isFinished(ev.job.state)) {
+        void this.finish(ev.job);
+        return;
+      }
+      this.schedule();
+    });
+    const now = this.services.store.getJob(this.jobId);
+    if (now && isFinished(now.state)) void this.finish(now);
+  }
+
+  private statusMessage(job: JobRecord): NeutralMessage {
+    const children = this.services.store.children(job.id);
+    const hasMoreData = !isFinished(job.state) || children.some((c) => this.services.store.hasUnreadOutput(c.id));
+    return statusMessage(statusView(job, children, { hasMoreData }));
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastUpdate + this.services.statusIntervalMs - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.update();
+    }, wait);
+  }
+
+  private update(): Promise<void> {
+    this.updating = this.updating.then(async () => {
+      const job = this.services.store.getJob(this.jobId);
+      if (!job || !this.handle) return;
+      this.lastUpdate = Date.now();
+      try {
+        await this.sink.update(this.handle, this.statusMessage(job));
+      } catch (e) {
+        this.services.log.warn('status update failed', { job: this.jobId, error: String(e) });
+      }
+    });
+    return this.updating;
+  }
+
+  private done = false;
+
+  private async finish(job: JobRecord): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.asJob && this.handle && this.lastState !== job.state) {
+      await this.thread({ blocks: [{ kind: 'text', text: this.stateChangeText(job) }] }, 'state change');
+    }
+    if (!this.asJob) {
+      await this.postResults(job);
+    }
+    await this.update();
+    this.finishedResolve();
+  }
+
+  private stateChangeText(job: JobRecord): string {
+    const children = this.services.store.children(job.id);
+    const failed = children.filter((c) => c.state === 'Failed');
+    const parts = [`${job.name} is ${job.state}.`];
+    if (failed.length > 0) parts.push(`Failed: ${failed.map((c) => c.computer).join(', ')}.`);
+    if (children.some((c) => this.services.store.hasUnreadOutput(c.id))) parts.push(`Receive-Job ${job.id} shows the output.`);
+    return parts.join(' ');
+  }
+
+  private async thread(message: NeutralMessage, what: string): Promise<boolean> {
+    if (!this.handle) {
+      this.recordFailure(what, new Error('the status message could not be posted'));
+      return false;
+    }
+    try {
+      await this.sink.postInThread(this.handle, message);
+      this.services.store.recordPost(this.jobId, what, true);
+      return true;
+    } catch (e) {
+      this.recordFailure(what, e);
+      return false;
+    }
+  }
+
+  private recordFailure(what: string, e: unknown): void {
+    this.services.log.warn('could not post', { job: this.jobId, what, error: String(e) });
+    this.services.store.recordPost(this.jobId, what, false, String(e));
+    this.notPosted.push(what);
+    this.services.store.updateJob(this.jobId, { notPosted: this.notPosted.join('; ') });
+  }
+
+  /**
+   * Posts each result block in the thread; the output of a child is marked received only when
+   * every block showing it was posted, so nothing that failed to post is lost.
+   */
+  private async postResults(job: JobRecord): Promise<void> {
+    const { store } = this.services;
+    const children = store.children(job.id);
+    const outputs: ChildOutput[] = children.map((child) => ({ child, records: store.unreadOutput(child.id) }));
+    const allPosted = await postResultBlocks(outputs, job.hideComputerName, (m, what) => this.thread(m, what));
+    for (const { child, records } of outputs) {
+      const last = records[records.length - 1];
+      if (last && allPosted.has(child.id)) store.markRead(child.id, last.id);
+    }
+  }
+}
+
+/**
+ * Posts result blocks one message each and returns the ids of children whose every block was
+ * posted. A child may appear in a grouped block (`web1, web2`) or in the object table.
+ */
+export async function postResultBlocks(
+  outputs: ChildOutput[],
+  hideComputerName: boolean,
+  post: (message: NeutralMessage, what: string) => Promise<boolean>,
+): Promise<Set<number>> {
+  const ok = new Set(outputs.map((o) => o.child.id));
+  // Render per child too, to know which blocks carry which child's output.
+  const blocks = renderResults(outputs, { hideComputerName });
+  let anyFailed = false;
+  for (const block of blocks) {
+    const what = `results: ${'title' in block && block.title !== undefined ? block.title : block.kind}`;
+    if (!(await post({ blocks: [block] }, what))) anyFailed = true;
+  }
+  // Grouping hides which child a failed block belonged to; when anything failed, keep all unread.
+  if (anyFailed) ok.clear();
+  return ok;
+}

@@ -1,0 +1,24 @@
+import type { BoundCall, BoundStatement } from '../language/bound-call';
+import type { PsValue, Variables } from '../language/values';
+
+/**
+ * What the core uses of the command-language module (src/language). Loaded on first use, so
+ * the runtime (store, hub, jobs) starts and is testable on its own.
+ */
+export interface LanguagePort {
+  parseScript(text: string): unknown;
+  bindStatement(
+    statement: never,
+    context: { variables: Variables; evaluate: (call: BoundCall) => Promise<PsValue> },
+  ): Promise<BoundStatement>;
+  bindPipelineInput(call: BoundCall, input: PsValue): BoundCall;
+  renderHelp(name: string): unknown;
+  renderSyntax(name: string): unknown;
+}
+
+let loaded: Promise<LanguagePort> | undefined;
+
+export function loadLanguage(): Promise<LanguagePort> {
+  loaded ??= import('../language') as unknown as Promise<LanguagePort>;
+  return loaded;
+}

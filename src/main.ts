@@ -1,0 +1,113 @@
+import { loadConfig, readDotEnv } from './config';
+import { createLogger } from './log';
+import { isChatOpsError } from './errors';
+import { localAgentName, startApp, type App } from './app';
+import { createPolicyAuthorizer } from './permissions/policy-authorizer';
+import { SqliteAuditLog } from './audit/audit-log';
+import { runConsole } from '../adapters/console';
+import { startSlackAdapter } from '../adapters/slack';
+import { startDiscordAdapter } from '../adapters/discord';
+
+/**
+ * `npm start`: settings from the environment and `.env`, then the runtime (store, hub, core,
+ * embedded agent) and the channels: Slack and/or Discord when configured, otherwise the
+ * interactive console. SIGINT/SIGTERM stop everything cleanly.
+ */
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = loadConfig(readDotEnv('.env', process.env));
+  } catch (e) {
+    process.stderr.write(`${isChatOpsError(e) ? e.message : String(e)}\n`);
+    return 2;
+  }
+  const log = createLogger(config.logLevel);
+  for (const s of [config.slack?.botToken, config.slack?.signingSecret, config.slack?.appToken, config.discord?.token]) {
+    if (s) log.addSecret(s);
+  }
+
+  let app: App;
+  try {
+    app = await startApp(config, {
+      log,
+      audit: ({ db }) => new SqliteAuditLog(db),
+      authorizer: ({ db, registry, config: c, log: l }) =>
+        createPolicyAuthorizer({
+          db,
+          ...(c.policyFile !== undefined ? { policyFile: c.policyFile } : {}),
+          admins: c.admins,
+          tags: (n) => registry.get(n)?.tags,
+          localNames: [localAgentName(), 'localhost'],
+          log: l,
+        }),
+    });
+  } catch (e) {
+    process.stderr.write(`chatops: could not start: ${isChatOpsError(e) ? e.message : String(e)}\n`);
+    return 1;
+  }
+
+  const stops: Array<() => Promise<void>> = [];
+  let stopping: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => {
+    stopping ??= (async () => {
+      for (const s of stops.reverse()) {
+        try {
+          await s();
+        } catch (e) {
+          log.warn('error while stopping', { error: String(e) });
+        }
+      }
+      (app.authorizer as { close?: () => void }).close?.();
+      await app.stop();
+    })();
+    return stopping;
+  };
+
+  if (config.slack || config.discord) {
+    if (config.slack) {
+      const slack = await startSlackAdapter({ core: app.core, config, log });
+      stops.push(() => slack.stop());
+      log.info('slack adapter started', { mode: slack.mode });
+    }
+    if (config.discord) {
+      const discord = await startDiscordAdapter({ core: app.core, config, log });
+      stops.push(() => discord.stop());
+      log.info('discord adapter started');
+    }
+    await new Promise<void>((resolve) => {
+      const onSignal = (signal: string): void => {
+        log.info(`${signal}: shutting down`);
+        void shutdown().then(resolve);
+      };
+      process.once('SIGINT', () => onSignal('SIGINT'));
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+    });
+    return 0;
+  }
+
+  // The console channel. In a pipe, wait for the embedded agent first, so that the first line
+  // (`icm localhost { ... }`) does not fail because the agent is still dialling in.
+  if (app.embeddedAgentName !== undefined) {
+    const deadline = Date.now() + 10_000;
+    while (!app.hub.isConnected(app.embeddedAgentName) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  process.once('SIGTERM', () => void shutdown().then(() => process.exit(143)));
+  process.once('SIGINT', () => void shutdown().then(() => process.exit(130)));
+  const code = await runConsole(app.core, { input: process.stdin, output: process.stdout, errorOutput: process.stderr });
+  await shutdown();
+  return code;
+}
+
+void main().then(
+  (code) => {
+    process.exitCode = code;
+    // Nothing is left to wait for; do not let a stray handle keep the process alive.
+    setTimeout(() => process.exit(code), 200).unref();
+  },
+  (e: unknown) => {
+    process.stderr.write(`chatops: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,221 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type Config, type Env } from '../../src/config';
+import { startApp, type App, type StartAppOptions } from '../../src/app';
+import type { Core } from '../../src/core/ports';
+import { createLogger, silentLogger, type Logger } from '../../src/log';
+
+export { RecordingSink } from './recording-sink';
+
+/**
+ * A real runtime for integration tests: the app on a temp SQLite file with the hub on a free
+ * loopback port (no embedded agent unless asked), plus real agent child processes enrolled with
+ * real tokens. Used by the core, console, Slack, Discord and permissions tests.
+ */
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface TestAgentSpec {
+  name: string;
+  /** `key=value` tags. */
+  tags?: string[];
+  /** Extra agent CLI flags, e.g. `['--configuration', 'bash']`. */
+  args?: string[];
+  /** Extra environment for the agent process (e.g. a PATH with a stand-in pwsh first). */
+  env?: Record<string, string>;
+  /** Do not start it (enrol later with `runtime.addAgent`). */
+  start?: boolean;
+}
+
+export interface TestAgent {
+  name: string;
+  stateDir: string;
+  /** The running process, if any. */
+  process(): ChildProcess | undefined;
+  /** Stderr of every run of this agent so far (for debugging failed tests). */
+  stderr(): string;
+  /** Kills the agent process (SIGKILL by default: a crash; SIGTERM stops it cleanly). */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again with the secret from its state directory and waits until connected. */
+  restart(): Promise<void>;
+}
+
+export interface TestRuntimeOptions {
+  agents?: TestAgentSpec[];
+  /** Authorizer / audit (or factories given the app's database), as for startApp. */
+  authorizer?: StartAppOptions['authorizer'];
+  audit?: StartAppOptions['audit'];
+  extraCmdlets?: StartAppOptions['extraCmdlets'];
+  /** Extra or overriding settings (CHATOPS_*, HUB_*, SLACK_*, ...). */
+  env?: Env;
+  /** Runbook files to create: relative path → content. */
+  runbooks?: Record<string, string>;
+  embeddedAgent?: boolean;
+  /** Log to stderr at this level (default: silent). */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  statusIntervalMs?: number;
+  recoveryGraceMs?: number;
+}
+
+export interface TestRuntime {
+  app: App;
+  core: Core;
+  config: Config;
+  agents: TestAgent[];
+  agent(name: string): TestAgent;
+  dir: string;
+  /** Enrols and starts one more agent; resolves when it is connected. */
+  addAgent(spec: TestAgentSpec): Promise<TestAgent>;
+  /** Resolves when every named agent is connected to the hub. */
+  waitConnected(names: string[], timeoutMs?: number): Promise<void>;
+  /** Stops the bot (not the agents) and starts it again on the same database and hub port. */
+  restartApp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export async function startTestRuntime(options: TestRuntimeOptions = {}): Promise<TestRuntime> {
+  const dir = mkdtempSync(join(tmpdir(), 'chatops-test-'));
+  const runbooksDir = join(dir, 'runbooks');
+  mkdirSync(runbooksDir, { recursive: true });
+  for (const [rel, text] of Object.entries(options.runbooks ?? {})) {
+    const p = join(runbooksDir, rel);
+    mkdirSync(resolve(p, '..'), { recursive: true });
+    writeFileSync(p, text);
+  }
+  const env: Env = {
+    CHATOPS_DB: join(dir, 'chatops.db'),
+    HUB_LISTEN: '127.0.0.1:0',
+    HUB_HEARTBEAT_MS: '1000',
+    RUNBOOKS_DIR: runbooksDir,
+    EMBEDDED_AGENT: options.embeddedAgent ? 'true' : 'false',
+    LOG_LEVEL: options.logLevel ?? 'error',
+    ...options.env,
+  };
+  let config = loadConfig(env);
+  const log: Logger = options.logLevel ? createLogger(options.logLevel) : silentLogger;
+  const appOptions: StartAppOptions = {
+    log,
+    ...(options.authorizer ? { authorizer: options.authorizer } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.extraCmdlets ? { extraCmdlets: options.extraCmdlets } : {}),
+    statusIntervalMs: options.statusIntervalMs ?? 50,
+    recoveryGraceMs: options.recoveryGraceMs ?? 5_000,
+  };
+  let app = await startApp(config, appOptions);
+  // Later restarts reuse the port, so running agents find the hub again.
+  config = { ...config, hub: { ...config.hub, port: app.hub.address().port } };
+
+  const agents: TestAgent[] = [];
+  const runtime: TestRuntime = {
+    get app() {
+      return app;
+    },
+    get core() {
+      return app.core;
+    },
+    get config() {
+      return config;
+    },
+    agents,
+    agent(name) {
+      const a = agents.find((x) => x.name === name);
+      if (!a) throw new Error(`no test agent ${name}`);
+      return a;
+    },
+    dir,
+    async addAgent(spec) {
+      const a = createAgent(spec);
+      agents.push(a);
+      if (spec.start !== false) await a.restart();
+      return a;
+    },
+    async waitConnected(names, timeoutMs = 20_000) {
+      await waitFor(() => names.every((n) => app.hub.isConnected(n)), timeoutMs, `agents ${names.join(', ')} to connect`);
+    },
+    async restartApp() {
+      await app.stop();
+      app = await startApp(config, appOptions);
+    },
+    async stop() {
+      await Promise.all(agents.map((a) => a.kill('SIGKILL')));
+      await app.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+
+  function createAgent(spec: TestAgentSpec): TestAgent {
+    const stateDir = join(dir, 'agents', spec.name);
+    let child: ChildProcess | undefined;
+    let enrolled = false;
+    let err = '';
+    const agent: TestAgent = {
+      name: spec.name,
+      stateDir,
+      process: () => child,
+      stderr: () => err,
+      async kill(signal: NodeJS.Signals = 'SIGKILL') {
+        const c = child;
+        child = undefined;
+        if (!c || c.exitCode !== null || c.signalCode !== null) return;
+        await new Promise<void>((res) => {
+          c.once('exit', () => res());
+          c.kill(signal);
+        });
+      },
+      async restart() {
+        await agent.kill('SIGKILL');
+        const args = [
+          '--import',
+          'tsx',
+          join(REPO, 'agent', 'main.ts'),
+          '--hub',
+          app.hubUrl,
+          '--name',
+          spec.name,
+          '--state-dir',
+          stateDir,
+          '--log-level',
+          options.logLevel ?? 'warn',
+          ...(spec.tags ?? []).flatMap((t) => ['--tag', t]),
+          ...(spec.args ?? []),
+        ];
+        if (!enrolled) {
+          args.push('--token', app.registry.createToken({ ttlMs: 60_000, uses: 1 }));
+          enrolled = true;
+        }
+        const c = spawn(process.execPath, args, {
+          cwd: REPO,
+          env: { ...process.env, ...spec.env },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        c.stderr?.on('data', (d: Buffer) => {
+          err += d.toString();
+          if (options.logLevel) process.stderr.write(`[agent ${spec.name}] ${d.toString()}`);
+        });
+        child = c;
+        await runtime.waitConnected([spec.name]);
+      },
+    };
+    return agent;
+  }
+
+  try {
+    for (const spec of options.agents ?? []) agents.push(createAgent(spec));
+    await Promise.all(agents.filter((_, i) => options.agents?.[i]?.start !== false).map((a) => a.restart()));
+  } catch (e) {
+    await runtime.stop();
+    throw e;
+  }
+  return runtime;
+}
