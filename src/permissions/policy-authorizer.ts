@@ -166,6 +166,7 @@ export function createPolicyAuthorizer(options: PolicyAuthorizerOptions): Policy
         timer = undefined;
         reload().catch((e: unknown) => log.error('policy reload failed', { error: String(e) }));
       }, debounce);
+      timer.unref();
     });
     watcher.on('error', (e) => log.error('policy file watch failed', { error: String(e) }));
   }

@@ -1,0 +1,66 @@
+import type { AppDeps, StartAppOptions } from '../app';
+import { localAgentName } from '../app';
+import { SqliteAuditLog } from '../audit/audit-log';
+import { permissionCmdlets } from './admin-cmdlets';
+import { createPolicyAuthorizer, type PolicyAuthorizer, type PolicyAuthorizerOptions } from './policy-authorizer';
+
+/**
+ * The permissions module as startApp takes it:
+ *
+ *   const permissions = createPermissionsModule();
+ *   const app = await startApp(config, { authorizer: permissions.authorizer, extraCmdlets: permissions.extraCmdlets });
+ *   ...
+ *   permissions.close(); // on shutdown (stops watching the policy file)
+ *
+ * The authorizer is built from the app's own database, config (CHATOPS_POLICY_FILE,
+ * CHATOPS_ADMINS), agent registry (tags) and logger. A broken policy file makes startApp throw
+ * ChatOpsError `InvalidPolicy` naming the lines.
+ */
+export interface PermissionsModule {
+  authorizer: (deps: AppDeps) => PolicyAuthorizer;
+  extraCmdlets: NonNullable<StartAppOptions['extraCmdlets']>;
+  /** The authorizer, once startApp has built it. */
+  instance(): PolicyAuthorizer | undefined;
+  close(): void;
+}
+
+export function createPermissionsModule(
+  options: Pick<PolicyAuthorizerOptions, 'localNames' | 'reloadDebounceMs' | 'onReload'> = {},
+): PermissionsModule {
+  let authz: PolicyAuthorizer | undefined;
+  const lazy = permissionCmdletsFor(() => {
+    if (authz === undefined) throw new Error('the permissions module is used before startApp built its authorizer');
+    return authz;
+  });
+  return {
+    authorizer: (deps) => {
+      authz?.close();
+      authz = createPolicyAuthorizer({
+        db: deps.db,
+        ...(deps.config.policyFile !== undefined ? { policyFile: deps.config.policyFile } : {}),
+        admins: deps.config.admins,
+        tags: (name) => deps.registry.get(name)?.tags,
+        // The embedded agent's registered name, its alias `localhost`, and the host name.
+        localNames: options.localNames ?? [localAgentName(), 'localhost'],
+        log: deps.log,
+        audit: new SqliteAuditLog(deps.db),
+        ...(options.reloadDebounceMs !== undefined ? { reloadDebounceMs: options.reloadDebounceMs } : {}),
+        ...(options.onReload ? { onReload: options.onReload } : {}),
+      });
+      return authz;
+    },
+    extraCmdlets: lazy,
+    instance: () => authz,
+    close: () => authz?.close(),
+  };
+}
+
+/** The admin cmdlets bound to an authorizer that exists only later (after startApp). */
+function permissionCmdletsFor(get: () => PolicyAuthorizer): PermissionsModule['extraCmdlets'] {
+  const names = ['Get-ChannelPermission', 'Grant-ChannelPermission', 'Revoke-ChannelPermission'];
+  const out: PermissionsModule['extraCmdlets'] = {};
+  for (const name of names) {
+    out[name] = { run: (call, ctx) => permissionCmdlets(get())[name]!.run(call, ctx) };
+  }
+  return out;
+}
