@@ -50,8 +50,11 @@ export interface AgentRegistry {
   resolve(nameOrAlias: string): string | undefined;
   /** Removes the agent (and its aliases); false when there was none. */
   remove(name: string): boolean;
-  /** Makes `alias` another name for `agentName`. Throws NameTaken if it names another agent. */
-  addAlias(alias: string, agentName: string): void;
+  /**
+   * Makes `alias` another name for `agentName`. Throws NameTaken if it is an enrolled name, or
+   * an alias of another agent unless `replace` (then the alias moves to `agentName`).
+   */
+  addAlias(alias: string, agentName: string, options?: { replace?: boolean }): void;
   markOnline(name: string, info?: AgentInfo): void;
   markOffline(name: string): void;
   /** Marks every agent offline (a hub starting after a crash knows of no live connection). */
@@ -231,7 +234,7 @@ export class SqliteAgentRegistry implements AgentRegistry {
     })();
   }
 
-  addAlias(alias: string, agentName: string): void {
+  addAlias(alias: string, agentName: string, options: { replace?: boolean } = {}): void {
     this.checkName(alias);
     this.db.transaction(() => {
       const agentKey = nameKey(agentName);
@@ -246,7 +249,7 @@ export class SqliteAgentRegistry implements AgentRegistry {
       const existing = this.db.prepare('SELECT agent_key FROM agent_aliases WHERE alias_key = ?').get(aliasKey) as
         | { agent_key: string }
         | undefined;
-      if (existing && existing.agent_key !== agentKey) {
+      if (existing && existing.agent_key !== agentKey && !options.replace) {
         throw new ChatOpsError('NameTaken', `The name ${alias} is already an alias of another computer.`, { target: alias });
       }
       this.db

@@ -48,6 +48,7 @@ export class HubHarness {
   /** Optional hook: runs before a message is stored; may block (never resolve) to simulate a stuck store. */
   beforeStore?: (agent: string, m: RunMsg) => Promise<void> | void;
   private portValue = 0;
+  private tls = false;
 
   constructor(dir = tempDir()) {
     this.dir = dir;
@@ -59,10 +60,12 @@ export class HubHarness {
   }
 
   get url(): string {
-    return `ws://127.0.0.1:${this.portValue}`;
+    return `${this.tls ? "wss" : "ws"}://127.0.0.1:${this.portValue}`;
   }
 
-  async start(options: { port?: number; heartbeatMs?: number; helloTimeoutMs?: number } = {}): Promise<this> {
+  async start(
+    options: { port?: number; heartbeatMs?: number; helloTimeoutMs?: number; maxFrameBytes?: number; tls?: { certPath: string; keyPath: string } } = {},
+  ): Promise<this> {
     this.db = openDatabase(this.dbPath);
     this.registry = new SqliteAgentRegistry(this.db);
     this.hub = new WebSocketHub({
@@ -70,6 +73,8 @@ export class HubHarness {
       port: options.port ?? 0,
       heartbeatMs: options.heartbeatMs ?? 1000,
       ...(options.helloTimeoutMs ? { helloTimeoutMs: options.helloTimeoutMs } : {}),
+      ...(options.maxFrameBytes ? { maxFrameBytes: options.maxFrameBytes } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
       registry: this.registry,
       log: createLogger('debug', (line) => this.logs.push(line)),
     });
@@ -83,6 +88,7 @@ export class HubHarness {
         if (!this.stored.has(key)) this.stored.set(key, m);
       },
     });
+    this.tls = options.tls !== undefined;
     await this.hub.start();
     this.portValue = this.hub.address().port;
     return this;
