@@ -26,6 +26,11 @@ export interface NumberLiteralValue {
   kind: 'number';
   value: number;
   text: string;
+  /**
+   * The literal's .NET numeric type when it matters for binding (`1.0` is a double, `5L` a
+   * long). Absent means: an integer in Int32 range is an int, anything else a double.
+   */
+  numberType?: 'int' | 'long' | 'double' | 'decimal';
 }
 
 /** A reference to an object the runtime owns; the runtime resolves it by id at execution time. */
@@ -37,6 +42,12 @@ export interface ObjectRefValue {
   display: string;
   /** For sessionoption: the bound New-PSSessionOption parameters. */
   options?: Record<string, PsValue>;
+  /**
+   * Properties used for pipeline binding by property name (`Id`, `Name`, `InstanceId`,
+   * `ComputerName`, `State`, ...), as the runtime knows them. When absent, `Id` is `id` and for
+   * agents `Name`/`ComputerName` are `id`.
+   */
+  properties?: Record<string, PsValue>;
 }
 
 export type PsValue =

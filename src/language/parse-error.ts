@@ -1,0 +1,16 @@
+import { ChatOpsError } from '../errors';
+
+/** Parse errors carry PowerShell's parser error id as `code` and its message text. */
+export function parseError(code: string, message: string, target?: string): ChatOpsError {
+  return new ChatOpsError(code, message, target === undefined ? undefined : { target });
+}
+
+export const MAX_SCRIPT_BYTES = 40 * 1024;
+/** Nesting of ( ), @( ), @{ } (recursive descent) before NestingTooDeep. */
+export const MAX_EXPRESSION_NESTING = 32;
+/** Nesting of braces/strings inside a script block (scanned iteratively). */
+export const MAX_SCRIPT_BLOCK_NESTING = 256;
+
+export function nestingTooDeep(limit: number): ChatOpsError {
+  return parseError('NestingTooDeep', `The command is nested too deeply: more than ${limit} levels of brackets.`);
+}

@@ -1,0 +1,613 @@
+import type { CommandElement, CommandNode, ExpressionNode, ParsedScript, ParsedStatement } from './ast';
+import {
+  MAX_EXPRESSION_NESTING,
+  MAX_SCRIPT_BYTES,
+  nestingTooDeep,
+  parseError,
+} from './parse-error';
+import {
+  Scanner,
+  isArgumentTerminator,
+  isBlank,
+  isDash,
+  isDigit,
+  isDoubleQuote,
+  isLetter,
+  isNewline,
+  isParameterNameTerminator,
+  isQuote,
+  isSingleQuote,
+  isVariableChar,
+  parseNumberLiteral,
+} from './tokenizer';
+import type { PsValue } from './values';
+
+/**
+ * Recursive-descent parser for the command language. Recursion only happens for ( ), @( ) and
+ * @{ } and is limited to MAX_EXPRESSION_NESTING; script blocks are scanned iteratively. Every
+ * loop advances the scanner, so parsing is linear in the input length.
+ */
+
+/** Where the statement being parsed ends. */
+type Context = 'top' | 'paren' | 'array' | 'hash';
+
+export function parseScript(text: string): ParsedScript {
+  if (typeof text !== 'string') throw parseError('EmptyCommand', 'The command is empty.');
+  if (text.length > MAX_SCRIPT_BYTES || Buffer.byteLength(text, 'utf8') > MAX_SCRIPT_BYTES) {
+    throw parseError(
+      'LineTooLong',
+      `The command is ${Buffer.byteLength(text, 'utf8')} bytes long; the limit is ${MAX_SCRIPT_BYTES} bytes (40 KB).`,
+    );
+  }
+  const parser = new Parser(text);
+  const statements = parser.parseStatements('top');
+  if (statements.length === 0) throw parseError('EmptyCommand', 'The command is empty: type a command such as Get-Help.');
+  return { statements };
+}
+
+function literal(value: PsValue, text: string): ExpressionNode {
+  return { kind: 'literal', value, text };
+}
+
+function numberValue(value: number, type: string, text: string): PsValue {
+  const plainInt = type === 'int' && String(value) === text;
+  const plainDouble = type === 'double' && String(value) === text && !Number.isInteger(value);
+  if (plainInt || plainDouble) return value;
+  return { kind: 'number', value, text, numberType: type as 'int' | 'long' | 'double' | 'decimal' };
+}
+
+class Parser {
+  private readonly s: Scanner;
+  private depth = 0;
+  /** Variables read by the statement being parsed (top-level statements only). */
+  private variables: Set<string> = new Set();
+
+  constructor(private readonly text: string) {
+    this.s = new Scanner(text);
+  }
+
+  private enter(): void {
+    if (++this.depth > MAX_EXPRESSION_NESTING) throw nestingTooDeep(MAX_EXPRESSION_NESTING);
+  }
+  private leave(): void {
+    this.depth--;
+  }
+
+  private unexpected(): never {
+    const s = this.s;
+    let end = s.pos + 1;
+    while (end < this.text.length && end - s.pos < 40 && !isArgumentTerminator(this.text.charAt(end))) end++;
+    const token = this.text.slice(s.pos, end);
+    throw parseError('UnexpectedToken', `Unexpected token '${token}' in expression or statement.`, token);
+  }
+
+  /** Statements separated by newlines or `;` until the context's closing character. */
+  parseStatements(context: Context): ParsedStatement[] {
+    const s = this.s;
+    const statements: ParsedStatement[] = [];
+    for (;;) {
+      s.skipBlanks(true);
+      while (s.peek() === ';') {
+        s.pos++;
+        s.skipBlanks(true);
+      }
+      if (s.atEnd()) return statements;
+      const c = s.peek();
+      if (context === 'array' && c === ')') return statements;
+      if (c === ')' || c === '}') this.unexpected();
+      statements.push(this.parseStatement(context));
+      s.skipBlanks(false);
+      const next = s.peek();
+      if (next === ';' || isNewline(next) || s.atEnd()) continue;
+      if (context === 'array' && next === ')') return statements;
+      this.unexpected();
+    }
+  }
+
+  private parseStatement(context: Context): ParsedStatement {
+    const s = this.s;
+    const outer = this.variables;
+    if (context === 'top') this.variables = new Set();
+    const start = s.pos;
+    const statement: ParsedStatement = { text: '', commands: [], variables: [] };
+    if (s.peek() === '$' && context !== 'paren') {
+      const save = s.pos;
+      const name = s.readVariableName();
+      s.skipBlanks(false);
+      if (s.peek() === '=' && s.peek(1) !== '=') {
+        s.pos++;
+        statement.assignTo = assignmentTarget(name);
+        s.skipBlanks(true);
+        if (this.atStatementEnd(context)) {
+          throw parseError('ExpectedValueExpression', "You must provide a value expression following the '=' operator.");
+        }
+      } else {
+        s.pos = save;
+      }
+    }
+    this.parsePipeline(statement, context);
+    statement.text = this.text.slice(start, s.pos).trim();
+    statement.variables = [...this.variables];
+    if (context === 'top') this.variables = outer;
+    else for (const v of this.variables) outer.add(v);
+    return statement;
+  }
+
+  private atStatementEnd(context: Context): boolean {
+    const c = this.s.peek();
+    if (c === '' || c === ';' || isNewline(c) || c === '|') return true;
+    if ((context === 'paren' || context === 'array') && c === ')') return true;
+    if (context === 'hash' && c === '}') return true;
+    return false;
+  }
+
+  private parsePipeline(statement: ParsedStatement, context: Context): void {
+    const s = this.s;
+    if (this.isCommandStart()) {
+      statement.commands.push(this.parseCommand(context));
+    } else {
+      statement.head = this.parseExpression(context);
+    }
+    for (;;) {
+      s.skipBlanks(false);
+      if (s.peek() !== '|') return;
+      if (s.peek(1) === '|') {
+        throw parseError('NotSupported', "The pipeline chain operator '||' is not supported; put the commands on separate lines.", '||');
+      }
+      s.pos++;
+      s.skipBlanks(true);
+      if (this.atStatementEnd(context)) throw parseError('EmptyPipeElement', 'An empty pipe element is not allowed.');
+      if (!this.isCommandStart()) {
+        throw parseError('ExpressionsMustBeFirstInPipeline', 'Expressions are only allowed as the first element of a pipeline.');
+      }
+      statement.commands.push(this.parseCommand(context));
+    }
+  }
+
+  /** In expression position, does a command name start here (rather than a value)? */
+  private isCommandStart(): boolean {
+    const s = this.s;
+    const c = s.peek();
+    if (c === '' || isQuote(c) || c === '$' || c === '@' || c === '(' || c === '{' || c === ',') return false;
+    if (isDigit(c)) return false;
+    if (c === '.' && isDigit(s.peek(1))) return false;
+    if (isDash(c)) return false;
+    if (c === '&') {
+      throw parseError(
+        'NotSupported',
+        s.peek(1) === '&'
+          ? "The pipeline chain operator '&&' is not supported; put the commands on separate lines."
+          : "The call operator '&' is not supported; type the command name directly.",
+        '&',
+      );
+    }
+    if (c === ')' || c === '}' || c === ';' || c === '|' || isNewline(c)) return false;
+    return true;
+  }
+
+  private parseCommand(context: Context): CommandNode {
+    const s = this.s;
+    const start = s.pos;
+    const name = this.readBareword().text;
+    const elements: CommandElement[] = [];
+    let endOfParameters = false;
+    for (;;) {
+      s.skipBlanks(false);
+      const c = s.peek();
+      if (c === '' || c === ';' || c === '|' || isNewline(c)) break;
+      if (c === ')') {
+        if (context === 'paren' || context === 'array') break;
+        this.unexpected();
+      }
+      if (c === '}') {
+        if (context === 'hash') break;
+        this.unexpected();
+      }
+      if (c === '&') this.isCommandStart();
+      if (c === ',') throw parseError('MissingArgument', 'Missing argument in parameter list.');
+      if (c === '>' || (c === '<' && s.peek(1) !== '#')) {
+        throw parseError('NotSupported', 'Redirection operators are not supported; results are posted to the channel.', c);
+      }
+      const elementStart = s.pos;
+      if (!endOfParameters && isDash(c)) {
+        const next = s.peek(1);
+        if (isDash(next) && (isArgumentTerminator(s.peek(2)) || s.peek(2) === '%')) {
+          if (s.peek(2) === '%') throw parseError('NotSupported', "The stop-parsing token '--%' is not supported.", '--%');
+          s.pos += 2;
+          endOfParameters = true;
+          continue;
+        }
+        if (isLetter(next) || next === '_' || next === '?') {
+          const parameter = this.tryReadParameter(context);
+          if (parameter !== undefined) {
+            elements.push(parameter);
+            continue;
+          }
+          s.pos = elementStart;
+        }
+      }
+      const value = this.parseCommandArgument(context);
+      elements.push({ kind: 'argument', value, text: this.text.slice(elementStart, s.pos) });
+    }
+    return { name, elements, text: this.text.slice(start, s.pos).trim() };
+  }
+
+  /** At a dash followed by a letter: a parameter token, or undefined when it is a bareword (quote inside). */
+  private tryReadParameter(context: Context): CommandElement | undefined {
+    const s = this.s;
+    const start = s.pos;
+    s.pos++;
+    const nameStart = s.pos;
+    while (!isParameterNameTerminator(s.peek())) {
+      if (isQuote(s.peek())) {
+        s.pos = start;
+        return undefined;
+      }
+      s.pos++;
+    }
+    const name = this.text.slice(nameStart, s.pos);
+    if (s.peek() !== ':') {
+      if (s.peek() === '.' || s.peek() === '[') {
+        // `-Name.x`: PowerShell ends the name here; the rest is the next argument.
+      }
+      return { kind: 'parameter', name, text: this.text.slice(start, s.pos), colon: false };
+    }
+    s.pos++;
+    const text = this.text.slice(start, s.pos);
+    s.skipBlanks(false);
+    const c = s.peek();
+    if (c === '' || c === ';' || c === '|' || isNewline(c) || c === ')' || c === '}' || c === ',') {
+      throw parseError('ParameterRequiresArgument', `Parameter ${text} requires an argument.`, name);
+    }
+    const colonValue = this.parseCommandArgument(context);
+    return { kind: 'parameter', name, text, colon: true, colonValue };
+  }
+
+  /** One command argument: a primary, or a comma list of primaries. */
+  private parseCommandArgument(context: Context): ExpressionNode {
+    const s = this.s;
+    const start = s.pos;
+    const first = this.parseCommandPrimary(context);
+    const items = [first];
+    for (;;) {
+      const save = s.pos;
+      s.skipBlanks(false);
+      if (s.peek() !== ',') {
+        s.pos = save;
+        break;
+      }
+      s.pos++;
+      s.skipBlanks(true);
+      const c = s.peek();
+      if (c === '' || c === ';' || c === '|' || c === ')' || c === '}' || c === ',') {
+        throw parseError('MissingExpressionAfterToken', "Missing expression after ',' in pipeline element.", ',');
+      }
+      items.push(this.parseCommandPrimary(context));
+    }
+    if (items.length === 1) return first;
+    return { kind: 'array', items, text: this.text.slice(start, s.pos) };
+  }
+
+  private parseCommandPrimary(context: Context): ExpressionNode {
+    const s = this.s;
+    const c = s.peek();
+    const start = s.pos;
+    if (isSingleQuote(c)) return literal(s.readSingleQuoted(), this.text.slice(start, s.pos));
+    if (isDoubleQuote(c)) return this.expandable(s.readDoubleQuoted(), start);
+    if (c === '@') return this.parseAt(context);
+    if (c === '(') return this.parseParen();
+    if (c === '{') {
+      const block = s.readScriptBlock();
+      return literal(block, this.text.slice(start, s.pos));
+    }
+    if (c === '$') {
+      const variable = this.tryReadVariableArgument();
+      if (variable !== undefined) return variable;
+    }
+    const word = this.readBareword();
+    if (word.pure) {
+      const number = parseNumberLiteral(word.text);
+      if (number !== undefined && !isDash(word.text.charAt(0)) && word.text.charAt(0) !== '+') {
+        return literal(numberValue(number.value, number.type, word.text), word.text);
+      }
+    }
+    if (word.parts.some((p) => typeof p !== 'string')) {
+      return { kind: 'expandable', parts: word.parts, text: this.text.slice(start, s.pos) };
+    }
+    return literal(word.parts.join(''), this.text.slice(start, s.pos));
+  }
+
+  /** `$name` as a whole argument; undefined when more characters follow (then it is a bareword). */
+  private tryReadVariableArgument(): ExpressionNode | undefined {
+    const s = this.s;
+    const start = s.pos;
+    const next = s.peek(1);
+    if (!(isVariableChar(next) || next === '{' || next === '$' || next === '^')) return undefined;
+    const raw = s.readVariableName();
+    const c = s.peek();
+    if (c === '.' || c === '[') {
+      throw parseError(
+        'NotSupported',
+        `Member access and indexing ('${this.text.slice(start, s.pos)}${c}') are not supported; use the variable as a whole.`,
+        this.text.slice(start, s.pos),
+      );
+    }
+    if (!isArgumentTerminator(c)) {
+      s.pos = start;
+      return undefined;
+    }
+    return this.variableNode(raw, this.text.slice(start, s.pos));
+  }
+
+  private variableNode(raw: string, text: string): ExpressionNode {
+    const lower = raw.toLowerCase();
+    if (lower === 'true') return literal(true, text);
+    if (lower === 'false') return literal(false, text);
+    if (lower === 'null') return literal(null, text);
+    const name = variableName(raw);
+    this.variables.add(name);
+    return { kind: 'variable', name, text };
+  }
+
+  private expandable(parts: Array<string | { variable: string }>, start: number): ExpressionNode {
+    const text = this.text.slice(start, this.s.pos);
+    const normalized = parts.map((p) => (typeof p === 'string' ? p : { variable: this.noteVariable(p.variable) }));
+    if (!normalized.some((p) => typeof p !== 'string')) return literal(normalized.join(''), text);
+    return { kind: 'expandable', parts: normalized, text };
+  }
+
+  private noteVariable(raw: string): string {
+    const lower = raw.toLowerCase();
+    if (lower === 'true' || lower === 'false' || lower === 'null') return lower;
+    const name = variableName(raw);
+    this.variables.add(name);
+    return name;
+  }
+
+  /**
+   * A generic token (bareword): ends at whitespace or `{ } ( ) ; , | &`. Backtick escapes,
+   * embedded quoted segments (`a"b c"d`) and `$name` expansion are processed. `pure` is true when
+   * the text is exactly as typed (so it may be a number).
+   */
+  private readBareword(): { text: string; parts: Array<string | { variable: string }>; pure: boolean } {
+    const s = this.s;
+    const start = s.pos;
+    const parts: Array<string | { variable: string }> = [];
+    let literalText = '';
+    let pure = true;
+    while (!isArgumentTerminator(s.peek())) {
+      const c = s.peek();
+      if (c === '`') {
+        pure = false;
+        literalText += s.readEscape();
+      } else if (isSingleQuote(c) && s.pos > start) {
+        pure = false;
+        literalText += s.readSingleQuoted();
+      } else if (isDoubleQuote(c) && s.pos > start) {
+        pure = false;
+        for (const p of s.readDoubleQuoted()) {
+          if (typeof p === 'string') literalText += p;
+          else {
+            if (literalText !== '') parts.push(literalText);
+            literalText = '';
+            parts.push({ variable: this.noteVariable(p.variable) });
+          }
+        }
+      } else if (c === '$' && s.pos > start) {
+        const variable = s.tryReadVariableInString();
+        if (variable === undefined) {
+          literalText += '$';
+          s.pos++;
+        } else {
+          pure = false;
+          if (literalText !== '') parts.push(literalText);
+          literalText = '';
+          parts.push({ variable: this.noteVariable(variable) });
+        }
+      } else {
+        literalText += c;
+        s.pos++;
+      }
+    }
+    if (literalText !== '' || parts.length === 0) parts.push(literalText);
+    if (s.pos === start) this.unexpected();
+    return { text: this.text.slice(start, s.pos), parts, pure };
+  }
+
+  /** `@(`, `@{`, `@'`/`@"` here-strings; `@name` splatting is refused. */
+  private parseAt(context: Context): ExpressionNode {
+    const s = this.s;
+    const start = s.pos;
+    const next = s.peek(1);
+    if (next === '(') {
+      this.enter();
+      s.pos += 2;
+      const statements = this.parseStatements('array');
+      if (s.peek() !== ')') throw parseError('MissingEndParenthesisInSubexpression', "Missing closing ')' in subexpression.");
+      s.pos++;
+      this.leave();
+      return { kind: 'arrayExpression', statements, text: this.text.slice(start, s.pos) };
+    }
+    if (next === '{') return this.parseHashtable();
+    if (isQuote(next)) {
+      const value = s.readHereString();
+      if (typeof value === 'string') return literal(value, this.text.slice(start, s.pos));
+      return this.expandable(value, start);
+    }
+    if (isVariableChar(next)) {
+      throw parseError('NotSupported', 'Splatting (@name) is not supported; pass the parameters by name.', this.text.slice(start, start + 2));
+    }
+    void context;
+    this.unexpected();
+  }
+
+  private parseHashtable(): ExpressionNode {
+    const s = this.s;
+    const start = s.pos;
+    this.enter();
+    s.pos += 2;
+    const entries: Array<{ key: string; value: ParsedStatement }> = [];
+    const keys = new Set<string>();
+    for (;;) {
+      s.skipBlanks(true);
+      while (s.peek() === ';') {
+        s.pos++;
+        s.skipBlanks(true);
+      }
+      if (s.atEnd()) throw parseError('MissingEndCurlyBrace', "Missing closing '}' in statement block or type definition.");
+      if (s.peek() === '}') {
+        s.pos++;
+        break;
+      }
+      const key = this.readHashKey();
+      s.skipBlanks(false);
+      if (s.peek() !== '=') {
+        throw parseError('MissingEqualsInHashLiteral', "Missing '=' operator after key in hash literal.", key);
+      }
+      s.pos++;
+      s.skipBlanks(true);
+      if (s.atEnd() || s.peek() === '}' || s.peek() === ';') {
+        throw parseError('MissingStatementAfterAssignmentInHashLiteral', `Missing statement after '=' in hash literal.`, key);
+      }
+      const lower = key.toLowerCase();
+      if (keys.has(lower)) throw parseError('DuplicateKeyInHashLiteral', `Duplicate keys '${key}' are not allowed in hash literals.`, key);
+      keys.add(lower);
+      const value = this.parseStatement('hash');
+      if (value.assignTo !== undefined) this.unexpected();
+      entries.push({ key, value });
+      s.skipBlanks(false);
+      const c = s.peek();
+      if (c === ';' || isNewline(c) || c === '}') continue;
+      if (s.atEnd()) continue;
+      throw parseError('MissingEndCurlyBrace', "Missing closing '}' in statement block or type definition.");
+    }
+    this.leave();
+    return { kind: 'hashtable', entries, text: this.text.slice(start, s.pos) };
+  }
+
+  private readHashKey(): string {
+    const s = this.s;
+    const c = s.peek();
+    if (isSingleQuote(c)) return s.readSingleQuoted();
+    if (isDoubleQuote(c)) {
+      return s
+        .readDoubleQuoted()
+        .map((p) => (typeof p === 'string' ? p : `$${p.variable}`))
+        .join('');
+    }
+    const start = s.pos;
+    while (!s.atEnd()) {
+      const k = s.peek();
+      if (isBlank(k) || isNewline(k) || k === '=' || k === ';' || k === '}' || isQuote(k) || k === '{' || k === '(' || k === ')') break;
+      s.pos++;
+    }
+    if (s.pos === start) this.unexpected();
+    return this.text.slice(start, s.pos);
+  }
+
+  private parseParen(): ExpressionNode {
+    const s = this.s;
+    const start = s.pos;
+    this.enter();
+    s.pos++;
+    s.skipBlanks(true);
+    if (s.peek() === ')' || s.atEnd()) {
+      if (s.atEnd()) throw parseError('MissingEndParenthesisInExpression', "Missing closing ')' in expression.");
+      throw parseError('ExpectedExpression', "An expression was expected after '('.");
+    }
+    const statement = this.parseStatement('paren');
+    s.skipBlanks(true);
+    if (s.peek() !== ')') {
+      if (s.atEnd() || s.peek() === ';') throw parseError('MissingEndParenthesisInExpression', "Missing closing ')' in expression.");
+      this.unexpected();
+    }
+    s.pos++;
+    this.leave();
+    return { kind: 'paren', statement, text: this.text.slice(start, s.pos) };
+  }
+
+  /** Expression mode: a comma list of values (used for assignments, pipeline input, ( ), @{ } values). */
+  private parseExpression(context: Context): ExpressionNode {
+    const s = this.s;
+    const start = s.pos;
+    const items = [this.parseExpressionPrimary()];
+    for (;;) {
+      const save = s.pos;
+      s.skipBlanks(false);
+      if (s.peek() !== ',') {
+        s.pos = save;
+        break;
+      }
+      s.pos++;
+      s.skipBlanks(true);
+      if (this.atStatementEnd(context) || s.peek() === ',') {
+        throw parseError('MissingExpressionAfterToken', "Missing expression after ','.", ',');
+      }
+      items.push(this.parseExpressionPrimary());
+    }
+    s.skipBlanks(false);
+    if (!this.atStatementEnd(context)) this.unexpected();
+    if (items.length === 1) return items[0] as ExpressionNode;
+    return { kind: 'array', items, text: this.text.slice(start, s.pos).trim() };
+  }
+
+  private parseExpressionPrimary(): ExpressionNode {
+    const s = this.s;
+    const c = s.peek();
+    const start = s.pos;
+    if (isSingleQuote(c)) return literal(s.readSingleQuoted(), this.text.slice(start, s.pos));
+    if (isDoubleQuote(c)) return this.expandable(s.readDoubleQuoted(), start);
+    if (c === '@') return this.parseAt('paren');
+    if (c === '(') return this.parseParen();
+    if (c === '{') {
+      const block = s.readScriptBlock();
+      return literal(block, this.text.slice(start, s.pos));
+    }
+    if (c === '$') {
+      const raw = s.readVariableName();
+      const after = s.peek();
+      if (after === '.' || after === '[') {
+        throw parseError(
+          'NotSupported',
+          `Member access and indexing ('${this.text.slice(start, s.pos)}${after}') are not supported; use the variable as a whole.`,
+          this.text.slice(start, s.pos),
+        );
+      }
+      return this.variableNode(raw, this.text.slice(start, s.pos));
+    }
+    if (isDigit(c) || (c === '.' && isDigit(s.peek(1))) || (isDash(c) && (isDigit(s.peek(1)) || s.peek(1) === '.'))) {
+      let end = s.pos + 1;
+      while (end < this.text.length && !isArgumentTerminator(this.text.charAt(end))) end++;
+      const raw = this.text.slice(s.pos, end);
+      const normalized = isDash(c) ? `-${raw.slice(1)}` : raw;
+      const number = parseNumberLiteral(normalized);
+      if (number === undefined) this.unexpected();
+      s.pos = end;
+      return literal(numberValue(number.value, number.type, normalized), raw);
+    }
+    this.unexpected();
+  }
+}
+
+/** `$Using:x` keeps its scope so the binder can refuse it outside script blocks. */
+function variableName(raw: string): string {
+  const lower = raw.toLowerCase();
+  const colon = lower.indexOf(':');
+  if (colon < 0) return lower;
+  const scope = lower.slice(0, colon);
+  if (scope === 'global' || scope === 'local' || scope === 'script' || scope === 'private' || scope === 'variable') {
+    return lower.slice(colon + 1);
+  }
+  return lower;
+}
+
+function assignmentTarget(raw: string): string {
+  const name = variableName(raw);
+  if (name.includes(':')) {
+    throw parseError('NotSupported', `Cannot assign to $${raw}: only channel variables ($name) can be assigned.`, raw);
+  }
+  if (name === 'true' || name === 'false' || name === 'null') {
+    throw parseError('VariableNotWritable', `Cannot overwrite variable ${name} because it is read-only or constant.`, name);
+  }
+  return name;
+}
