@@ -1,0 +1,11 @@
+import { cmdlet, param, T } from './dsl';
+import { ALL_SETS } from '../definition';
+
+// Our own reduced Remove-Variable: drops channel variables.
+export const removeVariable = cmdlet({
+  name: 'Remove-Variable',
+  aliases: ['rv'],
+  synopsis: 'Removes variables from the channel.',
+  sets: [ALL_SETS],
+  parameters: [param('Name', T.strings, '*@0!', 'Variable names (wildcards allowed).')],
+});
