@@ -54,6 +54,8 @@ interface Connection {
   nonce: number;
   /** Run messages are handled one after another so cumulative acks are never premature. */
   chain: Promise<void>;
+  /** Set while an extra liveness probe runs (another connection claimed this name). */
+  probe?: NodeJS.Timeout;
 }
 
 /**
@@ -255,7 +257,11 @@ export class WebSocketHub implements AgentTransport {
     }
     const name = this.registry.resolve(hello.name) ?? hello.name;
     const key = nameKey(name);
-    if (this.connections.has(key)) {
+    const existing = this.connections.get(key);
+    if (existing) {
+      // The newcomer holds the right secret, so the old connection may be half-open (the agent
+      // restarted or lost its network): probe it now rather than wait for the next heartbeats.
+      this.probe(existing);
       return refuse('NameInUse', `Another agent is connected as ${name}.`);
     }
     const conn: Connection = { ws, name, key, awaitingPong: false, nonce: 0, chain: Promise.resolve() };
@@ -295,10 +301,30 @@ export class WebSocketHub implements AgentTransport {
     });
   }
 
+  /** Pings at once; a connection that does not answer within min(heartbeatMs, 2 s) is cut off. */
+  private probe(conn: Connection): void {
+    if (conn.probe) return;
+    conn.awaitingPong = true;
+    conn.nonce = ++this.nonce;
+    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(`{"op":"ping","nonce":${conn.nonce}}`);
+    conn.probe = setTimeout(() => {
+      conn.probe = undefined;
+      if (conn.awaitingPong && this.connections.get(conn.key) === conn) {
+        this.log.warn('agent did not answer a liveness probe; cutting it off', { agent: conn.name });
+        this.drop(conn, CLOSE_HEARTBEAT, 'heartbeat missed');
+      }
+    }, Math.min(this.options.heartbeatMs, 2000));
+    conn.probe.unref();
+  }
+
   private heartbeat(): void {
     this.checkRemovals(true);
     const alive: string[] = [];
     for (const conn of [...this.connections.values()]) {
+      if (conn.probe) {
+        alive.push(conn.name);
+        continue;
+      }
       if (conn.awaitingPong) {
         this.log.warn('agent missed a heartbeat; cutting it off', { agent: conn.name });
         this.drop(conn, CLOSE_HEARTBEAT, 'heartbeat missed');
@@ -374,6 +400,8 @@ export class WebSocketHub implements AgentTransport {
 
   private forget(conn: Connection, reason: string): void {
     this.connections.delete(conn.key);
+    clearTimeout(conn.probe);
+    conn.probe = undefined;
     try {
       this.registry.markOffline(conn.name);
     } catch (e) {

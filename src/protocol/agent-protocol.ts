@@ -8,6 +8,8 @@
  *   acknowledges it with `ack` (cumulative: all seq <= ack.seq of that run are done).
  * - After a reconnect the agent resends every unacknowledged message in seq order. The hub stores
  *   by (runId, seq), so a resent message is stored once; it acks what it already has.
+ * - The agent sends `state` Running (seq 1) when it starts a run. A run that cannot start (no
+ *   such configuration, a refused runbook) has one message: `state` Failed at seq 1 with a reason.
  * - A run's final `state` message (Completed/Failed/Stopped) is the last seq of that run.
  * - `run` is idempotent by runId: an agent that already knows a runId does not start it twice.
  *
@@ -17,7 +19,11 @@
  *   with CLOSE_REFUSED. Refusal codes: see RefusalCode.
  * - The hub sends `ping` every heartbeatMs; an agent answers `pong` with the same nonce. A
  *   connection whose previous ping is still unanswered at the next tick is cut off, so a dead
- *   agent is offline within two intervals.
+ *   agent is offline within two intervals. Any frame from the agent counts as an answer.
+ * - A second connection for a name that is live is refused with `NameInUse` (the live one is
+ *   kept); the hub probes the live one at once and cuts it off if it does not answer within
+ *   min(heartbeatMs, 2 s), so a restarted agent's retry gets in quickly.
+ * - The agent cuts a connection it has heard nothing on for 2.5 heartbeat intervals.
  * - Frames are JSON text of at most MAX_FRAME_BYTES; a malformed frame closes the connection
  *   with CLOSE_PROTOCOL_ERROR and the reason.
  * - An agent whose record is removed is cut off with CLOSE_REMOVED and refused afterwards.

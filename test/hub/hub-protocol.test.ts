@@ -122,6 +122,26 @@ describe('hub protocol checks', () => {
     await waitFor(() => a.unacknowledged() === 0, 'outbox empty');
   });
 
+  it('a newcomer with the right secret gets in quickly when the live connection is half-open', async () => {
+    const h = await start({ heartbeatMs: 20_000 });
+    const { secret } = h.registry.provision('half1', { os: '', version: '', tags: [], configurations: [], defaultConfiguration: '' });
+    const stale = new WebSocket(h.url); // authenticates, then never answers a ping
+    await new Promise((r) => stale.on('open', r));
+    stale.send(hello({ name: 'half1', secret }));
+    await waitFor(() => h.hub.isConnected('half1'), 'stale half1');
+    const t0 = Date.now();
+    const a = new Agent({ hubUrl: h.url, name: 'half1', secret, stateDir: null, configurations: [{ name: 'sh', kind: 'sh' }] });
+    agents.push(a);
+    const refusals: string[] = [];
+    a.on('refused', (code: string) => refusals.push(code));
+    a.start();
+    await a.waitConnected(8000);
+    expect(refusals[0]).toBe('NameInUse');
+    expect(Date.now() - t0).toBeLessThan(6000);
+    expect(h.events).toContain('disconnected half1 heartbeat missed');
+    stale.terminate();
+  });
+
   it('serves many in-process agents, each its own identity, from one process', async () => {
     const h = await start();
     const n = 50;
