@@ -73,11 +73,11 @@ export function parseAgentArgs(argv: string[]): { ok: true; options: AgentCliOpt
   const many = (k: string): string[] => ((a[k] as string[] | undefined) ?? []).map(String);
 
   const hubUrl = one('hub');
-  if (hubUrl === undefined) problems.push('--hub is required');
-  else if (!/^wss?:\/\/[^\s/]+/.test(hubUrl)) problems.push(`--hub must be a ws:// or wss:// URL, got '${hubUrl}'`);
+  if (a.hub === undefined) problems.push('--hub is required');
+  else if (hubUrl !== undefined && !/^wss?:\/\/[^\s/]+/.test(hubUrl)) problems.push(`--hub must be a ws:// or wss:// URL, got '${hubUrl}'`);
   const name = one('name');
-  if (name === undefined) problems.push('--name is required');
-  else if (!isValidAgentName(name)) problems.push(`--name '${name}' is not valid: use 1-63 letters, digits, '.', '_' or '-'`);
+  if (a.name === undefined) problems.push('--name is required');
+  else if (name !== undefined && !isValidAgentName(name)) problems.push(`--name '${name}' is not valid: use 1-63 letters, digits, '.', '_' or '-'`);
   const token = one('token');
   const tags = many('tag');
   for (const t of tags) if (!/^[^=\s]+=\S*$/.test(t)) problems.push(`--tag must be KEY=VALUE, got '${t}'`);
