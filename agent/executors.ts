@@ -115,7 +115,7 @@ foreach ($__ref in $__refs) {
   $__text = $__text.Substring(0, $__ref.Extent.StartOffset) + '$' + $__names[$__name] + $__text.Substring($__ref.Extent.EndOffset)
 }
 $__sb = [scriptblock]::Create($__text)
-$__argv = @($__run.arguments)
+$__argv = if ($null -eq $__run.arguments) { @() } else { @($__run.arguments) }
 $ErrorActionPreference = 'Continue'
 try {
   & $__sb @__argv *>&1 | ForEach-Object {
