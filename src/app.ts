@@ -1,4 +1,4 @@
-import { hostname, platform, release } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Config } from './config';
 import type { AuditLog, Authorizer } from './core/authorizer';
@@ -7,14 +7,15 @@ import { createLogger, type Logger } from './log';
 import { openDatabase, type Db } from './store/database';
 import { SqliteJobStore } from './store/sqlite-job-store';
 import type { JobStore } from './store/job-store';
-import { SqliteAgentRegistry, isValidAgentName, type AgentRegistry } from './hub/agent-registry';
+import { SqliteAgentRegistry, type AgentRegistry } from './hub/agent-registry';
+import { embeddedAgentName, startEmbeddedAgent } from './hub/embedded-agent';
 import { WebSocketHub } from './hub/ws-hub';
 import { JobManager } from './jobs/job-manager';
 import type { AgentDirectory } from './jobs/agent-directory';
 import { ChatCore, type ChatCoreOptions } from './core/chat-core';
 import { ConsoleOnlyAuthorizer } from './core/console-only-authorizer';
 import { SqliteAuditLog } from './audit/audit-log';
-import { Agent, AGENT_VERSION } from '../agent/agent';
+import type { Agent } from '../agent/agent';
 
 export interface App {
   core: Core;
@@ -77,11 +78,9 @@ export function registryDirectory(registry: AgentRegistry, hub: WebSocketHub): A
   };
 }
 
-/** This computer's name as an agent name (host names may hold characters agent names may not). */
+/** This computer's name as an agent name (the embedded agent's registered name). */
 export function localAgentName(): string {
-  const h = hostname().split('.')[0] ?? 'localhost';
-  const clean = h.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 63);
-  return isValidAgentName(clean) && clean.toLowerCase() !== 'localhost' ? clean : 'local-computer';
+  return embeddedAgentName();
 }
 
 /**
@@ -142,10 +141,24 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
   });
 
   let agent: Agent | undefined;
-  let embeddedAgentName: string | undefined;
+  let localName: string | undefined;
   if (options.embeddedAgent ?? config.embeddedAgent) {
-    embeddedAgentName = localAgentName();
-    agent = startEmbeddedAgent({ name: embeddedAgentName, hubUrl, registry, config, log });
+    // In-process, registered under the host name and as `localhost`; its outbox lives beside
+    // the database so unacknowledged output survives a restart of the bot.
+    localName = localAgentName();
+    try {
+      agent = await startEmbeddedAgent({
+        registry,
+        hubUrl,
+        log,
+        name: localName,
+        stateDir: config.dbPath === ':memory:' ? null : join(dirname(resolve(config.dbPath)), 'embedded-agent'),
+        runbooksDir: resolve(config.runbooksDir),
+        ...(config.hub.tls ? { tlsCa: readFileSync(config.hub.tls.certPath) } : {}),
+      });
+    } catch (e) {
+      log.error('the embedded agent could not connect', { error: e instanceof Error ? e.message : String(e) });
+    }
   }
 
   let stopped = false;
@@ -161,7 +174,7 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     jobs,
     log,
     hubUrl,
-    ...(embeddedAgentName !== undefined ? { embeddedAgentName } : {}),
+    ...(localName !== undefined ? { embeddedAgentName: localName } : {}),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -171,43 +184,4 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
       db.close();
     },
   };
-}
-
-/**
- * The embedded agent runs in the bot process. It is provisioned directly in the registry (the
- * bot trusts itself; no token) with a fresh secret each start, and `localhost` is made an
- * alias of it. Its outbox lives beside the database so unacknowledged output survives restarts.
- */
-function startEmbeddedAgent(args: { name: string; hubUrl: string; registry: AgentRegistry; config: Config; log: Logger }): Agent {
-  const { name, hubUrl, registry, config, log } = args;
-  const stateDir = config.dbPath === ':memory:' ? null : join(dirname(resolve(config.dbPath)), 'embedded-agent');
-  const probe = new Agent({ hubUrl, name, stateDir: null, log });
-  const offered = probe.info();
-  const info = {
-    os: `${platform()} ${release()}`,
-    version: AGENT_VERSION,
-    tags: ['embedded=true'],
-    configurations: offered.configurations,
-    defaultConfiguration: offered.defaultConfiguration,
-  };
-  const { secret } = registry.provision(name, info);
-  log.addSecret(secret);
-  try {
-    if (registry.resolve('localhost') === undefined) registry.addAlias('localhost', name);
-  } catch (e) {
-    log.warn('could not register localhost as an alias of the embedded agent', { error: String(e) });
-  }
-  const agent = new Agent({
-    hubUrl,
-    name,
-    secret,
-    stateDir,
-    tags: info.tags,
-    runbooksDir: resolve(config.runbooksDir),
-    log,
-    ...(config.hub.tls ? { tls: { rejectUnauthorized: false } } : {}),
-  });
-  agent.on('fatal', (e: Error) => log.error('embedded agent refused by the hub', { error: e.message }));
-  agent.start();
-  return agent;
 }

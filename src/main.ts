@@ -1,8 +1,8 @@
 import { loadConfig, readDotEnv } from './config';
 import { createLogger } from './log';
 import { isChatOpsError } from './errors';
-import { localAgentName, startApp, type App } from './app';
-import { createPolicyAuthorizer } from './permissions/policy-authorizer';
+import { startApp, type App } from './app';
+import { createPermissionsModule } from './permissions/module';
 import { SqliteAuditLog } from './audit/audit-log';
 import { runConsole } from '../adapters/console';
 import { startSlackAdapter } from '../adapters/slack';
@@ -27,19 +27,14 @@ async function main(): Promise<number> {
   }
 
   let app: App;
+  // Channel permissions (policy file + chat rules, deny by default) and their admin cmdlets.
+  const permissions = createPermissionsModule();
   try {
     app = await startApp(config, {
       log,
       audit: ({ db }) => new SqliteAuditLog(db),
-      authorizer: ({ db, registry, config: c, log: l }) =>
-        createPolicyAuthorizer({
-          db,
-          ...(c.policyFile !== undefined ? { policyFile: c.policyFile } : {}),
-          admins: c.admins,
-          tags: (n) => registry.get(n)?.tags,
-          localNames: [localAgentName(), 'localhost'],
-          log: l,
-        }),
+      authorizer: permissions.authorizer,
+      extraCmdlets: permissions.extraCmdlets,
     });
   } catch (e) {
     process.stderr.write(`chatops: could not start: ${isChatOpsError(e) ? e.message : String(e)}\n`);
@@ -57,7 +52,7 @@ async function main(): Promise<number> {
           log.warn('error while stopping', { error: String(e) });
         }
       }
-      (app.authorizer as { close?: () => void }).close?.();
+      permissions.close();
       await app.stop();
     })();
     return stopping;

@@ -1,0 +1,79 @@
+/**
+ * `npm run bench` (table) and `npm run bench -- --json` (one JSON object). Performance targets
+ * live here, measured against a baseline taken in the same run, never in timed unit tests.
+ *
+ * Targets (2-core machine): fan-out / spawn ratio <= 1.5 at N = 1000 with ThrottleLimit 1000
+ * and 32; hub memory <= 50 KB per connected idle agent.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runFanoutBench } from './fanout-bench';
+
+const TARGET_RATIO = 1.5;
+const TARGET_BYTES_PER_AGENT = 50 * 1024;
+
+async function main(): Promise<void> {
+  const json = process.argv.includes('--json');
+  const log = json ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+
+  const fanout = await runFanoutBench({ log });
+  const atMax = fanout.rows.filter((r) => r.n === 1000);
+  const targets = {
+    ratioAt1000: {
+      target: TARGET_RATIO,
+      values: Object.fromEntries(atMax.map((r) => [`throttle${r.throttleLimit}`, Number(r.ratio.toFixed(3))])),
+      met: atMax.length > 0 && atMax.every((r) => r.ratio <= TARGET_RATIO),
+    },
+    bytesPerIdleAgent: {
+      target: TARGET_BYTES_PER_AGENT,
+      value: fanout.hubBytesPerIdleAgent.rss,
+      met: fanout.hubBytesPerIdleAgent.rss <= TARGET_BYTES_PER_AGENT,
+    },
+  };
+
+  let language: unknown;
+  const languageBench = fileURLToPath(new URL('./language-bench.ts', import.meta.url));
+  if (existsSync(languageBench)) {
+    const mod = (await import(pathToFileURL(languageBench).href)) as { runLanguageBench?: () => Promise<unknown> | unknown };
+    if (typeof mod.runLanguageBench === 'function') language = await mod.runLanguageBench();
+  }
+
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({ fanout: { rows: fanout.rows, idleAgents: fanout.idleAgents, hubBytesPerIdleAgent: fanout.hubBytesPerIdleAgent }, targets, ...(language !== undefined ? { language } : {}) })}\n`,
+    );
+    return;
+  }
+  const lines: string[] = [];
+  lines.push('Fan-out: command to all results stored, vs Node spawning the same `sh -c echo` processes');
+  lines.push('');
+  lines.push(`${'N'.padStart(5)}  ${'Throttle'.padStart(8)}  ${'fan-out ms'.padStart(10)}  ${'spawn ms'.padStart(9)}  ${'ratio'.padStart(6)}`);
+  for (const r of fanout.rows) {
+    lines.push(
+      `${String(r.n).padStart(5)}  ${String(r.throttleLimit).padStart(8)}  ${r.fanoutMs.toFixed(1).padStart(10)}  ${r.spawnMs.toFixed(1).padStart(9)}  ${r.ratio.toFixed(2).padStart(6)}`,
+    );
+  }
+  lines.push('');
+  lines.push(
+    `Hub memory per connected idle agent (${fanout.idleAgents} agents): ${(fanout.hubBytesPerIdleAgent.rss / 1024).toFixed(1)} KB RSS, ${(fanout.hubBytesPerIdleAgent.heap / 1024).toFixed(1)} KB heap+external`,
+  );
+  lines.push('');
+  lines.push(
+    `Target ratio <= ${TARGET_RATIO} at N=1000: ${targets.ratioAt1000.met ? 'met' : 'NOT met'} (${atMax.map((r) => `ThrottleLimit ${r.throttleLimit}: ${r.ratio.toFixed(2)}`).join(', ')})`,
+  );
+  lines.push(`Target <= 50 KB per idle agent: ${targets.bytesPerIdleAgent.met ? 'met' : 'NOT met'}`);
+  if (language !== undefined) {
+    lines.push('');
+    lines.push('Language:');
+    lines.push(typeof language === 'string' ? language : JSON.stringify(language, null, 2));
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);

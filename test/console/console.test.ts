@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect, it } from 'vitest';
+
+/**
+ * `printf 'icm localhost { ... }\n' | npm start`: the real entry point in a child process with
+ * stdin piped (not a TTY), the embedded agent for this computer, and no chat settings.
+ */
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const dirs: string[] = [];
+
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function runMain(input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'chatops-console-'));
+  dirs.push(dir);
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) {
+      if (!/^(SLACK|DISCORD|CHATOPS|HUB|RUNBOOKS|EMBEDDED|LOG|MAX)_/.test(k)) env[k] = v;
+    }
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'main.ts')], {
+      cwd: REPO,
+      env: {
+        ...env,
+        CHATOPS_DB: join(dir, 'chatops.db'),
+        HUB_LISTEN: '127.0.0.1:0',
+        RUNBOOKS_DIR: join(dir, 'runbooks'),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+it('runs each piped line on the embedded agent, prints plain text and exits 0', async () => {
+  const r = await runMain('icm localhost { echo "hello from the console"; uname -s }\nGet-Job\n');
+  expect(r.stderr).not.toMatch(/ERROR/);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain('hello from the console');
+  expect(r.stdout).toContain('Linux');
+  expect(r.stdout).toMatch(/Job1 \(Id 1\) Completed/);
+  expect(r.stdout).toMatch(/Id\s+Name\s+PSJobTypeName\s+State\s+HasMoreData\s+Location\s+Command/);
+  expect(r.stdout).not.toMatch(/\x1b\[/); // plain text, no terminal control sequences
+}, 60_000);
+
+it('exits non-zero when a command failed, after running every line', async () => {
+  const r = await runMain('icm localhost { exit 4 }\nicm localhost { echo still-ran }\n');
+  expect(r.code).toBe(1);
+  expect(r.stdout).toContain('still-ran');
+  expect(r.stdout + r.stderr).toMatch(/exit(ed)? (with )?code 4|exit code 4/);
+}, 60_000);
