@@ -18,6 +18,8 @@ import {
   availableKinds,
   createProcessExecutor,
   EXECUTOR_KINDS,
+  killLeftoverGroup,
+  processStartTime,
   type Executor,
   type ExecutorKind,
   type RunningRun,
@@ -125,8 +127,11 @@ export class Agent extends EventEmitter {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    for (const runId of this.outbox.load()) {
-      // Its process died with the previous agent: say so rather than leave the run open.
+    for (const { runId, process: proc } of this.outbox.load()) {
+      // The previous agent died while this ran: end what is left of it and say so.
+      if (proc && killLeftoverGroup(proc.pid, proc.start)) {
+        this.log.warn('killed the leftover processes of a run from before the restart', { runId, pgid: proc.pid });
+      }
       this.outbox.append({
         op: 'state',
         runId,
@@ -406,7 +411,11 @@ export class Agent extends EventEmitter {
         },
       },
     );
-    if (!done) this.active.set(run.runId, running);
+    if (!done) {
+      this.active.set(run.runId, running);
+      const start = running.pgid === undefined ? undefined : processStartTime(running.pgid);
+      if (running.pgid !== undefined && start !== undefined) this.outbox.recordProcess(run.runId, running.pgid, start);
+    }
   }
 
   private loadRunbook(name: string): { ok: true; script: string } | { ok: false; reason: string } {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { OutputStream, RunState } from '../src/protocol/agent-protocol';
@@ -33,6 +33,35 @@ export interface RunSink {
 export interface RunningRun {
   /** Stops the run; the executor then calls finish with state Stopped. */
   stop(): void;
+  /** The process group id (= leader pid) of a process run, so a restarted agent can end leftovers. */
+  pgid?: number;
+}
+
+/**
+ * A process's start time in clock ticks since boot (/proc/PID/stat field 22), which together
+ * with the pid identifies it across pid reuse. Undefined where there is no /proc or no process.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Kills what is left of a run's process group after an agent crash, only if its leader is
+ * still the very process that was started (same start time), never a stranger with a reused pid.
+ */
+export function killLeftoverGroup(pid: number, start: string): boolean {
+  if (processStartTime(pid) !== start) return false;
+  try {
+    process.kill(-pid, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Injectable (the bench uses a trivial one that answers without spawning). */
@@ -244,6 +273,7 @@ export function createProcessExecutor(options: ProcessExecutorOptions = {}): Exe
       }, run.maxRuntimeMs);
     }
     return {
+      ...(child.pid !== undefined ? { pgid: child.pid } : {}),
       stop: () => {
         if (finished || stopResult) return;
         stopResult = { state: 'Stopped', reason: 'The command was stopped' };

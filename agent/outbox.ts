@@ -5,6 +5,12 @@ import type { OutputMessage, StateMessage } from '../src/protocol/agent-protocol
 
 export type RunMessageOut = OutputMessage | StateMessage;
 
+export interface UnfinishedRun {
+  runId: string;
+  /** The run's process group leader and its start time (from /proc), when recorded. */
+  process?: { pid: number; start: string };
+}
+
 const FINAL_STATES: ReadonlySet<string> = new Set(['Completed', 'Failed', 'Stopped']);
 
 export const isFinal = (m: RunMessageOut): boolean => m.op === 'state' && FINAL_STATES.has(m.state);
@@ -38,16 +44,18 @@ export class Outbox {
   }
 
   /**
-   * Reloads spool files after a restart. Returns the runs that have no final state: their
-   * process died with the previous agent, so the caller appends a final state for them.
+   * Reloads spool files after a restart. Returns the runs that have no final state (with the
+   * process group recorded for them, if any): the previous agent died while they ran, so the
+   * caller ends what is left of them and appends a final state.
    */
-  load(): string[] {
+  load(): UnfinishedRun[] {
     if (!this.dir) return [];
-    const unfinished: string[] = [];
+    const unfinished: UnfinishedRun[] = [];
     for (const f of readdirSync(this.dir)) {
       if (!f.endsWith('.jsonl')) continue;
       const file = join(this.dir, f);
       let acked = 0;
+      let proc: { pid: number; start: string } | undefined;
       const messages: RunMessageOut[] = [];
       for (const line of readFileSync(file, 'utf8').split('\n')) {
         if (line === '') continue;
@@ -60,6 +68,7 @@ export class Outbox {
         if (typeof v !== 'object' || v === null) continue;
         const o = v as Record<string, unknown>;
         if (typeof o.ack === 'number') acked = Math.max(acked, o.ack);
+        else if (typeof o.pid === 'number' && typeof o.start === 'string') proc = { pid: o.pid, start: o.start };
         else if ((o.op === 'output' || o.op === 'state') && typeof o.runId === 'string' && typeof o.seq === 'number') {
           messages.push(o as unknown as RunMessageOut);
         }
@@ -84,7 +93,7 @@ export class Outbox {
         ...(finalMsg ? { finalSeq: finalMsg.seq } : {}),
       };
       this.runs.set(entry.runId, entry);
-      if (!finalMsg) unfinished.push(entry.runId);
+      if (!finalMsg) unfinished.push({ runId: entry.runId, ...(proc ? { process: proc } : {}) });
     }
     return unfinished;
   }
@@ -103,6 +112,12 @@ export class Outbox {
     entry.pending.push(full);
     if (isFinal(full)) entry.finalSeq = full.seq;
     return full;
+  }
+
+  /** Notes the run's process group (pid = pgid) and its start time, to clean up after a crash. */
+  recordProcess(runId: string, pid: number, start: string): void {
+    const entry = this.runs.get(runId);
+    if (entry?.file) appendFileSync(entry.file, JSON.stringify({ pid, start }) + '\n');
   }
 
   /** Cumulative: everything up to `seq` of the run is stored by the hub. */

@@ -81,15 +81,37 @@ describe('agent outbox', () => {
     agents.push(a);
     await waitFor(() => h.hub.isConnected('crash1'), 'crash1', 15_000);
     const runId = `crash-${Date.now()}`;
-    h.hub.send('crash1', { op: 'run', runId, configurationName: 'bash', script: 'echo before; sleep 1', arguments: [], using: {}, maxRuntimeMs: 0 });
+    const pidFile = join(h.dir, 'crash-sleep.pid');
+    h.hub.send('crash1', {
+      op: 'run',
+      runId,
+      configurationName: 'bash',
+      script: `sleep 30 & echo $! > ${pidFile}; echo before; wait`,
+      arguments: [],
+      using: {},
+      maxRuntimeMs: 0,
+    });
     await waitFor(() => h.text(runId, 'output') === 'before\n', 'first output');
+    const sleepPid = Number(readFileSync(pidFile, 'utf8'));
+    expect(alive(sleepPid)).toBe(true);
     await a.kill('SIGKILL');
     agents.push(startAgentProcess(['--hub', h.url, '--name', 'crash1', '--state-dir', stateDir]));
     const final = await waitFor(() => h.final(runId), 'final state after the agent restart', 15_000);
     expect(final).toMatchObject({ state: 'Failed', reason: 'The agent crash1 restarted while the command was running' });
+    // the run's leftover processes were ended by the restarted agent
+    await waitFor(() => !alive(sleepPid), 'leftover sleep to be killed', 3000);
     // and the run is not started again when the hub resends it
     h.hub.send('crash1', { op: 'run', runId, configurationName: 'bash', script: 'echo again', arguments: [], using: {}, maxRuntimeMs: 0 });
     await new Promise((r) => setTimeout(r, 300));
     expect(h.text(runId, 'output')).toBe('before\n');
   });
 });
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
