@@ -198,7 +198,14 @@ export class WebSocketHub implements AgentTransport {
       if (!conn) {
         clearTimeout(helloTimer);
         if (msg.op !== 'hello') return this.protocolError(ws, remote, conn, 'the first frame must be hello');
-        conn = this.handshake(ws, msg, remote);
+        try {
+          conn = this.handshake(ws, msg, remote);
+        } catch (e) {
+          // e.g. the database is unavailable: refuse this one connection, keep the bot up.
+          this.log.error('agent handshake failed', { remote, error: e instanceof Error ? e.message : String(e) });
+          ws.close(1011, 'the hub could not check this agent');
+          setTimeout(() => ws.terminate(), 1000).unref();
+        }
         return;
       }
       if (this.connections.get(conn.key) !== conn) return; // cut off: ignore stragglers
@@ -265,8 +272,8 @@ export class WebSocketHub implements AgentTransport {
       return refuse('NameInUse', `Another agent is connected as ${name}.`);
     }
     const conn: Connection = { ws, name, key, awaitingPong: false, nonce: 0, chain: Promise.resolve() };
-    this.connections.set(key, conn);
     this.registry.markOnline(name, info);
+    this.connections.set(key, conn);
     ws.send(JSON.stringify({ op: 'welcome', heartbeatMs: this.options.heartbeatMs, ...(secret ? { secret } : {}) } satisfies HubToAgent));
     this.log.info('agent connected', { agent: name, remote });
     for (const h of this.handlers) {
