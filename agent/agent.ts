@@ -238,7 +238,14 @@ export class Agent extends EventEmitter {
         ws.terminate();
         return;
       }
-      this.handle(ws, parsed.message);
+      try {
+        this.handle(ws, parsed.message);
+      } catch (e) {
+        // e.g. the state directory is not writable: drop this connection and try again later.
+        reason = `agent error: ${e instanceof Error ? e.message : String(e)}`;
+        this.log.error('could not handle a message from the hub', { op: parsed.message.op, error: reason });
+        ws.terminate();
+      }
     });
     ws.on('error', (e) => {
       reason = e.message;
