@@ -13,6 +13,12 @@ export interface BoundCall {
   parameters: Record<string, PsValue>;
   /** The source text of this call, as typed (for status messages and audit). */
   text: string;
+  /**
+   * Only on calls bound "expecting pipeline input" whose set PowerShell defers until an input
+   * object arrives: the sets still possible. `parameterSet` is '' until `bindPipelineInput`
+   * resolves it. Absent on fully bound calls.
+   */
+  pendingSets?: string[];
 }
 
 /**

@@ -1,0 +1,642 @@
+import { ChatOpsError } from '../errors';
+import type { CommandNode, ParsedStatement } from './ast';
+import type { BoundCall, BoundStatement } from './bound-call';
+import { convert, isInstance, isObjectRef, toPsString, type Conversion } from './conversion';
+import { ALL_SETS } from './definition';
+import { evaluateExpression, type BindContext } from './evaluate';
+import {
+  allCommandWords,
+  lookupCmdlet,
+  popcount,
+  setMaskOf,
+  setNameOf,
+  type CompiledCmdlet,
+  type CompiledParameter,
+} from './registry';
+import { sessionOptionFromHashtable } from './session-option';
+import { nearest } from './suggest';
+import type { PsValue } from './values';
+
+/**
+ * PowerShell's command-line parameter binder (reference 1.2-1.11), step by step and in the same
+ * order, so that the same error wins as in PowerShell:
+ * reparse -> named -> positional -> set check -> leftovers -> final set -> mandatory,
+ * then our NotSupported refusals and the cmdlets' BeginProcessing checks.
+ */
+
+interface Arg {
+  kind: 'named' | 'positional';
+  /** Typed parameter name without the dash. */
+  name?: string;
+  /** The token as typed. */
+  text: string;
+  hasValue: boolean;
+  value?: PsValue;
+  colon: boolean;
+  undefinedVariable?: string;
+  /** A conversion error recorded while trying this positional argument (1.5). */
+  failure?: ChatOpsError;
+}
+
+interface State {
+  cmd: CompiledCmdlet;
+  bound: Map<string, PsValue>;
+  boundParams: Set<CompiledParameter>;
+  mask: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors (ParameterBinderStrings texts; code = PowerShell's error id)
+
+function bindingError(code: string, message: string, target?: string): ChatOpsError {
+  return new ChatOpsError(code, message, target === undefined ? undefined : { target });
+}
+
+function ambiguousParameterSet(): ChatOpsError {
+  return bindingError(
+    'AmbiguousParameterSet',
+    'Parameter set cannot be resolved using the specified named parameters. One or more parameters issued cannot be used together or an insufficient number of parameters were provided.',
+  );
+}
+
+function namedParameterNotFound(cmd: CompiledCmdlet, typed: string): ChatOpsError {
+  const suggestion = nearest(
+    typed,
+    cmd.parameters.flatMap((p) => [{ word: p.name, p }, ...p.definition.aliases.filter((a) => a.length > 3).map((a) => ({ word: a, p }))]),
+    (c) => c.word,
+  );
+  const hint = suggestion === undefined ? ` Run Get-Help ${cmd.name} to see its parameters.` : ` Did you mean -${suggestion.p.name}?`;
+  return bindingError('NamedParameterNotFound', `A parameter cannot be found that matches parameter name '${typed}'.${hint}`, typed);
+}
+
+function missingArgument(p: CompiledParameter): ChatOpsError {
+  return bindingError(
+    'MissingArgument',
+    `Missing an argument for parameter '${p.name}'. Specify a parameter of type '${p.definition.type.dotnet}' and try again.`,
+    p.name,
+  );
+}
+
+export function commandNotFound(name: string): ChatOpsError {
+  const suggestion = nearest(name, allCommandWords(), (c) => c.word);
+  const hint = suggestion === undefined ? ' Run Get-Command to list the commands this bot understands.' : ` Did you mean ${suggestion.cmdlet}?`;
+  return bindingError(
+    'CommandNotFound',
+    `The term '${name}' is not recognized as a name of a cmdlet, function, script file, or executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.${hint}`,
+    name,
+  );
+}
+
+function notDefinedHint(variable: string | undefined): string {
+  return variable === undefined ? '' : ` Variable $${variable} is not set in this channel.`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameter-name resolution (1.2)
+
+function matchParameter(cmd: CompiledCmdlet, typed: string): CompiledParameter | undefined {
+  const lower = typed.toLowerCase();
+  for (const p of cmd.parameters) if (p.lowerName === lower) return p;
+  for (const p of cmd.parameters) if (p.lowerAliases.includes(lower)) return p;
+  const matches = cmd.parameters.filter((p) => p.lowerName.startsWith(lower) || p.lowerAliases.some((a) => a.startsWith(lower)));
+  if (matches.length === 0) return undefined;
+  if (matches.length === 1) return matches[0];
+  const declared = matches.filter((p) => !p.common);
+  if (declared.length === 1) return declared[0];
+  throw bindingError(
+    'AmbiguousParameter',
+    `Parameter cannot be processed because the parameter name '${typed}' is ambiguous. Possible matches include:${matches.map((p) => ` -${p.name}`).join('')}.`,
+    typed,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binding one value to one parameter
+
+function isMandatorySomewhere(p: CompiledParameter): boolean {
+  return p.memberships.some((m) => m.membership.mandatory);
+}
+
+function convertFor(p: CompiledParameter, value: PsValue): Conversion {
+  return convert(value, p.definition.type, p.name, (h) => sessionOptionFromHashtable(h, p.name));
+}
+
+/** Instance form for the no-coercion passes: scalars wrapped for array parameters. */
+function asInstance(p: CompiledParameter, value: PsValue): PsValue {
+  if (p.definition.type.array && !Array.isArray(value) && value !== null) return [value];
+  return value;
+}
+
+function validate(p: CompiledParameter, value: PsValue, undefinedVariable: string | undefined): void {
+  const hint = notDefinedHint(undefinedVariable);
+  const kind = p.definition.type.kind;
+  if (isMandatorySomewhere(p) && kind !== 'switch') {
+    if (value === null) {
+      throw bindingError('ParameterArgumentValidationErrorNullNotAllowed', `Cannot bind argument to parameter '${p.name}' because it is null.${hint}`, p.name);
+    }
+    if (value === '') {
+      throw bindingError(
+        'ParameterArgumentValidationErrorEmptyStringNotAllowed',
+        `Cannot bind argument to parameter '${p.name}' because it is an empty string.`,
+        p.name,
+      );
+    }
+    if (Array.isArray(value) && value.length === 0 && p.definition.type.array) {
+      throw bindingError(
+        'ParameterArgumentValidationErrorEmptyArrayNotAllowed',
+        `Cannot bind argument to parameter '${p.name}' because it is an empty array.`,
+        p.name,
+      );
+    }
+  }
+  const fail = (inner: string): never => {
+    throw bindingError('ParameterArgumentValidationError', `Cannot validate argument on parameter '${p.name}'. ${inner}${hint}`, p.name);
+  };
+  const collectionMessage =
+    'The argument is null, empty, or an element of the argument collection contains a null value. Supply a collection that does not contain any null values and then try the command again.';
+  for (const v of p.definition.validations) {
+    switch (v.kind) {
+      case 'notNull':
+        if (value === null) fail('The argument is null. Provide a valid value for the argument, and then try running the command again.');
+        if (Array.isArray(value) && value.some((e) => e === null)) fail(collectionMessage);
+        break;
+      case 'notNullOrEmpty':
+        if (Array.isArray(value)) {
+          if (value.length === 0 || value.some((e) => e === null || e === '')) fail(collectionMessage);
+        } else if (value === null || value === '') {
+          fail('The argument is null or empty. Provide an argument that is not null or empty, and then try the command again.');
+        }
+        break;
+      case 'range': {
+        for (const item of Array.isArray(value) ? value : [value]) {
+          if (typeof item !== 'number') continue;
+          if (item < v.min) {
+            fail(
+              `The ${item} argument is less than the minimum allowed range of ${v.min}. Supply an argument that is greater than or equal to ${v.min} and then try the command again.`,
+            );
+          }
+          if (item > v.max) {
+            fail(
+              `The ${item} argument is greater than the maximum allowed range of ${v.max}. Supply an argument that is less than or equal to ${v.max} and then try the command again.`,
+            );
+          }
+        }
+        break;
+      }
+      case 'set': {
+        const text = toPsString(value);
+        if (!v.values.some((allowed) => allowed.toLowerCase() === text.toLowerCase())) {
+          fail(
+            `The argument "${text}" does not belong to the set "${v.values.join(',')}" specified by the ValidateSet attribute. Supply an argument that is in the set and then try the command again.`,
+          );
+        }
+        break;
+      }
+      case 'variableName': {
+        const text = toPsString(value);
+        const name = text.startsWith('+') ? text.slice(1) : text;
+        let ok = name.length > 0;
+        for (const c of name) {
+          if (!(/[A-Za-z0-9_?:]/.test(c) || c.toLowerCase() !== c.toUpperCase())) ok = false;
+        }
+        if (!ok) fail(`Cannot validate argument '${text}' because it is not a valid variable name.`);
+        break;
+      }
+    }
+  }
+}
+
+/**
+ * Binds `value` to `p` (coercing or not). Returns false with the conversion error when the
+ * value does not convert; validation and setter errors are thrown (1.5, 1.9).
+ */
+function bindParameter(
+  state: State,
+  p: CompiledParameter,
+  value: PsValue,
+  coerce: boolean,
+  undefinedVariable?: string,
+): { bound: true } | { bound: false; error?: ChatOpsError } {
+  let converted: PsValue;
+  if (coerce) {
+    const r = convertFor(p, value);
+    if (!r.ok) return { bound: false, error: r.error };
+    converted = r.value;
+  } else {
+    if (!isInstance(value, p.definition.type)) return { bound: false };
+    converted = asInstance(p, value);
+  }
+  validate(p, converted, undefinedVariable);
+  state.bound.set(p.name, converted);
+  state.boundParams.add(p);
+  state.mask &= p.flags;
+  const inner = state.cmd.definition.setterCheck?.(p.name, Object.fromEntries(state.bound));
+  if (inner !== undefined) {
+    throw bindingError('ParameterBindingFailed', `Cannot bind parameter '${p.name}' to the target. Exception setting "${p.name}": "${inner}"`, p.name);
+  }
+  return { bound: true };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command-line binding pipeline (1.4)
+
+function reparse(cmd: CompiledCmdlet, args: Arg[]): Arg[] {
+  const result: Arg[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as Arg;
+    if (a.kind === 'positional' || a.hasValue) {
+      result.push(a);
+      continue;
+    }
+    const p = matchParameter(cmd, a.name as string);
+    if (p === undefined || p.definition.type.kind === 'switch') {
+      result.push(a);
+      continue;
+    }
+    const next = args[i + 1];
+    if (next === undefined) throw missingArgument(p);
+    if (next.kind === 'named') {
+      const nextParameter = matchParameter(cmd, next.name as string);
+      if (nextParameter !== undefined || next.colon) throw missingArgument(p);
+      result.push({ ...a, hasValue: true, value: next.text });
+    } else {
+      const merged: Arg = { ...a, hasValue: true, value: next.value ?? null };
+      if (next.undefinedVariable !== undefined) merged.undefinedVariable = next.undefinedVariable;
+      result.push(merged);
+    }
+    i++;
+  }
+  return result;
+}
+
+function bindNamed(state: State, args: Arg[]): Arg[] {
+  const unbound: Arg[] = [];
+  for (const a of args) {
+    if (a.kind !== 'named') {
+      unbound.push(a);
+      continue;
+    }
+    const p = matchParameter(state.cmd, a.name as string);
+    if (p === undefined) {
+      unbound.push(a);
+      continue;
+    }
+    if (state.boundParams.has(p)) {
+      throw bindingError(
+        'ParameterAlreadyBound',
+        `Cannot bind parameter because parameter '${p.name}' is specified more than once. To provide multiple values to parameters that can accept multiple values, use the array syntax. For example, "-parameter value1,value2,value3".`,
+        p.name,
+      );
+    }
+    const value = a.hasValue ? (a.value ?? null) : true;
+    const r = bindParameter(state, p, value, true, a.undefinedVariable);
+    if (!r.bound) throw r.error ?? missingArgument(p);
+  }
+  return unbound;
+}
+
+type Group = Map<CompiledParameter, Array<{ bit: number; inAllSets: boolean }>>;
+
+function positionalGroups(state: State): Group[] {
+  const byPosition = new Map<number, Group>();
+  for (const p of state.cmd.parameters) {
+    if (state.boundParams.has(p)) continue;
+    for (const m of p.memberships) {
+      const position = m.membership.position;
+      if (position === undefined) continue;
+      if (!m.inAllSets && (m.bit & state.mask) === 0) continue;
+      let group = byPosition.get(position);
+      if (group === undefined) byPosition.set(position, (group = new Map()));
+      let list = group.get(p);
+      if (list === undefined) group.set(p, (list = []));
+      list.push({ bit: m.bit, inAllSets: m.inAllSets });
+    }
+  }
+  return [...byPosition.entries()].sort((a, b) => a[0] - b[0]).map(([, g]) => g);
+}
+
+function pruneGroups(groups: Group[], mask: number): void {
+  for (const group of groups) {
+    for (const [p, list] of group) {
+      const kept = list.filter((m) => m.inAllSets || (m.bit & mask) !== 0);
+      if (kept.length === 0) group.delete(p);
+      else group.set(p, kept);
+    }
+  }
+}
+
+/** Positional binding with ordinal positions and the four passes (1.5). Returns the leftovers. */
+function bindPositional(state: State, args: Arg[]): Arg[] {
+  const leftovers: Arg[] = [];
+  const groups = positionalGroups(state);
+  let index = 0;
+  const nextPositional = (): Arg | undefined => {
+    while (index < args.length) {
+      const a = args[index++] as Arg;
+      if (a.kind === 'positional') return a;
+      leftovers.push(a);
+      // An unknown named parameter takes the value after it with it (1.5).
+      const following = args[index];
+      if (following !== undefined && following.kind === 'positional' && !a.hasValue) {
+        leftovers.push(following);
+        index++;
+      }
+    }
+    return undefined;
+  };
+  const defaultMask = state.cmd.defaultMask;
+  for (const group of groups) {
+    if (group.size === 0) continue;
+    const arg = nextPositional();
+    if (arg === undefined) break;
+    const captured = state.mask;
+    const value = arg.value ?? null;
+    const pass = (setMask: number, coerce: boolean): boolean => {
+      let result = false;
+      for (const [p, list] of group) {
+        if (!list.some((m) => m.inAllSets || (m.bit & setMask) !== 0)) continue;
+        const r = bindParameter(state, p, value, coerce, arg.undefinedVariable);
+        if (r.bound) result = true;
+        else if (r.error !== undefined) arg.failure = r.error;
+      }
+      return result;
+    };
+    const defaultValid = defaultMask !== 0 && (captured & defaultMask) !== 0;
+    let bound = defaultValid && pass(defaultMask, false);
+    if (!bound) bound = pass(captured, false);
+    if (!bound && defaultValid) bound = pass(defaultMask, true);
+    if (!bound) bound = pass(captured, true);
+    if (!bound) leftovers.push(arg);
+    else if (state.mask !== captured) pruneGroups(groups, state.mask);
+  }
+  while (index < args.length) leftovers.push(args[index++] as Arg);
+  return leftovers;
+}
+
+function unboundPipelineParameterIn(state: State, mask: number): boolean {
+  return state.cmd.parameters.some(
+    (p) =>
+      !state.boundParams.has(p) &&
+      p.memberships.some(
+        (m) => (m.inAllSets || (m.bit & mask) !== 0) && (m.membership.valueFromPipeline || m.membership.valueFromPipelineByPropertyName),
+      ),
+  );
+}
+
+/** ResolveParameterSetAmbiguityBasedOnMandatoryParameters (1.6 step 3). */
+function resolveByMandatory(state: State): boolean {
+  let remaining = state.mask;
+  let declared = 0;
+  for (const p of state.cmd.parameters) for (const m of p.memberships) if (!m.inAllSets) declared |= m.bit;
+  remaining &= declared;
+  for (const p of state.cmd.parameters) {
+    if (state.boundParams.has(p)) continue;
+    for (const m of p.memberships) {
+      if (m.membership.mandatory && (m.bit & remaining) !== 0) remaining &= ~m.bit;
+    }
+  }
+  if (popcount(remaining) !== 1) return false;
+  state.mask = remaining;
+  return true;
+}
+
+/** ValidateParameterSets: `prePipeline` is the check of step 5, otherwise the final one. */
+function validateParameterSets(state: State, prePipeline: boolean): void {
+  const count = popcount(state.mask);
+  if (count === 0) throw ambiguousParameterSet();
+  if (count === 1) return;
+  const defaultMask = state.cmd.defaultMask;
+  if (defaultMask !== 0 && (state.mask & defaultMask) !== 0) {
+    if (!prePipeline) state.mask = defaultMask;
+    return;
+  }
+  if (prePipeline && unboundPipelineParameterIn(state, state.mask)) return;
+  if (!resolveByMandatory(state)) throw ambiguousParameterSet();
+}
+
+function missingMandatory(state: State, pipelineExpected: boolean): CompiledParameter[] {
+  const single = popcount(state.mask) === 1;
+  const missing: CompiledParameter[] = [];
+  for (const p of state.cmd.parameters) {
+    if (state.boundParams.has(p)) continue;
+    const relevant = p.memberships.filter((m) => m.inAllSets || (m.bit & state.mask) !== 0);
+    if (relevant.length === 0) continue;
+    const takesPipeline = relevant.some((m) => m.membership.valueFromPipeline || m.membership.valueFromPipelineByPropertyName);
+    if (pipelineExpected && takesPipeline) continue;
+    if (single) {
+      if (relevant.some((m) => m.membership.mandatory)) missing.push(p);
+    } else {
+      // Unresolved sets: only parameters mandatory in every remaining set are certainly missing.
+      let covered = 0;
+      for (const m of relevant) if (m.membership.mandatory) covered |= m.inAllSets ? state.mask : m.bit;
+      if ((covered & state.mask) === state.mask) missing.push(p);
+    }
+  }
+  return missing;
+}
+
+function refuseUnsupported(state: State): void {
+  for (const p of state.boundParams) {
+    const reason = p.definition.unsupported;
+    if (reason === undefined) continue;
+    if (p.definition.type.kind === 'switch' && state.bound.get(p.name) === false) continue;
+    throw bindingError('NotSupported', `-${p.name} is not supported: ${reason}`, p.name);
+  }
+}
+
+function refuseUnsupportedSet(cmd: CompiledCmdlet, set: string): void {
+  const reason = cmd.definition.unsupportedSets?.[set];
+  if (reason !== undefined) {
+    throw bindingError('NotSupported', `${cmd.name} in the ${set} parameter set is not supported: ${reason}`, set);
+  }
+}
+
+/**
+ * Binds one command's arguments. `pipelineExpected` for calls that receive pipeline input
+ * (every call after the first, or after a leading expression): set resolution and mandatory
+ * checks for pipeline parameters then wait for `bindPipelineInput`.
+ */
+export function bindArguments(cmd: CompiledCmdlet, args: Arg[], text: string, pipelineExpected: boolean): BoundCall {
+  const state: State = { cmd, bound: new Map(), boundParams: new Set(), mask: cmd.allMask };
+  const reparsed = reparse(cmd, args);
+  const unbound = bindNamed(state, reparsed);
+  const leftovers = bindPositional(state, unbound);
+  validateParameterSets(state, true);
+  const first = leftovers[0];
+  if (first !== undefined) {
+    if (first.kind === 'named') throw namedParameterNotFound(cmd, first.name as string);
+    if (first.failure !== undefined) throw first.failure;
+    const shown = toPsString(first.value ?? null);
+    throw bindingError('PositionalParameterNotFound', `A positional parameter cannot be found that accepts argument '${shown}'.`, shown);
+  }
+  if (pipelineExpected && !unboundPipelineParameterIn(state, state.mask)) throw inputObjectNotBound(cmd);
+  if (!pipelineExpected) validateParameterSets(state, false);
+  const missing = missingMandatory(state, pipelineExpected);
+  if (missing.length > 0) {
+    throw bindingError(
+      'MissingMandatoryParameter',
+      `Cannot process command because of one or more missing mandatory parameters:${missing.map((p) => ` ${p.name}`).join('')}.`,
+      missing[0]?.name,
+    );
+  }
+  const parameters = Object.fromEntries(state.bound);
+  cmd.definition.normalize?.(parameters);
+  refuseUnsupported(state);
+  const resolved = popcount(state.mask) === 1;
+  if (resolved) refuseUnsupportedSet(cmd, setNameOf(cmd, state.mask));
+  const call: BoundCall = {
+    cmdlet: cmd.name,
+    parameterSet: resolved ? setNameOf(cmd, state.mask) : '',
+    parameters,
+    text,
+  };
+  if (!resolved) call.pendingSets = cmd.setNames.filter((_, i) => (state.mask & (1 << i)) !== 0);
+  cmd.definition.beginProcessing?.(call);
+  return call;
+}
+
+function inputObjectNotBound(cmd: CompiledCmdlet): ChatOpsError {
+  return bindingError(
+    'InputObjectNotBound',
+    `The input object cannot be bound to any parameters for the command either because the command does not take pipeline input or the input and its properties do not match any of the parameters that take pipeline input. (${cmd.name})`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pipeline input (reference 1.4 step 8 deferred; PowerShell's BindPipelineParameters)
+
+function propertyOf(input: PsValue, p: CompiledParameter): PsValue | undefined {
+  if (!isObjectRef(input)) return undefined;
+  const properties: Record<string, PsValue> = { ...(input.properties ?? {}) };
+  const has = (k: string) => Object.keys(properties).some((x) => x.toLowerCase() === k.toLowerCase());
+  if (!has('Id') && typeof input.id === 'number') properties['Id'] = input.id;
+  if (input.kind === 'agent') {
+    if (!has('Name')) properties['Name'] = input.id;
+    if (!has('ComputerName')) properties['ComputerName'] = input.id;
+  }
+  const wanted = [p.lowerName, ...p.lowerAliases];
+  for (const [key, value] of Object.entries(properties)) {
+    if (wanted.includes(key.toLowerCase())) return value;
+  }
+  return undefined;
+}
+
+/**
+ * Binds one pipeline input object to a call bound with `pipelineExpected` (ValueFromPipeline
+ * then ByPropertyName, first without then with coercion, default set first), then resolves the
+ * parameter set and checks mandatory parameters. The runtime calls it once per input object
+ * (arrays are enumerated by the runtime, as PowerShell's pipeline does).
+ */
+export function bindPipelineInput(call: BoundCall, input: PsValue): BoundCall {
+  const cmd = lookupCmdlet(call.cmdlet);
+  if (cmd === undefined) throw commandNotFound(call.cmdlet);
+  const state: State = {
+    cmd,
+    bound: new Map(Object.entries(call.parameters)),
+    boundParams: new Set(cmd.parameters.filter((p) => p.name in call.parameters)),
+    mask: call.pendingSets !== undefined ? setMaskOf(cmd, call.pendingSets) : call.parameterSet === ALL_SETS ? cmd.allMask : setMaskOf(cmd, [call.parameterSet]),
+  };
+  if (state.mask === 0) state.mask = cmd.allMask;
+  const tryState = (byProperty: boolean, coerce: boolean, setMask: number): boolean => {
+    let any = false;
+    for (const p of cmd.parameters) {
+      if (state.boundParams.has(p)) continue;
+      const takes = p.memberships.some(
+        (m) =>
+          (m.inAllSets || (m.bit & setMask & state.mask) !== 0) &&
+          (byProperty ? m.membership.valueFromPipelineByPropertyName : m.membership.valueFromPipeline),
+      );
+      if (!takes) continue;
+      const value = byProperty ? propertyOf(input, p) : input;
+      if (value === undefined) continue;
+      const r = bindParameter(state, p, value, coerce);
+      if (r.bound) any = true;
+    }
+    return any;
+  };
+  let anyBound = false;
+  for (const [byProperty, coerce] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
+    const defaultValid = cmd.defaultMask !== 0 && (state.mask & cmd.defaultMask) !== 0;
+    let did = defaultValid && tryState(byProperty, coerce, cmd.defaultMask);
+    if (!did) did = tryState(byProperty, coerce, state.mask);
+    if (did) {
+      anyBound = true;
+      if (popcount(state.mask) === 0) throw ambiguousParameterSet();
+    }
+  }
+  if (!anyBound) throw inputObjectNotBound(cmd);
+  validateParameterSets(state, false);
+  const missing = missingMandatory(state, false);
+  if (missing.length > 0) {
+    throw bindingError(
+      'InputObjectMissingMandatory',
+      `The input object cannot be bound because it did not contain the information required to bind all mandatory parameters:${missing.map((p) => ` ${p.name}`).join('')}`,
+      missing[0]?.name,
+    );
+  }
+  refuseUnsupported(state);
+  const set = setNameOf(cmd, state.mask);
+  refuseUnsupportedSet(cmd, set);
+  return { cmdlet: cmd.name, parameterSet: set, parameters: Object.fromEntries(state.bound), text: call.text };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statements
+
+async function argumentsOf(command: CommandNode, context: BindContext): Promise<Arg[]> {
+  const args: Arg[] = [];
+  for (const element of command.elements) {
+    if (element.kind === 'parameter') {
+      const arg: Arg = { kind: 'named', name: element.name, text: element.text, hasValue: false, colon: element.colon };
+      if (element.colonValue !== undefined) {
+        const evaluated = await evaluateExpression(element.colonValue, context, bindSingleCommand);
+        arg.hasValue = true;
+        arg.value = evaluated.value;
+        if (evaluated.undefinedVariable !== undefined) arg.undefinedVariable = evaluated.undefinedVariable;
+      }
+      args.push(arg);
+    } else {
+      const evaluated = await evaluateExpression(element.value, context, bindSingleCommand);
+      const arg: Arg = { kind: 'positional', text: element.text, hasValue: true, value: evaluated.value, colon: false };
+      if (evaluated.undefinedVariable !== undefined) arg.undefinedVariable = evaluated.undefinedVariable;
+      args.push(arg);
+    }
+  }
+  return args;
+}
+
+async function bindCommand(command: CommandNode, context: BindContext, pipelineExpected: boolean): Promise<BoundCall> {
+  // The command is looked up before its arguments are evaluated, as PowerShell does.
+  const cmd = lookupCmdlet(command.name);
+  if (cmd === undefined) throw commandNotFound(command.name);
+  const args = await argumentsOf(command, context);
+  return bindArguments(cmd, args, command.text, pipelineExpected);
+}
+
+async function bindSingleCommand(statement: ParsedStatement, context: BindContext): Promise<BoundCall> {
+  const command = statement.commands[0];
+  if (command === undefined) throw new ChatOpsError('EmptyCommand', 'The command is empty.');
+  return bindCommand(command, context, false);
+}
+
+export async function bindStatement(statement: ParsedStatement, context: BindContext): Promise<BoundStatement> {
+  const result: BoundStatement = { pipeline: [], text: statement.text };
+  if (statement.assignTo !== undefined) result.assignTo = statement.assignTo;
+  if (statement.commands.length === 0) {
+    result.value = statement.head === undefined ? null : (await evaluateExpression(statement.head, context, bindSingleCommand)).value;
+    return result;
+  }
+  if (statement.head !== undefined) {
+    result.input = (await evaluateExpression(statement.head, context, bindSingleCommand)).value;
+  }
+  for (let i = 0; i < statement.commands.length; i++) {
+    const command = statement.commands[i] as CommandNode;
+    result.pipeline.push(await bindCommand(command, context, i > 0 || statement.head !== undefined));
+  }
+  return result;
+}

@@ -1,0 +1,154 @@
+import { ChatOpsError } from '../errors';
+import { ALL_SETS } from './definition';
+import { allCmdlets, allCommandWords, lookupCmdlet, type CompiledCmdlet, type CompiledParameter } from './registry';
+import { nearest } from './suggest';
+
+/**
+ * Get-Help and Get-Command -Syntax text, generated from the definitions the binder uses, in
+ * PowerShell's syntax notation: `[[-Name] <type>]` optional positional, `[-Name] <type>`
+ * mandatory positional, `-Name <type>` mandatory named, `[-Name <type>]` optional named.
+ */
+
+function requireCmdlet(name: string, forHelp: boolean): CompiledCmdlet {
+  const cmd = lookupCmdlet(name.trim());
+  if (cmd !== undefined) return cmd;
+  const suggestion = nearest(name, allCommandWords(), (c) => c.word);
+  const hint = suggestion === undefined ? ' Run Get-Command to list the commands.' : ` Did you mean ${suggestion.cmdlet}?`;
+  if (forHelp) {
+    throw new ChatOpsError('HelpNotFound', `Get-Help could not find ${name} in a help file in this session.${hint}`, { target: name });
+  }
+  throw new ChatOpsError(
+    'CommandNotFound',
+    `The term '${name}' is not recognized as a name of a cmdlet, function, script file, or executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.${hint}`,
+    { target: name },
+  );
+}
+
+/** Sets in display order: the default set first, then declaration order. */
+function displaySets(cmd: CompiledCmdlet): Array<{ name: string; bit: number }> {
+  const sets = cmd.setNames.map((name, i) => ({ name, bit: 1 << i }));
+  const d = sets.findIndex((s) => s.bit === cmd.defaultMask);
+  if (d > 0) sets.unshift(...sets.splice(d, 1));
+  return sets;
+}
+
+function membershipIn(p: CompiledParameter, bit: number) {
+  return p.memberships.find((m) => m.inAllSets || m.bit === bit)?.membership;
+}
+
+function syntaxLine(cmd: CompiledCmdlet, bit: number): string {
+  const inSet = cmd.parameters
+    .filter((p) => !p.common)
+    .map((p) => ({ p, m: membershipIn(p, bit) }))
+    .filter((x): x is { p: CompiledParameter; m: NonNullable<typeof x.m> } => x.m !== undefined);
+  const positional = inSet.filter((x) => x.m.position !== undefined).sort((a, b) => (a.m.position as number) - (b.m.position as number));
+  const named = inSet.filter((x) => x.m.position === undefined);
+  const parts: string[] = [cmd.name];
+  for (const { p, m } of positional) {
+    const type = p.definition.type.kind === 'switch' ? '' : ` <${p.definition.type.display}>`;
+    parts.push(m.mandatory ? `[-${p.name}]${type}` : `[[-${p.name}]${type}]`);
+  }
+  for (const { p, m } of [...named.filter((x) => x.m.mandatory), ...named.filter((x) => !x.m.mandatory)]) {
+    const type = p.definition.type.kind === 'switch' ? '' : ` <${p.definition.type.display}>`;
+    parts.push(m.mandatory ? `-${p.name}${type}` : `[-${p.name}${type}]`);
+  }
+  if (cmd.definition.supportsShouldProcess) parts.push('[-WhatIf]', '[-Confirm]');
+  parts.push('[<CommonParameters>]');
+  return parts.join(' ');
+}
+
+/** Get-Command <name> -Syntax: one line per parameter set, the default set first. */
+export function renderSyntax(name: string): string {
+  const cmd = requireCmdlet(name, false);
+  return displaySets(cmd)
+    .map((s) => syntaxLine(cmd, s.bit))
+    .join('\n\n');
+}
+
+function describeBySet(cmd: CompiledCmdlet, p: CompiledParameter, pick: (m: NonNullable<ReturnType<typeof membershipIn>>) => string): string {
+  const values = new Map<string, string[]>();
+  for (const m of p.memberships) {
+    const setName = m.inAllSets ? '(All)' : cmd.setNames[31 - Math.clz32(m.bit)] ?? ALL_SETS;
+    const v = pick(m.membership);
+    const list = values.get(v) ?? [];
+    list.push(setName);
+    values.set(v, list);
+  }
+  if (values.size === 1) return [...values.keys()][0] as string;
+  return [...values.entries()].map(([v, sets]) => `${v} (${sets.join(', ')})`).join('; ');
+}
+
+function parameterHelp(cmd: CompiledCmdlet, p: CompiledParameter): string {
+  const d = p.definition;
+  const type = d.type.kind === 'switch' ? '' : ` <${d.type.display}>`;
+  const sets = p.memberships.map((m) => (m.inAllSets ? '(All)' : (cmd.setNames[31 - Math.clz32(m.bit)] ?? ALL_SETS)));
+  const pipeline = describeBySet(cmd, p, (m) => {
+    const kinds = [m.valueFromPipeline ? 'ByValue' : '', m.valueFromPipelineByPropertyName ? 'ByPropertyName' : ''].filter(Boolean);
+    return kinds.length === 0 ? 'false' : `true (${kinds.join(', ')})`;
+  });
+  const lines = [
+    `    -${p.name}${type}`,
+    `        ${d.description}`,
+    '',
+    `        Required?                    ${describeBySet(cmd, p, (m) => String(m.mandatory))}`,
+    `        Position?                    ${describeBySet(cmd, p, (m) => (m.position === undefined ? 'Named' : String(m.position)))}`,
+    `        Accept pipeline input?       ${pipeline}`,
+    `        Parameter set name           ${sets.join(', ')}`,
+    `        Aliases                      ${d.aliases.length === 0 ? 'None' : d.aliases.join(', ')}`,
+  ];
+  const validations = d.validations.map((v) => {
+    switch (v.kind) {
+      case 'range':
+        return `range ${v.min}..${v.max}`;
+      case 'set':
+        return `one of ${v.values.join(', ')}`;
+      case 'notNull':
+        return 'not null';
+      case 'notNullOrEmpty':
+        return 'not null or empty';
+      case 'variableName':
+        return 'a variable name';
+    }
+  });
+  if (d.type.enumDefinition !== undefined) validations.push(`one of ${d.type.enumDefinition.members.map(([n]) => n).join(', ')}`);
+  if (validations.length > 0) lines.push(`        Accepted values              ${validations.join('; ')}`);
+  lines.push(`        Supported here?              ${d.unsupported === undefined ? 'Yes' : `No: ${d.unsupported}`}`);
+  return lines.join('\n');
+}
+
+/** Get-Help <name>: synopsis, per-set syntax, aliases, and every parameter. */
+export function renderHelp(name: string): string {
+  const cmd = requireCmdlet(name, true);
+  const d = cmd.definition;
+  const common = cmd.parameters.filter((p) => p.common);
+  const supportedCommon = common.filter((p) => p.definition.unsupported === undefined).map((p) => `-${p.name}`);
+  const refusedCommon = common.filter((p) => p.definition.unsupported !== undefined).map((p) => `-${p.name}: ${p.definition.unsupported}`);
+  const unsupportedSets = Object.entries(d.unsupportedSets ?? {}).map(([set, reason]) => `    Parameter set ${set}: ${reason}`);
+  const sections = [
+    `NAME\n    ${cmd.name}`,
+    `SYNOPSIS\n    ${d.synopsis}`,
+    `SYNTAX\n${displaySets(cmd)
+      .map((s) => `    ${syntaxLine(cmd, s.bit)}`)
+      .join('\n\n')}`,
+    `ALIASES\n    ${d.aliases.length === 0 ? 'None' : d.aliases.join(', ')}`,
+    `PARAMETERS\n${cmd.parameters
+      .filter((p) => !p.common)
+      .map((p) => parameterHelp(cmd, p))
+      .join('\n\n')}\n\n    <CommonParameters>\n        Supported: ${supportedCommon.join(', ')}.\n${refusedCommon
+      .map((r) => `        Not supported ${r}`)
+      .join('\n')}`,
+  ];
+  if (unsupportedSets.length > 0) sections.push(`NOT SUPPORTED HERE\n${unsupportedSets.join('\n')}`);
+  sections.push(`REMARKS\n    Get-Command ${cmd.name} -Syntax shows only the syntax lines.`);
+  return sections.join('\n\n');
+}
+
+/** Canonical names of every cmdlet the language knows, in Get-Command order. */
+export function cmdletNames(): string[] {
+  return allCmdlets().map((c) => c.name);
+}
+
+/** Canonical name for a name or alias (case-insensitive, exact), or undefined. */
+export function resolveCmdletName(nameOrAlias: string): string | undefined {
+  return lookupCmdlet(nameOrAlias)?.name;
+}
