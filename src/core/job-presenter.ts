@@ -43,7 +43,7 @@ export class JobPresenter {
       this.recordFailure('status message', e);
     }
     this.unsubscribe = this.services.jobs.on((ev) => {
-      const id = ev.type === 'output' ? ev.jobId : ev.job.id;
+      const id = ev.type === 'job' ? ev.job.id : ev.jobId;
       if (id !== this.jobId || ev.type === 'output') return;
       if (ev.type === 'job' && isFinished(ev.job.state)) {
         void this.finish(ev.job);

@@ -25,8 +25,12 @@ export interface StartJobRequest {
   beforeDispatch?: (job: JobRecord) => void;
 }
 
+/**
+ * What listeners hear. Child events carry ids and the new state only (a fan-out to thousands of
+ * computers must not re-read the job for each); read the store for more.
+ */
 export type JobEvent =
-  | { type: 'child'; job: JobRecord; child: ChildJobRecord }
+  | { type: 'child'; jobId: number; childId: number; state: JobState }
   | { type: 'job'; job: JobRecord }
   | { type: 'output'; jobId: number; childId: number };
 
@@ -36,25 +40,44 @@ export function notConnectedReason(computer: string): string {
   return `Connecting to remote server ${computer} failed: the agent is not connected`;
 }
 
-interface Scheduler {
+interface ChildInfo {
+  id: number;
+  runId: string;
+  computer: string;
+  agent?: string;
+  state: JobState;
+  dispatched: boolean;
+}
+
+/** In-memory state of an unfinished job; the store stays the truth across restarts. */
+interface ActiveJob {
+  id: number;
   limit: number;
   queue: number[];
   active: Set<number>;
+  children: Map<number, ChildInfo>;
+  remaining: number;
+  spec: JobRunSpec;
+  stopRequested: boolean;
+  /** Picked up after a restart: queued children wait for their agents to reconnect. */
+  recovering: boolean;
 }
+
+const lower = (s: string): string => s.toLowerCase();
 
 /**
  * Fan-out of Invoke-Command: one parent job, one child per computer, at most ThrottleLimit
  * children dispatched at once. Every agent message is stored before anything else happens, and
- * the store is the truth: a restarted bot rebuilds its schedulers from it and resends `run` to
+ * the store is the truth: a restarted bot rebuilds its active jobs from it and resends `run` to
  * agents that reconnect (agents start a runId at most once, and resend what was not acked).
  */
 export class JobManager {
   private readonly listeners = new Set<JobListener>();
-  private readonly schedulers = new Map<number, Scheduler>();
+  private readonly jobs = new Map<number, ActiveJob>();
+  /** runId → (job, child) for runs of active jobs. */
+  private readonly runs = new Map<string, { jobId: number; childId: number }>();
   private readonly agentInfo = new Map<string, AgentInfo>();
   private readonly waiters = new Map<number, Array<(job: JobRecord) => void>>();
-  /** Jobs picked up after a restart: their queued children wait for agents to reconnect. */
-  private readonly recovering = new Set<number>();
   private recoveryTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -73,31 +96,23 @@ export class JobManager {
     const { transport, store } = this.deps;
     transport.on({
       connected: (agent, info) => this.onConnected(agent, info),
-      disconnected: (agent, reason) => this.deps.log.debug('agent disconnected', { agent, reason }),
       runMessage: (agent, msg) => this.onRunMessage(agent, msg),
     });
     for (const job of store.unfinishedJobs()) {
-      const children = store.children(job.id);
-      const sched: Scheduler = {
-        limit: job.throttleLimit,
-        queue: children.filter((c) => c.state === 'NotStarted').map((c) => c.id),
-        active: new Set(children.filter((c) => c.dispatched && !isFinished(c.state)).map((c) => c.id)),
-      };
-      this.schedulers.set(job.id, sched);
-      this.recovering.add(job.id);
-      this.deps.log.info('resuming job after restart', { job: job.id, queued: sched.queue.length, running: sched.active.size });
-      this.pump(job.id);
-      this.refreshParent(job.id);
+      const spec = store.getRunSpec(job.id);
+      if (!spec) continue;
+      const active = this.activate(job, store.children(job.id), spec);
+      active.recovering = true;
+      this.deps.log.info('resuming job after restart', { job: job.id, queued: active.queue.length, running: active.active.size });
+      if (active.remaining === 0) this.finishJob(active);
     }
-    // Agents already connected (the transport started first) get their runs resent.
     for (const agent of transport.connected()) this.resendRuns(agent);
-    if (this.recovering.size > 0) {
+    if ([...this.jobs.values()].some((j) => j.recovering)) {
       this.recoveryTimer = setTimeout(() => {
-        const jobs = [...this.recovering];
-        this.recovering.clear();
-        for (const id of jobs) {
-          this.pump(id);
-          this.refreshParent(id);
+        for (const j of this.jobs.values()) {
+          if (!j.recovering) continue;
+          j.recovering = false;
+          this.pump(j);
         }
       }, this.deps.recoveryGraceMs ?? 30_000);
       this.recoveryTimer.unref();
@@ -115,7 +130,7 @@ export class JobManager {
 
   /** What the connected agent reported (configurations, default configuration). */
   info(agent: string): AgentInfo | undefined {
-    return this.agentInfo.get(agent);
+    return this.agentInfo.get(lower(agent));
   }
 
   startJob(req: StartJobRequest): { job: JobRecord; children: ChildJobRecord[] } {
@@ -137,13 +152,8 @@ export class JobManager {
       run: req.run,
     });
     req.beforeDispatch?.(created.job);
-    this.schedulers.set(created.job.id, {
-      limit,
-      queue: created.children.map((c) => c.id),
-      active: new Set(),
-    });
-    this.pump(created.job.id);
-    this.refreshParent(created.job.id);
+    const active = this.activate(created.job, created.children, req.run);
+    this.pump(active);
     return { job: store.getJob(created.job.id)!, children: store.children(created.job.id) };
   }
 
@@ -153,22 +163,26 @@ export class JobManager {
    */
   stopJob(jobId: number): void {
     const { store, transport } = this.deps;
-    const job = store.getJob(jobId);
-    if (!job || isFinished(job.state)) return;
+    const active = this.jobs.get(jobId);
+    if (!active) return;
+    active.stopRequested = true;
     store.updateJob(jobId, { stopRequested: true });
-    const sched = this.schedulers.get(jobId);
-    if (sched) sched.queue = [];
-    for (const child of store.children(jobId)) {
+    active.queue = [];
+    for (const child of [...active.children.values()]) {
       if (isFinished(child.state)) continue;
       if (child.dispatched && child.agent !== undefined && transport.send(child.agent, { op: 'stop', runId: child.runId })) {
         continue;
       }
-      this.finishChild(child, 'Stopped', child.dispatched ? `The job was stopped; the agent ${child.computer} was not connected to confirm it.` : undefined);
+      this.finishChild(
+        active,
+        child,
+        'Stopped',
+        child.dispatched ? `The job was stopped; the agent ${child.computer} was not connected to confirm it.` : undefined,
+      );
     }
-    this.refreshParent(jobId);
   }
 
-  /** Resolves when the job is finished (or undefined if it does not exist). */
+  /** Resolves when the job is finished (undefined if it does not exist or the timeout passed). */
   waitFor(jobId: number, timeoutMs?: number): Promise<JobRecord | undefined> {
     const job = this.deps.store.getJob(jobId);
     if (!job || isFinished(job.state)) return Promise.resolve(job);
@@ -193,10 +207,45 @@ export class JobManager {
 
   /** Forgets a removed job (the caller deletes it from the store). */
   forget(jobId: number): void {
-    this.schedulers.delete(jobId);
+    const active = this.jobs.get(jobId);
+    if (!active) return;
+    for (const c of active.children.values()) this.runs.delete(c.runId);
+    this.jobs.delete(jobId);
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  private activate(job: JobRecord, children: ChildJobRecord[], spec: JobRunSpec): ActiveJob {
+    const active: ActiveJob = {
+      id: job.id,
+      limit: job.throttleLimit,
+      queue: [],
+      active: new Set(),
+      children: new Map(),
+      remaining: 0,
+      spec,
+      stopRequested: job.stopRequested,
+      recovering: false,
+    };
+    for (const c of children) {
+      active.children.set(c.id, {
+        id: c.id,
+        runId: c.runId,
+        computer: c.computer,
+        ...(c.agent !== undefined ? { agent: c.agent } : {}),
+        state: c.state,
+        dispatched: c.dispatched,
+      });
+      if (!isFinished(c.state)) {
+        active.remaining++;
+        this.runs.set(c.runId, { jobId: job.id, childId: c.id });
+        if (c.state === 'NotStarted') active.queue.push(c.id);
+        else if (c.dispatched) active.active.add(c.id);
+      }
+    }
+    this.jobs.set(job.id, active);
+    return active;
+  }
 
   private emit(event: JobEvent): void {
     for (const l of this.listeners) {
@@ -209,111 +258,95 @@ export class JobManager {
   }
 
   private onConnected(agent: string, info: AgentInfo): void {
-    this.agentInfo.set(agent, info);
+    this.agentInfo.set(lower(agent), info);
     this.resendRuns(agent);
-    for (const id of this.recovering) this.pump(id);
+    for (const j of this.jobs.values()) if (j.recovering) this.pump(j);
   }
 
   private resendRuns(agent: string): void {
     for (const child of this.deps.store.runningChildrenOn(agent)) {
-      const msg = this.runMessage(child);
-      if (msg) this.deps.transport.send(agent, msg);
+      const spec = this.jobs.get(child.parentId)?.spec ?? this.deps.store.getRunSpec(child.parentId);
+      if (spec) this.deps.transport.send(agent, runMessage(child.runId, spec, child.configurationName ?? spec.configurationName ?? ''));
     }
   }
 
-  private runMessage(child: ChildJobRecord): RunMessage | undefined {
-    const spec = this.deps.store.getRunSpec(child.parentId);
-    if (!spec) return undefined;
-    return {
-      op: 'run',
-      runId: child.runId,
-      script: spec.script,
-      configurationName: child.configurationName ?? spec.configurationName ?? '',
-      arguments: spec.arguments,
-      using: spec.using,
-      maxRuntimeMs: spec.maxRuntimeMs,
-      ...(spec.runbook !== undefined ? { runbook: spec.runbook } : {}),
-    };
-  }
-
-  private pump(jobId: number): void {
-    const sched = this.schedulers.get(jobId);
-    if (!sched) return;
+  private pump(job: ActiveJob): void {
     const waiting: number[] = [];
-    while (sched.active.size < sched.limit && sched.queue.length > 0) {
-      const childId = sched.queue.shift()!;
-      const child = this.deps.store.getChild(childId);
+    while (job.active.size < job.limit && job.queue.length > 0) {
+      const childId = job.queue.shift()!;
+      const child = job.children.get(childId);
       if (!child || isFinished(child.state)) continue;
-      if (
-        this.recovering.has(jobId) &&
-        (child.agent === undefined || !this.deps.transport.isConnected(child.agent))
-      ) {
+      if (job.recovering && (child.agent === undefined || !this.deps.transport.isConnected(child.agent))) {
         waiting.push(childId);
         continue;
       }
-      if (this.dispatch(child)) sched.active.add(childId);
+      this.dispatch(job, child);
     }
-    sched.queue.unshift(...waiting);
+    job.queue.unshift(...waiting);
   }
 
-  /** Returns true when the child is now running on its agent. */
-  private dispatch(child: ChildJobRecord): boolean {
+  private dispatch(job: ActiveJob, child: ChildInfo): void {
     const { store, transport } = this.deps;
-    const spec = store.getRunSpec(child.parentId);
-    if (!spec) return false;
     if (child.agent === undefined || !transport.isConnected(child.agent)) {
-      this.finishChild(child, 'Failed', notConnectedReason(child.computer));
-      return false;
+      this.finishChild(job, child, 'Failed', notConnectedReason(child.computer));
+      return;
     }
-    const info = this.agentInfo.get(child.agent);
-    const configuration = spec.configurationName ?? info?.defaultConfiguration ?? '';
+    const spec = job.spec;
+    const info = this.agentInfo.get(lower(child.agent));
     if (spec.configurationName !== undefined && info) {
-      const offered = info.configurations.find((c) => c.toLowerCase() === spec.configurationName!.toLowerCase());
-      if (!offered) {
+      const wanted = lower(spec.configurationName);
+      if (!info.configurations.some((c) => lower(c) === wanted)) {
         this.finishChild(
+          job,
           child,
           'Failed',
           `Connecting to remote server ${child.computer} failed: the session configuration '${spec.configurationName}' is not offered by this agent (it offers: ${info.configurations.join(', ') || 'none'}).`,
         );
-        return false;
+        return;
       }
     }
-    const now = new Date().toISOString();
+    const configuration = spec.configurationName ?? info?.defaultConfiguration ?? '';
     // Stored before it is sent: after a crash the run is resent, and agents start a runId once.
-    store.updateChild(child.id, { state: 'Running', dispatched: true, beginTime: now, configurationName: configuration });
-    const msg = this.runMessage({ ...child, configurationName: configuration });
-    if (!msg || !transport.send(child.agent, msg)) {
+    store.updateChild(child.id, { state: 'Running', dispatched: true, beginTime: new Date().toISOString(), configurationName: configuration });
+    child.state = 'Running';
+    child.dispatched = true;
+    job.active.add(child.id);
+    if (!transport.send(child.agent, runMessage(child.runId, spec, configuration))) {
       store.updateChild(child.id, { dispatched: false });
-      this.finishChild(store.getChild(child.id)!, 'Failed', notConnectedReason(child.computer));
-      return false;
+      child.dispatched = false;
+      this.finishChild(job, child, 'Failed', notConnectedReason(child.computer));
+      return;
     }
-    const job = store.getJob(child.parentId);
-    if (job) this.emit({ type: 'child', job, child: store.getChild(child.id)! });
-    return true;
+    this.emit({ type: 'child', jobId: job.id, childId: child.id, state: 'Running' });
   }
 
-  private finishChild(child: ChildJobRecord, state: JobState, reason?: string, exitCode?: number): void {
-    const { store } = this.deps;
-    store.updateChild(child.id, {
+  private finishChild(job: ActiveJob, child: ChildInfo, state: JobState, reason?: string, exitCode?: number): void {
+    if (isFinished(child.state)) return;
+    this.deps.store.updateChild(child.id, {
       state,
       ...(reason !== undefined ? { reason } : {}),
       ...(exitCode !== undefined ? { exitCode } : {}),
       endTime: new Date().toISOString(),
     });
-    const sched = this.schedulers.get(child.parentId);
-    sched?.active.delete(child.id);
-    const job = store.getJob(child.parentId);
-    if (job) this.emit({ type: 'child', job, child: store.getChild(child.id)! });
+    child.state = state;
+    job.active.delete(child.id);
+    job.remaining--;
+    this.emit({ type: 'child', jobId: job.id, childId: child.id, state });
+    if (job.remaining === 0) this.finishJob(job);
   }
 
   private onRunMessage(agent: string, msg: OutputMessage | StateMessage): void {
     const { store, log } = this.deps;
-    const child = store.childByRunId(msg.runId);
+    const ref = this.runs.get(msg.runId);
+    const job = ref ? this.jobs.get(ref.jobId) : undefined;
+    const info = ref && job ? job.children.get(ref.childId) : undefined;
+    // Runs of finished or unknown jobs (late resends): look them up to store late output.
+    const child = info ? { id: info.id, parentId: job!.id, computer: info.computer, agent: info.agent } : store.childByRunId(msg.runId);
     if (!child) {
       log.debug('message for an unknown or removed run', { agent, runId: msg.runId });
       return;
     }
-    if (child.agent !== agent) {
+    if (child.agent === undefined || lower(child.agent) !== lower(agent)) {
       // An agent may only ever write into its own runs.
       log.warn('agent sent a message for a run it does not own; dropped', { agent, runId: msg.runId });
       return;
@@ -332,7 +365,7 @@ export class JobManager {
       if (stored) this.emit({ type: 'output', jobId: child.parentId, childId: child.id });
       return;
     }
-    if (isFinished(child.state)) return; // the first final state wins; resends are no-ops
+    if (!job || !info || isFinished(info.state)) return; // the first final state wins; resends are no-ops
     if (msg.state === 'Running') return;
     let state: JobState = msg.state;
     let reason = msg.reason;
@@ -340,34 +373,41 @@ export class JobManager {
     if (state === 'Failed' && reason === undefined) {
       reason = msg.exitCode !== undefined ? `The command exited with code ${msg.exitCode}.` : 'The command failed.';
     }
-    this.finishChild(child, state, reason, msg.exitCode);
-    this.pump(child.parentId);
-    this.refreshParent(child.parentId);
+    this.finishChild(job, info, state, reason, msg.exitCode);
+    if (this.jobs.has(job.id)) this.pump(job);
   }
 
-  private refreshParent(jobId: number): void {
+  /** Every child finished: the parent takes its final state (reference 4.3). */
+  private finishJob(job: ActiveJob): void {
     const { store } = this.deps;
-    const job = store.getJob(jobId);
-    if (!job || isFinished(job.state)) return;
-    const children = store.children(jobId);
-    const state = aggregateState(
-      children.map((c) => c.state === 'NotStarted' ? 'Running' : c.state),
-      job.stopRequested,
-    );
-    if (state === job.state) return;
-    const failed = children.filter((c) => c.state === 'Failed').length;
-    store.updateJob(jobId, {
+    const states = [...job.children.values()].map((c) => c.state);
+    const state = aggregateState(states, job.stopRequested);
+    const failed = states.filter((s) => s === 'Failed').length;
+    store.updateJob(job.id, {
       state,
-      ...(isFinished(state) ? { endTime: new Date().toISOString() } : {}),
-      ...(state === 'Failed' ? { reason: `${failed} of ${children.length} child jobs failed.` } : {}),
+      endTime: new Date().toISOString(),
+      ...(state === 'Failed' ? { reason: `${failed} of ${states.length} child jobs failed.` } : {}),
     });
-    const updated = store.getJob(jobId)!;
+    for (const c of job.children.values()) this.runs.delete(c.runId);
+    this.jobs.delete(job.id);
+    const updated = store.getJob(job.id);
+    if (!updated) return;
     this.emit({ type: 'job', job: updated });
-    if (isFinished(state)) {
-      this.schedulers.delete(jobId);
-      const waiters = this.waiters.get(jobId) ?? [];
-      this.waiters.delete(jobId);
-      for (const w of waiters) w(updated);
-    }
+    const waiters = this.waiters.get(job.id) ?? [];
+    this.waiters.delete(job.id);
+    for (const w of waiters) w(updated);
   }
+}
+
+function runMessage(runId: string, spec: JobRunSpec, configurationName: string): RunMessage {
+  return {
+    op: 'run',
+    runId,
+    script: spec.script,
+    configurationName,
+    arguments: spec.arguments,
+    using: spec.using,
+    maxRuntimeMs: spec.maxRuntimeMs,
+    ...(spec.runbook !== undefined ? { runbook: spec.runbook } : {}),
+  };
 }

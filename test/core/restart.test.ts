@@ -23,7 +23,7 @@ it('keeps the job and all its output across a bot restart, each record stored on
     {
       channel: 'console',
       user: { platform: 'console', userId: 'console', displayName: 'tester' },
-      text: 'icm web1,web2 { echo before; sleep 1.5; echo after } -AsJob',
+      text: 'icm web1,web2 { echo before; sleep 0.5; echo after } -AsJob',
       source: 'command',
     },
     sink,
@@ -31,7 +31,9 @@ it('keeps the job and all its output across a bot restart, each record stored on
   const id = outcome.jobIds[0]!;
   await waitFor(() => rt.app.store.output(id).filter((o) => o.data.includes('before')).length === 2, 10_000, 'first output');
 
-  await rt.restartApp();
+  // The bot is down while the scripts finish: 'after' and the final states wait in the agents'
+  // outboxes, unacknowledged, and are resent when the agents reconnect.
+  await rt.restartApp({ downMs: 1500 });
   // The new process resumes the job from the store.
   expect(rt.app.store.getJob(id)?.state).toBe('Running');
   await rt.waitConnected(['web1', 'web2']);

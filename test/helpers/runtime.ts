@@ -71,8 +71,11 @@ export interface TestRuntime {
   addAgent(spec: TestAgentSpec): Promise<TestAgent>;
   /** Resolves when every named agent is connected to the hub. */
   waitConnected(names: string[], timeoutMs?: number): Promise<void>;
-  /** Stops the bot (not the agents) and starts it again on the same database and hub port. */
-  restartApp(): Promise<void>;
+  /**
+   * Stops the bot (not the agents) and starts it again on the same database and hub port,
+   * after `downMs` (default 0) with no bot running: agents keep unacknowledged output meanwhile.
+   */
+  restartApp(options?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -143,8 +146,9 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     async waitConnected(names, timeoutMs = 20_000) {
       await waitFor(() => names.every((n) => app.hub.isConnected(n)), timeoutMs, `agents ${names.join(', ')} to connect`);
     },
-    async restartApp() {
+    async restartApp(restart = {}) {
       await app.stop();
+      if (restart.downMs) await new Promise((r) => setTimeout(r, restart.downMs));
       app = await startApp(config, appOptions);
     },
     async stop() {
