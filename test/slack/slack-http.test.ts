@@ -1,0 +1,195 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAudit } from '../../src/audit/audit-log';
+import { buttonsOf, textOf, type StoredMessage } from '../fakes/slack-server';
+import { jobIdOf, NOBODY, OPS, OPS2, startSlackRig, type SlackRig } from './harness';
+
+/**
+ * The real bolt App in HTTP mode against the fake Slack, with the real core, policy and three
+ * real agent processes behind it. Every request is signed as Slack signs it.
+ */
+
+let rig: SlackRig;
+
+beforeAll(async () => {
+  rig = await startSlackRig('http', {}, { web3: { SLACK_TEST_ROLE: 'group-b' } });
+}, 60_000);
+
+afterAll(async () => {
+  await rig?.stop();
+});
+
+const isFinal = (state: string) => (text: string) => text.includes(`*${state}*`);
+
+function threadTexts(msg: StoredMessage): string[] {
+  return rig.fake.thread(msg.ts).map((m) => textOf(m.blocks));
+}
+
+describe('Slack over HTTP with real agents', () => {
+  it('acknowledges at once, posts a live status, edits it in place, and threads grouped results', async () => {
+    const ack = await rig.slash('Invoke-Command -ComputerName web1,web2,web3 { printenv SLACK_TEST_ROLE }');
+    expect(ack.status).toBe(200);
+    expect(ack.ms).toBeLessThan(3000);
+
+    const msg = await rig.statusMessage('printenv SLACK_TEST_ROLE');
+    await rig.waitVersion(msg, isFinal('Completed'), 'the final status');
+    const first = textOf(msg.versions[0]!.blocks);
+    const last = textOf(msg.blocks);
+    expect(first).toMatch(/\*Job\d+\* \(Id \d+\) · \*(Running|NotStarted)\*/);
+    expect(first).toContain('Invoke-Command -ComputerName web1,web2,web3 { printenv SLACK_TEST_ROLE }');
+    expect(first).toContain('by alice.e');
+    expect(last).toContain('3 Completed of 3');
+    expect(last).toMatch(/· [\d.]+s elapsed/);
+    expect(msg.versions.length).toBeGreaterThanOrEqual(2);
+
+    await rig.fake.waitFor(() => threadTexts(msg).length >= 2, 10_000, 'two result replies');
+    const replies = threadTexts(msg);
+    expect(replies).toContain('*web1, web2*\n```\ngroup-a\n```');
+    expect(replies).toContain('*web3*\n```\ngroup-b\n```');
+
+    // Edits of one message are paced (the test adapter allows one per 250 ms).
+    const edits = rig.fake.callsTo('chat.update').filter((c) => c.params.ts === msg.ts);
+    for (let i = 1; i < edits.length; i++) expect(edits[i]!.at - edits[i - 1]!.at).toBeGreaterThanOrEqual(240);
+  });
+
+  it('leaves computer names out with -HideComputerName, and /icm is Invoke-Command', async () => {
+    const ack = await rig.slash('-ComputerName web1,web2 -HideComputerName { echo hidden-names }', { command: '/icm' });
+    expect(ack.status).toBe(200);
+    const msg = await rig.statusMessage('hidden-names');
+    expect(textOf(msg.versions[0]!.blocks)).toContain('Invoke-Command -ComputerName web1,web2 -HideComputerName { echo hidden-names }');
+    await rig.waitVersion(msg, isFinal('Completed'), 'the final status');
+    await rig.fake.waitFor(() => threadTexts(msg).length >= 1, 10_000, 'a result reply');
+    expect(threadTexts(msg)).toEqual(['```\nhidden-names\n```']);
+  });
+
+  it('uploads a large output as a file, with its first and last lines inline', async () => {
+    await rig.slash('Invoke-Command -ComputerName web1 { seq 1 3000 }');
+    const msg = await rig.statusMessage('seq 1 3000');
+    await rig.waitVersion(msg, isFinal('Completed'), 'the final status');
+    const file = await rig.fake.waitFor(() => rig.fake.files.find((f) => f.threadTs === msg.ts && f.content !== ''), 10_000, 'an uploaded file');
+    const expected = Array.from({ length: 3000 }, (_, i) => String(i + 1));
+    expect(file.content.trimEnd().split('\n')).toEqual(expected);
+    expect(file.channel).toBe(OPS);
+    expect(rig.fake.callsTo('files.completeUploadExternal').some((c) => c.params.thread_ts === msg.ts)).toBe(true);
+    const inline = threadTexts(msg).join('\n');
+    expect(inline).toContain('```\n1\n2\n3\n');
+    expect(inline).toContain('3000\n```');
+    expect(inline).not.toContain('\n1500\n');
+    expect(inline).toContain('full output attached as');
+  });
+
+  it('escapes output: no mentions, links or breaking out of the code block', async () => {
+    await rig.slash("Invoke-Command -ComputerName web2 { printf '%s\\n' '<!channel> @here <https://evil.example|login> ``` & done' }");
+    const msg = await rig.statusMessage('evil.example');
+    await rig.waitVersion(msg, isFinal('Completed'), 'the final status');
+    await rig.fake.waitFor(() => threadTexts(msg).length >= 1, 10_000, 'a result reply');
+    const [reply] = threadTexts(msg);
+    expect(reply).toContain('&lt;!channel&gt;');
+    expect(reply).toContain('&lt;https://evil.example|login&gt;');
+    expect(reply).toContain('&amp; done');
+    expect(reply).not.toMatch(/[<>]|@here/);
+    expect(reply!.match(/```/g)).toHaveLength(2);
+  });
+
+  it('refuses a forged signature and a stale timestamp (401), and the core never sees them', async () => {
+    const forged = await rig.slash('Invoke-Command -ComputerName web1 { echo forged-request }', {}, { secret: 'not-the-secret' });
+    const stale = await rig.slash('Invoke-Command -ComputerName web1 { echo stale-request }', {}, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
+    expect(forged.status).toBe(401);
+    expect(stale.status).toBe(401);
+    // A valid command after them is handled; by then the refused ones would have shown.
+    await rig.slash('Invoke-Command -ComputerName web1 { echo valid-request }');
+    const msg = await rig.statusMessage('valid-request');
+    await rig.waitVersion(msg, isFinal('Completed'), 'the final status');
+    const all = JSON.stringify(rig.fake.messages) + JSON.stringify(rig.fake.responses);
+    expect(all).not.toContain('forged-request');
+    expect(all).not.toContain('stale-request');
+    const audited = readAudit(rig.rt.app.db).map((r) => r.command);
+    expect(audited.some((c) => c.includes('valid-request'))).toBe(true);
+    expect(audited.some((c) => c.includes('forged-request') || c.includes('stale-request'))).toBe(false);
+  });
+
+  it('retries a post answered 429 after its Retry-After', async () => {
+    rig.fake.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+    await rig.slash('Invoke-Command -ComputerName web2 { echo after-rate-limit }');
+    const msg = await rig.statusMessage('after-rate-limit');
+    const posts = rig.fake.callsTo('chat.postMessage').filter((c) => JSON.stringify(c.params).includes('after-rate-limit') && !c.params.thread_ts);
+    expect(posts.map((p) => p.status)).toEqual([429, 200]);
+    expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(1000);
+    await rig.waitVersion(msg, isFinal('Completed'), 'the final status');
+  });
+
+  it('says in the status what could not be posted, and the Receive-Job button shows it', async () => {
+    // Every attempt (1 + 2 retries) of the result reply fails; the status itself gets through.
+    rig.fake.failNext('chat.postMessage', { status: 500 }, 3, (p) => p.thread_ts !== undefined && JSON.stringify(p).includes('kept-in-store'));
+    await rig.slash('Invoke-Command -ComputerName web3 { echo kept-in-store }');
+    const msg = await rig.statusMessage('kept-in-store');
+    await rig.waitVersion(msg, (t) => t.includes('*Completed*') && t.includes(':warning:'), 'a status saying what was not posted');
+    expect(threadTexts(msg).join('\n')).not.toContain('kept-in-store');
+    const buttons = buttonsOf(msg.blocks);
+    expect(buttons['receive-job']).toBe(String(jobIdOf(msg)));
+
+    const press = await rig.press('receive-job', buttons['receive-job']!, msg.ts);
+    expect(press.status).toBe(200);
+    await rig.fake.waitFor(() => threadTexts(msg).some((t) => t.includes('kept-in-store')), 10_000, 'the output in the thread');
+  });
+
+  it('Stop-Job button stops a running job', async () => {
+    await rig.slash('Invoke-Command -ComputerName web1,web2 { sleep 30 }');
+    const msg = await rig.statusMessage('sleep 30');
+    const id = jobIdOf(msg);
+    expect(buttonsOf(msg.versions[0]!.blocks)['stop-job']).toBe(String(id));
+    const started = Date.now();
+    const press = await rig.press('stop-job', String(id), msg.ts);
+    expect(press.status).toBe(200);
+    await rig.waitVersion(msg, isFinal('Stopped'), 'the job to be Stopped');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(buttonsOf(msg.blocks)['stop-job']).toBeUndefined();
+    const audit = readAudit(rig.rt.app.db).filter((r) => r.kind === 'button');
+    expect(audit.some((r) => r.command === `Stop-Job -Id ${id}` && r.user.includes('U1'))).toBe(true);
+  });
+
+  it('Receive-Job button shows the output of a finished -AsJob job; another channel cannot press it', async () => {
+    await rig.slash('Invoke-Command -ComputerName web1,web2 -AsJob { echo background-out }');
+    const msg = await rig.statusMessage('background-out');
+    await rig.waitVersion(msg, (t, b) => t.includes('*Completed*') && buttonsOf(b)['receive-job'] !== undefined, 'Completed with a Receive-Job button');
+    const id = buttonsOf(msg.blocks)['receive-job']!;
+    expect(threadTexts(msg).join('\n')).not.toContain('```\nbackground-out');
+
+    // The same button replayed from another channel (also allowed by the policy): the job is not its.
+    const forged = await rig.press('receive-job', id, msg.ts, { channel: OPS2 });
+    expect(forged.status).toBe(200);
+    const refusal = await rig.fake.waitFor(() => rig.fake.responses.find((r) => r.id === forged.responseUrl.split('/').pop()), 10_000, 'a refusal');
+    expect(refusal.body.response_type).toBe('ephemeral');
+    expect(textOf(refusal.body.blocks)).toContain(`:x: The command cannot find a job with the job ID ${id}`);
+    expect(rig.fake.messages.some((m) => m.channel === OPS2)).toBe(false);
+
+    const press = await rig.press('receive-job', id, msg.ts);
+    expect(press.status).toBe(200);
+    await rig.fake.waitFor(() => threadTexts(msg).some((t) => t.includes('background-out')), 10_000, 'the output in the thread');
+    expect(threadTexts(msg).find((t) => t.includes('background-out'))).toContain('*web1, web2*');
+  });
+
+  it('a button whose value is not a job id never reaches the core', async () => {
+    const before = readAudit(rig.rt.app.db).length;
+    const press = await rig.press('stop-job', '1; Remove-Item /', '1.000001');
+    expect(press.status).toBe(200);
+    const reply = await rig.fake.waitFor(() => rig.fake.responses.find((r) => r.id === press.responseUrl.split('/').pop()), 10_000, 'a reply');
+    expect(reply.body.response_type).toBe('ephemeral');
+    expect(textOf(reply.body.blocks)).toContain('valid job id');
+    expect(readAudit(rig.rt.app.db).length).toBe(before);
+  });
+
+  it('answers a bad line and a refused channel only to the person who typed it', async () => {
+    const bad = await rig.slash('Invoke-Command -ComputerName web1 -Bogus 1 { echo never-bogus }');
+    expect(bad.status).toBe(200);
+    const denied = await rig.slash('Invoke-Command -ComputerName web1 { echo never-denied }', { channel: NOBODY });
+    const badReply = await rig.fake.waitFor(() => rig.fake.responses.find((r) => r.id === bad.responseUrl.split('/').pop()), 10_000, 'the parse error');
+    const deniedReply = await rig.fake.waitFor(() => rig.fake.responses.find((r) => r.id === denied.responseUrl.split('/').pop()), 10_000, 'the refusal');
+    expect(badReply.body.response_type).toBe('ephemeral');
+    expect(textOf(badReply.body.blocks)).toContain('Bogus');
+    expect(deniedReply.body.response_type).toBe('ephemeral');
+    expect(textOf(deniedReply.body.blocks)).toMatch(/no rule/i);
+    const posted = JSON.stringify(rig.fake.messages);
+    expect(posted).not.toContain('never-bogus');
+    expect(posted).not.toContain('never-denied');
+  });
+});
