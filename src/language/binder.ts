@@ -113,8 +113,9 @@ function matchParameter(cmd: CompiledCmdlet, typed: string): CompiledParameter |
 // ---------------------------------------------------------------------------------------------
 // Binding one value to one parameter
 
-function isMandatorySomewhere(p: CompiledParameter): boolean {
-  return p.memberships.some((m) => m.membership.mandatory);
+/** Mandatory in a set that is still valid: then $null and empty values are refused (1.9). */
+function isMandatoryIn(p: CompiledParameter, mask: number): boolean {
+  return p.memberships.some((m) => m.membership.mandatory && (m.inAllSets || (m.bit & mask) !== 0));
 }
 
 function convertFor(p: CompiledParameter, value: PsValue): Conversion {
@@ -127,14 +128,24 @@ function asInstance(p: CompiledParameter, value: PsValue): PsValue {
   return value;
 }
 
-function validate(p: CompiledParameter, value: PsValue, undefinedVariable: string | undefined): void {
+function validate(p: CompiledParameter, value: PsValue, undefinedVariable: string | undefined, mask: number): void {
   const hint = notDefinedHint(undefinedVariable);
   const kind = p.definition.type.kind;
-  if (isMandatorySomewhere(p) && kind !== 'switch') {
+  if (isMandatoryIn(p, mask) && kind !== 'switch') {
     if (value === null) {
       throw bindingError('ParameterArgumentValidationErrorNullNotAllowed', `Cannot bind argument to parameter '${p.name}' because it is null.${hint}`, p.name);
     }
     if (value === '') {
+      throw bindingError(
+        'ParameterArgumentValidationErrorEmptyStringNotAllowed',
+        `Cannot bind argument to parameter '${p.name}' because it is an empty string.`,
+        p.name,
+      );
+    }
+    if (Array.isArray(value) && p.definition.type.array && value.some((e) => e === null)) {
+      throw bindingError('ParameterArgumentValidationErrorNullNotAllowed', `Cannot bind argument to parameter '${p.name}' because it is null.${hint}`, p.name);
+    }
+    if (Array.isArray(value) && p.definition.type.array && value.some((e) => e === '')) {
       throw bindingError(
         'ParameterArgumentValidationErrorEmptyStringNotAllowed',
         `Cannot bind argument to parameter '${p.name}' because it is an empty string.`,
@@ -226,7 +237,14 @@ function bindParameter(
     if (!isInstance(value, p.definition.type)) return { bound: false };
     converted = asInstance(p, value);
   }
-  validate(p, converted, undefinedVariable);
+  validate(p, converted, undefinedVariable, state.mask);
+  if (p.common && converted === 'Suspend' && p.definition.type.enumDefinition?.name === 'ActionPreference') {
+    throw bindingError(
+      'ParameterBindingFailed',
+      `Cannot bind parameter '${p.name}' to the target. Exception setting "${p.name}": "The value Suspend is reserved for future use and cannot be used for the ${p.name} parameter."`,
+      p.name,
+    );
+  }
   state.bound.set(p.name, converted);
   state.boundParams.add(p);
   state.mask &= p.flags;

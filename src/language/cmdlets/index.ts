@@ -19,6 +19,9 @@ import { getVariable } from './get-variable';
 import { removeVariable } from './remove-variable';
 import { getHelp } from './get-help';
 import { getCommand } from './get-command';
+import { getChannelPermission } from './get-channelpermission';
+import { grantChannelPermission } from './grant-channelpermission';
+import { revokeChannelPermission } from './revoke-channelpermission';
 
 /**
  * Every cmdlet the language knows. Adding one = one file in this folder + one line here.
@@ -45,4 +48,7 @@ export const CMDLETS: readonly CmdletDefinition[] = [
   removeVariable,
   getHelp,
   getCommand,
+  getChannelPermission,
+  grantChannelPermission,
+  revokeChannelPermission,
 ];
