@@ -1,0 +1,121 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestRuntime, RecordingSink, type TestRuntime } from '../helpers/runtime';
+import { createPermissionsModule } from '../../src/permissions/module';
+import { readAudit } from '../../src/audit/audit-log';
+import type { IncomingCommand } from '../../src/core/ports';
+
+/**
+ * Channels through the core with the real permissions module: jobs and variables belong to
+ * the channel that made them, a refused command never reaches an agent, every command is
+ * audited, and output that could not be posted stays in the store.
+ */
+
+const OPS = 'slack:T1/C1';
+const OTHER = 'slack:T1/C2';
+const NOBODY = 'slack:T9/C9';
+let rt: TestRuntime;
+let policyDir: string;
+const permissions = createPermissionsModule();
+
+beforeAll(async () => {
+  policyDir = mkdtempSync(join(tmpdir(), 'policy-'));
+  const policy = join(policyDir, 'policy.yml');
+  writeFileSync(
+    policy,
+    ['rules:', `  - channels: [console, "${OPS}", "${OTHER}"]`, '    computers: [web*]', '    cmdlets: ["*"]', ''].join('\n'),
+  );
+  rt = await startTestRuntime({
+    agents: [{ name: 'web1' }],
+    authorizer: permissions.authorizer,
+    extraCmdlets: permissions.extraCmdlets,
+    env: { CHATOPS_POLICY_FILE: policy },
+  });
+});
+
+afterAll(async () => {
+  permissions.close();
+  await rt?.stop();
+  rmSync(policyDir, { recursive: true, force: true });
+});
+
+function cmd(text: string, channel: string): IncomingCommand {
+  return { channel, user: { platform: 'slack', userId: 'U1', displayName: 'alice' }, text, source: 'command' };
+}
+
+async function run(text: string, channel: string, sink = new RecordingSink()) {
+  const outcome = await rt.core.handle(cmd(text, channel), sink);
+  return { sink, ...outcome };
+}
+
+describe('channel ownership', () => {
+  it('another channel cannot see or touch a job, as if it did not exist', async () => {
+    const a = await run('icm web1 { echo mine } -AsJob', OPS);
+    const id = a.jobIds[0]!;
+    await rt.app.jobs.waitFor(id);
+    for (const line of [`Get-Job -Id ${id}`, `Receive-Job ${id}`, `Stop-Job ${id}`, `Remove-Job ${id}`]) {
+      const r = await run(line, OTHER);
+      expect(r.ok).toBe(false);
+      expect(r.sink.replies().join('\n')).toContain(`The command cannot find a job with the job ID ${id}.`);
+    }
+    const listed = await run('Get-Job', OTHER);
+    expect(listed.sink.posts().join('\n')).not.toContain(`Job${id}`);
+    // The owner still has it, output unread.
+    const mine = await run(`Receive-Job ${id}`, OPS);
+    expect(mine.sink.postBlocks().filter((b) => b.kind === 'code')).toEqual([{ kind: 'code', title: 'web1', text: 'mine' }]);
+  });
+
+  it('keeps variables per channel', async () => {
+    await run("$servers = 'web1','web2'", OPS);
+    const other = await run('Get-Variable servers', OTHER);
+    expect(other.ok).toBe(false);
+    expect(other.sink.replies().join('\n')).toContain("Cannot find a variable with the name 'servers'.");
+    const own = await run('Get-Variable servers', OPS);
+    expect(own.sink.posts().join('\n')).toMatch(/servers\s+web1, web2/);
+  });
+});
+
+describe('refusals and audit', () => {
+  it('refuses a channel no rule allows before anything reaches an agent, and audits it', async () => {
+    const marker = join(rt.dir, 'ran-on-agent');
+    const r = await run(`icm web1 { touch '${marker}' }`, NOBODY);
+    expect(r.ok).toBe(false);
+    expect(r.jobIds).toEqual([]);
+    expect(r.sink.replies().join('\n')).toContain('This channel may not target web1');
+    expect(r.sink.statusPosts()).toEqual([]);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(existsSync(marker)).toBe(false);
+
+    const audit = readAudit(rt.app.db);
+    const refused = audit.filter((x) => x.channel === NOBODY && x.decision === 'refused');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]!.reason).toContain('This channel may not target web1');
+    const allowed = audit.filter((x) => x.channel === OPS && x.decision === 'allowed' && x.jobId !== undefined);
+    expect(allowed.length).toBeGreaterThan(0);
+  });
+
+  it('audits a line that does not parse, and shows the error only to its author', async () => {
+    const r = await run('Invoke-Command -ComputerName web1 -ScriptBlock { echo', OPS);
+    expect(r.ok).toBe(false);
+    expect(r.sink.replies()).toHaveLength(1);
+    expect(r.sink.posts()).toEqual([]);
+    const last = readAudit(rt.app.db).at(-1)!;
+    expect(last.decision).toBe('refused');
+    expect(last.command).toContain('Invoke-Command -ComputerName web1');
+  });
+});
+
+describe('failed posts', () => {
+  it('keeps output that could not be posted; the status says so and Receive-Job shows it later', async () => {
+    const failing = new RecordingSink({ failWhen: (type) => type === 'thread' });
+    const r = await run('icm web1 { echo kept-safe }', OPS, failing);
+    expect(r.ok).toBe(false);
+    const id = r.jobIds[0]!;
+    expect(failing.latestStatus()?.notPosted).toMatch(/results/);
+    expect(failing.latestStatus()?.hasMoreData).toBe(true);
+    const later = await run(`Receive-Job ${id}`, OPS);
+    expect(later.sink.postBlocks().filter((b) => b.kind === 'code')).toEqual([{ kind: 'code', title: 'web1', text: 'kept-safe' }]);
+  });
+});
