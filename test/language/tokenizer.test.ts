@@ -1,0 +1,275 @@
+import { describe, expect, it } from 'vitest';
+import { parseScript, MAX_SCRIPT_BYTES, type ExpressionNode, type PsValue } from '../../src/language';
+import { bindLine, errorOf } from './helpers';
+
+/** The value of the only argument of a one-command line (literals only). */
+function onlyArgument(line: string): ExpressionNode {
+  const command = parseScript(line).statements[0]?.commands[0];
+  const element = command?.elements.find((e) => e.kind === 'argument');
+  if (element === undefined || element.kind !== 'argument') throw new Error('no argument');
+  return element.value;
+}
+function literalOf(line: string): PsValue {
+  const node = onlyArgument(line);
+  if (node.kind !== 'literal') throw new Error(`not a literal: ${node.kind}`);
+  return node.value;
+}
+function scriptText(line: string): { text: string; usings: string[] } {
+  const v = literalOf(line);
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v.kind !== 'scriptblock') throw new Error('not a script block');
+  return { text: v.text, usings: v.usings };
+}
+
+describe('typographic dashes and quotes (chat clients)', () => {
+  it.each([
+    ['Get-Job –Id 3', 'en dash'],
+    ['Get-Job —Id 3', 'em dash'],
+    ['Get-Job ―Id 3', 'horizontal bar'],
+    ['Get-Job -Id 3', 'hyphen-minus'],
+  ])('%s (%s) is a parameter', async (line) => {
+    expect((await bindLine(line)).parameters).toEqual({ Id: [3] });
+  });
+
+  it.each([
+    ['Get-Job -Name ‘web’', 'web'],
+    ['Get-Job -Name ’web‘', 'web'],
+    ['Get-Job -Name “web 1”', 'web 1'],
+    ['Get-Job -Name „web“', 'web'],
+    ['Get-Job -Name ‘it’’s’', 'it’s'],
+    ["Get-Job -Name 'it''s'", "it's"],
+  ])('%s', async (line, name) => {
+    expect((await bindLine(line)).parameters).toEqual({ Name: [name] });
+  });
+
+  it('a quote inside a would-be parameter name makes the token an argument', async () => {
+    expect((await bindLine('Get-Job -"Name"')).parameters).toEqual({ Name: ['-Name'] });
+  });
+
+  it('`--` ends the parameters: later dash tokens are arguments', async () => {
+    expect((await bindLine('Get-Job -- -Name')).parameters).toEqual({ Name: ['-Name'] });
+  });
+
+  it('a dash followed by a digit is a bareword string in command mode', async () => {
+    expect((await bindLine('Get-Job -5')).parameters).toEqual({ Name: ['-5'] });
+  });
+});
+
+describe('strings and escapes', () => {
+  it.each<[string, string]>([
+    ['Get-Job "a`tb"', 'a\tb'],
+    ['Get-Job "a""b"', 'a"b'],
+    ['Get-Job "a`"b"', 'a"b'],
+    ['Get-Job "`$x"', '$x'],
+    ['Get-Job "`u{263A}"', '☺'],
+    ['Get-Job "a`nb"', 'a\nb'],
+    ["Get-Job 'a`tb $x'", 'a`tb $x'],
+    ['Get-Job a`,b', 'a,b'],
+    ['Get-Job a"b c"d', 'ab cd'],
+    ["Get-Job a'b c'd", 'ab cd'],
+    ['Get-Job "$"', '$'],
+  ])('%s', (line, expected) => {
+    expect(literalOf(line)).toBe(expected);
+  });
+
+  it('expands channel variables in double quotes and barewords, not in single quotes', async () => {
+    expect((await bindLine('Get-Job -Name "job-$servers"')).parameters).toEqual({ Name: ['job-web1 web2'] });
+    expect((await bindLine('Get-Job -Name x$servers')).parameters).toEqual({ Name: ['xweb1 web2'] });
+    expect((await bindLine("Get-Job -Name '$servers'")).parameters).toEqual({ Name: ['$servers'] });
+    expect((await bindLine('Get-Job -Name "${servers}!"')).parameters).toEqual({ Name: ['web1 web2!'] });
+  });
+
+  it('refuses $( ) subexpressions inside strings with a clear error', async () => {
+    const e = await errorOf(() => parseScript('Get-Job "$(Get-Date)"'));
+    expect(e.code).toBe('NotSupported');
+  });
+
+  it('here-strings: single is literal, double expands; footer must start a line', async () => {
+    expect(literalOf("Get-Job @'\nline1\n  'quoted' $x\n'@")).toBe("line1\n  'quoted' $x");
+    expect((await bindLine('Get-Job -Name @"\n$servers\n"@')).parameters).toEqual({ Name: ['web1 web2'] });
+    expect(literalOf("Get-Job @'\r\nwindows\r\n'@")).toBe('windows');
+    expect((await errorOf(() => parseScript("Get-Job @'\nnever closed\n '@"))).code).toBe('TerminatorExpectedAtEndOfString');
+    expect((await errorOf(() => parseScript("Get-Job @'text'@"))).code).toBe('UnexpectedCharactersAfterHereStringHeader');
+  });
+});
+
+describe('numbers (command mode)', () => {
+  it.each<[string, PsValue]>([
+    ['Get-Job 5', 5],
+    ['Get-Job 1kb', { kind: 'number', value: 1024, text: '1kb', numberType: 'int' }],
+    ['Get-Job 0x10', { kind: 'number', value: 16, text: '0x10', numberType: 'int' }],
+    ['Get-Job 007', { kind: 'number', value: 7, text: '007', numberType: 'int' }],
+    ['Get-Job 1.5', 1.5],
+    ['Get-Job 1.50', { kind: 'number', value: 1.5, text: '1.50', numberType: 'double' }],
+    ['Get-Job 1e3', { kind: 'number', value: 1000, text: '1e3', numberType: 'double' }],
+    ['Get-Job 5L', { kind: 'number', value: 5, text: '5L', numberType: 'long' }],
+    ['Get-Job 5abc', '5abc'],
+    ['Get-Job 10.0.0.1', '10.0.0.1'],
+    ['Get-Job 1.2.3', '1.2.3'],
+  ])('%s', (line, expected) => {
+    expect(literalOf(line)).toEqual(expected);
+  });
+
+  it('round-trips the typed text when a number binds to a string parameter', async () => {
+    expect((await bindLine('Get-Agent -Name 1kb,0x10,007,1.50,5')).parameters).toEqual({ Name: ['1kb', '0x10', '007', '1.50', '5'] });
+  });
+
+  it('converts numeric literals to int parameters by value', async () => {
+    expect((await bindLine('Get-Job -Id 1kb,0x10')).parameters).toEqual({ Id: [1024, 16] });
+    expect((await bindLine('Get-Job -Newest 2.5')).parameters).toEqual({ Newest: 2 });
+    expect((await bindLine("Get-Job -Newest '0x10'")).parameters).toEqual({ Newest: 16 });
+  });
+
+  it('a quoted number is a string, a bare one an int', async () => {
+    expect((await bindLine("Get-Job '3'")).parameterSet).toBe('NameParameterSet');
+    expect((await bindLine('Get-Job 3')).parameterSet).toBe('SessionIdParameterSet');
+  });
+});
+
+describe('values', () => {
+  it('$true, $false, $null are literals in any case', () => {
+    expect(literalOf('Get-Job $TRUE')).toBe(true);
+    expect(literalOf('Get-Job $False')).toBe(false);
+    expect(literalOf('Get-Job $null')).toBe(null);
+  });
+
+  it('comma arrays with spaces and newlines after commas are one argument', async () => {
+    const call = await bindLine('Invoke-Command -cn web1 , web2,\n  web3 -ScriptBlock {1}');
+    expect(call.parameters['ComputerName']).toEqual(['web1', 'web2', 'web3']);
+  });
+
+  it('@( ) and @{ } literals', async () => {
+    expect((await bindLine("Get-Job -Name @('a', 'b')")).parameters).toEqual({ Name: ['a', 'b'] });
+    expect((await bindLine('Get-Job -Name @(\n  "a"\n  "b"; \'c\'\n)')).parameters).toEqual({ Name: ['a', 'b', 'c'] });
+    const node = onlyArgument('Get-Job @{ A = 1; "b c" = \'x\',\'y\'\n D = @{E=$true} }');
+    expect(node.kind).toBe('hashtable');
+    expect((await errorOf(() => parseScript('Get-Job @{a=1;A=2}'))).code).toBe('DuplicateKeyInHashLiteral');
+    expect((await errorOf(() => parseScript('Get-Job @{a 1}'))).code).toBe('MissingEqualsInHashLiteral');
+    expect((await errorOf(() => parseScript('Get-Job @{a=1'))).code).toBe('MissingEndCurlyBrace');
+  });
+
+  it('colon syntax: -Name:value, -Name: value, switches with :$false/:0/:1', async () => {
+    expect((await bindLine('Get-Job -Name:web')).parameters).toEqual({ Name: ['web'] });
+    expect((await bindLine('Get-Job -Name: web')).parameters).toEqual({ Name: ['web'] });
+    expect((await bindLine('Get-Job -Id:1,2')).parameters).toEqual({ Id: [1, 2] });
+    expect((await bindLine('Receive-Job 3 -Keep:0')).parameters).toMatchObject({ Keep: false });
+    expect((await bindLine('Receive-Job 3 -Keep:1')).parameters).toMatchObject({ Keep: true });
+    const e = await errorOf(() => bindLine("Receive-Job 3 -Keep:'false'"));
+    expect(e.code).toBe('CannotConvertArgument');
+    const end = await errorOf(() => parseScript('Get-Job -Name:'));
+    expect(end).toMatchObject({ code: 'ParameterRequiresArgument', message: 'Parameter -Name: requires an argument.' });
+  });
+});
+
+describe('script blocks are kept byte for byte', () => {
+  it.each([
+    ['{ uptime }', ' uptime '],
+    ['{if ($x) { "}" } else { \'{\' }}', 'if ($x) { "}" } else { \'{\' }'],
+    ['{ # a } in a comment\n Get-Date }', ' # a } in a comment\n Get-Date '],
+    ['{ <# } #> 1 }', ' <# } #> 1 '],
+    ['{ @\'\n}\n\'@ }', " @'\n}\n'@ "],
+    ['{ @"\n} $x\n"@ }', ' @"\n} $x\n"@ '],
+    ['{ "a $(if (1) { "}" }) b" }', ' "a $(if (1) { "}" }) b" '],
+    ['{ `} }', ' `} '],
+    ['{ Get-Item a#b }', ' Get-Item a#b '],
+    ['{\r\n\tGet-Process   |   Sort CPU\r\n}', '\r\n\tGet-Process   |   Sort CPU\r\n'],
+    ['{ ‘it’’s}’ }', ' ‘it’’s}’ '],
+    ['{}', ''],
+  ])('%s', (block, inner) => {
+    expect(scriptText(`Invoke-Command ${block}`).text).toBe(inner);
+  });
+
+  it('collects $Using: references (lower-cased, de-duplicated, in order), also inside strings', () => {
+    const { usings } = scriptText(
+      'icm { Get-EventLog -LogName $Using:MWFO_Log -Newest $using:n; "$USING:Log"; ${using:x}; \'$using:notme\' # $using:comment\n $using:mwfo_log }',
+    );
+    expect(usings).toEqual(['mwfo_log', 'n', 'log', 'x']);
+  });
+
+  it('reports unterminated blocks, strings and comments inside them', async () => {
+    for (const [line, code] of [
+      ['icm { {', 'MissingEndCurlyBrace'],
+      ['icm { "abc }', 'TerminatorExpectedAtEndOfString'],
+      ["icm { 'abc }", 'TerminatorExpectedAtEndOfString'],
+      ['icm { @"\nabc }', 'TerminatorExpectedAtEndOfString'],
+      ['icm { <# abc }', 'MissingTerminatorMultiLineComment'],
+      ['icm { "$(abc }', 'MissingEndParenthesisInSubexpression'],
+      ['icm { ) }', 'UnexpectedToken'],
+    ] as const) {
+      expect((await errorOf(() => parseScript(line))).code, line).toBe(code);
+    }
+  });
+});
+
+describe('statements, assignments, pipelines', () => {
+  it('splits on newlines and semicolons and keeps each statement text', () => {
+    const script = parseScript('Get-Job; Get-PSSession\n\n  # comment only\n$a = 1 ; Get-Agent -Tag role=web  ');
+    expect(script.statements.map((s) => s.text)).toEqual(['Get-Job', 'Get-PSSession', '$a = 1', 'Get-Agent -Tag role=web']);
+    expect(script.statements[2]?.assignTo).toBe('a');
+  });
+
+  it('continues a line after a backtick, a pipe or a comma', () => {
+    const script = parseScript('Invoke-Command -cn a `\n  -ScriptBlock {1}\nGet-Job |\n  Receive-Job');
+    expect(script.statements).toHaveLength(2);
+    expect(script.statements[1]?.commands.map((c) => c.name)).toEqual(['Get-Job', 'Receive-Job']);
+  });
+
+  it('records the variables a statement reads', () => {
+    const statement = parseScript('Invoke-Command -Session $S -ArgumentList "$Servers", (Get-Agent $pattern) { $using:notread }').statements[0];
+    expect(statement?.variables.sort()).toEqual(['pattern', 's', 'servers']);
+  });
+
+  it.each([
+    ['', 'EmptyCommand'],
+    ['   \n\t ', 'EmptyCommand'],
+    ['# just a comment', 'EmptyCommand'],
+    ['Get-Job |', 'EmptyPipeElement'],
+    ['| Get-Job', 'UnexpectedToken'],
+    ['Get-Job | $j', 'ExpressionsMustBeFirstInPipeline'],
+    ['Get-Job -cn a,', 'MissingExpressionAfterToken'],
+    ['Get-Job -Name ,a', 'MissingArgument'],
+    ['Get-Job )', 'UnexpectedToken'],
+    ['Get-Job }', 'UnexpectedToken'],
+    ['Get-Job (Get-Agent', 'MissingEndParenthesisInExpression'],
+    ['Get-Job @(1', 'MissingEndParenthesisInSubexpression'],
+    ['Get-Job ()', 'ExpectedExpression'],
+    ['$a =', 'ExpectedValueExpression'],
+    ['$a = 1 + 2', 'UnexpectedToken'],
+    ['$true = 1', 'VariableNotWritable'],
+    ['Get-Job && Get-Job', 'NotSupported'],
+    ['Get-Job || Get-Job', 'NotSupported'],
+    ['& Get-Job', 'NotSupported'],
+    ['Get-Job > out.txt', 'NotSupported'],
+    ['Get-Job @params', 'NotSupported'],
+    ['Get-Job $j.Name', 'NotSupported'],
+    ['Get-Job --% x', 'NotSupported'],
+    ['Get-Job "abc', 'TerminatorExpectedAtEndOfString'],
+    ["Get-Job 'abc", 'TerminatorExpectedAtEndOfString'],
+    ['Get-Job <# abc', 'MissingTerminatorMultiLineComment'],
+  ])('%j -> %s', async (line, code) => {
+    expect((await errorOf(() => parseScript(line))).code).toBe(code);
+  });
+});
+
+describe('limits', () => {
+  it(`accepts a ${MAX_SCRIPT_BYTES}-byte line and refuses one byte more (UTF-8 bytes, not characters)`, async () => {
+    const prefix = 'Get-Agent -Name ';
+    const ok = prefix + 'a'.repeat(MAX_SCRIPT_BYTES - prefix.length);
+    expect(parseScript(ok).statements).toHaveLength(1);
+    expect((await errorOf(() => parseScript(ok + 'a'))).code).toBe('LineTooLong');
+    const multibyte = prefix + 'é'.repeat((MAX_SCRIPT_BYTES - prefix.length) / 2 + 1);
+    expect((await errorOf(() => parseScript(multibyte))).code).toBe('LineTooLong');
+  });
+
+  it('refuses deep nesting with NestingTooDeep instead of overflowing the stack', async () => {
+    expect((await errorOf(() => parseScript(`Get-Job ${'('.repeat(20000)}`))).code).toBe('NestingTooDeep');
+    expect((await errorOf(() => parseScript(`Get-Job ${'@('.repeat(40)}1${')'.repeat(40)}`))).code).toBe('NestingTooDeep');
+    expect((await errorOf(() => parseScript(`Get-Job ${'@{a='.repeat(40)}`))).code).toBe('NestingTooDeep');
+    expect((await errorOf(() => parseScript(`icm ${'{'.repeat(20000)}${'}'.repeat(20000)}`))).code).toBe('NestingTooDeep');
+    expect((await errorOf(() => parseScript(`icm ${'{'.repeat(20000)}`))).code).toBe('NestingTooDeep');
+  });
+
+  it('accepts nesting within the limits', () => {
+    expect(scriptText(`icm ${'{'.repeat(100)}${'}'.repeat(100)}`).text).toBe(`${'{'.repeat(99)}${'}'.repeat(99)}`);
+    expect(parseScript(`Get-Job ${'('.repeat(30)}1${')'.repeat(30)}`).statements).toHaveLength(1);
+  });
+});
