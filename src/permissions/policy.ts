@@ -246,19 +246,23 @@ export function evaluate(policy: Policy, req: AuthorizationRequest, tags: TagLoo
     if (aboutTarget.length === 0) return refuse(explain(closest.stage, req, compiled));
   }
 
-  const used = new Set<string>();
+  // First every target (a forbidden one is named even when a limit would also refuse), then limits.
+  const okByComputer: Compiled[][] = [];
   for (const computer of req.computers) {
     const covering = compiled.filter((c) => coversComputer(c.rule, computer, tags));
     const ok = covering.filter((c) => c.stage === Stage.Passed);
-    const within = ok.filter((c) => limitFailure(c.rule, req) === undefined);
-    if (within.length > 0) {
-      used.add(within[0]!.rule.id);
-      continue;
+    if (ok.length === 0) {
+      const near = best(covering.filter((c) => c.stage > Stage.Channel));
+      if (near !== undefined) return refuse(explain(near.stage, req, covering, computer));
+      return refuse(explain(Stage.Channel, req, compiled, computer));
     }
-    if (ok.length > 0) return refuse(limitFailure(ok[0]!.rule, req)!);
-    const near = best(covering.filter((c) => c.stage > Stage.Channel));
-    if (near !== undefined) return refuse(explain(near.stage, req, covering, computer));
-    return refuse(explain(Stage.Channel, req, compiled, computer));
+    okByComputer.push(ok);
+  }
+  const used = new Set<string>();
+  for (const ok of okByComputer) {
+    const within = ok.find((c) => limitFailure(c.rule, req) === undefined);
+    if (within === undefined) return refuse(limitFailure(ok[0]!.rule, req)!);
+    used.add(within.rule.id);
   }
   return { allowed: true, reason: `allowed by rule${used.size > 1 ? 's' : ''} ${[...used].join(', ')}` };
 }
