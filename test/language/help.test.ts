@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { cmdletNames, renderHelp, renderSyntax, resolveCmdletName } from '../../src/language';
+import { CMDLETS } from '../../src/language/cmdlets';
+import { errorOf } from './helpers';
+
+describe('Get-Command -Syntax lines come from the binder definitions', () => {
+  it('Get-Job: one line per parameter set, default set first, PowerShell notation', () => {
+    expect(renderSyntax('gjb').split('\n\n')).toEqual([
+      'Get-Job [[-Id] <int[]>] [-IncludeChildJob] [-ChildJobState <JobState>] [-HasMoreData <bool>] [-Before <datetime>] [-After <datetime>] [-Newest <int>] [<CommonParameters>]',
+      'Get-Job [-InstanceId] <guid[]> [-IncludeChildJob] [-ChildJobState <JobState>] [-HasMoreData <bool>] [-Before <datetime>] [-After <datetime>] [-Newest <int>] [<CommonParameters>]',
+      'Get-Job [-Name] <string[]> [-IncludeChildJob] [-ChildJobState <JobState>] [-HasMoreData <bool>] [-Before <datetime>] [-After <datetime>] [-Newest <int>] [<CommonParameters>]',
+      'Get-Job [-State] <JobState> [-IncludeChildJob] [-ChildJobState <JobState>] [-HasMoreData <bool>] [-Before <datetime>] [-After <datetime>] [-Newest <int>] [<CommonParameters>]',
+      'Get-Job [-IncludeChildJob] [-ChildJobState <JobState>] [-HasMoreData <bool>] [-Before <datetime>] [-After <datetime>] [-Newest <int>] [-Command <string[]>] [<CommonParameters>]',
+      'Get-Job [-Filter] <hashtable> [<CommonParameters>]',
+    ]);
+  });
+
+  it('shows ShouldProcess parameters, mandatory named and positional parameters', () => {
+    const removeJob = renderSyntax('Remove-Job').split('\n\n');
+    expect(removeJob[0]).toBe('Remove-Job [-Id] <int[]> [-Force] [-WhatIf] [-Confirm] [<CommonParameters>]');
+    expect(removeJob).toContain('Remove-Job [-State] <JobState> [-WhatIf] [-Confirm] [<CommonParameters>]');
+    const receive = renderSyntax('Receive-Job').split('\n\n');
+    expect(receive[0]).toBe(
+      'Receive-Job [-Job] <Job[]> [[-Location] <string[]>] [-Keep] [-NoRecurse] [-Force] [-Wait] [-AutoRemoveJob] [-WriteEvents] [-WriteJobInResults] [<CommonParameters>]',
+    );
+    expect(renderSyntax('New-PSSession')).toContain('New-PSSession -UseWindowsPowerShell [-Name <string[]>] [<CommonParameters>]');
+    expect(renderSyntax('Exit-PSSession')).toBe('Exit-PSSession [<CommonParameters>]');
+  });
+
+  it('has one syntax line per parameter set for every cmdlet', () => {
+    for (const definition of CMDLETS) {
+      expect(renderSyntax(definition.name).split('\n\n'), definition.name).toHaveLength(definition.sets.length);
+    }
+  });
+
+  /** Parameter names of the PowerShell 4.0 syntax lines in the seed document (PS 7 adds RemoteDebug). */
+  const seedSyntax: Record<string, string> = {
+    InProcess: 'ScriptBlock ArgumentList InputObject NoNewScope',
+    ComputerName:
+      'ComputerName ScriptBlock ApplicationName ArgumentList AsJob Authentication CertificateThumbprint ConfigurationName Credential EnableNetworkAccess HideComputerName InDisconnectedSession InputObject JobName Port SessionName SessionOption ThrottleLimit UseSSL',
+    FilePathComputerName:
+      'ComputerName FilePath ApplicationName ArgumentList AsJob Authentication ConfigurationName Credential EnableNetworkAccess HideComputerName InDisconnectedSession InputObject JobName Port SessionName SessionOption ThrottleLimit UseSSL',
+    FilePathRunspace: 'Session FilePath ArgumentList AsJob HideComputerName InputObject JobName ThrottleLimit',
+    FilePathUri:
+      'ConnectionUri FilePath AllowRedirection ArgumentList AsJob Authentication ConfigurationName Credential EnableNetworkAccess HideComputerName InDisconnectedSession InputObject JobName SessionOption ThrottleLimit',
+    Session: 'Session ScriptBlock ArgumentList AsJob HideComputerName InputObject JobName ThrottleLimit',
+    Uri: 'ConnectionUri ScriptBlock AllowRedirection ArgumentList AsJob Authentication CertificateThumbprint ConfigurationName Credential EnableNetworkAccess HideComputerName InDisconnectedSession InputObject JobName SessionOption ThrottleLimit',
+  };
+
+  it('Invoke-Command sets hold the parameters of the seed document (plus PowerShell 7\'s -RemoteDebug)', () => {
+    const lines = renderSyntax('Invoke-Command').split('\n\n');
+    const definition = CMDLETS.find((c) => c.name === 'Invoke-Command');
+    const order = definition?.sets ?? [];
+    for (const [set, names] of Object.entries(seedSyntax)) {
+      const line = lines[order.indexOf(set)] ?? '';
+      const ours = [...line.matchAll(/-([A-Za-z]+)/g)].map((m) => m[1]).filter((n) => n !== 'RemoteDebug' && n !== 'Command');
+      expect(new Set(ours), set).toEqual(new Set(names.split(' ')));
+    }
+    expect(lines[0]).toBe('Invoke-Command [-ScriptBlock] <scriptblock> [-NoNewScope] [-InputObject <psobject>] [-ArgumentList <Object[]>] [<CommonParameters>]');
+  });
+
+  it('unknown names get CommandNotFound with a suggestion', async () => {
+    const e = await errorOf(() => renderSyntax('Get-Jbo'));
+    expect(e.code).toBe('CommandNotFound');
+    expect(e.message).toContain('Did you mean Get-Job?');
+  });
+});
+
+describe('Get-Help', () => {
+  it('has name, synopsis, the same syntax lines, aliases and every parameter with its metadata', () => {
+    const help = renderHelp('icm');
+    expect(help).toMatch(/^NAME\n {4}Invoke-Command\n\nSYNOPSIS\n/);
+    for (const line of renderSyntax('Invoke-Command').split('\n\n')) expect(help).toContain(`    ${line}`);
+    expect(help).toContain('ALIASES\n    icm');
+    const definition = CMDLETS.find((c) => c.name === 'Invoke-Command');
+    for (const p of definition?.parameters ?? []) expect(help).toContain(`    -${p.name}`);
+    expect(help).toContain('Aliases                      Cn');
+    expect(help).toContain('Position?                    1 (ComputerName, Session, Uri, VMId, VMName, ContainerId, SSHHost, SSHHostHashParam); 0 (InProcess)');
+    expect(help).toContain('Supported here?              No: targets are registered agents');
+    expect(help).toContain('Parameter set InProcess: it would run the command inside the bot itself');
+    expect(help).toContain('Not supported -OutVariable: assign the command to a channel variable instead');
+  });
+
+  it('shows accepted enum values and validation ranges', () => {
+    const help = renderHelp('New-PSSessionOption');
+    expect(help).toContain('one of None, Drop, Block');
+    expect(help).toContain('range -1..2147483647');
+  });
+
+  it('unknown names get HelpNotFound', async () => {
+    const e = await errorOf(() => renderHelp('Get-Foo'));
+    expect(e.code).toBe('HelpNotFound');
+    expect(e.message).toContain('Get-Help could not find Get-Foo in a help file in this session.');
+  });
+});
+
+describe('command names', () => {
+  it('lists every cmdlet by canonical name (registry order; other areas append theirs)', () => {
+    expect(cmdletNames()).toEqual(CMDLETS.map((c) => c.name));
+    expect(cmdletNames().slice(0, 20)).toEqual([
+      'Invoke-Command', 'New-PSSession', 'Get-PSSession', 'Remove-PSSession', 'Enter-PSSession', 'Exit-PSSession',
+      'Disconnect-PSSession', 'Connect-PSSession', 'Receive-PSSession', 'New-PSSessionOption', 'Get-Job', 'Receive-Job',
+      'Wait-Job', 'Stop-Job', 'Remove-Job', 'Get-Agent', 'Get-Variable', 'Remove-Variable', 'Get-Help', 'Get-Command',
+    ]);
+  });
+
+  it.each([
+    ['icm', 'Invoke-Command'], ['NSN', 'New-PSSession'], ['gsn', 'Get-PSSession'], ['rsn', 'Remove-PSSession'],
+    ['etsn', 'Enter-PSSession'], ['exsn', 'Exit-PSSession'], ['dnsn', 'Disconnect-PSSession'], ['cnsn', 'Connect-PSSession'],
+    ['rcsn', 'Receive-PSSession'], ['gjb', 'Get-Job'], ['rcjb', 'Receive-Job'], ['wjb', 'Wait-Job'], ['spjb', 'Stop-Job'],
+    ['rjb', 'Remove-Job'], ['invoke-command', 'Invoke-Command'], ['GET-AGENT', 'Get-Agent'],
+  ])('%s resolves to %s', (alias, name) => {
+    expect(resolveCmdletName(alias)).toBe(name);
+  });
+
+  it('never prefix-matches command names', () => {
+    expect(resolveCmdletName('Invoke-Comm')).toBeUndefined();
+    expect(resolveCmdletName('gj')).toBeUndefined();
+  });
+});
