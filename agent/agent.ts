@@ -420,7 +420,7 @@ export class Agent extends EventEmitter {
     );
     if (!done) {
       this.active.set(run.runId, running);
-      const start = running.pgid === undefined ? undefined : processStartTime(running.pgid);
+      const start = running.pgid === undefined || this.opts.stateDir === null ? undefined : processStartTime(running.pgid);
       if (running.pgid !== undefined && start !== undefined) this.outbox.recordProcess(run.runId, running.pgid, start);
     }
   }

@@ -189,8 +189,11 @@ export interface ProcessExecutorOptions {
  */
 export function createProcessExecutor(options: ProcessExecutorOptions = {}): Executor {
   const killGraceMs = options.killGraceMs ?? 2000;
+  // Read once: copying process.env costs a native call per variable, on every run.
+  const baseEnv: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
   return (run, sink) => {
-    const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
+    const usingNames = Object.keys(run.using);
+    const env: NodeJS.ProcessEnv = run.kind !== 'Microsoft.PowerShell' && usingNames.length > 0 ? { ...baseEnv } : baseEnv;
     let command: string;
     let args: string[];
     let stdin: string | undefined;
@@ -201,7 +204,7 @@ export function createProcessExecutor(options: ProcessExecutorOptions = {}): Exe
     } else {
       command = run.kind;
       args = ['-c', run.script, 'chatops', ...run.arguments.map(shellWord)];
-      for (const [k, v] of Object.entries(run.using)) env[usingEnvName(k)] = shellWord(v);
+      for (const k of usingNames) env[usingEnvName(k)] = shellWord(run.using[k]);
     }
 
     let finished = false;
