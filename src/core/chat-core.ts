@@ -239,7 +239,16 @@ export class ChatCore implements Core {
     let value: PsValue | undefined = bound.input;
     for (const [i, raw] of bound.pipeline.entries()) {
       const last = i === bound.pipeline.length - 1;
-      const call = value !== undefined && (i > 0 || bound.input !== undefined) ? language.bindPipelineInput(raw, value) : raw;
+      const piped = i > 0 || bound.input !== undefined;
+      if (piped && (value === null || (Array.isArray(value) && value.length === 0))) {
+        // No input objects: as in PowerShell, the rest of the pipeline never runs.
+        value = [];
+        if (last && bound.assignTo === undefined) {
+          await safePost({ ...base, display: true }, { blocks: [{ kind: 'text', text: `${raw.cmdlet}: no input.` }] });
+        }
+        break;
+      }
+      const call = piped && value !== undefined ? language.bindPipelineInput(raw, value) : raw;
       const ctx: ExecContext = { ...base, display: last && bound.assignTo === undefined };
       value = await this.runCall(call, ctx);
     }

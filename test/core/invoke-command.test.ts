@@ -194,6 +194,24 @@ describe('jobs', () => {
   });
 });
 
+describe('pipelines', () => {
+  it('pipes several jobs at once: Get-Job -State Running | Wait-Job, then Get-Job | Receive-Job', async () => {
+    await run('Get-Job | Remove-Job -Force');
+    const a = await run('icm web1 { sleep 0.3; echo one } -AsJob');
+    const b = await run('icm web2 { sleep 0.1; echo two } -AsJob');
+    const waited = await run('Get-Job -State Running | Wait-Job');
+    expect(waited.ok).toBe(true);
+    expect(rt.app.store.getJob(a.jobIds[0]!)?.state).toBe('Completed');
+    expect(rt.app.store.getJob(b.jobIds[0]!)?.state).toBe('Completed');
+    const received = await run('Get-Job | Receive-Job');
+    expect(received.ok).toBe(true);
+    expect(codeBlocks(received.sink.postBlocks())).toEqual([
+      { title: 'web1', text: 'one' },
+      { title: 'web2', text: 'two' },
+    ]);
+  });
+});
+
 describe('unavailable computers', () => {
   it('fails an unknown and an offline computer alone while the others run', async () => {
     await rt.agent('web3').kill('SIGKILL');
