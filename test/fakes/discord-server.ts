@@ -440,14 +440,21 @@ export class FakeDiscord {
     return this.interactions.get(i.id)!;
   }
 
-  /** A button press on a message the bot posted. */
+  /**
+   * A button press on a message the bot posted. `{ forgedIn: channelId }` instead of a message
+   * id makes up a message in that channel (a forged or replayed component payload).
+   */
   pressButton(
-    messageId: string,
+    message: string | { forgedIn: string },
     customId: string,
     opts: { user?: { id: string; name: string; roles?: string[] } } = {},
   ): FakeInteraction {
-    const m = this.messages.get(messageId);
-    if (!m) throw new Error(`no message ${messageId}`);
+    const m =
+      typeof message === 'string'
+        ? this.messages.get(message)
+        : this.newMessage(message.forgedIn, { content: 'forged' }, []);
+    if (!m) throw new Error(`no message ${String(message)}`);
+    if (typeof message !== 'string') m.deleted = true; // not part of the channel's visible history
     const user = opts.user ?? { id: '5001', name: 'Alice' };
     const i = this.interactionBase(3, m.channel_id, user);
     i.data = { custom_id: customId, component_type: 2 };
@@ -545,7 +552,7 @@ export class FakeDiscord {
       res.writeHead(404).end();
       return;
     }
-    const path = url.pathname.slice('/api/v10'.length);
+    const path = decodeURIComponent(url.pathname.slice('/api/v10'.length));
     let body: any = undefined;
     let files: RecordedFile[] = [];
     const ctype = req.headers['content-type'] ?? '';

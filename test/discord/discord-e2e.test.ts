@@ -1,0 +1,417 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDiscordAdapter, type DiscordAdapter } from '../../adapters/discord/index';
+import { readAudit } from '../../src/audit/audit-log';
+import { createPermissionsModule } from '../../src/permissions/module';
+import { FakeDiscord, type FakeInteraction, type FakeMessage } from '../fakes/discord-server';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
+
+/**
+ * The real discord.js Client against the fake Discord (REST + gateway on 127.0.0.1), the real
+ * core, and two real agent processes (web1, web2) behind the bot. The policy file lets channel
+ * 3001 use everything on web*; channel 3002 has no rule.
+ */
+
+const TOKEN = 'fake-bot-token-for-tests';
+const APP = '1001';
+const GUILD = '2001';
+const OPS = '3001';
+const OTHER = '3002';
+const ALICE = { id: '5001', name: 'Alice', roles: ['4001'] };
+
+let fake: FakeDiscord;
+let rt: TestRuntime;
+let adapter: DiscordAdapter;
+let policyDir: string;
+const permissions = createPermissionsModule();
+
+beforeAll(async () => {
+  fake = await FakeDiscord.start({
+    token: TOKEN,
+    applicationId: APP,
+    guildId: GUILD,
+    channelIds: [OPS, OTHER],
+    roles: [{ id: '4001', name: 'ops' }],
+    heartbeatIntervalMs: 2000,
+  });
+  policyDir = mkdtempSync(join(tmpdir(), 'chatops-discord-policy-'));
+  const policyFile = join(policyDir, 'policy.yaml');
+  writeFileSync(
+    policyFile,
+    `rules:\n  - name: discord-ops\n    channel: discord:${GUILD}/${OPS}\n    computers: ['web*']\n    cmdlets: ['*']\n`,
+  );
+  rt = await startTestRuntime({
+    agents: [
+      { name: 'web1', tags: ['role=web'] },
+      { name: 'web2', tags: ['role=web'] },
+    ],
+    env: {
+      CHATOPS_POLICY_FILE: policyFile,
+      DISCORD_TOKEN: TOKEN,
+      DISCORD_APPLICATION_ID: APP,
+      DISCORD_GUILD_ID: GUILD,
+      DISCORD_API_URL: fake.apiUrl,
+    },
+    authorizer: permissions.authorizer,
+    extraCmdlets: permissions.extraCmdlets,
+    statusIntervalMs: 50,
+  });
+  adapter = await startDiscordAdapter(
+    { core: rt.core, config: rt.config },
+    { rest: { retries: 2, timeout: 5000, offset: 0 }, minEditIntervalMs: 50 },
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await adapter?.stop();
+  await rt?.stop();
+  await fake?.close();
+  permissions.close();
+  rmSync(policyDir, { recursive: true, force: true });
+});
+
+const ps = (line: string, opts: { channelId?: string } = {}): FakeInteraction =>
+  fake.sendCommand('ps', [{ name: 'line', type: 3, value: line }], { user: ALICE, ...opts });
+
+/** The status message the bot posted for a job (the channel message carrying its embed). */
+function statusMessageFor(jobId: number, channelId = OPS): FakeMessage | undefined {
+  return fake.channelMessages(channelId).find((m) => m.embeds[0]?.title?.startsWith(`Job ${jobId} `));
+}
+
+function field(m: FakeMessage, name: string): string | undefined {
+  return m.embeds[0]?.fields?.find((f: { name: string }) => f.name === name)?.value;
+}
+
+/**
+ * Waits for the channel's next job (id larger than `after`) to reach a final state in the store.
+ * A private reply to `i` instead (an error) fails at once with its text.
+ */
+async function nextJob(after: number, final = true, i?: FakeInteraction): Promise<number> {
+  return fake.waitFor(
+    'a new job',
+    () => {
+      if (i?.original && !i.original.deleted && i.original.history.length > 1) {
+        throw new Error(`the command was answered privately: ${i.original.content}`);
+      }
+      const job = rt.app.store.listJobs(`discord:${GUILD}/${OPS}`).find((j) => j.id > after);
+      if (!job) return undefined;
+      if (final && !['Completed', 'Failed', 'Stopped'].includes(job.state)) return undefined;
+      return job.id;
+    },
+    20_000,
+  );
+}
+
+function lastJobId(): number {
+  return Math.max(0, ...rt.app.store.listJobs().map((j) => j.id));
+}
+
+async function handled(i: FakeInteraction): Promise<void> {
+  await fake.waitFor('the command to finish', () => i.original?.deleted || (i.original && i.original.history.length > 1), 20_000);
+}
+
+const threadText = (threadId: string): string =>
+  fake
+    .channelMessages(threadId)
+    .map((m) => m.content)
+    .join('\n');
+
+describe('Discord adapter end to end (discord.js + fake Discord + real core and agents)', () => {
+  it('registers /ps, /icm and /job as guild commands with the bot token', () => {
+    const put = fake.callsTo('PUT', /^\/applications\/1001\/guilds\/2001\/commands$/);
+    expect(put).toHaveLength(1);
+    expect(put[0]!.authorization).toBe(`Bot ${TOKEN}`);
+    const cmds = fake.commands.get(GUILD)!;
+    expect(cmds.map((c) => c.name)).toEqual(['ps', 'icm', 'job']);
+    const icm = cmds.find((c) => c.name === 'icm')!;
+    expect(icm.options.map((o: { name: string }) => o.name)).toEqual([
+      'computername',
+      'scriptblock',
+      'asjob',
+      'jobname',
+      'hidecomputername',
+      'throttlelimit',
+      'configurationname',
+      'argumentlist',
+      'filepath',
+    ]);
+    expect(icm.options[0].autocomplete).toBe(true);
+    expect(fake.identifies).toBe(1);
+  });
+
+  it('/ps: deferred reply, a status embed edited in place, results in a thread', async () => {
+    const before = lastJobId();
+    const i = ps('Invoke-Command -ComputerName web1,web2 -ScriptBlock { sleep 0.3; echo hello @everyone }');
+    const jobId = await nextJob(before, true, i);
+    await handled(i);
+
+    // Deferred ephemerally well within Discord's 3 seconds; the private "thinking" is removed
+    // once the public status is up.
+    expect(i.callback).toMatchObject({ type: 5, data: { flags: 64 } });
+    expect(i.callback!.at - i.dispatchedAt).toBeLessThan(3000);
+    expect(i.original!.deleted).toBe(true);
+
+    const status = await fake.waitFor('final status', () => {
+      const m = statusMessageFor(jobId);
+      return m && field(m, 'State') === 'Completed' ? m : undefined;
+    });
+    const first = status.history[0]!;
+    expect(first.embeds[0].fields.find((f: { name: string }) => f.name === 'State').value).not.toBe('Completed');
+    expect(first.components[0].components[0]).toMatchObject({ custom_id: `chatops:stop-job:${jobId}`, label: 'Stop-Job' });
+    expect(status.history.length).toBeGreaterThanOrEqual(2); // edited in place, not re-posted
+    expect(status.embeds[0]).toMatchObject({ title: `Job ${jobId} · Job${jobId}`, color: 0x2ecc71 });
+    expect(status.embeds[0].description).toContain('Invoke-Command -ComputerName web1,web2');
+    expect(field(status, 'Computers')).toBe('2 Completed (of 2)');
+    expect(field(status, 'Invoked by')).toBe('Alice');
+    expect(status.components).toEqual([]); // nothing left to stop or receive
+
+    // The thread is started from the status message and holds the grouped result.
+    expect(fake.threads.get(status.id)).toMatchObject({ parent_id: OPS });
+    const text = threadText(status.id);
+    expect(text).toContain('**web1, web2**');
+    expect(text).toContain('```\nhello @everyone\n```');
+
+    // The channel carried the user, guild and channel into the core.
+    const job = rt.app.store.getJob(jobId)!;
+    expect(job.channel).toBe(`discord:${GUILD}/${OPS}`);
+    expect(job.invokedById).toBe('discord:5001');
+
+    // Every message the bot wrote disables mentions.
+    const writes = fake.calls.filter((c) => ['POST', 'PATCH'].includes(c.method) && c.body?.content !== undefined);
+    expect(writes.length).toBeGreaterThan(3);
+    for (const c of writes) expect(c.body.allowed_mentions).toEqual({ parse: [] });
+  });
+
+  it('/icm binds exactly as the equivalent /ps line', async () => {
+    /** What a command led to: the job it made (as the store has it) or the private answer. */
+    const outcome = async (send: () => FakeInteraction, waitForText?: string) => {
+      const before = lastJobId();
+      const i = send();
+      const id = await nextJob(before, true, i).catch((e: Error) => {
+        const m = /answered privately: ([\s\S]*)$/.exec(e.message);
+        if (m) return m[1]!;
+        throw e;
+      });
+      if (typeof id === 'string') return { reply: id };
+      await handled(i);
+      if (waitForText) await fake.waitFor('results', () => threadText(statusMessageFor(id)?.id ?? '-').includes(waitForText));
+      const j = rt.app.store.getJob(id)!;
+      return {
+        job: {
+          name: j.name.replace(String(id), 'N'),
+          state: j.state,
+          location: j.location,
+          asJob: j.asJob,
+          hideComputerName: j.hideComputerName,
+          throttleLimit: j.throttleLimit,
+          children: rt.app.store.children(id).map((c) => ({ computer: c.computer, position: c.position, state: c.state })),
+          thread: j.asJob ? '' : threadText(statusMessageFor(id)!.id),
+          command: j.command,
+        },
+      };
+    };
+
+    const icmOptions = [
+      { name: 'computername', type: 3, value: 'web2, web1' },
+      { name: 'scriptblock', type: 3, value: 'echo "[$1] [$2]"' },
+      { name: 'argumentlist', type: 3, value: `'a b', it's` },
+      { name: 'throttlelimit', type: 4, value: 1 },
+      { name: 'hidecomputername', type: 5, value: true },
+    ];
+    const line = `Invoke-Command -ComputerName 'web2','web1' -ScriptBlock { echo "[$1] [$2]" } -ThrottleLimit 1 -HideComputerName -ArgumentList 'a b','it''s'`;
+    const viaIcm = await outcome(() => fake.sendCommand('icm', icmOptions, { user: ALICE }), '[a b]');
+    const viaPs = await outcome(() => ps(line), '[a b]');
+    expect(viaIcm).toEqual(viaPs);
+    expect(viaIcm.job).toMatchObject({ location: 'web2,web1', hideComputerName: true, throttleLimit: 1, state: 'Completed', command: line });
+    expect(viaIcm.job!.thread).toContain("[a b] [it's]");
+    expect(viaIcm.job!.thread).not.toContain('web1'); // -HideComputerName
+
+    // The remaining options, whatever the core makes of them (a job, or a refusal), alike too.
+    const more = [
+      { name: 'computername', type: 3, value: 'web1' },
+      { name: 'scriptblock', type: 3, value: 'true' },
+      { name: 'asjob', type: 5, value: true },
+      { name: 'jobname', type: 3, value: "night's run" },
+      { name: 'configurationname', type: 3, value: 'bash' },
+    ];
+    const moreLine = `Invoke-Command -ComputerName 'web1' -ScriptBlock { true } -ConfigurationName 'bash' -AsJob -JobName 'night''s run'`;
+    expect(await outcome(() => fake.sendCommand('icm', more, { user: ALICE }))).toEqual(await outcome(() => ps(moreLine)));
+    const filepath = [
+      { name: 'computername', type: 3, value: 'web1' },
+      { name: 'filepath', type: 3, value: '../outside.sh' },
+    ];
+    const fileLine = `Invoke-Command -ComputerName 'web1' -FilePath '../outside.sh'`;
+    expect(await outcome(() => fake.sendCommand('icm', filepath, { user: ALICE }))).toEqual(await outcome(() => ps(fileLine)));
+  });
+
+  it('autocompletes computer names and the channel’s job ids', async () => {
+    const a = fake.sendAutocomplete('icm', [{ name: 'computername', type: 3, value: 'we', focused: true }], { user: ALICE });
+    const cb = await fake.waitFor('autocomplete answer', () => a.callback);
+    expect(cb.type).toBe(8);
+    expect(cb.data.choices.map((c: { value: string }) => c.value)).toEqual(['web1', 'web2']);
+
+    const b = fake.sendAutocomplete('icm', [{ name: 'computername', type: 3, value: 'web2, w', focused: true }], { user: ALICE });
+    const cb2 = await fake.waitFor('autocomplete answer', () => b.callback);
+    expect(cb2.data.choices.map((c: { value: string }) => c.value)).toEqual(['web2, web1']);
+
+    const ids = rt.app.store.listJobs(`discord:${GUILD}/${OPS}`).map((j) => j.id);
+    expect(ids.length).toBeGreaterThan(0);
+    const c = fake.sendAutocomplete(
+      'job',
+      [{ name: 'receive', type: 1, options: [{ name: 'id', type: 4, value: '', focused: true }] }],
+      { user: ALICE },
+    );
+    const cb3 = await fake.waitFor('autocomplete answer', () => c.callback);
+    expect(cb3.data.choices.map((x: { value: number }) => x.value).sort()).toEqual([...ids].sort());
+    // Another channel has no jobs to offer.
+    const d = fake.sendAutocomplete(
+      'job',
+      [{ name: 'stop', type: 1, options: [{ name: 'id', type: 4, value: '', focused: true }] }],
+      { user: ALICE, channelId: OTHER },
+    );
+    expect((await fake.waitFor('autocomplete answer', () => d.callback)).data.choices).toEqual([]);
+  });
+
+  it('answers a bad line and a refusal ephemerally, posting nothing in the channel', async () => {
+    const posted = fake.channelMessages(OPS).length;
+    const bad = ps('Invoke-Command -ComputerName web1 -Bogus { id }');
+    await fake.waitFor('error reply', () => bad.original && bad.original.history.length > 1);
+    expect(bad.original!.flags & 64).toBe(64);
+    expect(bad.original!.content).toMatch(/Bogus/);
+    expect(bad.original!.deleted).toBe(false);
+
+    const refused = ps('Invoke-Command -ComputerName web1 { id }', { channelId: OTHER });
+    await fake.waitFor('refusal', () => refused.original && refused.original.history.length > 1);
+    expect(refused.original!.flags & 64).toBe(64);
+    expect(refused.original!.content).toMatch(/no rule allows it/);
+
+    expect(fake.channelMessages(OPS)).toHaveLength(posted);
+    expect(fake.channelMessages(OTHER)).toHaveLength(0);
+  });
+
+  it('attaches a large output as a file with its first and last lines inline', async () => {
+    const before = lastJobId();
+    const i = ps('Invoke-Command -ComputerName web1 { seq 1 3000 }');
+    const id = await nextJob(before, true, i);
+    await handled(i);
+    const threadId = statusMessageFor(id)!.id;
+    const withFile = await fake.waitFor('attachment', () =>
+      fake.channelMessages(threadId).find((m) => m.attachments.length > 0),
+    );
+    const call = fake.calls.find((c) => c.method === 'POST' && c.path === `/channels/${threadId}/messages` && c.files.length > 0)!;
+    const lines = call.files[0]!.data.toString('utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(3000);
+    expect(lines[0]).toBe('1');
+    expect(lines[2999]).toBe('3000');
+    expect(withFile.content.length).toBeLessThanOrEqual(2000);
+    expect(withFile.content).toMatch(/```\n1\n2\n3\n/);
+    expect(withFile.content).toMatch(/2999\n3000\n```$/);
+    expect(withFile.content).toMatch(/lines omitted; the whole output is attached as /);
+    expect(withFile.attachments[0].filename).toMatch(/\.txt$/);
+  });
+
+  it('Stop-Job button stops a running job, as an audited command', async () => {
+    const before = lastJobId();
+    const i = ps('Invoke-Command -ComputerName web1 -AsJob { sleep 30 }');
+    const id = await nextJob(before, false, i);
+    await handled(i);
+    const status = await fake.waitFor('stop button', () => {
+      const m = statusMessageFor(id);
+      return m?.components[0]?.components[0]?.custom_id === `chatops:stop-job:${id}` ? m : undefined;
+    });
+    const press = fake.pressButton(status.id, `chatops:stop-job:${id}`, { user: ALICE });
+    await fake.waitFor('job stopped', () => rt.app.store.getJob(id)?.state === 'Stopped', 15_000);
+    expect(press.callback).toMatchObject({ type: 5, data: { flags: 64 } });
+    await fake.waitFor('status shows Stopped', () => field(statusMessageFor(id)!, 'State') === 'Stopped');
+    const audit = readAudit(rt.app.db).filter((r) => r.kind === 'button');
+    expect(audit.some((r) => r.command === `Stop-Job -Id ${id}` && r.decision === 'allowed' && r.user === 'discord:5001')).toBe(true);
+  });
+
+  it('Receive-Job button shows the output of a finished -AsJob job', async () => {
+    const before = lastJobId();
+    const i = ps('Invoke-Command -ComputerName web1 -AsJob { echo received-output }');
+    const id = await nextJob(before, true, i);
+    await handled(i);
+    const status = await fake.waitFor('receive button', () => {
+      const m = statusMessageFor(id);
+      return m?.components[0]?.components[0]?.custom_id === `chatops:receive-job:${id}` ? m : undefined;
+    });
+    expect(JSON.stringify(fake.messages.get(status.id)!.history.map((h) => h.content))).not.toContain('received-output');
+    const press = fake.pressButton(status.id, `chatops:receive-job:${id}`, { user: ALICE });
+    await fake.waitFor(
+      'received output',
+      () => [...fake.messages.values()].some((m) => !m.deleted && m.content.includes('received-output')),
+      15_000,
+    );
+    await handled(press);
+    expect(press.callback).toMatchObject({ type: 5, data: { flags: 64 } });
+    // Received: nothing is left unread.
+    await fake.waitFor('output marked read', () => !rt.app.store.children(id).some((c) => rt.app.store.hasUnreadOutput(c.id)));
+    const audit = readAudit(rt.app.db).filter((r) => r.kind === 'button');
+    expect(audit.some((r) => r.command === `Receive-Job -Id ${id}` && r.decision === 'allowed')).toBe(true);
+  });
+
+  it('a forged button for a job of another channel is refused', async () => {
+    const before = lastJobId();
+    const i = ps('Invoke-Command -ComputerName web1 -AsJob { echo mine }');
+    const id = await nextJob(before, true, i);
+    await handled(i);
+    // A component payload from the other channel naming that job (Discord would never send one;
+    // a forged or replayed payload might).
+    const press = fake.pressButton({ forgedIn: OTHER }, `chatops:receive-job:${id}`, { user: ALICE });
+    await fake.waitFor('refusal', () => press.original && press.original.history.length > 1);
+    expect(press.original!.flags & 64).toBe(64);
+    expect(press.original!.content).not.toContain('mine');
+    expect(rt.app.store.children(id).some((c) => rt.app.store.hasUnreadOutput(c.id))).toBe(true);
+  });
+
+  it('retries a 429 from Discord after Retry-After, and 5xx', async () => {
+    fake.failNext({ method: 'POST', path: new RegExp(`^/channels/${OPS}/messages$`), status: 429, retryAfterSeconds: 0.4 });
+    fake.failNext({ method: 'POST', path: /^\/channels\/\d+\/messages\/\d+\/threads$/, status: 502 });
+    const from = fake.calls.length;
+    const before = lastJobId();
+    const i = ps('Invoke-Command -ComputerName web2 { echo after-429 }');
+    const id = await nextJob(before, true, i);
+    await handled(i);
+    const status = await fake.waitFor('status', () => statusMessageFor(id));
+    await fake.waitFor('result', () => threadText(status.id).includes('after-429'));
+    const posts = fake.calls.slice(from).filter((c) => c.method === 'POST' && c.path === `/channels/${OPS}/messages`);
+    expect(posts.map((c) => c.status)).toEqual([429, 200]);
+    expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(400);
+    const threads = fake.calls.slice(from).filter((c) => c.method === 'POST' && c.path.endsWith('/threads'));
+    expect(threads.map((c) => c.status)).toEqual([502, 201]);
+    expect(rt.app.store.getJob(id)!.notPosted).toBeUndefined();
+  });
+
+  it('output that still cannot be posted stays in the store and the status says so', async () => {
+    // retries: 2 → three attempts; all fail.
+    for (let k = 0; k < 3; k++) {
+      fake.failNext({ method: 'POST', path: /^\/channels\/\d+\/messages\/\d+\/threads$/, status: 500 });
+    }
+    const before = lastJobId();
+    const i = ps('Invoke-Command -ComputerName web1 { echo kept-in-store }');
+    const id = await nextJob(before, true, i);
+    await handled(i);
+    const status = await fake.waitFor('not posted', () => {
+      const m = statusMessageFor(id);
+      return m && field(m, 'Not posted') !== undefined ? m : undefined;
+    });
+    expect(field(status, 'Not posted')).toMatch(/results/);
+    expect(rt.app.store.children(id).some((c) => rt.app.store.hasUnreadOutput(c.id))).toBe(true);
+  });
+
+  it('resumes the gateway session after a disconnect and gets the events it missed', async () => {
+    fake.dropConnection(4000);
+    // Sent while the bot is disconnected: delivered by the replay after RESUME.
+    const before = lastJobId();
+    const i = ps('Invoke-Command -ComputerName web1 { echo resumed }');
+    await fake.waitFor('resume', () => fake.resumes >= 1, 15_000);
+    const id = await nextJob(before, true, i);
+    await handled(i);
+    expect(fake.identifies).toBe(1);
+    expect(fake.gatewayOps.some((p) => p.op === 6)).toBe(true);
+    await fake.waitFor('result', () => threadText(statusMessageFor(id)?.id ?? '-').includes('resumed'));
+  });
+});
