@@ -28,6 +28,8 @@ export class JobPresenter {
     private readonly sink: ChatSink,
     private readonly jobId: number,
     private readonly asJob: boolean,
+    /** False when the call's value is assigned or piped: results stay unread for Receive-Job. */
+    private readonly showResults = true,
   ) {
     this.finished = new Promise((r) => (this.finishedResolve = r));
   }
@@ -96,7 +98,7 @@ export class JobPresenter {
     if (this.asJob && this.handle && this.lastState !== job.state) {
       await this.thread({ blocks: [{ kind: 'text', text: this.stateChangeText(job) }] }, 'state change');
     }
-    if (!this.asJob) {
+    if (!this.asJob && this.showResults) {
       await this.postResults(job);
     }
     await this.update();

@@ -176,7 +176,7 @@ export async function invokeCommand(call: BoundCall, ctx: ExecContext): Promise<
     },
   });
   ctx.outcome.jobIds.push(job.id);
-  const presenter = new JobPresenter(ctx.services, ctx.sink, job.id, plan.asJob);
+  const presenter = new JobPresenter(ctx.services, ctx.sink, job.id, plan.asJob, ctx.display);
   await presenter.start();
   if (plan.asJob) return jobRef(job.id);
 

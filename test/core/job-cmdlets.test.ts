@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestRuntime, RecordingSink, type TestRuntime } from '../helpers/runtime';
+import type { Block } from '../../src/messages/model';
+
+/** Job cmdlets, assignments, help and autocomplete through the core, with one real agent. */
+
+let rt: TestRuntime;
+
+beforeAll(async () => {
+  rt = await startTestRuntime({ agents: [{ name: 'web1', tags: ['role=web'] }, { name: 'db1', tags: ['role=db'] }], env: { MAX_RUNTIME_MS: '1500' } });
+});
+
+afterAll(async () => {
+  await rt?.stop();
+});
+
+async function run(text: string) {
+  const sink = new RecordingSink();
+  const outcome = await rt.core.handle(
+    { channel: 'console', user: { platform: 'console', userId: 'console', displayName: 'tester' }, text, source: 'command' },
+    sink,
+  );
+  return { sink, ...outcome };
+}
+
+function table(blocks: Block[]): { columns: string[]; rows: string[][] } | undefined {
+  const t = blocks.find((b) => b.kind === 'table');
+  return t && t.kind === 'table' ? { columns: t.columns, rows: t.rows } : undefined;
+}
+
+describe('job cmdlets', () => {
+  it('stops a command that runs longer than MAX_RUNTIME_MS and fails its child with the reason', async () => {
+    const t0 = Date.now();
+    const { sink, ok } = await run('icm web1 { sleep 10 }');
+    expect(Date.now() - t0).toBeLessThan(8000);
+    expect(ok).toBe(false);
+    expect(sink.threadBlocks().some((b) => b.kind === 'error' && /maximum runtime/.test(b.text))).toBe(true);
+  });
+
+  it('Wait-Job -Timeout ends without output or error; Wait-Job -Any returns the first finished job', async () => {
+    const slow = await run('icm web1 { sleep 1 } -AsJob -JobName slow');
+    const fast = await run('icm db1 { echo quick } -AsJob -JobName fast');
+    const t0 = Date.now();
+    const timedOut = await run(`Wait-Job -Id ${slow.jobIds[0]} -Timeout 0`);
+    expect(timedOut.ok).toBe(true);
+    expect(timedOut.sink.events).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(500);
+    const any = await run(`Wait-Job -Id ${slow.jobIds[0]},${fast.jobIds[0]} -Any`);
+    expect(table(any.sink.postBlocks())?.rows.map((r) => r[1])).toEqual(['fast']);
+    const all = await run(`Wait-Job -Name slow,fast`);
+    expect(table(all.sink.postBlocks())?.rows.map((r) => [r[1], r[3]])).toEqual([
+      ['slow', 'Completed'],
+      ['fast', 'Completed'],
+    ]);
+  });
+
+  it('Get-Job filters by name wildcard and state and shows child jobs with their computers', async () => {
+    const byName = await run('Get-Job -Name sl*');
+    expect(table(byName.sink.postBlocks())?.rows.map((r) => r[1])).toEqual(['slow']);
+    const missing = await run('Get-Job -Name nosuchjob');
+    expect(missing.ok).toBe(false);
+    expect(missing.sink.replies().join('\n')).toContain('The command cannot find the job because the job name nosuchjob was not found.');
+    const children = await run('Get-Job -Name fast -IncludeChildJob');
+    const rows = table(children.sink.postBlocks())!.rows;
+    expect(rows).toHaveLength(2);
+    expect(rows[1]?.[5]).toBe('db1');
+    expect(Number(rows[1]?.[0])).toBe(Number(rows[0]?.[0]) + 1);
+    const failed = await run('Get-Job -State Failed');
+    expect(table(failed.sink.postBlocks())?.rows.every((r) => r[3] === 'Failed')).toBe(true);
+  });
+
+  it('Receive-Job refuses -AutoRemoveJob without -Wait, and -Wait -AutoRemoveJob removes the job', async () => {
+    const started = await run('icm db1 { echo bye } -AsJob');
+    const id = started.jobIds[0]!;
+    const bad = await run(`Receive-Job ${id} -AutoRemoveJob`);
+    expect(bad.ok).toBe(false);
+    expect(bad.sink.replies().join('\n')).toContain('The -AutoRemoveJob parameter cannot be used without the -Wait parameter');
+    const ok = await run(`Receive-Job ${id} -Wait -AutoRemoveJob`);
+    expect(ok.sink.postBlocks().filter((b) => b.kind === 'code')).toEqual([{ kind: 'code', title: 'db1', text: 'bye' }]);
+    expect(rt.app.store.getJob(id)).toBeUndefined();
+  });
+});
+
+describe('assignments, agents, help, autocomplete', () => {
+  it('assigns the output of a synchronous call without posting it; the variable shows it', async () => {
+    const a = await run('$r = icm web1 { echo assigned-value }');
+    expect(a.ok).toBe(true);
+    expect(a.sink.threadBlocks().filter((b) => b.kind === 'code')).toEqual([]);
+    const shown = await run('$r');
+    expect(shown.sink.posts().join('\n')).toContain('assigned-value');
+  });
+
+  it('Get-Agent lists agents, filtered by -Name wildcards and -Tag, and feeds -ComputerName', async () => {
+    const all = await run('Get-Agent');
+    expect(table(all.sink.postBlocks())?.rows.map((r) => [r[0], r[1]])).toEqual([
+      ['db1', 'Online'],
+      ['web1', 'Online'],
+    ]);
+    const web = await run('Get-Agent -Tag role=web');
+    expect(table(web.sink.postBlocks())?.rows.map((r) => r[0])).toEqual(['web1']);
+    const named = await run('Get-Agent -Name d*');
+    expect(table(named.sink.postBlocks())?.rows.map((r) => r[0])).toEqual(['db1']);
+    const fed = await run('icm -ComputerName (Get-Agent -Tag role=db) { echo via-subexpression }');
+    expect(fed.sink.threadBlocks().filter((b) => b.kind === 'code')).toEqual([{ kind: 'code', title: 'db1', text: 'via-subexpression' }]);
+  });
+
+  it('Get-Help and Get-Command answer from the language definitions', async () => {
+    const help = await run('Get-Help Invoke-Command');
+    expect(help.ok).toBe(true);
+    expect(help.sink.posts().join('\n')).toContain('Invoke-Command');
+    const syntax = await run('Get-Command Receive-Job');
+    expect(syntax.sink.posts().join('\n')).toContain('Receive-Job');
+  });
+
+  it('completes computer names and job ids of the channel', async () => {
+    expect(await rt.core.complete('console', 'computer', 'WE')).toEqual(['web1']);
+    const jobs = await rt.core.complete('console', 'job', '');
+    expect(jobs.length).toBeGreaterThan(0);
+    expect(await rt.core.complete('slack:T1/C1', 'job', '')).toEqual([]);
+  });
+});
