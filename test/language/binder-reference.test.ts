@@ -18,7 +18,7 @@ interface Case {
   vars?: Record<string, PsValue>;
 }
 
-const sb = (text: string) => ({ kind: 'scriptblock', text, usings: [] });
+const sb = (text: string): PsValue => ({ kind: 'scriptblock', text, usings: [] });
 const AMBIGUOUS_SET =
   'Parameter set cannot be resolved using the specified named parameters. One or more parameters issued cannot be used together or an insufficient number of parameters were provided.';
 const ALREADY_BOUND =
