@@ -97,9 +97,9 @@ const enum Stage {
   Channel = 0,
   User = 1,
   Cmdlet = 2,
-  Configuration = 3,
-  Script = 4,
-  Runbook = 5,
+  Script = 3,
+  Runbook = 4,
+  Configuration = 5,
   Passed = 6,
 }
 
@@ -128,14 +128,14 @@ function stageOf(rule: PolicyRule, req: AuthorizationRequest, groups: Policy['gr
   if (!channelMatches(rule, req.channel, groups)) return Stage.Channel;
   if (!userMatches(rule, req.user)) return Stage.User;
   if (!rule.cmdlets.some((p) => wildcardMatcher(p)(req.cmdlet))) return Stage.Cmdlet;
-  if (rule.configurations !== undefined) {
-    const wanted = asciiLower(req.configurationName ?? 'default');
-    if (!rule.configurations.some((c) => asciiLower(c) === wanted)) return Stage.Configuration;
-  }
   if (req.adHocScript && rule.runbooksOnly) return Stage.Script;
   if (req.runbook !== undefined && rule.runbooks !== undefined) {
     const n = normalizeRunbook(req.runbook);
     if (n === undefined || !rule.runbooks.some((p) => runbookMatches(p, n))) return Stage.Runbook;
+  }
+  if (rule.configurations !== undefined) {
+    const wanted = asciiLower(req.configurationName ?? 'default');
+    if (!rule.configurations.some((c) => asciiLower(c) === wanted)) return Stage.Configuration;
   }
   return Stage.Passed;
 }

@@ -16,6 +16,7 @@ import { RecordingSink, startTestRuntime, type TestRuntime } from '../helpers/ru
 const OPS = 'slack:T1/C100';
 const RO = 'slack:T1/C200';
 const OTHER = 'discord:G1/C9';
+const RB = 'slack:T1/C300';
 const alice: Invoker = { platform: 'slack', userId: 'U1', displayName: 'alice' };
 const bob: Invoker = { platform: 'slack', userId: 'U2', displayName: 'bob' };
 const dora: Invoker = { platform: 'discord', userId: '55', displayName: 'dora' };
@@ -38,6 +39,14 @@ rules:
     channel: ${OTHER}
     computers: [web1]
     cmdlets: [Invoke-Command, Get-Job, Receive-Job, Stop-Job]
+    maxThrottleLimit: 4
+  - name: runbooks
+    channel: ${RB}
+    computers: [db1]
+    cmdlets: [Invoke-Command]
+    configurations: [bash]
+    runbooksOnly: true
+    runbooks: [checks/*.sh]
 ${extra}`;
 
 async function run(channel: string, user: Invoker, text: string, source: IncomingCommand['source'] = 'command') {
@@ -71,6 +80,10 @@ beforeAll(async () => {
     authorizer: permissions.authorizer,
     extraCmdlets: permissions.extraCmdlets,
     env: { CHATOPS_ADMINS: 'slack:U1', CHATOPS_POLICY_FILE: policyFile },
+    runbooks: {
+      'checks/disk.sh': `touch '${markers}/runbook-ran'\n`,
+      'fix.sh': `touch '${markers}/fix-ran'\n`,
+    },
   });
 }, 60_000);
 
@@ -128,8 +141,33 @@ describe('refused commands never reach an agent', () => {
     expect(tooMany.sink.replies().join('\n')).toContain('This channel may target at most 3 computers per command; this command targets 4');
     const ro = await run(RO, alice, `icm web1 ${touch('ro')}`);
     expect(ro.sink.replies().join('\n')).toContain('This channel may not run Invoke-Command: no rule allows it');
+    const throttled = await run(OTHER, dora, `icm web1 ${touch('throttle')} -ThrottleLimit 9`);
+    expect(throttled.sink.replies().join('\n')).toContain('This channel allows a ThrottleLimit of at most 4; this command asks for 9');
+    expect(existsSync(join(markers, 'throttle'))).toBe(false);
+    const within = await run(OTHER, dora, `icm web1 ${touch('throttle-ok')} -ThrottleLimit 4`);
+    expect(within.outcome.ok).toBe(true);
+    expect(existsSync(join(markers, 'throttle-ok'))).toBe(true);
     expect(existsSync(join(markers, 'many'))).toBe(false);
     expect(existsSync(join(markers, 'ro'))).toBe(false);
+  });
+});
+
+describe('runbooks and configurations', () => {
+  it('a runbooks-only channel runs listed runbooks and refuses ad-hoc scripts and other runbooks', async () => {
+    const ok = await run(RB, alice, 'Invoke-Command -ComputerName db1 -FilePath checks/disk.sh');
+    expect(ok.outcome.ok).toBe(true);
+    expect(existsSync(join(markers, 'runbook-ran'))).toBe(true);
+
+    const adHoc = await run(RB, alice, `icm db1 ${touch('adhoc')}`);
+    expect(adHoc.sink.replies().join('\n')).toContain(
+      'This channel may not send ad-hoc script blocks to db1: only runbooks (-FilePath) are allowed',
+    );
+    const other = await run(RB, alice, 'icm db1 -FilePath fix.sh');
+    expect(other.sink.replies().join('\n')).toContain('This channel may not run runbook fix.sh on db1: no rule allows it');
+    const sneaky = await run(RB, alice, 'icm db1 -FilePath checks/../fix.sh');
+    expect(sneaky.outcome.ok).toBe(false);
+    expect(existsSync(join(markers, 'adhoc'))).toBe(false);
+    expect(existsSync(join(markers, 'fix-ran'))).toBe(false);
   });
 });
 
