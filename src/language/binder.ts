@@ -542,10 +542,47 @@ function propertyOf(input: PsValue, p: CompiledParameter): PsValue | undefined {
 /**
  * Binds one pipeline input object to a call bound with `pipelineExpected` (ValueFromPipeline
  * then ByPropertyName, first without then with coercion, default set first), then resolves the
- * parameter set and checks mandatory parameters. The runtime calls it once per input object
- * (arrays are enumerated by the runtime, as PowerShell's pipeline does).
+ * parameter set and checks mandatory parameters. An array input is enumerated as PowerShell's
+ * pipeline does: each element is bound on its own and the results are merged into one call.
  */
 export function bindPipelineInput(call: BoundCall, input: PsValue): BoundCall {
+  if (!Array.isArray(input)) return bindOneInput(call, input);
+  if (input.length === 0) throw inputObjectNotBound(lookupCmdlet(call.cmdlet) ?? ({ name: call.cmdlet } as CompiledCmdlet));
+  // PowerShell binds each object of an enumerated collection on its own. A runtime that runs the
+  // call once for the whole collection gets one call in which the array parameters bound from
+  // the pipeline hold every object's value, provided all objects bound the same way.
+  const calls = input.map((item) => bindOneInput(call, item));
+  const first = calls[0] as BoundCall;
+  const fromPipeline = Object.keys(first.parameters).filter((k) => !(k in call.parameters));
+  const cmd = lookupCmdlet(call.cmdlet);
+  const merged: Record<string, PsValue> = { ...first.parameters };
+  for (const other of calls.slice(1)) {
+    const keys = Object.keys(other.parameters).filter((k) => !(k in call.parameters));
+    const same = other.parameterSet === first.parameterSet && keys.length === fromPipeline.length && keys.every((k) => fromPipeline.includes(k));
+    if (!same) {
+      throw bindingError(
+        'PipelineInputNotUniform',
+        `The ${input.length} input objects bind to different parameters of ${call.cmdlet}; pipe objects of one kind at a time.`,
+      );
+    }
+    for (const key of fromPipeline) {
+      const isArray = cmd?.parameters.find((p) => p.name === key)?.definition.type.array === true;
+      const a = merged[key];
+      const b = other.parameters[key] ?? null;
+      if (isArray && Array.isArray(a) && Array.isArray(b)) merged[key] = [...a, ...b];
+      else if (JSON.stringify(a) !== JSON.stringify(b)) {
+        throw bindingError(
+          'PipelineInputNotUniform',
+          `The input objects give different values for -${key} of ${call.cmdlet}, which takes a single value; pipe one object at a time.`,
+          key,
+        );
+      }
+    }
+  }
+  return { ...first, parameters: merged };
+}
+
+function bindOneInput(call: BoundCall, input: PsValue): BoundCall {
   const cmd = lookupCmdlet(call.cmdlet);
   if (cmd === undefined) throw commandNotFound(call.cmdlet);
   const state: State = {

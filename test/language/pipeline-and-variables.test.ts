@@ -66,6 +66,20 @@ describe('pipelines: calls after the first wait for pipeline input', () => {
     expect(bindPipelineInput(call, job3)).toMatchObject({ parameterSet: 'SessionIdParameterSet', parameters: { Id: [3] } });
   });
 
+  it('an array input is enumerated: each object binds, array parameters are merged into one call', async () => {
+    const job5: PsValue = { kind: 'job', id: 5, display: 'Job5' };
+    const receive = second(await pipelineCalls('Get-Job | Receive-Job'));
+    expect(bindPipelineInput(receive, [job3, job5])).toMatchObject({ parameterSet: 'Location', parameters: { Job: [job3, job5] } });
+    const [statement] = await parseAndBind("'web1','web2' | New-PSSession -Name a,b", makeContext());
+    expect(bindPipelineInput(statement?.pipeline[0] as BoundCall, statement?.input ?? null)).toMatchObject({
+      parameters: { ComputerName: ['web1', 'web2'], Name: ['a', 'b'] },
+    });
+    const remove = second(await pipelineCalls('Get-PSSession | Remove-PSSession'));
+    const e = await errorOf(() => bindPipelineInput(remove, [session1, job3]));
+    expect(e.code).toBe('PipelineInputNotUniform');
+    expect((await errorOf(() => bindPipelineInput(remove, []))).code).toBe('InputObjectNotBound');
+  });
+
   it('refuses input that binds to nothing, per object', async () => {
     const call = second(await pipelineCalls('Get-PSSession | Remove-PSSession'));
     const e = await errorOf(() => bindPipelineInput(call, 3));
