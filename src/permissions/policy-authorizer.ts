@@ -131,9 +131,13 @@ export function createPolicyAuthorizer(options: PolicyAuthorizerOptions): Policy
     try {
       text = await readFile(policyPath, 'utf8');
     } catch (e) {
-      // Editors that save by rename leave a moment without the file; the next event reloads.
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      // Deleted (a rename-save is atomic, so this is not a half-written file): keep the policy.
+      fileText = undefined;
+      status.error = `Policy file ${policyPath} is missing; the last good policy stays in force`;
+      log.error(status.error);
+      options.onReload?.({ ok: false, error: status.error });
+      return false;
     }
     if (text === fileText) return status.error === undefined;
     fileText = text;

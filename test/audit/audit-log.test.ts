@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { agentAuditRecord } from '../../src/audit/agent-events';
 import { exportAudit, readAudit, SqliteAuditLog, verifyAuditChain } from '../../src/audit/audit-log';
 import { runAdmin } from '../../src/admin/main';
 import { maskCommandLine } from '../../src/audit/mask';
@@ -88,6 +89,15 @@ describe('audit chain', () => {
        SELECT 6, at, platform, channel, user, 'nothing to see', targets, decision, reason, job_id, kind, hash, hash FROM audit_log WHERE id = 5`,
     );
     expect(verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 6 });
+  });
+
+  it('records agent enrolment and removal in the same chain', () => {
+    audit.append(agentAuditRecord({ kind: 'enrolment', agent: 'web9', decision: 'refused', reason: 'The enrolment token is not valid.', by: 'agent:web9@127.0.0.1', where: 'hub' }));
+    audit.append(agentAuditRecord({ kind: 'agent-removed', agent: 'web1', decision: 'info', reason: 'removed with the admin CLI', by: 'admin:ops', where: 'admin' }));
+    const [enrol, removed] = readAudit(db).slice(-2);
+    expect(enrol).toMatchObject({ kind: 'enrolment', decision: 'refused', targets: ['web9'], command: 'enrol web9', platform: 'hub' });
+    expect(removed).toMatchObject({ kind: 'agent-removed', targets: ['web1'], command: 'agent remove web1', user: 'admin:ops' });
+    expect(verifyAuditChain(db)).toMatchObject({ ok: true, count: 7 });
   });
 
   it('is shared by several connections appending to one file', () => {

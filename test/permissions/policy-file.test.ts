@@ -151,5 +151,12 @@ describe('policy file hot reload', () => {
     expect(authz.status().error).toBeUndefined();
     expect(authz.decide(request('app1')).allowed).toBe(true);
     expect(authz.decide(request('db1')).allowed).toBe(false);
+
+    // Deleting the file keeps the policy too, and says so.
+    reloaded = nextReload();
+    rmSync(join(dir, 'policy.yaml'));
+    await reloaded;
+    expect(authz.status().error).toMatch(/policy\.yaml is missing; the last good policy stays in force/);
+    expect(authz.decide(request('app1')).allowed).toBe(true);
   });
 });
