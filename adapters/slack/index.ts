@@ -17,6 +17,7 @@ import { isChatOpsError } from '../../src/errors';
 import { createLogger, type Logger } from '../../src/log';
 import { buttonCommand, commandLine, slackChannel } from './commands';
 import { DisplayNames } from './display-names';
+import { ReplayGuard } from './replay-guard';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from './render';
 import { describe, sendStatusEdit, SlackChatSink, type RespondFn, type StatusEdit } from './sink';
 import { UpdateCoalescer } from './update-coalescer';
@@ -185,6 +186,19 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
     }
     await run(command, sink);
   };
+
+  const replays = new ReplayGuard();
+  app.use(async (args) => {
+    const { body, next } = args;
+    const trigger = (body as { trigger_id?: unknown }).trigger_id;
+    if (typeof trigger === 'string' && !replays.firstSeen(trigger)) {
+      log.warn('Slack request refused: replay of an earlier request (same trigger_id)', { trigger });
+      const ack = (args as { ack?: () => Promise<void> }).ack;
+      if (ack) await ack();
+      return;
+    }
+    await next();
+  });
 
   for (const [name, kind] of [[cfg.psCommand, 'ps'], [cfg.icmCommand, 'icm']] as const) {
     app.command(name, async ({ command, ack, respond }) => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit/audit-log';
-import { buttonsOf, textOf, type StoredMessage } from '../fakes/slack-server';
-import { jobIdOf, NOBODY, OPS, OPS2, startSlackRig, type SlackRig } from './harness';
+import { buttonsOf, postSigned, slashCommandPayload, textOf, type StoredMessage } from '../fakes/slack-server';
+import { jobIdOf, NOBODY, OPS, OPS2, SECRET, startSlackRig, TEAM, type SlackRig } from './harness';
 
 /**
  * The real bolt App in HTTP mode against the fake Slack, with the real core, policy and three
@@ -106,6 +106,20 @@ describe('Slack over HTTP with real agents', () => {
     const audited = readAudit(rig.rt.app.db).map((r) => r.command);
     expect(audited.some((c) => c.includes('valid-request'))).toBe(true);
     expect(audited.some((c) => c.includes('forged-request') || c.includes('stale-request'))).toBe(false);
+  });
+
+  it('runs a captured request sent again only once', async () => {
+    const body = new URLSearchParams(
+      slashCommandPayload({ command: '/ps', text: 'Invoke-Command -ComputerName web1 { echo replayed-once }', team_id: TEAM, channel_id: OPS, response_url: rig.fake.newResponseUrl() }),
+    ).toString();
+    const timestamp = Math.floor(Date.now() / 1000);
+    const first = await postSigned(rig.botUrl, SECRET, body, { timestamp });
+    const replay = await postSigned(rig.botUrl, SECRET, body, { timestamp });
+    expect([first.status, replay.status]).toEqual([200, 200]);
+    await rig.adapter.settled();
+    const statuses = rig.fake.messages.filter((m) => !m.threadTs && textOf(m.versions[0]!.blocks).includes('replayed-once'));
+    expect(statuses).toHaveLength(1);
+    expect(readAudit(rig.rt.app.db).filter((r) => r.command.includes('replayed-once'))).toHaveLength(1);
   });
 
   it('retries a post answered 429 after its Retry-After', async () => {
