@@ -17,6 +17,7 @@ const OPS = 'slack:T1/C100';
 const RO = 'slack:T1/C200';
 const OTHER = 'discord:G1/C9';
 const RB = 'slack:T1/C300';
+const CFG = 'slack:T1/C400';
 const alice: Invoker = { platform: 'slack', userId: 'U1', displayName: 'alice' };
 const bob: Invoker = { platform: 'slack', userId: 'U2', displayName: 'bob' };
 const dora: Invoker = { platform: 'discord', userId: '55', displayName: 'dora' };
@@ -47,6 +48,11 @@ rules:
     configurations: [bash]
     runbooksOnly: true
     runbooks: [checks/*.sh]
+  - name: bash-only
+    channel: ${CFG}
+    computers: [web1]
+    cmdlets: [Invoke-Command]
+    configurations: [bash]
 ${extra}`;
 
 async function run(channel: string, user: Invoker, text: string, source: IncomingCommand['source'] = 'command') {
@@ -171,12 +177,27 @@ describe('runbooks and configurations', () => {
   });
 });
 
+describe('session configurations', () => {
+  it('allows only the configurations a rule lists', async () => {
+    const ok = await run(CFG, alice, `icm web1 -ConfigurationName bash ${touch('cfg-bash')}`);
+    expect(ok.outcome.ok).toBe(true);
+    expect(existsSync(join(markers, 'cfg-bash'))).toBe(true);
+    const sh = await run(CFG, alice, `icm web1 -ConfigurationName sh ${touch('cfg-sh')}`);
+    expect(sh.sink.replies().join('\n')).toContain('This channel may not use configuration sh on web1: no rule allows it');
+    expect(existsSync(join(markers, 'cfg-sh'))).toBe(false);
+  });
+});
+
 describe('agents enforce their own side', () => {
   it('a runbooks-only configuration refuses an ad-hoc script even when the bot policy allows it', async () => {
     const r = await run(OPS, alice, `Invoke-Command -ComputerName jea1 ${touch('jea')}`);
     expect(r.outcome.ok).toBe(false);
     expect(r.sink.text()).toContain('runs only runbooks');
     expect(existsSync(join(markers, 'jea'))).toBe(false);
+    const named = await run(OPS, alice, `Invoke-Command -ComputerName jea1 -ConfigurationName ops ${touch('jea-named')}`);
+    expect(named.outcome.ok).toBe(false);
+    expect(named.sink.text()).toContain("The session configuration 'ops' on jea1 runs only runbooks");
+    expect(existsSync(join(markers, 'jea-named'))).toBe(false);
   });
 });
 
