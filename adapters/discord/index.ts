@@ -81,6 +81,7 @@ export async function startDiscordAdapter(
     log,
     threadNames: new Map(),
     threads: new Map(),
+    threadQueues: new Map(),
     threadArchiveMinutes: options.threadArchiveMinutes ?? 1440,
   };
 

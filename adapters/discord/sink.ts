@@ -29,6 +29,8 @@ export interface SinkContext {
   threadNames: Map<string, string>;
   /** Thread ids already created, by parent message id, and creations under way. */
   threads: Map<string, Promise<string>>;
+  /** One queue per thread, so results appear in the order the core posts them. */
+  threadQueues: Map<string, Queue>;
   threadArchiveMinutes: number;
 }
 
@@ -38,6 +40,16 @@ export interface InteractionRef {
 }
 
 type OriginalState = 'deferred' | 'used' | 'deleted';
+
+/**
+ * Sets `key` in a map kept to `max` entries, dropping the oldest: the maps above only speed
+ * things up (a forgotten thread is found again through Discord's 160004 answer).
+ */
+function remember<V>(map: Map<string, V>, key: string, value: V, max = 2000): void {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > max) map.delete(map.keys().next().value as string);
+}
 
 export function handleId(channelId: string, messageId: string): string {
   return `${channelId}/${messageId}`;
@@ -60,7 +72,7 @@ function files(p: DiscordPayload): RawFile[] | undefined {
 }
 
 /** Serialises calls so messages of one thread or one interaction arrive in order. */
-class Queue {
+export class Queue {
   private tail: Promise<unknown> = Promise.resolve();
   run<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.tail.then(fn, fn);
@@ -72,7 +84,6 @@ class Queue {
 export class DiscordSink implements ChatSink {
   private original: OriginalState = 'deferred';
   private readonly originalQueue = new Queue();
-  private static readonly threadQueues = new Map<string, Queue>();
 
   constructor(
     private readonly ctx: SinkContext,
@@ -107,24 +118,24 @@ export class DiscordSink implements ChatSink {
     const status = message.blocks.find((b) => b.kind === 'status');
     if (status?.kind === 'status') {
       const s = status.status;
-      this.ctx.threadNames.set(handle.id, `Job ${s.jobId} · ${s.command}`.replace(/\s+/g, ' ').slice(0, 100));
+      remember(this.ctx.threadNames, handle.id, `Job ${s.jobId} · ${s.command}`.replace(/\s+/g, ' ').slice(0, 100));
     }
     this.ctx.updater.noteSent(handle.id);
     void this.dismissThinking();
     return handle;
   }
 
-  update(handle: MessageHandle, message: NeutralMessage): Promise<void> {
+  async update(handle: MessageHandle, message: NeutralMessage): Promise<void> {
     parseHandle(handle);
-    return this.ctx.updater.update(handle.id, renderForEdit(message));
+    await this.ctx.updater.update(handle.id, renderForEdit(message));
   }
 
   async postInThread(parent: MessageHandle, message: NeutralMessage): Promise<MessageHandle> {
     const threadId = await this.thread(parent);
-    let q = DiscordSink.threadQueues.get(threadId);
+    let q = this.ctx.threadQueues.get(threadId);
     if (!q) {
       q = new Queue();
-      DiscordSink.threadQueues.set(threadId, q);
+      remember(this.ctx.threadQueues, threadId, q);
     }
     return q.run(() => this.postAll(threadId, renderMessage(message)));
   }
@@ -173,7 +184,7 @@ export class DiscordSink implements ChatSink {
     let t = this.ctx.threads.get(messageId);
     if (!t) {
       t = this.createThread(channelId, messageId, this.ctx.threadNames.get(parent.id) ?? 'Results');
-      this.ctx.threads.set(messageId, t);
+      remember(this.ctx.threads, messageId, t);
       // A failed creation is not remembered: the next result tries again.
       t.catch(() => this.ctx.threads.delete(messageId));
     }

@@ -731,7 +731,7 @@ export class FakeDiscord {
         },
         total_message_sent: 0,
       };
-      this.dispatch('THREAD_CREATE', { ...channel, newly_created: true });
+      if (this.session) this.dispatch('THREAD_CREATE', { ...channel, newly_created: true });
       return reply(201, channel);
     }
     return reply(404, { message: `fake: no route ${method} ${path}`, code: 0 });
