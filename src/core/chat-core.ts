@@ -18,6 +18,9 @@ import { getCommand, getHelp } from './cmdlets/help';
 import { refuseSessionCmdlet, refuseStartJob, SESSION_CMDLETS } from './cmdlets/sessions';
 import { toText } from './value-helpers';
 
+/** Errors thrown by a cmdlet after its call was allowed and audited. */
+const AUDITED = new WeakSet<object>();
+
 export interface ChatCoreOptions {
   store: JobStore;
   jobs: JobManager;
@@ -134,8 +137,11 @@ export class ChatCore implements Core {
     const message = isChatOpsError(e) ? e.message : 'Internal error: the command could not be run. The bot log has the details.';
     if (!isChatOpsError(e)) this.services.log.error('command failed', { error: e instanceof Error ? e.stack ?? e.message : String(e) });
     const reason = isChatOpsError(e) ? e.message : 'internal error';
-    if (!(isChatOpsError(e) && e.code === 'PermissionDenied')) {
-      // Parse, bind and runtime errors are refusals too: every command leaves an audit record.
+    if (typeof e === 'object' && e !== null && AUDITED.has(e)) {
+      // Allowed and audited already; the failure while running is recorded beside it.
+      this.auditDecision(base.command, text, [], 'info', `failed: ${reason}`);
+    } else if (!(isChatOpsError(e) && e.code === 'PermissionDenied')) {
+      // Parse and bind errors are refusals too: every command leaves an audit record.
       this.auditDecision(base.command, text, [], 'refused', reason);
     }
     await showError({ ...base, display: true }, message);
@@ -145,7 +151,7 @@ export class ChatCore implements Core {
     command: IncomingCommand,
     text: string,
     targets: string[],
-    decision: 'allowed' | 'refused',
+    decision: 'allowed' | 'refused' | 'info',
     reason: string,
     jobId?: number,
   ): void {
@@ -202,6 +208,9 @@ export class ChatCore implements Core {
     }
     try {
       return await h.run(call, callCtx);
+    } catch (e) {
+      if (typeof e === 'object' && e !== null) AUDITED.add(e);
+      throw e;
     } finally {
       if (!decisionState.audited) {
         decisionState.audited = true;

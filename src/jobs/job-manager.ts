@@ -271,6 +271,12 @@ export class JobManager {
   }
 
   private pump(job: ActiveJob): void {
+    if (job.queue.length === 0 || job.active.size >= job.limit) return;
+    // One transaction for a whole wave of dispatches (a fan-out to 1000 computers).
+    this.deps.store.transaction(() => this.pumpNow(job));
+  }
+
+  private pumpNow(job: ActiveJob): void {
     const waiting: number[] = [];
     while (job.active.size < job.limit && job.queue.length > 0) {
       const childId = job.queue.shift()!;

@@ -117,6 +117,8 @@ export interface JobUpdate {
 }
 
 export interface JobStore {
+  /** Runs `fn` as one transaction (many small writes of a fan-out commit together). */
+  transaction<T>(fn: () => T): T;
   /** Creates the parent and its children with consecutive Ids (parent N, children N+1...). */
   createJob(job: NewJob): { job: JobRecord; children: ChildJobRecord[] };
   getJob(id: number): JobRecord | undefined;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
 import type {
   ChildJobRecord,
@@ -131,6 +132,8 @@ function toOutput(r: OutputRow): OutputRecord {
 /** The embedded JobStore on the bot's SQLite file (tables from migration 200). */
 export class SqliteJobStore implements JobStore {
   private readonly stmts;
+  /** Prepared UPDATE statements by their SQL (the column set varies per call). */
+  private readonly updates = new Map<string, Statement<unknown[]>>();
 
   constructor(private readonly db: Db) {
     this.stmts = {
@@ -173,6 +176,19 @@ export class SqliteJobStore implements JobStore {
       recordPost: db.prepare('INSERT INTO job_posts (job_id, what, ok, error, at) VALUES (?, ?, ?, ?, ?)'),
       posts: db.prepare('SELECT what, ok, error, at FROM job_posts WHERE job_id = ? ORDER BY id'),
     };
+  }
+
+  private update(sql: string): Statement<unknown[]> {
+    let st = this.updates.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.updates.set(sql, st);
+    }
+    return st;
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
   }
 
   createJob(job: NewJob): { job: JobRecord; children: ChildJobRecord[] } {
@@ -252,7 +268,7 @@ export class SqliteJobStore implements JobStore {
     if (u.endTime !== undefined) add('end_time', u.endTime);
     if (u.notPosted !== undefined) add('not_posted', u.notPosted);
     if (sets.length === 0) return;
-    this.db.prepare(`UPDATE jobs SET ${sets.join(', ')} WHERE id = ?`).run(...vals, id);
+    this.update(`UPDATE jobs SET ${sets.join(', ')} WHERE id = ?`).run(...vals, id);
   }
 
   deleteJob(id: number): void {
@@ -313,7 +329,7 @@ export class SqliteJobStore implements JobStore {
     if (u.endTime !== undefined) add('end_time', u.endTime);
     if (u.configurationName !== undefined) add('configuration_name', u.configurationName);
     if (sets.length === 0) return;
-    this.db.prepare(`UPDATE child_jobs SET ${sets.join(', ')} WHERE id = ?`).run(...vals, id);
+    this.update(`UPDATE child_jobs SET ${sets.join(', ')} WHERE id = ?`).run(...vals, id);
   }
 
   runningChildrenOn(agent: string): ChildJobRecord[] {
