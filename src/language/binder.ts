@@ -178,6 +178,13 @@ function validate(p: CompiledParameter, value: PsValue, undefinedVariable: strin
           fail('The argument is null or empty. Provide an argument that is not null or empty, and then try the command again.');
         }
         break;
+      case 'notNullOrWhiteSpace':
+        if (value === null || (typeof value === 'string' && value.trim() === '')) {
+          fail(
+            'The argument is null, empty, or consists of only white-space characters. Provide an argument that contains non white-space characters, and then try the command again.',
+          );
+        }
+        break;
       case 'range': {
         for (const item of Array.isArray(value) ? value : [value]) {
           if (typeof item !== 'number') continue;
@@ -462,6 +469,11 @@ function refuseUnsupported(state: State): void {
   }
 }
 
+function refuseUnsupportedCmdlet(cmd: CompiledCmdlet): void {
+  const reason = cmd.definition.unsupported;
+  if (reason !== undefined) throw bindingError('NotSupported', `${cmd.name} is not supported: ${reason}`, cmd.name);
+}
+
 function refuseUnsupportedSet(cmd: CompiledCmdlet, set: string): void {
   const reason = cmd.definition.unsupportedSets?.[set];
   if (reason !== undefined) {
@@ -499,6 +511,7 @@ export function bindArguments(cmd: CompiledCmdlet, args: Arg[], text: string, pi
   }
   const parameters = Object.fromEntries(state.bound);
   cmd.definition.normalize?.(parameters);
+  refuseUnsupportedCmdlet(cmd);
   refuseUnsupported(state);
   const resolved = popcount(state.mask) === 1;
   if (resolved) refuseUnsupportedSet(cmd, setNameOf(cmd, state.mask));

@@ -60,6 +60,7 @@ export interface SetMembership {
 export type Validation =
   | { kind: 'notNull' }
   | { kind: 'notNullOrEmpty' }
+  | { kind: 'notNullOrWhiteSpace' }
   | { kind: 'range'; min: number; max: number }
   | { kind: 'set'; values: string[] }
   | { kind: 'variableName' };
@@ -98,6 +99,11 @@ export interface CmdletDefinition {
   sets: string[];
   parameters: ParameterDefinition[];
   supportsShouldProcess: boolean;
+  /**
+   * Why the whole cmdlet cannot work here (e.g. Start-Job would run inside the bot). It still
+   * binds as in PowerShell; then it is refused with code NotSupported.
+   */
+  unsupported?: string;
   /** Sets that cannot work here, with the reason (e.g. Invoke-Command's InProcess). */
   unsupportedSets?: Record<string, string>;
   /**

@@ -106,6 +106,8 @@ function parameterHelp(cmd: CompiledCmdlet, p: CompiledParameter): string {
         return 'not null';
       case 'notNullOrEmpty':
         return 'not null or empty';
+      case 'notNullOrWhiteSpace':
+        return 'not null, empty or white space';
       case 'variableName':
         return 'a variable name';
     }
@@ -124,6 +126,7 @@ export function renderHelp(name: string): string {
   const supportedCommon = common.filter((p) => p.definition.unsupported === undefined).map((p) => `-${p.name}`);
   const refusedCommon = common.filter((p) => p.definition.unsupported !== undefined).map((p) => `-${p.name}: ${p.definition.unsupported}`);
   const unsupportedSets = Object.entries(d.unsupportedSets ?? {}).map(([set, reason]) => `    Parameter set ${set}: ${reason}`);
+  if (d.unsupported !== undefined) unsupportedSets.unshift(`    ${cmd.name}: ${d.unsupported}`);
   const sections = [
     `NAME\n    ${cmd.name}`,
     `SYNOPSIS\n    ${d.synopsis}`,

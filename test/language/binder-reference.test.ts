@@ -102,6 +102,8 @@ const invokeCommand: Case[] = [
       '-EnableNetworkAccess is not supported: agents run commands under their own service account; there is no loopback token to adjust',
   },
   { line: 'Invoke-Command -cn a -JobName nightly { 1 }', set: 'ComputerName', params: { JobName: 'nightly', AsJob: true } },
+  { line: "Invoke-Command -cn a -JobName '' { 1 }", set: 'ComputerName', params: { ComputerName: ['a'], ScriptBlock: sb(' 1 ') } },
+  { line: 'Invoke-Command -cn a -ConfigurationName bash { df -h }', set: 'ComputerName', params: { ConfigurationName: 'bash' } },
   {
     line: 'Invoke-Command -cn a -JobName a,b { 1 }',
     code: 'CannotConvertArgument',
@@ -381,7 +383,21 @@ const ours: Case[] = [
   },
   { line: 'gjbb', code: 'CommandNotFound', contains: 'Did you mean Get-Job?' },
   { line: 'Invoke', code: 'CommandNotFound', contains: "The term 'Invoke' is not recognized" },
-  { line: 'Start-Job {1}', code: 'CommandNotFound', target: 'Start-Job' },
+  {
+    line: 'Start-Job { 1 }',
+    code: 'NotSupported',
+    message:
+      "Start-Job is not supported: it would run the script inside the bot. Use Invoke-Command -ComputerName localhost { ... } -AsJob to run it on this computer's agent as a job.",
+  },
+  // Reference 1.5 / 6.4: DefinitionName and FilePath both bind the bare path -> empty set mask.
+  { line: 'sajb .\\x.ps1', code: 'AmbiguousParameterSet', message: AMBIGUOUS_SET },
+  {
+    line: 'Start-Job -PSVersion 2.0 { 1 }',
+    code: 'ParameterBindingFailed',
+    message:
+      'Cannot bind parameter \'PSVersion\' to the target. Exception setting "PSVersion": "The value 2.0 is not valid for the PSVersion parameter. The only allowed value is 5.1."',
+  },
+  { line: "Start-Job -WorkingDirectory ' ' { 1 }", code: 'ParameterArgumentValidationError', contains: 'consists of only white-space characters' },
 ];
 
 async function check(c: Case): Promise<void> {

@@ -97,10 +97,10 @@ describe('Get-Help', () => {
 describe('command names', () => {
   it('lists every cmdlet by canonical name (registry order; other areas append theirs)', () => {
     expect(cmdletNames()).toEqual(CMDLETS.map((c) => c.name));
-    expect(cmdletNames().slice(0, 20)).toEqual([
+    expect(cmdletNames().slice(0, 21)).toEqual([
       'Invoke-Command', 'New-PSSession', 'Get-PSSession', 'Remove-PSSession', 'Enter-PSSession', 'Exit-PSSession',
       'Disconnect-PSSession', 'Connect-PSSession', 'Receive-PSSession', 'New-PSSessionOption', 'Get-Job', 'Receive-Job',
-      'Wait-Job', 'Stop-Job', 'Remove-Job', 'Get-Agent', 'Get-Variable', 'Remove-Variable', 'Get-Help', 'Get-Command',
+      'Wait-Job', 'Stop-Job', 'Remove-Job', 'Start-Job', 'Get-Agent', 'Get-Variable', 'Remove-Variable', 'Get-Help', 'Get-Command',
     ]);
   });
 

@@ -70,13 +70,15 @@ describe('Invoke-Command seed examples, rewritten for chat', () => {
     expect(run?.pipeline[0]).toMatchObject({ parameterSet: 'ComputerName', parameters: { ComputerName: ['S1', 'S2'], ScriptBlock: block } });
   });
 
-  it('6: several computers; -ConfigurationName is refused', async () => {
-    const original =
-      'Invoke-Command -ComputerName Server01, Server02, TST-0143, localhost -ConfigurationName MySession.PowerShell -ScriptBlock {Get-EventLog "Windows PowerShell"}';
-    const e = await errorOf(() => parseAndBind(original, makeContext()));
-    expect(e).toMatchObject({ code: 'NotSupported', target: 'ConfigurationName' });
-    const [s] = await parseAndBind('Invoke-Command -ComputerName Server01, Server02, TST-0143, localhost -ScriptBlock {Get-EventLog "Windows PowerShell"}', makeContext());
-    expect(s?.pipeline[0]?.parameters['ComputerName']).toEqual(['Server01', 'Server02', 'TST-0143', 'localhost']);
+  it('6: several computers and a session configuration (the agent\'s executor)', async () => {
+    const [s] = await parseAndBind(
+      'Invoke-Command -ComputerName Server01, Server02, TST-0143, localhost -ConfigurationName MySession.PowerShell -ScriptBlock {Get-EventLog "Windows PowerShell"}',
+      makeContext(),
+    );
+    expect(s?.pipeline[0]).toMatchObject({
+      parameterSet: 'ComputerName',
+      parameters: { ComputerName: ['Server01', 'Server02', 'TST-0143', 'localhost'], ConfigurationName: 'MySession.PowerShell' },
+    });
   });
 
   it('7: computers from a channel variable, result assigned', async () => {
@@ -135,7 +137,7 @@ describe('Invoke-Command seed examples, rewritten for chat', () => {
     });
   });
 
-  it('12: -ConnectionUri/-Credential/-Authentication are refused; Get-Credential does not exist here', async () => {
+  it('12: -ConnectionUri/-Credential/-Authentication are refused (first in binding order); Get-Credential does not exist here', async () => {
     expect((await errorOf(() => bindNth('$LiveCred = Get-Credential', 0))).code).toBe('CommandNotFound');
     const e = await errorOf(() =>
       parseAndBind(
@@ -143,7 +145,7 @@ describe('Invoke-Command seed examples, rewritten for chat', () => {
         makeContext(),
       ),
     );
-    expect(e).toMatchObject({ code: 'NotSupported', target: 'ConfigurationName' });
+    expect(e).toMatchObject({ code: 'NotSupported', target: 'ConnectionUri' });
     const uri = await errorOf(() => parseAndBind('Invoke-Command -ConnectionUri https://ps.exchangelabs.com/PowerShell -ScriptBlock {Get-Mailbox dan}', makeContext()));
     expect(uri.message).toBe('-ConnectionUri is not supported: agents dial in to the hub; there is no WinRM endpoint, port or URL to address');
   });

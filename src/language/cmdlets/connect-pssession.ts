@@ -21,7 +21,6 @@ export const connectPSSession = cmdlet({
     }),
     param('ApplicationName', T.string, 'ComputerName|p; ComputerNameGuid|p', 'WinRM application name.', { unsupported: R.endpoint }),
     param('ConfigurationName', T.string, 'ComputerName|p; ComputerNameGuid|p; ConnectionUri|p; ConnectionUriGuid|p', 'Session configuration.', {
-      unsupported: R.configuration,
     }),
     param('ConnectionUri', T.uris, 'ConnectionUri@0!|p; ConnectionUriGuid@0!|p', 'WinRM endpoint URIs.', {
       aliases: ['URI', 'CU'],

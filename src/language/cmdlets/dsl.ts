@@ -37,6 +37,7 @@ export const T = {
   psobject: t('psobject', false, 'System.Management.Automation.PSObject', 'psobject'),
   objects: t('object', true, 'System.Object', 'Object'),
   datetime: t('datetime', false, 'System.DateTime', 'datetime'),
+  version: t('string', false, 'System.Version', 'version'),
   culture: t('cultureinfo', false, 'System.Globalization.CultureInfo', 'cultureinfo'),
   primitiveDictionary: t(
     'psprimitivedictionary',
@@ -52,6 +53,7 @@ export const T = {
 export const V = {
   notNull: { kind: 'notNull' } as Validation,
   notNullOrEmpty: { kind: 'notNullOrEmpty' } as Validation,
+  notNullOrWhiteSpace: { kind: 'notNullOrWhiteSpace' } as Validation,
   range: (min: number, max: number): Validation => ({ kind: 'range', min, max }),
   set: (...values: string[]): Validation => ({ kind: 'set', values }),
   variableName: { kind: 'variableName' } as Validation,

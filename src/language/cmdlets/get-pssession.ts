@@ -31,7 +31,6 @@ export const getPSSession = cmdlet({
       unsupported: R.endpoint,
     }),
     param('ConfigurationName', T.string, TEN.split('; ').map((s) => `${s}|p`).join('; '), 'Session configuration.', {
-      unsupported: R.configuration,
     }),
     param('AllowRedirection', T.switch, 'ConnectionUri; ConnectionUriInstanceId', 'Allow redirection.', {
       unsupported: R.redirection,

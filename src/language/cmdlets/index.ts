@@ -14,6 +14,7 @@ import { receiveJob } from './receive-job';
 import { waitJob } from './wait-job';
 import { stopJob } from './stop-job';
 import { removeJob } from './remove-job';
+import { startJob } from './start-job';
 import { getAgent } from './get-agent';
 import { getVariable } from './get-variable';
 import { removeVariable } from './remove-variable';
@@ -43,6 +44,7 @@ export const CMDLETS: readonly CmdletDefinition[] = [
   waitJob,
   stopJob,
   removeJob,
+  startJob,
   getAgent,
   getVariable,
   removeVariable,

@@ -46,8 +46,8 @@ export const invokeCommand = cmdlet({
       'ConfigurationName',
       T.string,
       'ComputerName|p; Uri|p; FilePathComputerName|p; FilePathUri|p; ContainerId|p; VMId|p; VMName|p; FilePathContainerId|p; FilePathVMId|p; FilePathVMName|p',
-      'Session configuration (endpoint) to use.',
-      { unsupported: R.configuration },
+      'Session configuration: which executor the agent runs the script with (Microsoft.PowerShell, bash, sh).',
+      {},
     ),
     param('ApplicationName', T.string, 'ComputerName|p; FilePathComputerName|p', 'Application segment of the WinRM URI.', {
       unsupported: R.endpoint,
@@ -145,6 +145,8 @@ export const invokeCommand = cmdlet({
     // The JobName setter turns AsJob on for a non-empty name (reference 3.1 "Setter side effects").
     const jobName = bound['JobName'];
     if (typeof jobName === 'string' && jobName !== '') bound['AsJob'] = true;
+    // An empty or null JobName is ignored entirely.
+    else if ('JobName' in bound) delete bound['JobName'];
     throttleDefault(bound);
   },
   beginProcessing(call) {

@@ -31,7 +31,6 @@ export const newPSSession = cmdlet({
       unsupported: R.networkAccess,
     }),
     param('ConfigurationName', T.string, 'ComputerName|p; Uri|p; ContainerId|p; VMId|p; VMName|p', 'Session configuration.', {
-      unsupported: R.configuration,
     }),
     param('UseWindowsPowerShell', T.switch, 'UseWindowsPowerShellParameterSet!', 'Windows PowerShell 5.1 session.', {
       unsupported: R.windowsPowerShell,

@@ -8,7 +8,6 @@ export const R = {
   ssh: 'targets are registered agents reached over their own connection to the hub, not over SSH',
   auth: 'agents authenticate with their enrolment secret; the channel permissions decide who may run what',
   endpoint: 'agents dial in to the hub; there is no WinRM endpoint, port or URL to address',
-  configuration: 'agents expose a single endpoint; there are no session configurations to choose from',
   redirection: 'agents dial in to the hub, so there are no redirects to follow',
   networkAccess: 'agents run commands under their own service account; there is no loopback token to adjust',
   remoteDebug: 'chat has no interactive debugger',

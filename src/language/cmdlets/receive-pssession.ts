@@ -29,7 +29,6 @@ export const receivePSSession = cmdlet({
       unsupported: R.endpoint,
     }),
     param('ConfigurationName', T.string, REMOTE4.split('; ').map((s) => `${s}|p`).join('; '), 'Session configuration.', {
-      unsupported: R.configuration,
     }),
     param('ConnectionUri', T.uri, 'ConnectionUriSessionName@0!|p; ConnectionUriInstanceId@0!|p', 'WinRM endpoint URI.', {
       aliases: ['URI', 'CU'],
