@@ -13,7 +13,7 @@ import {
 import type { Config } from '../../src/config';
 import type { Core, IncomingCommand } from '../../src/core/ports';
 import { errorMessage, textMessage } from '../../src/messages/model';
-import { isChatOpsError } from '../../src/errors';
+import { ChatOpsError, isChatOpsError } from '../../src/errors';
 import { createLogger, type Logger } from '../../src/log';
 import { buttonCommand, commandLine, slackChannel } from './commands';
 import { DisplayNames } from './display-names';
@@ -69,7 +69,7 @@ const DEFAULT_RETRY: webApi.RetryOptions = { retries: 5, factor: 2, minTimeout: 
  */
 export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAdapterOptions = {}): Promise<SlackAdapter> {
   const cfg = host.config.slack;
-  if (!cfg) throw new Error('startSlackAdapter: config.slack is not set');
+  if (!cfg) throw new ChatOpsError('InvalidConfig', 'The Slack adapter needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET');
   const log = options.log ?? host.log ?? createLogger(host.config.logLevel);
   log.addSecret(cfg.botToken);
   log.addSecret(cfg.signingSecret);
@@ -218,17 +218,27 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
   });
 
   // auth.test: a wrong token or API URL fails here, at start, not at the first command.
-  await app.init();
+  try {
+    await app.init();
+  } catch (err) {
+    throw new ChatOpsError('SlackStartFailed', `Slack refused SLACK_BOT_TOKEN (auth.test: ${describe(err)})`, { cause: err });
+  }
 
   let port: number | undefined;
-  if (receiver) {
-    const listen = { port: options.port ?? cfg.port, ...(options.host ? { host: options.host } : {}) };
-    const server = (await app.start(listen)) as Server;
-    port = (server.address() as AddressInfo).port;
-    log.info(`Slack adapter listening on ${options.host ?? '*'}:${port}/slack/events`);
-  } else {
-    await app.start();
-    log.info('Slack adapter connected in Socket Mode');
+  try {
+    if (receiver) {
+      const listen = { port: options.port ?? cfg.port, ...(options.host ? { host: options.host } : {}) };
+      const server = (await app.start(listen)) as Server;
+      port = (server.address() as AddressInfo).port;
+      log.info(`Slack adapter listening on ${options.host ?? '*'}:${port}/slack/events`);
+    } else {
+      await app.start();
+      log.info('Slack adapter connected in Socket Mode');
+    }
+  } catch (err) {
+    await app.stop().catch(() => undefined);
+    const what = receiver ? `could not listen on port ${options.port ?? cfg.port}` : 'could not open a Socket Mode connection (check SLACK_APP_TOKEN)';
+    throw new ChatOpsError('SlackStartFailed', `Slack adapter ${what}: ${describe(err)}`, { cause: err });
   }
 
   const settled = async (): Promise<void> => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSlackAdapter } from '../../adapters/slack/index';
 import { readAudit } from '../../src/audit/audit-log';
+import { silentLogger } from '../../src/log';
 import { buttonsOf, postSigned, slashCommandPayload, textOf, type StoredMessage } from '../fakes/slack-server';
 import { jobIdOf, NOBODY, OPS, OPS2, SECRET, startSlackRig, TEAM, type SlackRig } from './harness';
 
@@ -212,5 +214,13 @@ describe('Slack over HTTP with real agents', () => {
 
   it('looked display names up once: users.info is cached across commands and presses', () => {
     expect(rig.fake.callsTo('users.info').filter((c) => c.params.user === 'U1')).toHaveLength(1);
+  });
+
+  it('refuses to start with a token Slack does not accept, and says which', async () => {
+    const config = { ...rig.rt.config, slack: { ...rig.rt.config.slack!, botToken: 'xoxb-revoked' } };
+    await expect(startSlackAdapter({ core: rig.rt.core, config, log: silentLogger }, { host: '127.0.0.1', port: 0 })).rejects.toMatchObject({
+      code: 'SlackStartFailed',
+      message: 'Slack refused SLACK_BOT_TOKEN (auth.test: invalid_auth)',
+    });
   });
 });

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSlackAdapter } from '../../adapters/slack/index';
+import { silentLogger } from '../../src/log';
 import { buttonsOf, textOf } from '../fakes/slack-server';
 import { jobIdOf, startSlackRig, type SlackRig } from './harness';
 
@@ -54,5 +56,14 @@ describe('Slack in Socket Mode with real agents', () => {
     expect(reply.body.response_type).toBe('ephemeral');
     expect(textOf(reply.body.blocks)).toMatch(/^:x: .*banana/s);
     expect(JSON.stringify(rig.fake.messages)).not.toContain('banana');
+  });
+
+  it('refuses to start when the app token is not accepted', async () => {
+    const config = { ...rig.rt.config, slack: { ...rig.rt.config.slack!, appToken: 'xapp-revoked' } };
+    await expect(startSlackAdapter({ core: rig.rt.core, config, log: silentLogger })).rejects.toMatchObject({
+      code: 'SlackStartFailed',
+      message: 'Slack adapter could not open a Socket Mode connection (check SLACK_APP_TOKEN): invalid_auth',
+    });
+    expect(rig.fake.callsTo('apps.connections.open').at(-1)!.token).toBe('xapp-revoked');
   });
 });
