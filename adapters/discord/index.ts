@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import {
   ApplicationCommandOptionType,
   Client,
+  DiscordAPIError,
   Events,
   GatewayIntentBits,
   GuildMember,
@@ -15,13 +16,13 @@ import {
 } from 'discord.js';
 import type { Config } from '../../src/config';
 import type { Core, IncomingCommand, Invoker } from '../../src/core/ports';
-import { isChatOpsError } from '../../src/errors';
+import { ChatOpsError, isChatOpsError } from '../../src/errors';
 import { silentLogger, type Logger } from '../../src/log';
 import { errorMessage } from '../../src/messages/model';
 import { commandToLine, registerCommands, type OptionValues } from './commands';
 import { MessageUpdater } from './message-updater';
 import { parseButtonId, type DiscordPayload } from './render';
-import { DiscordSink, sendEdit, type SinkContext } from './sink';
+import { DiscordSink, remember, sendEdit, type SinkContext } from './sink';
 
 export interface DiscordAdapterOptions {
   /** Passed to @discordjs/rest (e.g. `retries`, `timeout`, `offset` for fast tests). */
@@ -82,6 +83,7 @@ export async function startDiscordAdapter(
     threadNames: new Map(),
     threads: new Map(),
     threadQueues: new Map(),
+    threadChannels: new Map(),
     threadArchiveMinutes: options.threadArchiveMinutes ?? 1440,
   };
 
@@ -110,8 +112,19 @@ export async function startDiscordAdapter(
     if (i.isButton()) return button(i);
   }
 
+  /**
+   * The core's channel: `discord:GUILD/CHANNEL`. A thread belongs to its parent channel's
+   * session (a command typed in a results thread sees the channel's jobs and rules); its
+   * messages still go to the thread itself.
+   */
   function channelOf(i: Interaction): string | undefined {
-    return i.guildId && i.channelId ? discordChannelId(i.guildId, i.channelId) : undefined;
+    if (!i.guildId || !i.channelId) return undefined;
+    const ch = i.channel;
+    if (ch?.isThread() && ch.parentId) {
+      remember(ctx.threadChannels, ch.id, true);
+      return discordChannelId(i.guildId, ch.parentId);
+    }
+    return discordChannelId(i.guildId, i.channelId);
   }
 
   function invoker(i: Interaction): Invoker {
@@ -209,7 +222,11 @@ export async function startDiscordAdapter(
   log.info('discord: registering application commands', {
     scope: settings.guildId ? `guild ${settings.guildId}` : 'global',
   });
-  await registerCommands(rest, settings.applicationId, settings.guildId);
+  try {
+    await registerCommands(rest, settings.applicationId, settings.guildId);
+  } catch (e) {
+    throw explainStartError(e, settings.guildId);
+  }
 
   const ready = once(client, Events.ClientReady);
   const timeoutMs = options.readyTimeoutMs ?? 30_000;
@@ -242,6 +259,25 @@ export async function startDiscordAdapter(
       await client.destroy();
     },
   };
+}
+
+/** Start-up failures in words an operator can act on. */
+function explainStartError(e: unknown, guildId: string | undefined): unknown {
+  if (!(e instanceof DiscordAPIError)) return e;
+  if (e.status === 401) {
+    return new ChatOpsError('DiscordUnauthorized', 'Discord refused DISCORD_TOKEN (401 Unauthorized): copy the bot token again.', {
+      cause: e,
+    });
+  }
+  if (e.status === 403 || e.status === 404) {
+    return new ChatOpsError(
+      'DiscordCommandsRefused',
+      `Discord refused to register the commands (${e.status} ${e.message}): check DISCORD_APPLICATION_ID` +
+        (guildId ? ' and that the bot was invited to DISCORD_GUILD_ID with the applications.commands scope.' : '.'),
+      { cause: e },
+    );
+  }
+  return e;
 }
 
 /** Flattens option data (a subcommand's options included) into name → value. */

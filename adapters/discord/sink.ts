@@ -31,6 +31,8 @@ export interface SinkContext {
   threads: Map<string, Promise<string>>;
   /** One queue per thread, so results appear in the order the core posts them. */
   threadQueues: Map<string, Queue>;
+  /** Channels known to be threads (a command typed in a thread): results go in that thread. */
+  threadChannels: Map<string, true>;
   threadArchiveMinutes: number;
 }
 
@@ -45,7 +47,7 @@ type OriginalState = 'deferred' | 'used' | 'deleted';
  * Sets `key` in a map kept to `max` entries, dropping the oldest: the maps above only speed
  * things up (a forgotten thread is found again through Discord's 160004 answer).
  */
-function remember<V>(map: Map<string, V>, key: string, value: V, max = 2000): void {
+export function remember<V>(map: Map<string, V>, key: string, value: V, max = 2000): void {
   map.delete(key);
   map.set(key, value);
   while (map.size > max) map.delete(map.keys().next().value as string);
@@ -181,6 +183,8 @@ export class DiscordSink implements ChatSink {
 
   private thread(parent: MessageHandle): Promise<string> {
     const { channelId, messageId } = parseHandle(parent);
+    // Threads do not nest: under a status posted in a thread, results follow in that thread.
+    if (this.ctx.threadChannels.has(channelId)) return Promise.resolve(channelId);
     let t = this.ctx.threads.get(messageId);
     if (!t) {
       t = this.createThread(channelId, messageId, this.ctx.threadNames.get(parent.id) ?? 'Results');
@@ -201,6 +205,11 @@ export class DiscordSink implements ChatSink {
       // Started earlier (before a restart, or by another replica): the thread id is the message id.
       if (e instanceof DiscordAPIError && e.code === RESTJSONErrorCodes.ThreadAlreadyCreatedForMessage) {
         return messageId;
+      }
+      // The status is itself in a thread (not known here after a restart): stay in it.
+      if (e instanceof DiscordAPIError && e.code === RESTJSONErrorCodes.CannotExecuteActionOnThisChannelType) {
+        remember(this.ctx.threadChannels, channelId, true);
+        return channelId;
       }
       throw e;
     }

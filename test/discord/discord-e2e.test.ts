@@ -182,7 +182,8 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
 
     // Every message the bot wrote disables mentions.
     const writes = fake.calls.filter((c) => ['POST', 'PATCH'].includes(c.method) && c.body?.content !== undefined);
-    expect(writes.length).toBeGreaterThan(3);
+    expect(writes.some((c) => c.method === 'PATCH')).toBe(true);
+    expect(writes.some((c) => c.path === `/channels/${status.id}/messages`)).toBe(true);
     for (const c of writes) expect(c.body.allowed_mentions).toEqual({ parse: [] });
   });
 
@@ -402,6 +403,30 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     });
     expect(field(status, 'Not posted')).toMatch(/results/);
     expect(rt.app.store.children(id).some((c) => rt.app.store.hasUnreadOutput(c.id))).toBe(true);
+  });
+
+  it('a command typed in a results thread belongs to the channel and answers in that thread', async () => {
+    const thread = [...fake.threads.values()].find((t) => t.parent_id === OPS)!;
+    const before = lastJobId();
+    const i = ps('Invoke-Command -ComputerName web2 { echo from-thread }', { channelId: thread.id });
+    const id = await nextJob(before, true, i);
+    await handled(i);
+    expect(rt.app.store.getJob(id)!.channel).toBe(`discord:${GUILD}/${OPS}`);
+    const status = await fake.waitFor('status in the thread', () =>
+      fake.channelMessages(thread.id).find((m) => m.embeds[0]?.title?.startsWith(`Job ${id} `)),
+    );
+    await fake.waitFor('result in the same thread', () =>
+      fake.channelMessages(thread.id).some((m) => m.content.includes('from-thread')),
+    );
+    expect(fake.threads.has(status.id)).toBe(false); // threads do not nest
+    expect(rt.app.store.getJob(id)!.notPosted).toBeUndefined();
+  });
+
+  it('refuses to start with a token Discord rejects, and says which setting', async () => {
+    const config = { ...rt.config, discord: { ...rt.config.discord!, token: 'not-the-token' } };
+    await expect(startDiscordAdapter({ core: rt.core, config }, { rest: { retries: 0 } })).rejects.toThrow(
+      /Discord refused DISCORD_TOKEN \(401 Unauthorized\)/,
+    );
   });
 
   it('resumes the gateway session after a disconnect and gets the events it missed', async () => {

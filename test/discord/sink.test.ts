@@ -25,6 +25,7 @@ function context(): SinkContext {
     threadNames: new Map(),
     threads: new Map(),
     threadQueues: new Map(),
+    threadChannels: new Map(),
     threadArchiveMinutes: 60,
   };
 }

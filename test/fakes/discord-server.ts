@@ -391,7 +391,17 @@ export class FakeDiscord {
       version: 1,
       guild_id: this.options.guildId,
       channel_id: channelId,
-      channel: { id: channelId, type: 0, guild_id: this.options.guildId, name: 'channel', permissions: '2248473465835073' },
+      channel: this.threads.has(channelId)
+        ? {
+            id: channelId,
+            type: 11,
+            guild_id: this.options.guildId,
+            parent_id: this.threads.get(channelId)!.parent_id,
+            name: this.threads.get(channelId)!.name,
+            thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date().toISOString(), locked: false },
+            permissions: '2248473465835073',
+          }
+        : { id: channelId, type: 0, guild_id: this.options.guildId, name: 'channel', permissions: '2248473465835073' },
       member: this.member(user),
       app_permissions: '2248473465835073',
       locale: 'en-US',
@@ -703,6 +713,9 @@ export class FakeDiscord {
     if ((m = /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/.exec(path)) && method === 'POST') {
       const msg = this.messages.get(m[2]!);
       if (!msg || msg.channel_id !== m[1]) return reply(404, { message: 'Unknown Message', code: 10008 });
+      if (this.threads.has(m[1]!)) {
+        return reply(400, { message: 'Cannot execute action on this channel type', code: 50024 });
+      }
       if (msg.thread) {
         return reply(400, { message: 'A thread has already been created for this message', code: 160004 });
       }
