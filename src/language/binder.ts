@@ -40,6 +40,8 @@ interface Arg {
 
 interface State {
   cmd: CompiledCmdlet;
+  /** The call waits for pipeline input (it is not the first of its pipeline). */
+  pipelineExpected: boolean;
   bound: Map<string, PsValue>;
   boundParams: Set<CompiledParameter>;
   mask: number;
@@ -225,6 +227,34 @@ function validate(p: CompiledParameter, value: PsValue, undefinedVariable: strin
 }
 
 /**
+ * A `{ }` given to a pipeline parameter that is not ScriptBlock-typed is a delay-bind script
+ * block in PowerShell (evaluated per input object). Without input: ScriptBlockArgumentNoInput;
+ * with input the bot cannot evaluate script blocks locally, so it is refused.
+ */
+function delayBindScriptBlock(state: State, p: CompiledParameter, value: PsValue): ChatOpsError | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value.kind !== 'scriptblock') return undefined;
+  const kind = p.definition.type.kind;
+  if (kind === 'scriptblock' || kind === 'object' || kind === 'psobject') return undefined;
+  const takesPipeline = p.memberships.some(
+    (m) =>
+      (m.inAllSets || (m.bit & state.mask) !== 0) && (m.membership.valueFromPipeline || m.membership.valueFromPipelineByPropertyName),
+  );
+  if (!takesPipeline) return undefined;
+  if (!state.pipelineExpected) {
+    return bindingError(
+      'ScriptBlockArgumentNoInput',
+      `Cannot evaluate parameter '${p.name}' because its argument is specified as a script block and there is no input. A script block cannot be evaluated without input.`,
+      p.name,
+    );
+  }
+  return bindingError(
+    'NotSupported',
+    `A script block as the value of -${p.name} (evaluated per pipeline object) is not supported: script blocks only run on agents.`,
+    p.name,
+  );
+}
+
+/**
  * Binds `value` to `p` (coercing or not). Returns false with the conversion error when the
  * value does not convert; validation and setter errors are thrown (1.5, 1.9).
  */
@@ -235,6 +265,8 @@ function bindParameter(
   coerce: boolean,
   undefinedVariable?: string,
 ): { bound: true } | { bound: false; error?: ChatOpsError } {
+  const delayBind = delayBindScriptBlock(state, p, value);
+  if (delayBind !== undefined) return { bound: false, error: delayBind };
   let converted: PsValue;
   if (coerce) {
     const r = convertFor(p, value);
@@ -487,7 +519,7 @@ function refuseUnsupportedSet(cmd: CompiledCmdlet, set: string): void {
  * checks for pipeline parameters then wait for `bindPipelineInput`.
  */
 export function bindArguments(cmd: CompiledCmdlet, args: Arg[], text: string, pipelineExpected: boolean): BoundCall {
-  const state: State = { cmd, bound: new Map(), boundParams: new Set(), mask: cmd.allMask };
+  const state: State = { cmd, pipelineExpected, bound: new Map(), boundParams: new Set(), mask: cmd.allMask };
   const reparsed = reparse(cmd, args);
   const unbound = bindNamed(state, reparsed);
   const leftovers = bindPositional(state, unbound);
@@ -496,7 +528,7 @@ export function bindArguments(cmd: CompiledCmdlet, args: Arg[], text: string, pi
   if (first !== undefined) {
     if (first.kind === 'named') throw namedParameterNotFound(cmd, first.name as string);
     if (first.failure !== undefined) throw first.failure;
-    const shown = toPsString(first.value ?? null);
+    const shown = Array.isArray(first.value) ? 'System.Object[]' : toPsString(first.value ?? null);
     throw bindingError('PositionalParameterNotFound', `A positional parameter cannot be found that accepts argument '${shown}'.`, shown);
   }
   if (pipelineExpected && !unboundPipelineParameterIn(state, state.mask)) throw inputObjectNotBound(cmd);
@@ -600,6 +632,7 @@ function bindOneInput(call: BoundCall, input: PsValue): BoundCall {
   if (cmd === undefined) throw commandNotFound(call.cmdlet);
   const state: State = {
     cmd,
+    pipelineExpected: false,
     bound: new Map(Object.entries(call.parameters)),
     boundParams: new Set(cmd.parameters.filter((p) => p.name in call.parameters)),
     mask: call.pendingSets !== undefined ? setMaskOf(cmd, call.pendingSets) : call.parameterSet === ALL_SETS ? cmd.allMask : setMaskOf(cmd, [call.parameterSet]),
@@ -678,18 +711,23 @@ async function argumentsOf(command: CommandNode, context: BindContext): Promise<
   return args;
 }
 
-async function bindCommand(command: CommandNode, context: BindContext, pipelineExpected: boolean): Promise<BoundCall> {
+async function bindCommand(command: CommandNode, context: BindContext, pipelineExpected: boolean, asValue = false): Promise<BoundCall> {
   // The command is looked up before its arguments are evaluated, as PowerShell does.
   const cmd = lookupCmdlet(command.name);
-  if (cmd === undefined) throw commandNotFound(command.name);
+  if (cmd === undefined) {
+    const error = commandNotFound(command.name);
+    if (!asValue) throw error;
+    // `$x = web1` / `@{Mode=Drop}`: a bare word where a value is expected is a command in PowerShell.
+    throw bindingError('CommandNotFound', `${error.message} To use it as text, quote it: '${command.name}'.`, command.name);
+  }
   const args = await argumentsOf(command, context);
   return bindArguments(cmd, args, command.text, pipelineExpected);
 }
 
-async function bindSingleCommand(statement: ParsedStatement, context: BindContext): Promise<BoundCall> {
+async function bindSingleCommand(statement: ParsedStatement, context: BindContext, asValue?: boolean): Promise<BoundCall> {
   const command = statement.commands[0];
   if (command === undefined) throw new ChatOpsError('EmptyCommand', 'The command is empty.');
-  return bindCommand(command, context, false);
+  return bindCommand(command, context, false, asValue === true);
 }
 
 export async function bindStatement(statement: ParsedStatement, context: BindContext): Promise<BoundStatement> {
@@ -704,7 +742,8 @@ export async function bindStatement(statement: ParsedStatement, context: BindCon
   }
   for (let i = 0; i < statement.commands.length; i++) {
     const command = statement.commands[i] as CommandNode;
-    result.pipeline.push(await bindCommand(command, context, i > 0 || statement.head !== undefined));
+    const asValue = i === 0 && statement.head === undefined && statement.assignTo !== undefined;
+    result.pipeline.push(await bindCommand(command, context, i > 0 || statement.head !== undefined, asValue));
   }
   return result;
 }

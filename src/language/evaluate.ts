@@ -20,7 +20,7 @@ export interface Evaluated {
 }
 
 /** Binds a one-command statement found inside ( ) or @( ); provided by the binder (no import cycle). */
-export type CommandBinder = (statement: ParsedStatement, context: BindContext) => Promise<BoundCall>;
+export type CommandBinder = (statement: ParsedStatement, context: BindContext, asValue?: boolean) => Promise<BoundCall>;
 
 export function lookupVariable(name: string, variables: Variables): Evaluated {
   const colon = name.indexOf(':');
@@ -82,7 +82,7 @@ export async function evaluateExpression(
     case 'hashtable': {
       const entries: Array<{ key: string; value: PsValue }> = [];
       for (const entry of node.entries) {
-        entries.push({ key: entry.key, value: await evaluateStatementValue(entry.value, context, bindCommand) });
+        entries.push({ key: entry.key, value: await evaluateStatementValue(entry.value, context, bindCommand, true) });
       }
       return { value: { kind: 'hashtable', entries } };
     }
@@ -100,6 +100,7 @@ export async function evaluateStatementValue(
   statement: ParsedStatement,
   context: BindContext,
   bindCommand: CommandBinder,
+  asValue = false,
 ): Promise<PsValue> {
   if (statement.assignTo !== undefined) {
     throw new ChatOpsError('NotSupported', 'Assignments are only supported at the start of a line.', { target: statement.text });
@@ -115,6 +116,6 @@ export async function evaluateStatementValue(
       { target: statement.text },
     );
   }
-  const call = await bindCommand(statement, context);
+  const call = await bindCommand(statement, context, asValue);
   return context.evaluate(call);
 }

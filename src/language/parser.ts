@@ -204,7 +204,11 @@ class Parser {
         this.unexpected();
       }
       if (c === '&') this.isCommandStart();
-      if (c === ',') throw parseError('MissingArgument', 'Missing argument in parameter list.');
+      if (c === ',') {
+        // `$x = web1,web2`: the first bare word is a command name, so the comma has no argument before it.
+        const hint = elements.length === 0 ? ` If '${name}' is meant as text, quote the values: '${name}',...` : '';
+        throw parseError('MissingArgument', `Missing argument in parameter list.${hint}`);
+      }
       if (c === '>' || (c === '<' && s.peek(1) !== '#')) {
         throw parseError('NotSupported', 'Redirection operators are not supported; results are posted to the channel.', c);
       }

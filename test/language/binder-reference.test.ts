@@ -361,6 +361,15 @@ const jobs: Case[] = [
   { line: 'Remove-Job 3 -OutVariable x', code: 'NotSupported', message: '-OutVariable is not supported: assign the command to a channel variable instead: `$name = <command>`' },
   { line: 'Remove-Job 3 -ErrorVariable "a b"', code: 'ParameterArgumentValidationError', contains: "Cannot validate argument 'a b' because it is not a valid variable name." },
   { line: 'Get-Job -WhatIf', code: 'NamedParameterNotFound', contains: "parameter name 'WhatIf'" },
+  { line: 'Get-Job 1 a,b', code: 'PositionalParameterNotFound', message: "A positional parameter cannot be found that accepts argument 'System.Object[]'." },
+  // Reference 1.8: a script block for a pipeline parameter is a delay-bind script block.
+  {
+    line: 'Receive-Job -Job { $_ }',
+    code: 'ScriptBlockArgumentNoInput',
+    message:
+      "Cannot evaluate parameter 'Job' because its argument is specified as a script block and there is no input. A script block cannot be evaluated without input.",
+  },
+  { line: 'Receive-Job { $_ }', code: 'ScriptBlockArgumentNoInput', contains: 'because its argument is specified as a script block and there is no input' },
 ];
 
 const ours: Case[] = [

@@ -168,6 +168,24 @@ describe('variables and statements', () => {
     expect((await bindNth('Get-Job -Name $global:servers', 0)).pipeline[0]?.parameters).toEqual({ Name: ['web1', 'web2'] });
   });
 
+  it('a bare word where a value is expected is a command, as in PowerShell, with a hint to quote it', async () => {
+    const list = await errorOf(() => parseAndBind('$targets = web1,web2', makeContext()));
+    expect(list).toMatchObject({ code: 'MissingArgument', message: "Missing argument in parameter list. If 'web1' is meant as text, quote the values: 'web1',..." });
+    const assign = await errorOf(() => parseAndBind('$targets = web1', makeContext()));
+    expect(assign.code).toBe('CommandNotFound');
+    expect(assign.message).toContain("The term 'web1' is not recognized");
+    expect(assign.message).toContain("To use it as text, quote it: 'web1'.");
+    const table = await errorOf(() => parseAndBind('Invoke-Command -cn a {1} -SessionOption @{OutputBufferingMode=Drop}', makeContext()));
+    expect(table.message).toContain("To use it as text, quote it: 'Drop'.");
+    const paren = await errorOf(() => parseAndBind('Invoke-Command -cn (Get-Content x.txt) {1}', makeContext()));
+    expect(paren.message).not.toContain('quote it');
+  });
+
+  it('a delay-bind script block with pipeline input is refused', async () => {
+    const e = await errorOf(() => parseAndBind('Get-Job | Receive-Job -Job { $_ }', makeContext()));
+    expect(e).toMatchObject({ code: 'NotSupported', target: 'Job' });
+  });
+
   it('Get-Variable and Remove-Variable are ordinary calls', async () => {
     const [a, b] = await parseAndBind('Get-Variable\nRemove-Variable servers, s', makeContext());
     expect(a?.pipeline[0]).toMatchObject({ cmdlet: 'Get-Variable', parameters: {} });
