@@ -9,10 +9,11 @@ export function slackChannel(teamId: string, channelId: string): string {
   return `slack:${teamId}/${channelId}`;
 }
 
-/** `/icm ARGS` is `/ps Invoke-Command ARGS`; `/ps LINE` is LINE. */
+/** `/icm ARGS` is `/ps Invoke-Command ARGS`; `/ps LINE` is LINE. Empty when nothing was typed. */
 export function commandLine(kind: 'ps' | 'icm', text: string): string {
   const line = text.trim();
-  return kind === 'icm' ? `Invoke-Command ${line}`.trim() : line;
+  if (line === '') return '';
+  return kind === 'icm' ? `Invoke-Command ${line}` : line;
 }
 
 const BUTTON_CMDLETS = { 'stop-job': 'Stop-Job', 'receive-job': 'Receive-Job' } as const;

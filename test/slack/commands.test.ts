@@ -10,6 +10,7 @@ describe('Slack payloads to commands', () => {
     expect(commandLine('icm', ' web1 { uptime } ')).toBe('Invoke-Command web1 { uptime }');
     expect(commandLine('ps', ' Get-Job ')).toBe('Get-Job');
     expect(commandLine('ps', '   ')).toBe('');
+    expect(commandLine('icm', '  ')).toBe('');
   });
 
   it('a button becomes Stop-Job / Receive-Job with the job id and nothing else', () => {

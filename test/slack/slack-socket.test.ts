@@ -58,6 +58,13 @@ describe('Slack in Socket Mode with real agents', () => {
     expect(JSON.stringify(rig.fake.messages)).not.toContain('banana');
   });
 
+  it('an empty command shows its usage privately', async () => {
+    const empty = await rig.slash('   ', { command: '/icm' });
+    const reply = await rig.fake.waitFor(() => rig.fake.responses.find((r) => r.id === empty.responseUrl.split('/').pop()), 10_000, 'the usage reply');
+    expect(reply.body.response_type).toBe('ephemeral');
+    expect(textOf(reply.body.blocks)).toBe('Usage: /icm -ComputerName web1 { uptime }');
+  });
+
   it('refuses to start when the app token is not accepted', async () => {
     const config = { ...rig.rt.config, slack: { ...rig.rt.config.slack!, appToken: 'xapp-revoked' } };
     await expect(startSlackAdapter({ core: rig.rt.core, config, log: silentLogger })).rejects.toMatchObject({
