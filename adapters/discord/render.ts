@@ -231,7 +231,7 @@ export function renderStatusEmbed(s: JobStatusView): APIEmbed {
     fields.push({ name: 'Not posted', value: truncate(escapeMarkdown(s.notPosted), 1024) });
   }
   return {
-    title: truncate(`Job ${s.jobId} · ${s.name}`, 256),
+    title: truncate(`Job ${s.jobId} · ${escapeMarkdown(s.name)}`, 256),
     description: fence(truncate(escapeCodeBlock(s.command), 4000)),
     color: STATE_COLOURS[s.state],
     fields,

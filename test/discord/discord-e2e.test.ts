@@ -34,7 +34,7 @@ beforeAll(async () => {
     guildId: GUILD,
     channelIds: [OPS, OTHER],
     roles: [{ id: '4001', name: 'ops' }],
-    heartbeatIntervalMs: 2000,
+    heartbeatIntervalMs: 500,
   });
   policyDir = mkdtempSync(join(tmpdir(), 'chatops-discord-policy-'));
   const policyFile = join(policyDir, 'policy.yaml');
@@ -249,6 +249,25 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     expect(await outcome(() => fake.sendCommand('icm', filepath, { user: ALICE }))).toEqual(await outcome(() => ps(fileLine)));
   });
 
+  it('a command with nothing to show says Done privately; /icm takes a channel $variable', async () => {
+    const set = ps(`$servers = 'web1','web2'`);
+    await fake.waitFor('done', () => set.original && set.original.history.length > 1);
+    expect(set.original!.content).toBe('Done.');
+    expect(set.original!.flags & 64).toBe(64);
+
+    const before = lastJobId();
+    const i = fake.sendCommand(
+      'icm',
+      [
+        { name: 'computername', type: 3, value: '$servers' },
+        { name: 'scriptblock', type: 3, value: 'echo via-variable' },
+      ],
+      { user: ALICE },
+    );
+    const id = await nextJob(before, true, i);
+    expect(rt.app.store.children(id).map((c) => c.computer)).toEqual(['web1', 'web2']);
+  });
+
   it('autocompletes computer names and the channel’s job ids', async () => {
     const a = fake.sendAutocomplete('icm', [{ name: 'computername', type: 3, value: 'we', focused: true }], { user: ALICE });
     const cb = await fake.waitFor('autocomplete answer', () => a.callback);
@@ -439,6 +458,8 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     await handled(i);
     expect(fake.identifies).toBe(1);
     expect(fake.gatewayOps.some((p) => p.op === 6)).toBe(true);
+    // Heartbeats flow (and are acknowledged: an unacknowledged one would make discord.js reconnect).
+    await fake.waitFor('heartbeat', () => fake.gatewayOps.some((p) => p.op === 1));
     await fake.waitFor('result', () => threadText(statusMessageFor(id)?.id ?? '-').includes('resumed'));
   });
 });

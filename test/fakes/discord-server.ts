@@ -542,7 +542,10 @@ export class FakeDiscord {
     m.history.push({ ...body, files: files.map((f) => ({ filename: f.filename, data: f.data.toString('utf8') })) });
   }
 
-  private validateBody(body: any): string | undefined {
+  private validateBody(body: any, files: RecordedFile[] = [], creating = false): string | undefined {
+    const empty =
+      (body?.content ?? '') === '' && (body?.embeds ?? []).length === 0 && files.length === 0 && (body?.components ?? []).length === 0;
+    if (creating && empty) return 'Cannot send an empty message';
     if (typeof body?.content === 'string' && body.content.length > 2000) {
       return 'content: Must be 2000 or fewer in length.';
     }
@@ -641,7 +644,7 @@ export class FakeDiscord {
       if (m[1] !== app || !it || !it.callback) return reply(404, { message: 'Unknown Webhook', code: 10015 });
       const target = m[3];
       if (target === undefined && method === 'POST') {
-        const bad = this.validateBody(body);
+        const bad = this.validateBody(body, files, true);
         if (bad) return reply(400, { message: `Invalid Form Body: ${bad}`, code: 50035 });
         const msg = this.newMessage(this.channelOfInteraction(it), body, files, {
           webhook_id: app,
@@ -690,7 +693,7 @@ export class FakeDiscord {
     }
     if ((m = /^\/channels\/(\d+)\/messages$/.exec(path)) && method === 'POST') {
       if (!this.channelExists(m[1]!)) return reply(404, { message: 'Unknown Channel', code: 10003 });
-      const bad = this.validateBody(body);
+      const bad = this.validateBody(body, files, true);
       if (bad) return reply(400, { message: `Invalid Form Body: ${bad}`, code: 50035 });
       const msg = this.newMessage(m[1]!, body, files);
       return reply(200, this.messageObject(msg));
