@@ -1,7 +1,7 @@
 import { ChatOpsError } from '../errors';
 import type { CommandNode, ParsedStatement } from './ast';
 import type { BoundCall, BoundStatement } from './bound-call';
-import { convert, isInstance, isObjectRef, toPsString, type Conversion } from './conversion';
+import { clip, convert, isInstance, isObjectRef, toPsString, type Conversion } from './conversion';
 import { ALL_SETS } from './definition';
 import { evaluateExpression, type BindContext } from './evaluate';
 import {
@@ -68,7 +68,7 @@ function namedParameterNotFound(cmd: CompiledCmdlet, typed: string): ChatOpsErro
     (c) => c.word,
   );
   const hint = suggestion === undefined ? ` Run Get-Help ${cmd.name} to see its parameters.` : ` Did you mean -${suggestion.p.name}?`;
-  return bindingError('NamedParameterNotFound', `A parameter cannot be found that matches parameter name '${typed}'.${hint}`, typed);
+  return bindingError('NamedParameterNotFound', `A parameter cannot be found that matches parameter name '${clip(typed)}'.${hint}`, typed);
 }
 
 function missingArgument(p: CompiledParameter): ChatOpsError {
@@ -84,7 +84,7 @@ export function commandNotFound(name: string): ChatOpsError {
   const hint = suggestion === undefined ? ' Run Get-Command to list the commands this bot understands.' : ` Did you mean ${suggestion.cmdlet}?`;
   return bindingError(
     'CommandNotFound',
-    `The term '${name}' is not recognized as a name of a cmdlet, function, script file, or executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.${hint}`,
+    `The term '${clip(name)}' is not recognized as a name of a cmdlet, function, script file, or executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.${hint}`,
     name,
   );
 }
@@ -107,7 +107,7 @@ function matchParameter(cmd: CompiledCmdlet, typed: string): CompiledParameter |
   if (declared.length === 1) return declared[0];
   throw bindingError(
     'AmbiguousParameter',
-    `Parameter cannot be processed because the parameter name '${typed}' is ambiguous. Possible matches include:${matches.map((p) => ` -${p.name}`).join('')}.`,
+    `Parameter cannot be processed because the parameter name '${clip(typed)}' is ambiguous. Possible matches include:${matches.map((p) => ` -${p.name}`).join('')}.`,
     typed,
   );
 }
@@ -394,7 +394,7 @@ function bindPositional(state: State, args: Arg[]): Arg[] {
       leftovers.push(a);
       // An unknown named parameter takes the value after it with it (1.5).
       const following = args[index];
-      if (following !== undefined && following.kind === 'positional' && !a.hasValue) {
+      if (following !== undefined && following.kind === 'positional') {
         leftovers.push(following);
         index++;
       }
@@ -528,7 +528,7 @@ export function bindArguments(cmd: CompiledCmdlet, args: Arg[], text: string, pi
   if (first !== undefined) {
     if (first.kind === 'named') throw namedParameterNotFound(cmd, first.name as string);
     if (first.failure !== undefined) throw first.failure;
-    const shown = Array.isArray(first.value) ? 'System.Object[]' : toPsString(first.value ?? null);
+    const shown = Array.isArray(first.value) ? 'System.Object[]' : clip(toPsString(first.value ?? null));
     throw bindingError('PositionalParameterNotFound', `A positional parameter cannot be found that accepts argument '${shown}'.`, shown);
   }
   if (pipelineExpected && !unboundPipelineParameterIn(state, state.mask)) throw inputObjectNotBound(cmd);
@@ -718,7 +718,7 @@ async function bindCommand(command: CommandNode, context: BindContext, pipelineE
     const error = commandNotFound(command.name);
     if (!asValue) throw error;
     // `$x = web1` / `@{Mode=Drop}`: a bare word where a value is expected is a command in PowerShell.
-    throw bindingError('CommandNotFound', `${error.message} To use it as text, quote it: '${command.name}'.`, command.name);
+    throw bindingError('CommandNotFound', `${error.message} To use it as text, quote it: '${clip(command.name)}'.`, command.name);
   }
   const args = await argumentsOf(command, context);
   return bindArguments(cmd, args, command.text, pipelineExpected);

@@ -78,9 +78,14 @@ export function toPsString(v: PsValue): string {
   }
 }
 
+/** Long user text is cut in error messages so an error fits in a chat message. */
+export function clip(text: string, max = 200): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
 /** Text of a value inside error messages (`Cannot convert value "x"`). */
 function shown(v: PsValue): string {
-  return Array.isArray(v) ? 'System.Object[]' : toPsString(v);
+  return Array.isArray(v) ? 'System.Object[]' : clip(toPsString(v));
 }
 
 export type Conversion = { ok: true; value: PsValue } | { ok: false; error: ChatOpsError };

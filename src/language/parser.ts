@@ -206,7 +206,8 @@ class Parser {
       if (c === '&') this.isCommandStart();
       if (c === ',') {
         // `$x = web1,web2`: the first bare word is a command name, so the comma has no argument before it.
-        const hint = elements.length === 0 ? ` If '${name}' is meant as text, quote the values: '${name}',...` : '';
+        const word = name.length > 200 ? `${name.slice(0, 200)}…` : name;
+        const hint = elements.length === 0 ? ` If '${word}' is meant as text, quote the values: '${word}',...` : '';
         throw parseError('MissingArgument', `Missing argument in parameter list.${hint}`);
       }
       if (c === '>' || (c === '<' && s.peek(1) !== '#')) {

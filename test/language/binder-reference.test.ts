@@ -391,6 +391,7 @@ const ours: Case[] = [
       "The term 'Invoke-Comand' is not recognized as a name of a cmdlet, function, script file, or executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again. Did you mean Invoke-Command?",
   },
   { line: 'gjbb', code: 'CommandNotFound', contains: 'Did you mean Get-Job?' },
+  { line: `Get-${'x'.repeat(5000)}`, code: 'CommandNotFound', contains: `'Get-${'x'.repeat(196)}…' is not recognized` },
   { line: 'Invoke', code: 'CommandNotFound', contains: "The term 'Invoke' is not recognized" },
   {
     line: 'Start-Job { 1 }',

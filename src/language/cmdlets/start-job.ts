@@ -1,5 +1,6 @@
 import { cmdlet, param, T, V } from './dsl';
 import { AuthenticationMechanism } from '../enums';
+import { authConflict } from './shared-checks';
 
 // Reference 3.11.6. Binds exactly as PowerShell (including the multi-bind bug: `Start-Job x.ps1`
 // is AmbiguousParameterSet), then the whole cmdlet is refused: a local job would run in the bot.
@@ -33,7 +34,7 @@ export const startJob = cmdlet({
     param('Options', T.hashtable, 'SSHHost', 'Leaked base-class parameter without effect.', { validate: [V.notNullOrEmpty] }),
   ],
   setterCheck(parameter, bound) {
-    if (parameter !== 'PSVersion') return undefined;
+    if (parameter !== 'PSVersion') return authConflict(parameter, bound);
     const version = bound['PSVersion'];
     if (version === '5.1' || version === null) return undefined;
     return `The value ${String(version)} is not valid for the PSVersion parameter. The only allowed value is 5.1.`;
