@@ -313,6 +313,17 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     expect(fake.channelMessages(OTHER)).toHaveLength(0);
   });
 
+  it('an error after the status is up comes as a private follow-up', async () => {
+    const before = lastJobId();
+    const i = ps('Invoke-Command -ComputerName web1 { echo first }; Receive-Job -Id 99999');
+    const id = await nextJob(before, true, i);
+    const followup = await fake.waitFor('private follow-up', () => i.followups[0]);
+    expect(followup.flags & 64).toBe(64);
+    expect(followup.content).toMatch(/99999/);
+    expect(i.original!.deleted).toBe(true);
+    expect(statusMessageFor(id)).toBeDefined();
+  });
+
   it('attaches a large output as a file with its first and last lines inline', async () => {
     const before = lastJobId();
     const i = ps('Invoke-Command -ComputerName web1 { seq 1 3000 }');
