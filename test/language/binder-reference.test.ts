@@ -101,6 +101,8 @@ const invokeCommand: Case[] = [
     message:
       '-EnableNetworkAccess is not supported: agents run commands under their own service account; there is no loopback token to adjust',
   },
+  // -O: the one declared match (-Options) beats the common -OutVariable/-OutBuffer (1.2 step 4).
+  { line: 'Invoke-Command -O x { 1 }', code: 'CannotConvertArgumentNoMessage', contains: "Cannot bind parameter 'Options'." },
   { line: 'Invoke-Command -cn a -JobName nightly { 1 }', set: 'ComputerName', params: { JobName: 'nightly', AsJob: true } },
   { line: "Invoke-Command -cn a -JobName '' { 1 }", set: 'ComputerName', params: { ComputerName: ['a'], ScriptBlock: sb(' 1 ') } },
   { line: 'Invoke-Command -cn a -ConfigurationName bash { df -h }', set: 'ComputerName', params: { ConfigurationName: 'bash' } },
