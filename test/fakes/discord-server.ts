@@ -685,6 +685,8 @@ export class FakeDiscord {
       const scope = m[2] ?? 'global';
       if (m[2] !== undefined && m[2] !== this.options.guildId) return reply(403, { message: 'Missing Access', code: 50001 });
       if (method === 'PUT') {
+        const bad = validateCommands(body);
+        if (bad) return reply(400, { message: `Invalid Form Body: ${bad}`, code: 50035 });
         const list = (body as any[]).map((c) => ({ ...c, id: snowflake(), application_id: app, version: snowflake() }));
         this.commands.set(scope, list);
         return reply(200, list);
@@ -757,6 +759,33 @@ export class FakeDiscord {
     const e = this.session?.events.find((ev) => ev.t === 'INTERACTION_CREATE' && (ev.d as any).id === it.id);
     return ((e?.d as any)?.channel_id as string | undefined) ?? this.options.channelIds[0]!;
   }
+}
+
+/** Discord's rules for command definitions that a mistake would break. */
+function validateCommands(cmds: any[]): string | undefined {
+  if (!Array.isArray(cmds) || cmds.length > 100) return 'expected at most 100 commands';
+  const check = (o: any, where: string): string | undefined => {
+    if (typeof o.name !== 'string' || !/^[-_\p{Ll}\p{N}]{1,32}$/u.test(o.name)) return `${where}.name invalid: ${o.name}`;
+    if (typeof o.description !== 'string' || o.description.length < 1 || o.description.length > 100) {
+      return `${where}.description must be 1 to 100 characters`;
+    }
+    const opts: any[] = o.options ?? [];
+    if (opts.length > 25) return `${where}.options: at most 25`;
+    let optionalSeen = false;
+    for (const [k, x] of opts.entries()) {
+      if (x.required && optionalSeen) return `${where}.options[${k}]: required options must come first`;
+      if (!x.required) optionalSeen = true;
+      if (x.autocomplete && ![3, 4, 10].includes(x.type)) return `${where}.options[${k}]: autocomplete needs a string or number type`;
+      const inner = check(x, `${where}.options[${k}]`);
+      if (inner) return inner;
+    }
+    return undefined;
+  };
+  for (const [k, c] of cmds.entries()) {
+    const bad = check(c, `[${k}]`);
+    if (bad) return bad;
+  }
+  return undefined;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
