@@ -84,11 +84,22 @@ async function waitUntil(cond: () => Promise<boolean>, timeoutMs: number, what: 
   }
 }
 
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 export async function runFanoutBench(options: {
   sizes?: number[];
   throttleLimits?: number[];
+  /** Each figure is the median of this many runs, fan-out and baseline interleaved (default 3). */
+  repetitions?: number;
   log?: (line: string) => void;
 } = {}): Promise<FanoutResult> {
+  const reps = Math.max(1, options.repetitions ?? 3);
   const sizes = options.sizes ?? [1, 10, 100, 1000];
   const throttles = options.throttleLimits ?? [1000, 32];
   const log = options.log ?? (() => {});
@@ -138,16 +149,27 @@ export async function runFanoutBench(options: {
     const rows: FanoutRow[] = [];
     for (const throttleLimit of throttles) {
       for (const n of sizes) {
-        const r = await hub.call<{ ms: number; completed: number; state: string }>({
-          op: 'fanout',
-          names: names.slice(0, n),
-          throttleLimit,
-        });
-        if (r.completed !== n) throw new Error(`bench: only ${r.completed} of ${n} children completed (job ${r.state})`);
-        const spawnMs = await spawnBaseline(n, Math.min(throttleLimit, n));
-        const row = { n, throttleLimit, fanoutMs: r.ms, spawnMs, ratio: r.ms / spawnMs, completed: r.completed };
+        const fan: number[] = [];
+        const base: number[] = [];
+        let completed = 0;
+        for (let i = 0; i < reps; i++) {
+          const r = await hub.call<{ ms: number; completed: number; state: string }>({
+            op: 'fanout',
+            names: names.slice(0, n),
+            throttleLimit,
+          });
+          if (r.completed !== n) throw new Error(`bench: only ${r.completed} of ${n} children completed (job ${r.state})`);
+          completed = r.completed;
+          fan.push(r.ms);
+          await pause(200);
+          base.push(await spawnBaseline(n, Math.min(throttleLimit, n)));
+          await pause(200);
+        }
+        const fanoutMs = median(fan);
+        const spawnMs = median(base);
+        const row = { n, throttleLimit, fanoutMs, spawnMs, ratio: fanoutMs / spawnMs, completed };
         rows.push(row);
-        log(`N=${n} ThrottleLimit=${throttleLimit}: fan-out ${r.ms.toFixed(0)} ms, spawn ${spawnMs.toFixed(0)} ms, ratio ${row.ratio.toFixed(2)}`);
+        log(`N=${n} ThrottleLimit=${throttleLimit}: fan-out ${fanoutMs.toFixed(0)} ms, spawn ${spawnMs.toFixed(0)} ms, ratio ${row.ratio.toFixed(2)} (median of ${reps})`);
       }
     }
     return { rows, idleAgents: maxN, hubBytesPerIdleAgent };

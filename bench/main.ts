@@ -16,7 +16,9 @@ async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const log = json ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
 
-  const fanout = await runFanoutBench({ log });
+  const repsArg = process.argv.find((a) => a.startsWith('--reps='));
+  const repetitions = repsArg ? Math.max(1, Number(repsArg.slice('--reps='.length)) || 3) : 3;
+  const fanout = await runFanoutBench({ log, repetitions });
   const atMax = fanout.rows.filter((r) => r.n === 1000);
   const targets = {
     ratioAt1000: {
@@ -40,12 +42,12 @@ async function main(): Promise<void> {
 
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ fanout: { rows: fanout.rows, idleAgents: fanout.idleAgents, hubBytesPerIdleAgent: fanout.hubBytesPerIdleAgent }, targets, ...(language !== undefined ? { language } : {}) })}\n`,
+      `${JSON.stringify({ fanout: { repetitions, rows: fanout.rows, idleAgents: fanout.idleAgents, hubBytesPerIdleAgent: fanout.hubBytesPerIdleAgent }, targets, ...(language !== undefined ? { language } : {}) })}\n`,
     );
     return;
   }
   const lines: string[] = [];
-  lines.push('Fan-out: command to all results stored, vs Node spawning the same `sh -c echo` processes');
+  lines.push(`Fan-out: command to all results stored, vs Node spawning the same \`sh -c echo\` processes (median of ${repetitions} runs)`);
   lines.push('');
   lines.push(`${'N'.padStart(5)}  ${'Throttle'.padStart(8)}  ${'fan-out ms'.padStart(10)}  ${'spawn ms'.padStart(9)}  ${'ratio'.padStart(6)}`);
   for (const r of fanout.rows) {
