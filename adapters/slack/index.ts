@@ -4,6 +4,7 @@ import {
   App,
   HTTPReceiver,
   LogLevel,
+  SocketModeReceiver,
   type BlockAction,
   type ButtonAction,
   type Logger as BoltLogger,
@@ -47,6 +48,11 @@ export interface SlackAdapterOptions {
   /** Minimum time between two edits of one message (ms). Default 1000, Slack's per-message pace. */
   updateIntervalMs?: number;
   render?: Partial<RenderOptions>;
+  /**
+   * Socket Mode: how long to wait for a pong, and the unit of the reconnect back-off after Slack
+   * closes the connection (it does so routinely with a `disconnect` message). Default 5000.
+   */
+  socketPingTimeoutMs?: number;
   /** How long `stop` waits for commands still running before it returns (ms). Default 5000. */
   stopTimeoutMs?: number;
 }
@@ -86,16 +92,15 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
   let receiver: HTTPReceiver | undefined;
   let app: App;
   if (socketMode) {
-    app = new App({
-      token: cfg.botToken,
-      appToken: cfg.appToken,
-      socketMode: true,
-      clientOptions,
-      // apps.connections.open is called by the Socket Mode client, which takes its options from here.
-      installerOptions: { clientOptions },
+    const socketReceiver = new SocketModeReceiver({
+      appToken: cfg.appToken!,
       logger,
-      deferInitialization: true,
+      // apps.connections.open is called by the Socket Mode client, which takes its Web API
+      // options (slackApiUrl, retries) from here. A copy: that client fills in defaults in place.
+      installerOptions: { clientOptions: { ...clientOptions } },
+      ...(options.socketPingTimeoutMs !== undefined ? { clientPingTimeout: options.socketPingTimeoutMs } : {}),
     });
+    app = new App({ token: cfg.botToken, receiver: socketReceiver, clientOptions, logger, deferInitialization: true });
   } else {
     receiver = new HTTPReceiver({
       signingSecret: cfg.signingSecret,

@@ -154,16 +154,21 @@ export class FakeSlack {
 
   // ---------------------------------------------------------------- Socket Mode
 
+  /** Socket Mode connections open now. */
   get socketCount(): number {
     return this.sockets.size;
   }
+
+  /** Socket Mode connections accepted so far (reconnects count). */
+  socketsAccepted = 0;
 
   /**
    * Sends a Socket Mode envelope (`slash_commands`, `interactive`, `events_api`) to the
    * connected app and resolves with its ack and the time the ack took.
    */
   async sendEnvelope(type: string, payload: unknown, timeoutMs = 5000): Promise<{ ack: any; ms: number }> {
-    const ws = [...this.sockets][0];
+    // The newest open connection: during a reconnect the old one may still be closing.
+    const ws = [...this.sockets].reverse().find((w) => w.readyState === w.OPEN);
     if (!ws) throw new Error('FakeSlack: no Socket Mode connection');
     const envelopeId = randomUUID();
     const started = Date.now();
@@ -180,6 +185,11 @@ export class FakeSlack {
     ws.send(JSON.stringify({ envelope_id: envelopeId, type, payload, accepts_response_payload: type !== 'events_api' }));
     const ack = await acked;
     return { ack, ms: Date.now() - started };
+  }
+
+  /** Asks the app to reconnect, as Slack does routinely (`refresh_requested`, `warning`). */
+  sendDisconnect(reason = 'refresh_requested'): void {
+    for (const ws of this.sockets) ws.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'fake-slack' } }));
   }
 
   async stop(): Promise<void> {
@@ -212,7 +222,11 @@ export class FakeSlack {
 
   private onSocket(ws: WebSocket): void {
     this.sockets.add(ws);
-    ws.on('close', () => this.sockets.delete(ws));
+    this.socketsAccepted++;
+    ws.on('close', () => {
+      this.sockets.delete(ws);
+      this.notify();
+    });
     ws.on('message', (data) => {
       let msg: { envelope_id?: string; payload?: unknown };
       try {

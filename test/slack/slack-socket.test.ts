@@ -13,7 +13,7 @@ import { jobIdOf, startSlackRig, type SlackRig } from './harness';
 let rig: SlackRig;
 
 beforeAll(async () => {
-  rig = await startSlackRig('socket');
+  rig = await startSlackRig('socket', { socketPingTimeoutMs: 300 });
 }, 60_000);
 
 afterAll(async () => {
@@ -56,6 +56,17 @@ describe('Slack in Socket Mode with real agents', () => {
     expect(reply.body.response_type).toBe('ephemeral');
     expect(textOf(reply.body.blocks)).toMatch(/^:x: .*banana/s);
     expect(JSON.stringify(rig.fake.messages)).not.toContain('banana');
+  });
+
+  it('reconnects when Slack asks it to, and keeps working', async () => {
+    const opened = rig.fake.callsTo('apps.connections.open').length;
+    const accepted = rig.fake.socketsAccepted;
+    rig.fake.sendDisconnect();
+    await rig.fake.waitFor(() => rig.fake.socketsAccepted > accepted && rig.fake.socketCount === 1, 10_000, 'a new connection, the old one closed');
+    expect(rig.fake.callsTo('apps.connections.open').length).toBe(opened + 1);
+    await rig.slash('Invoke-Command -ComputerName web2 { echo after-reconnect }');
+    const msg = await rig.statusMessage('after-reconnect');
+    await rig.waitVersion(msg, (t) => t.includes('*Completed*'), 'the final status');
   });
 
   it('an empty command shows its usage privately', async () => {
