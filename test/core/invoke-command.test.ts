@@ -128,7 +128,7 @@ describe('Invoke-Command fan-out', () => {
   });
 
   it('refuses session cmdlets and -Session as not supported yet, saying they are on the roadmap', async () => {
-    for (const line of ['New-PSSession web1', 'Enter-PSSession web1', 'Get-PSSession']) {
+    for (const line of ['New-PSSession web1', 'Enter-PSSession web1', 'Get-PSSession', 'icm web1 -InDisconnectedSession { 1 }']) {
       const r = await run(line);
       expect(r.ok).toBe(false);
       expect(r.sink.replies().join('\n')).toMatch(/not supported yet.*roadmap/s);
