@@ -171,6 +171,8 @@ describe('Slack over HTTP with real agents', () => {
     const msg = await rig.statusMessage('background-out');
     await rig.waitVersion(msg, (t, b) => t.includes('*Completed*') && buttonsOf(b)['receive-job'] !== undefined, 'Completed with a Receive-Job button');
     const id = buttonsOf(msg.blocks)['receive-job']!;
+    // -AsJob: the thread shows the state change, not the output.
+    await rig.fake.waitFor(() => threadTexts(msg).some((t) => /is Completed/.test(t)), 10_000, 'a state-change reply');
     expect(threadTexts(msg).join('\n')).not.toContain('```\nbackground-out');
 
     // The same button replayed from another channel (also allowed by the policy): the job is not its.
