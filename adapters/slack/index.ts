@@ -264,9 +264,11 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, options.stopTimeoutMs ?? 5000);
       });
-      await Promise.race([Promise.all([...inFlight]).then(() => undefined), timeout]);
+      // Let running commands finish and the last status edits go out, but never hang shutdown
+      // on a Slack that does not answer.
+      const drained = Promise.all([...inFlight]).then(() => coalescer.flush());
+      await Promise.race([drained.catch(() => undefined), timeout]);
       clearTimeout(timer);
-      await coalescer.flush().catch(() => undefined);
     },
   };
 }
