@@ -59,6 +59,8 @@ function numberValue(value: number, type: string, text: string): PsValue {
 class Parser {
   private readonly s: Scanner;
   private depth = 0;
+  /** End of the last token read, so statement and command texts exclude trailing comments. */
+  private lastEnd = 0;
   /** Variables read by the statement being parsed (top-level statements only). */
   private variables: Set<string> = new Set();
 
@@ -126,7 +128,7 @@ class Parser {
       }
     }
     this.parsePipeline(statement, context);
-    statement.text = this.text.slice(start, s.pos).trim();
+    statement.text = this.text.slice(start, Math.max(start, this.lastEnd)).trim();
     statement.variables = [...this.variables];
     if (context === 'top') this.variables = outer;
     else for (const v of this.variables) outer.add(v);
@@ -189,6 +191,7 @@ class Parser {
     const s = this.s;
     const start = s.pos;
     const name = this.readBareword().text;
+    this.lastEnd = s.pos;
     const elements: CommandElement[] = [];
     let endOfParameters = false;
     for (;;) {
@@ -226,6 +229,7 @@ class Parser {
           const parameter = this.tryReadParameter(context);
           if (parameter !== undefined) {
             elements.push(parameter);
+            this.lastEnd = s.pos;
             continue;
           }
           s.pos = elementStart;
@@ -233,8 +237,9 @@ class Parser {
       }
       const value = this.parseCommandArgument(context);
       elements.push({ kind: 'argument', value, text: this.text.slice(elementStart, s.pos) });
+      this.lastEnd = s.pos;
     }
-    return { name, elements, text: this.text.slice(start, s.pos).trim() };
+    return { name, elements, text: this.text.slice(start, this.lastEnd).trim() };
   }
 
   /** At a dash followed by a letter: a parameter token, or undefined when it is a bareword (quote inside). */
@@ -550,10 +555,11 @@ class Parser {
       }
       items.push(this.parseExpressionPrimary());
     }
+    this.lastEnd = s.pos;
     s.skipBlanks(false);
     if (!this.atStatementEnd(context)) this.unexpected();
     if (items.length === 1) return items[0] as ExpressionNode;
-    return { kind: 'array', items, text: this.text.slice(start, s.pos).trim() };
+    return { kind: 'array', items, text: this.text.slice(start, this.lastEnd).trim() };
   }
 
   private parseExpressionPrimary(): ExpressionNode {

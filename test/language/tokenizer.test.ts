@@ -207,6 +207,12 @@ describe('statements, assignments, pipelines', () => {
     expect(script.statements[2]?.assignTo).toBe('a');
   });
 
+  it('statement and command texts leave out trailing comments', () => {
+    const script = parseScript('Get-Job -Id 3 # why\n$a = 1, 2 <# c #>\nGet-Job | Receive-Job -Keep  # done');
+    expect(script.statements.map((s) => s.text)).toEqual(['Get-Job -Id 3', '$a = 1, 2', 'Get-Job | Receive-Job -Keep']);
+    expect(script.statements[2]?.commands.map((c) => c.text)).toEqual(['Get-Job', 'Receive-Job -Keep']);
+  });
+
   it('continues a line after a backtick, a pipe or a comma', () => {
     const script = parseScript('Invoke-Command -cn a `\n  -ScriptBlock {1}\nGet-Job |\n  Receive-Job');
     expect(script.statements).toHaveLength(2);
