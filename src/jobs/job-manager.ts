@@ -77,7 +77,7 @@ export class JobManager {
   /** runId → (job, child) for runs of active jobs. */
   private readonly runs = new Map<string, { jobId: number; childId: number }>();
   private readonly agentInfo = new Map<string, AgentInfo>();
-  private readonly waiters = new Map<number, Array<(job: JobRecord) => void>>();
+  private readonly waiters = new Map<number, Array<(job: JobRecord | undefined) => void>>();
   private recoveryTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -208,9 +208,14 @@ export class JobManager {
   /** Forgets a removed job (the caller deletes it from the store). */
   forget(jobId: number): void {
     const active = this.jobs.get(jobId);
-    if (!active) return;
-    for (const c of active.children.values()) this.runs.delete(c.runId);
-    this.jobs.delete(jobId);
+    if (active) {
+      for (const c of active.children.values()) this.runs.delete(c.runId);
+      this.jobs.delete(jobId);
+    }
+    // Whoever waits for a removed job stops waiting.
+    const waiters = this.waiters.get(jobId) ?? [];
+    this.waiters.delete(jobId);
+    for (const w of waiters) w(undefined);
   }
 
   // ---- internals ---------------------------------------------------------------------------

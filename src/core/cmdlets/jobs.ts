@@ -315,9 +315,13 @@ export async function waitJob(call: BoundCall, ctx: ExecContext): Promise<PsValu
   if (timeoutSec === 0) return [];
   const done = (j: JobRecord): boolean => (force ? isFinished(j.state) : PERSISTENT_STATES.has(j.state));
   const store = ctx.services.store;
-  const current = (): JobRecord[] => selected.map((s) => store.getJob(s.job.id) ?? s.job);
+  // A job removed meanwhile (Remove-Job in another command) is no longer waited for.
+  const current = (): JobRecord[] => selected.flatMap((s) => store.getJob(s.job.id) ?? []);
   const deadline = timeoutSec < 0 ? undefined : Date.now() + timeoutSec * 1000;
-  const ready = (): boolean => (any ? current().some(done) : current().every(done));
+  const ready = (): boolean => {
+    const jobs = current();
+    return jobs.length === 0 || (any ? jobs.some(done) : jobs.every(done));
+  };
   while (!ready()) {
     const remaining = deadline === undefined ? undefined : deadline - Date.now();
     if (remaining !== undefined && remaining <= 0) return []; // timeouts end without output or error
