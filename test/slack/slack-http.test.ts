@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlackAdapter } from '../../adapters/slack/index';
 import { readAudit } from '../../src/audit/audit-log';
-import { silentLogger } from '../../src/log';
+import { createLogger, silentLogger } from '../../src/log';
 import { buttonsOf, postSigned, slashCommandPayload, textOf, type StoredMessage } from '../fakes/slack-server';
 import { jobIdOf, NOBODY, OPS, OPS2, SECRET, startSlackRig, TEAM, type SlackRig } from './harness';
 
@@ -11,9 +11,11 @@ import { jobIdOf, NOBODY, OPS, OPS2, SECRET, startSlackRig, TEAM, type SlackRig 
  */
 
 let rig: SlackRig;
+/** Everything the adapter (and bolt through it) logged, at debug level. */
+const logLines: string[] = [];
 
 beforeAll(async () => {
-  rig = await startSlackRig('http', {}, { web3: { SLACK_TEST_ROLE: 'group-b' } });
+  rig = await startSlackRig('http', { log: createLogger('debug', (line) => logLines.push(line)) }, { web3: { SLACK_TEST_ROLE: 'group-b' } });
 }, 60_000);
 
 afterAll(async () => {
@@ -224,5 +226,13 @@ describe('Slack over HTTP with real agents', () => {
       code: 'SlackStartFailed',
       message: 'Slack refused SLACK_BOT_TOKEN (auth.test: invalid_auth)',
     });
+  });
+
+  it('never logged a token or the signing secret', () => {
+    expect(logLines.length).toBeGreaterThan(20);
+    expect(logLines.some((l) => l.includes('chat.postMessage'))).toBe(true);
+    const all = logLines.join('\n');
+    expect(all).not.toContain(rig.fake.botToken);
+    expect(all).not.toContain(SECRET);
   });
 });
