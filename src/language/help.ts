@@ -57,12 +57,55 @@ function syntaxLine(cmd: CompiledCmdlet, bit: number): string {
   return parts.join(' ');
 }
 
-/** Get-Command <name> -Syntax: one line per parameter set, the default set first. */
-export function renderSyntax(name: string): string {
-  const cmd = requireCmdlet(name, false);
+/** PowerShell wildcard match (`*`, `?`), case-insensitive; greedy two-pointer, no backtracking blow-up. */
+export function wildcardMatch(pattern: string, text: string): boolean {
+  const p = pattern.toLowerCase();
+  const t = text.toLowerCase();
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let mark = 0;
+  while (j < t.length) {
+    if (i < p.length && (p[i] === '?' || p[i] === t[j])) {
+      i++;
+      j++;
+    } else if (i < p.length && p[i] === '*') {
+      star = i++;
+      mark = j;
+    } else if (star >= 0) {
+      i = star + 1;
+      j = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (i < p.length && p[i] === '*') i++;
+  return i === p.length;
+}
+
+function isPattern(name: string): boolean {
+  return name.includes('*') || name.includes('?');
+}
+
+/** Cmdlets whose name or an alias matches the wildcard pattern, in Get-Command order. */
+function matching(pattern: string): CompiledCmdlet[] {
+  return allCmdlets().filter((c) => wildcardMatch(pattern, c.name) || c.definition.aliases.some((a) => wildcardMatch(pattern, a)));
+}
+
+function syntaxOf(cmd: CompiledCmdlet): string {
   return displaySets(cmd)
     .map((s) => syntaxLine(cmd, s.bit))
     .join('\n\n');
+}
+
+/**
+ * Get-Command <name> -Syntax: one line per parameter set, the default set first. A wildcard
+ * pattern (`*`, `Get-*`) gives the syntax of every matching cmdlet, each block separated by a
+ * blank line; a pattern that matches nothing gives an empty string, as Get-Command does.
+ */
+export function renderSyntax(name: string): string {
+  if (isPattern(name)) return matching(name).map(syntaxOf).join('\n\n');
+  return syntaxOf(requireCmdlet(name, false));
 }
 
 function describeBySet(cmd: CompiledCmdlet, p: CompiledParameter, pick: (m: NonNullable<ReturnType<typeof membershipIn>>) => string): string {
@@ -118,9 +161,24 @@ function parameterHelp(cmd: CompiledCmdlet, p: CompiledParameter): string {
   return lines.join('\n');
 }
 
-/** Get-Help <name>: synopsis, per-set syntax, aliases, and every parameter. */
+/**
+ * Get-Help <name>: synopsis, per-set syntax, aliases, and every parameter. A wildcard pattern
+ * matching several cmdlets gives PowerShell's topic list (Name, Category, Synopsis).
+ */
 export function renderHelp(name: string): string {
-  const cmd = requireCmdlet(name, true);
+  if (isPattern(name)) {
+    const found = matching(name);
+    if (found.length === 0) throw requireCmdlet(name, true);
+    if (found.length > 1) {
+      const width = Math.max(...found.map((c) => c.name.length), 4);
+      return [
+        `${'Name'.padEnd(width)}  Category  Synopsis`,
+        `${'----'.padEnd(width)}  --------  --------`,
+        ...found.map((c) => `${c.name.padEnd(width)}  Cmdlet    ${c.definition.synopsis}`),
+      ].join('\n');
+    }
+  }
+  const cmd = isPattern(name) ? (matching(name)[0] as CompiledCmdlet) : requireCmdlet(name, true);
   const d = cmd.definition;
   const common = cmd.parameters.filter((p) => p.common);
   const supportedCommon = common.filter((p) => p.definition.unsupported === undefined).map((p) => `-${p.name}`);

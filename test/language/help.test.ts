@@ -59,6 +59,16 @@ describe('Get-Command -Syntax lines come from the binder definitions', () => {
     expect(lines[0]).toBe('Invoke-Command [-ScriptBlock] <scriptblock> [-NoNewScope] [-InputObject <psobject>] [-ArgumentList <Object[]>] [<CommonParameters>]');
   });
 
+  it('wildcards give the syntax of every matching cmdlet; no match gives nothing', () => {
+    const jobs = renderSyntax('*-Job');
+    for (const name of ['Get-Job', 'Receive-Job', 'Wait-Job', 'Stop-Job', 'Remove-Job', 'Start-Job']) expect(jobs).toContain(`${name} [`);
+    expect(jobs).not.toContain('Invoke-Command');
+    expect(renderSyntax('*').split('\n\n').length).toBe(CMDLETS.reduce((n, c) => n + c.sets.length, 0));
+    expect(renderSyntax('Nothing-*')).toBe('');
+    expect(renderSyntax('icm?')).toBe('');
+    expect(renderSyntax('ic?')).toBe(renderSyntax('Invoke-Command'));
+  });
+
   it('unknown names get CommandNotFound with a suggestion', async () => {
     const e = await errorOf(() => renderSyntax('Get-Jbo'));
     expect(e.code).toBe('CommandNotFound');
@@ -85,6 +95,14 @@ describe('Get-Help', () => {
     const help = renderHelp('New-PSSessionOption');
     expect(help).toContain('one of None, Drop, Block');
     expect(help).toContain('range -1..2147483647');
+  });
+
+  it('a wildcard matching several cmdlets lists them; matching one shows its help', async () => {
+    const list = renderHelp('*-PSSession');
+    expect(list.split('\n')[0]).toMatch(/^Name +Category +Synopsis$/);
+    expect(list).toContain('Enter-PSSession       Cmdlet    ');
+    expect(renderHelp('Get-Ag*')).toBe(renderHelp('Get-Agent'));
+    expect((await errorOf(() => renderHelp('Zzz*'))).code).toBe('HelpNotFound');
   });
 
   it('unknown names get HelpNotFound', async () => {
