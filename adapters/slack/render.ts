@@ -85,8 +85,13 @@ function renderBlock(block: Block, options: RenderOptions, uploads: SlackUpload[
   }
 }
 
+/**
+ * `verbatim: true`: Slack does not turn URLs, #channels or @mentions in the text into links on
+ * its own; only explicit `<...>` syntax would, and escaping rules that out.
+ */
 function section(mrkdwn: string): types.SectionBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: mrkdwn, verbatim: true } };
+  // Slack refuses an empty text object.
+  return { type: 'section', text: { type: 'mrkdwn', text: mrkdwn === '' ? ' ' : mrkdwn, verbatim: true } };
 }
 
 function context(mrkdwn: string): types.ContextBlock {

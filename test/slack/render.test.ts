@@ -153,6 +153,11 @@ describe('renderMessage', () => {
     expect(text).toContain('```\nd\n```');
   });
 
+  it('never sends an empty section (Slack refuses it)', () => {
+    expect(allSections(renderMessage({ blocks: [{ kind: 'text', text: '' }] }))).toEqual([' ']);
+    expect(allSections(renderMessage({ blocks: [] }))).toEqual([' ']);
+  });
+
   it('escapes errors and plain text', () => {
     const text = textOf(renderMessage({ blocks: [{ kind: 'error', text: 'bad <@U1> & more' }] }).messages[0]!.blocks);
     expect(text).toBe(':x: bad &lt;@U1&gt; &amp; more');
