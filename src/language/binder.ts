@@ -561,7 +561,8 @@ export function bindArguments(cmd: CompiledCmdlet, args: Arg[], text: string, pi
 function inputObjectNotBound(cmd: CompiledCmdlet): ChatOpsError {
   return bindingError(
     'InputObjectNotBound',
-    `The input object cannot be bound to any parameters for the command either because the command does not take pipeline input or the input and its properties do not match any of the parameters that take pipeline input. (${cmd.name})`,
+    'The input object cannot be bound to any parameters for the command either because the command does not take pipeline input or the input and its properties do not match any of the parameters that take pipeline input.',
+    cmd.name,
   );
 }
 
@@ -676,7 +677,7 @@ function bindOneInput(call: BoundCall, input: PsValue): BoundCall {
   if (missing.length > 0) {
     throw bindingError(
       'InputObjectMissingMandatory',
-      `The input object cannot be bound because it did not contain the information required to bind all mandatory parameters:${missing.map((p) => ` ${p.name}`).join('')}`,
+      `The input object cannot be bound because it did not contain the information required to bind all mandatory parameters: ${missing.map((p) => ` ${p.name}`).join('')}`,
       missing[0]?.name,
     );
   }

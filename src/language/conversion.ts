@@ -207,7 +207,7 @@ function convertScalar(v: PsValue, type: TypeSpec, parameter: string, sessionOpt
         ok: false,
         error: new ChatOpsError(
           'CannotConvertArgument',
-          `Cannot convert '${shown(v)}' to the type '${dotnet}' required by parameter '${parameter}'. Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.`,
+          `Cannot convert '${dotnetTypeName(v)}' to the type '${dotnet}' required by parameter '${parameter}'. Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.`,
           { target: parameter },
         ),
       };

@@ -296,7 +296,7 @@ const jobs: Case[] = [
     line: 'Get-Job -HasMoreData "true"',
     code: 'CannotConvertArgument',
     message:
-      "Cannot convert 'true' to the type 'System.Boolean' required by parameter 'HasMoreData'. Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.",
+      "Cannot convert 'System.String' to the type 'System.Boolean' required by parameter 'HasMoreData'. Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.",
   },
   { line: 'Get-Job -HasMoreData', code: 'MissingArgument', message: "Missing an argument for parameter 'HasMoreData'. Specify a parameter of type 'System.Boolean' and try again." },
   { line: 'Get-Job -IncludeChildJob -ChildJobState Failed', set: 'SessionIdParameterSet', params: { IncludeChildJob: true, ChildJobState: 'Failed' } },
@@ -327,6 +327,12 @@ const jobs: Case[] = [
     line: 'Receive-Job 3 -Wait -Keep',
     code: 'ParameterBindingFailed',
     message: 'Cannot bind parameter \'Keep\' to the target. Exception setting "Keep": "The Wait and Keep parameters cannot be used together in the same command."',
+  },
+  {
+    line: "Receive-Job 3 -Keep:'false'",
+    code: 'CannotConvertArgument',
+    message:
+      "Cannot convert 'System.String' to the type 'System.Management.Automation.SwitchParameter' required by parameter 'Keep'. Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.",
   },
   { line: 'Receive-Job 3 -Wait -Keep:$false', set: 'SessionIdParameterSet', params: { Wait: true, Keep: false } },
   { line: 'Receive-Job 3 -AutoRemoveJob', code: 'InvalidOperation', message: 'The -AutoRemoveJob parameter cannot be used without the -Wait parameter' },

@@ -87,6 +87,15 @@ describe('pipelines: calls after the first wait for pipeline input', () => {
     expect(e.message).toContain('The input object cannot be bound to any parameters for the command');
   });
 
+  it('an object that binds only some parameters leaves a mandatory one missing', async () => {
+    const call = second(await pipelineCalls('Get-Agent | Receive-Job'));
+    const e = await errorOf(() => bindPipelineInput(call, agentWeb1));
+    expect(e).toMatchObject({
+      code: 'InputObjectMissingMandatory',
+      message: 'The input object cannot be bound because it did not contain the information required to bind all mandatory parameters:  Job',
+    });
+  });
+
   it('refuses pipelines into cmdlets that take no pipeline input, when binding', async () => {
     for (const line of ['Get-Job | New-PSSessionOption', 'Get-Job | Get-Agent', 'Get-Job | Exit-PSSession', '$j | Get-Variable']) {
       expect((await errorOf(() => parseAndBind(line, makeContext()))).code, line).toBe('InputObjectNotBound');
