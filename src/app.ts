@@ -178,8 +178,9 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (agent) await agent.stop();
+      // The job manager first: connections dropped by the shutdown are not agents going away.
       jobs.stop();
+      if (agent) await agent.stop();
       await hub.stop();
       db.close();
     },

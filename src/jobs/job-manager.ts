@@ -79,6 +79,7 @@ export class JobManager {
   private readonly agentInfo = new Map<string, AgentInfo>();
   private readonly waiters = new Map<number, Array<(job: JobRecord | undefined) => void>>();
   private recoveryTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
 
   constructor(
     private readonly deps: {
@@ -96,6 +97,7 @@ export class JobManager {
     const { transport, store } = this.deps;
     transport.on({
       connected: (agent, info) => this.onConnected(agent, info),
+      disconnected: (agent) => this.onDisconnected(agent),
       runMessage: (agent, msg) => this.onRunMessage(agent, msg),
     });
     for (const job of store.unfinishedJobs()) {
@@ -119,7 +121,9 @@ export class JobManager {
     }
   }
 
+  /** Call before the transport stops: connections it drops then are not agents going away. */
   stop(): void {
+    this.stopping = true;
     if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
   }
 
@@ -262,8 +266,43 @@ export class JobManager {
     }
   }
 
+  /**
+   * PowerShell's Disconnected state: children running on an agent that went away wait for it
+   * (the agent keeps running them and keeps their output); the parent is Disconnected when all
+   * its unfinished children are. They return to Running when the agent reconnects.
+   */
+  private onDisconnected(agent: string): void {
+    if (this.stopping) return;
+    this.setRunningOn(agent, 'Running', 'Disconnected');
+  }
+
+  private setRunningOn(agent: string, from: JobState, to: JobState): void {
+    const key = lower(agent);
+    for (const job of this.jobs.values()) {
+      let changed = false;
+      for (const child of job.children.values()) {
+        if (child.agent === undefined || lower(child.agent) !== key || child.state !== from || !child.dispatched) continue;
+        this.deps.store.updateChild(child.id, { state: to });
+        child.state = to;
+        changed = true;
+        this.emit({ type: 'child', jobId: job.id, childId: child.id, state: to });
+      }
+      if (changed) this.refreshLiveState(job);
+    }
+  }
+
+  private refreshLiveState(job: ActiveJob): void {
+    const unfinished = [...job.children.values()].filter((c) => !isFinished(c.state));
+    const state: JobState = unfinished.length > 0 && unfinished.every((c) => c.state === 'Disconnected') ? 'Disconnected' : 'Running';
+    const current = this.deps.store.getJob(job.id);
+    if (!current || current.state === state) return;
+    this.deps.store.updateJob(job.id, { state });
+    this.emit({ type: 'job', job: { ...current, state } });
+  }
+
   private onConnected(agent: string, info: AgentInfo): void {
     this.agentInfo.set(lower(agent), info);
+    this.setRunningOn(agent, 'Disconnected', 'Running');
     this.resendRuns(agent);
     for (const j of this.jobs.values()) if (j.recovering) this.pump(j);
   }

@@ -225,6 +225,22 @@ describe('unavailable computers', () => {
     expect(sink.latestStatus()?.counts).toMatchObject({ Completed: 1, Failed: 2 });
     await rt.agent('web3').restart();
   });
+
+  it('shows a job Disconnected while its agent is gone, and the child Failed when the agent comes back after a crash', async () => {
+    const started = await run('icm web3 { echo started; sleep 20 } -AsJob');
+    const id = started.jobIds[0]!;
+    // Output proves the agent started the process (and recorded it) before it is killed.
+    await waitFor(() => rt.app.store.output(id).length > 0, 5000, 'the run to start on the agent');
+    await rt.agent('web3').kill('SIGKILL');
+    await waitFor(() => rt.app.store.getJob(id)?.state === 'Disconnected', 10_000, 'job Disconnected');
+    const listed = await run(`Get-Job ${id} -IncludeChildJob`);
+    const t = listed.sink.postBlocks().find((b) => b.kind === 'table');
+    expect(t && t.kind === 'table' && t.rows.map((r) => r[3])).toEqual(['Disconnected', 'Disconnected']);
+    await rt.agent('web3').restart();
+    const job = await rt.app.jobs.waitFor(id, 10_000);
+    expect(job?.state).toBe('Failed');
+    expect(rt.app.store.children(id)[0]?.reason).toMatch(/restarted/);
+  });
 });
 
 describe('pwsh objects (stand-in pwsh on the agents PATH)', () => {
