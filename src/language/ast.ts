@@ -17,6 +17,8 @@ export type ExpressionNode =
   | { kind: 'array'; items: ExpressionNode[]; text: string }
   /** `@( ... )`: its statements' results, always an array. */
   | { kind: 'arrayExpression'; statements: ParsedStatement[]; text: string }
+  /** `$( ... )`: its statements' results; one result stays a scalar, none is $null. */
+  | { kind: 'subExpression'; statements: ParsedStatement[]; text: string }
   /** `@{ k = v; ... }` */
   | { kind: 'hashtable'; entries: Array<{ key: string; value: ParsedStatement }>; text: string }
   /** `( ... )`: one statement (an expression or one of our cmdlets). */

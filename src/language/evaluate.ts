@@ -79,6 +79,15 @@ export async function evaluateExpression(
       }
       return { value: items };
     }
+    case 'subExpression': {
+      const items: PsValue[] = [];
+      for (const statement of node.statements) {
+        const value = await evaluateStatementValue(statement, context, bindCommand);
+        if (Array.isArray(value)) items.push(...value);
+        else items.push(value);
+      }
+      return { value: items.length === 0 ? null : items.length === 1 ? (items[0] as PsValue) : items };
+    }
     case 'hashtable': {
       const entries: Array<{ key: string; value: PsValue }> = [];
       for (const entry of node.entries) {

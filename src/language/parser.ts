@@ -310,6 +310,7 @@ class Parser {
       const block = s.readScriptBlock();
       return literal(block, this.text.slice(start, s.pos));
     }
+    if (c === '$' && s.peek(1) === '(') return this.parseSubExpression();
     if (c === '$') {
       const variable = this.tryReadVariableArgument();
       if (variable !== undefined) return variable;
@@ -451,6 +452,19 @@ class Parser {
     this.unexpected();
   }
 
+  /** `$( ... )` as an argument or value. */
+  private parseSubExpression(): ExpressionNode {
+    const s = this.s;
+    const start = s.pos;
+    this.enter();
+    s.pos += 2;
+    const statements = this.parseStatements('array');
+    if (s.peek() !== ')') throw parseError('MissingEndParenthesisInSubexpression', "Missing closing ')' in subexpression.");
+    s.pos++;
+    this.leave();
+    return { kind: 'subExpression', statements, text: this.text.slice(start, s.pos) };
+  }
+
   private parseHashtable(): ExpressionNode {
     const s = this.s;
     const start = s.pos;
@@ -574,6 +588,7 @@ class Parser {
       const block = s.readScriptBlock();
       return literal(block, this.text.slice(start, s.pos));
     }
+    if (c === '$' && s.peek(1) === '(') return this.parseSubExpression();
     if (c === '$') {
       const raw = s.readVariableName();
       const after = s.peek();

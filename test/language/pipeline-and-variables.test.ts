@@ -165,6 +165,15 @@ describe('variables and statements', () => {
     expect(inArray[0]?.pipeline[0]?.parameters['ComputerName']).toEqual(['web1', 'web2', 'db1']);
   });
 
+  it('$( ) subexpressions: one result stays scalar, several make an array', async () => {
+    const [a] = await parseAndBind('Get-Job -Name $(Get-Agent web*)', makeContext());
+    expect(a?.pipeline[0]?.parameters).toEqual({ Name: ['web1', 'web2'] });
+    const [b] = await parseAndBind("Get-Job -Name $('one')", makeContext());
+    expect(b?.pipeline[0]?.parameters).toEqual({ Name: ['one'] });
+    const [c] = await parseAndBind('$x = $()', makeContext());
+    expect(c).toMatchObject({ assignTo: 'x', value: null });
+  });
+
   it('subexpression errors are the inner command\'s errors', async () => {
     expect((await errorOf(() => parseAndBind('Invoke-Command -cn (Get-Content servers.txt) {1}', makeContext()))).code).toBe('CommandNotFound');
     expect((await errorOf(() => parseAndBind('Invoke-Command -cn (Get-Agent -Bogus) {1}', makeContext()))).code).toBe('NamedParameterNotFound');
