@@ -388,6 +388,10 @@ class Parser {
     let pure = true;
     while (!isArgumentTerminator(s.peek())) {
       const c = s.peek();
+      if (c === '>' || c === '<') {
+        // `2>$null`, `a>b`: redirection (and `<`, reserved) would silently change the meaning.
+        throw parseError('NotSupported', 'Redirection operators are not supported; results are posted to the channel. Quote the text if > or < is part of a value.', c);
+      }
       if (c === '`') {
         pure = false;
         literalText += s.readEscape();

@@ -245,6 +245,8 @@ describe('statements, assignments, pipelines', () => {
     ['Get-Job || Get-Job', 'NotSupported'],
     ['& Get-Job', 'NotSupported'],
     ['Get-Job > out.txt', 'NotSupported'],
+    ['Get-Job 2>$null', 'NotSupported'],
+    ['Get-Job a<b', 'NotSupported'],
     ['Get-Job @params', 'NotSupported'],
     ['Get-Job $j.Name', 'NotSupported'],
     ['Get-Job --% x', 'NotSupported'],
