@@ -45,6 +45,10 @@ interface State {
   bound: Map<string, PsValue>;
   boundParams: Set<CompiledParameter>;
   mask: number;
+  /** Which binding step is running (conflict hints only name parameters the user named). */
+  phase?: 'named' | 'positional' | 'pipeline';
+  /** The named bind that emptied the set mask, and the parameters bound before that it excludes. */
+  conflict?: { parameter: string; with: string[] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -54,10 +58,17 @@ function bindingError(code: string, message: string, target?: string): ChatOpsEr
   return new ChatOpsError(code, message, target === undefined ? undefined : { target });
 }
 
-function ambiguousParameterSet(): ChatOpsError {
+/**
+ * PowerShell's text; when two named parameters emptied the set mask, a hint naming them is
+ * appended (PowerShell leaves the user to find them).
+ */
+function ambiguousParameterSet(state?: State): ChatOpsError {
+  const conflict = state?.conflict;
+  const hint = conflict === undefined ? '' : ` (-${conflict.parameter} cannot be used together with ${conflict.with.map((n) => `-${n}`).join(', ')}.)`;
   return bindingError(
     'AmbiguousParameterSet',
-    'Parameter set cannot be resolved using the specified named parameters. One or more parameters issued cannot be used together or an insufficient number of parameters were provided.',
+    `Parameter set cannot be resolved using the specified named parameters. One or more parameters issued cannot be used together or an insufficient number of parameters were provided.${hint}`,
+    conflict?.parameter,
   );
 }
 
@@ -284,6 +295,11 @@ function bindParameter(
       p.name,
     );
   }
+  const before = state.mask;
+  if (state.phase === 'named' && before !== 0 && (before & p.flags) === 0 && state.conflict === undefined) {
+    const excluded = [...state.boundParams].filter((q) => !q.common && (q.flags & p.flags) === 0).map((q) => q.name);
+    state.conflict = { parameter: p.name, with: excluded };
+  }
   state.bound.set(p.name, converted);
   state.boundParams.add(p);
   state.mask &= p.flags;
@@ -460,7 +476,7 @@ function resolveByMandatory(state: State): boolean {
 /** ValidateParameterSets: `prePipeline` is the check of step 5, otherwise the final one. */
 function validateParameterSets(state: State, prePipeline: boolean): void {
   const count = popcount(state.mask);
-  if (count === 0) throw ambiguousParameterSet();
+  if (count === 0) throw ambiguousParameterSet(state);
   if (count === 1) return;
   const defaultMask = state.cmd.defaultMask;
   if (defaultMask !== 0 && (state.mask & defaultMask) !== 0) {
@@ -521,7 +537,9 @@ function refuseUnsupportedSet(cmd: CompiledCmdlet, set: string): void {
 export function bindArguments(cmd: CompiledCmdlet, args: Arg[], text: string, pipelineExpected: boolean): BoundCall {
   const state: State = { cmd, pipelineExpected, bound: new Map(), boundParams: new Set(), mask: cmd.allMask };
   const reparsed = reparse(cmd, args);
+  state.phase = 'named';
   const unbound = bindNamed(state, reparsed);
+  state.phase = 'positional';
   const leftovers = bindPositional(state, unbound);
   validateParameterSets(state, true);
   const first = leftovers[0];
@@ -668,7 +686,7 @@ function bindOneInput(call: BoundCall, input: PsValue): BoundCall {
     if (!did) did = tryState(byProperty, coerce, state.mask);
     if (did) {
       anyBound = true;
-      if (popcount(state.mask) === 0) throw ambiguousParameterSet();
+      if (popcount(state.mask) === 0) throw ambiguousParameterSet(state);
     }
   }
   if (!anyBound) throw inputObjectNotBound(cmd);

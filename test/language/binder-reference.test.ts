@@ -34,7 +34,12 @@ const invokeCommand: Case[] = [
   { line: 'Invoke-Command srv1 { hostname }', set: 'ComputerName', params: { ComputerName: ['srv1'], ScriptBlock: sb(' hostname ') } },
   { line: 'Invoke-Command -cn a,b { 1 } -AsJob', set: 'ComputerName', params: { ComputerName: ['a', 'b'], AsJob: true, ScriptBlock: sb(' 1 ') } },
   { line: 'Invoke-Command { 1 } -AsJob', code: 'AmbiguousParameterSet', message: AMBIGUOUS_SET },
-  { line: 'Invoke-Command -Session $s -Disconnected { 1 }', code: 'AmbiguousParameterSet', message: AMBIGUOUS_SET },
+  {
+    line: 'Invoke-Command -Session $s -Disconnected { 1 }',
+    code: 'AmbiguousParameterSet',
+    message: `${AMBIGUOUS_SET} (-InDisconnectedSession cannot be used together with -Session.)`,
+    target: 'InDisconnectedSession',
+  },
   {
     line: 'Invoke-Command -cn a -Disconnected -AsJob { 1 }',
     code: 'InvalidOperation',
@@ -45,7 +50,11 @@ const invokeCommand: Case[] = [
     code: 'InvalidOperation',
     message: 'You cannot use the Invoke-Command cmdlet with both the AsJob and Disconnected parameters in the same command.',
   },
-  { line: 'Invoke-Command -cn a -NoNewScope { 1 }', code: 'AmbiguousParameterSet', message: AMBIGUOUS_SET },
+  {
+    line: 'Invoke-Command -cn a -NoNewScope { 1 }',
+    code: 'AmbiguousParameterSet',
+    message: `${AMBIGUOUS_SET} (-NoNewScope cannot be used together with -ComputerName.)`,
+  },
   { line: 'Invoke-Command -cn srv C:\\s.ps1', set: 'FilePathComputerName', params: { ComputerName: ['srv'], FilePath: 'C:\\s.ps1' } },
   { line: 'Invoke-Command "Get-Date"', code: 'AmbiguousParameterSet', message: AMBIGUOUS_SET },
   {
@@ -226,6 +235,7 @@ const sessions: Case[] = [
   { line: 'Get-PSSession 2', set: 'Id', params: { Id: [2] } },
   { line: 'Get-PSSession web1', set: 'ComputerName', params: { ComputerName: ['web1'] } },
   { line: 'gsn -Name web*', set: 'Name', params: { Name: ['web*'] } },
+  // No conflict between named parameters: no set can be chosen, PowerShell's text alone.
   { line: 'Get-PSSession -State Opened', code: 'AmbiguousParameterSet', message: AMBIGUOUS_SET },
   { line: 'Get-PSSession -ComputerName web1 -State Disc', set: 'ComputerName', params: { State: 'Disconnected' } },
   { line: 'Get-PSSession -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301', set: 'InstanceId', params: { InstanceId: ['3f2504e0-4f89-11d3-9a0c-0305e82c3301'] } },
@@ -310,7 +320,7 @@ const jobs: Case[] = [
   { line: 'Get-Job -Foo bar', code: 'NamedParameterNotFound', message: "A parameter cannot be found that matches parameter name 'Foo'. Run Get-Help Get-Job to see its parameters." },
   { line: 'Get-Job -Nmae web', code: 'NamedParameterNotFound', message: "A parameter cannot be found that matches parameter name 'Nmae'. Did you mean -Name?" },
   { line: 'Get-Job 1 2', code: 'PositionalParameterNotFound', message: "A positional parameter cannot be found that accepts argument '2'." },
-  { line: 'Get-Job -Id 1 -Name x', code: 'AmbiguousParameterSet', message: AMBIGUOUS_SET },
+  { line: 'Get-Job -Id 1 -Name x', code: 'AmbiguousParameterSet', message: `${AMBIGUOUS_SET} (-Name cannot be used together with -Id.)` },
   { line: 'Receive-Job 3', set: 'SessionIdParameterSet', params: { Id: [3] } },
   { line: 'Receive-Job web', set: 'NameParameterSet', params: { Name: ['web'] } },
   { line: 'Receive-Job $j', set: 'Location', params: { Job: [job3] } },
@@ -355,7 +365,11 @@ const jobs: Case[] = [
   { line: 'Stop-Job -Name ""', code: 'ParameterArgumentValidationErrorEmptyStringNotAllowed', contains: "because it is an empty string" },
   // Remove-Job -F is Force by its exact alias F, not ambiguous with -Filter.
   { line: 'Remove-Job -F 3', set: 'SessionIdParameterSet', params: { Force: true, Id: [3] } },
-  { line: 'Remove-Job -State Completed -Force', code: 'AmbiguousParameterSet', message: AMBIGUOUS_SET },
+  {
+    line: 'Remove-Job -State Completed -Force',
+    code: 'AmbiguousParameterSet',
+    message: `${AMBIGUOUS_SET} (-Force cannot be used together with -State.)`,
+  },
   { line: 'Remove-Job -State Completed', set: 'StateParameterSet', params: { State: 'Completed' } },
   { line: 'rjb -Command *x*', set: 'CommandParameterSet', params: { Command: ['*x*'] } },
   { line: 'Remove-Job $j -Force', set: 'JobParameterSet', params: { Job: [job3], Force: true } },

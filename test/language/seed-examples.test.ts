@@ -164,7 +164,7 @@ describe('Invoke-Command seed examples, rewritten for chat', () => {
     const e = await errorOf(() =>
       parseAndBind('Invoke-Command -Session $s -ScriptBlock { Get-Hotfix } -SessionOption $so -Credential server01\\user01', makeContext()),
     );
-    expect(e).toMatchObject({ code: 'AmbiguousParameterSet', message: AMBIGUOUS_SET });
+    expect(e).toMatchObject({ code: 'AmbiguousParameterSet', message: `${AMBIGUOUS_SET} (-SessionOption cannot be used together with -Session.)` });
     const so = { kind: 'sessionoption' as const, id: 'so', display: 'so', options: { OperationTimeout: 60000 } };
     const [ok] = await parseAndBind('Invoke-Command -ComputerName $servers -ScriptBlock { Get-Hotfix } -SessionOption $so', makeContext({ so }));
     expect(ok?.pipeline[0]?.parameters['SessionOption']).toEqual(so);
