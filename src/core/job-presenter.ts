@@ -1,7 +1,7 @@
 import type { ChatSink, MessageHandle } from './ports';
 import type { CoreServices } from './context';
 import type { JobRecord } from '../store/job-store';
-import type { NeutralMessage } from '../messages/model';
+import type { Block, NeutralMessage } from '../messages/model';
 import { renderResults, statusMessage, statusView, type ChildOutput } from '../messages/results';
 import { isFinished } from '../jobs/job-state';
 
@@ -165,11 +165,52 @@ export async function postResultBlocks(
   // Render per child too, to know which blocks carry which child's output.
   const blocks = renderResults(outputs, { hideComputerName });
   let anyFailed = false;
-  for (const block of blocks) {
-    const what = `results: ${'title' in block && block.title !== undefined ? block.title : block.kind}`;
-    if (!(await post({ blocks: [block] }, what))) anyFailed = true;
+  // One message per block (per computer group) for a few blocks; a fan-out with many distinct
+  // results is sent a few blocks per message, since chat platforms rate-limit posts (adapters
+  // split further to their own limits).
+  const messages = blocks.length <= MAX_BLOCKS_PER_MESSAGE ? blocks.map((b) => [b]) : chunkBlocks(blocks);
+  for (const chunk of messages) {
+    const titles = chunk.map((b) => ('title' in b && b.title !== undefined ? b.title : b.kind));
+    if (!(await post({ blocks: chunk }, `results: ${titles.join('; ')}`))) anyFailed = true;
   }
   // Grouping hides which child a failed block belonged to; when anything failed, keep all unread.
   if (anyFailed) ok.clear();
   return ok;
+}
+
+const MAX_BLOCKS_PER_MESSAGE = 10;
+const MAX_CHARS_PER_MESSAGE = 12_000;
+
+function blockSize(b: Block): number {
+  switch (b.kind) {
+    case 'code':
+    case 'text':
+    case 'error':
+      return b.text.length;
+    case 'table':
+      return b.rows.reduce((n, r) => n + r.join(' ').length + 1, 0);
+    case 'attachment':
+      return [...b.head, ...b.tail].join('\n').length;
+    default:
+      return 100;
+  }
+}
+
+/** Groups result blocks into messages of at most 10 blocks and about 12,000 characters. */
+export function chunkBlocks(blocks: Block[]): Block[][] {
+  const out: Block[][] = [];
+  let current: Block[] = [];
+  let size = 0;
+  for (const b of blocks) {
+    const n = blockSize(b);
+    if (current.length > 0 && (current.length >= MAX_BLOCKS_PER_MESSAGE || size + n > MAX_CHARS_PER_MESSAGE)) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(b);
+    size += n;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }

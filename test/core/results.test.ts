@@ -49,3 +49,13 @@ describe('renderResults', () => {
     expect(renderResults([{ child: d, records: [] }], { hideComputerName: true })).toEqual([{ kind: 'error', text: 'killed (exit code 5)' }]);
   });
 });
+
+describe('chunkBlocks', () => {
+  it('puts at most 10 blocks and about 12,000 characters in one message', async () => {
+    const { chunkBlocks } = await import('../../src/core/job-presenter');
+    const small = Array.from({ length: 25 }, (_, i) => ({ kind: 'code' as const, text: `out ${i}`, title: `web${i}` }));
+    expect(chunkBlocks(small).map((c) => c.length)).toEqual([10, 10, 5]);
+    const big = Array.from({ length: 3 }, () => ({ kind: 'code' as const, text: 'x'.repeat(7000) }));
+    expect(chunkBlocks(big).map((c) => c.length)).toEqual([1, 1, 1]);
+  });
+});
