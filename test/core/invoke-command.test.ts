@@ -256,6 +256,7 @@ process.stdin.on('data', (d) => (input += d));
 process.stdin.on('end', () => {
   const run = JSON.parse(input);
   for (const a of run.arguments) process.stdout.write(JSON.stringify({ Name: a, Length: a.length, PSComputerName: 'spoofed' }) + '\\n');
+  for (const [k, v] of Object.entries(run.using)) process.stdout.write(JSON.stringify({ Using: k, Value: v }) + '\\n');
   process.stdout.write(JSON.stringify('a plain string') + '\\n');
 });
 `,
@@ -277,6 +278,12 @@ process.stdin.on('end', () => {
       ['win2', 'bb', '2'],
     ]);
     expect(codeBlocks(sink.threadBlocks())).toEqual([{ title: 'win1, win2', text: 'a plain string' }]);
+
+    // $Using: values travel as data beside the script, read from the channel's variables.
+    await run(`$greeting = 'hi "there" $(rm -rf /)'`);
+    const using = await run('icm win1 { "$Using:greeting" }');
+    const ut = using.sink.threadBlocks().find((b) => b.kind === 'table');
+    expect(ut && ut.kind === 'table' && ut.rows).toEqual([['win1', 'greeting', 'hi "there" $(rm -rf /)']]);
 
     const hidden = await run('icm win1 -ArgumentList a -HideComputerName { param($x) $x }');
     const ht = hidden.sink.threadBlocks().find((b) => b.kind === 'table');
