@@ -10,6 +10,7 @@ import type { Logger } from '../log';
 import { maskSecrets } from '../log';
 import { ChatOpsError, isChatOpsError } from '../errors';
 import { loadLanguage, type LanguagePort } from './language-port';
+import type { ParsedStatement } from '../language';
 import { safePost, showError } from './context';
 import { describeInvoke, invokeCommand } from './cmdlets/invoke-command';
 import { getJob, receiveJob, removeJob, stopJob, waitJob } from './cmdlets/jobs';
@@ -93,11 +94,11 @@ export class ChatCore implements Core {
       auditAllowed: (call: BoundCall, request: AuthorizationRequest, reason: string, jobId?: number) =>
         this.auditDecision(command, call.text, request.computers, 'allowed', reason, jobId),
     };
-    let statements: unknown[];
+    let statements: ParsedStatement[];
     let language: LanguagePort;
     try {
       language = await loadLanguage();
-      statements = parseStatements(language, command.text);
+      statements = language.parseScript(command.text).statements;
     } catch (e) {
       await this.fail(base, e, command.text);
       return outcome;
@@ -106,7 +107,7 @@ export class ChatCore implements Core {
       try {
         await this.runStatement(language, stmt, base);
       } catch (e) {
-        await this.fail(base, e, statementText(stmt) ?? command.text);
+        await this.fail(base, e, stmt.text);
         // A statement that failed terminally ends the message: later lines of a runbook in chat
         // usually depend on it.
         break;
@@ -219,10 +220,10 @@ export class ChatCore implements Core {
     }
   }
 
-  private async runStatement(language: LanguagePort, stmt: unknown, base: Omit<ExecContext, 'display'>): Promise<void> {
+  private async runStatement(language: LanguagePort, stmt: ParsedStatement, base: Omit<ExecContext, 'display'>): Promise<void> {
     const variables = this.services.store.getVariables(base.channel);
     const quiet: ExecContext = { ...base, display: false };
-    const bound: BoundStatement = await language.bindStatement(stmt as never, {
+    const bound: BoundStatement = await language.bindStatement(stmt, {
       variables,
       evaluate: (call: BoundCall) => this.runCall(call, quiet),
     });
@@ -284,16 +285,3 @@ export class ChatCore implements Core {
   }
 }
 
-/** The statements of a message, as the language module parsed them. */
-function parseStatements(language: LanguagePort, text: string): unknown[] {
-  const parsed = language.parseScript(text) as { statements?: unknown[] } | unknown[];
-  if (Array.isArray(parsed)) return parsed;
-  return parsed.statements ?? [];
-}
-
-function statementText(stmt: unknown): string | undefined {
-  const t = (stmt as { text?: unknown } | null)?.text;
-  return typeof t === 'string' ? t : undefined;
-}
-
-export { ChatOpsError };

@@ -1,14 +1,15 @@
 import type { BoundCall, BoundStatement } from '../language/bound-call';
 import type { PsValue, Variables } from '../language/values';
+import type { ParsedScript, ParsedStatement } from '../language';
 
 /**
  * What the core uses of the command-language module (src/language). Loaded on first use, so
- * the runtime (store, hub, jobs) starts and is testable on its own.
+ * the runtime (store, hub, jobs) starts without paying for it until a command arrives.
  */
 export interface LanguagePort {
-  parseScript(text: string): unknown;
+  parseScript(text: string): ParsedScript;
   bindStatement(
-    statement: never,
+    statement: ParsedStatement,
     context: { variables: Variables; evaluate: (call: BoundCall) => Promise<PsValue> },
   ): Promise<BoundStatement>;
   bindPipelineInput(call: BoundCall, input: PsValue): BoundCall;
@@ -19,6 +20,6 @@ export interface LanguagePort {
 let loaded: Promise<LanguagePort> | undefined;
 
 export function loadLanguage(): Promise<LanguagePort> {
-  loaded ??= import('../language') as unknown as Promise<LanguagePort>;
+  loaded ??= import('../language');
   return loaded;
 }
