@@ -7,6 +7,7 @@ import {
   GatewayIntentBits,
   GuildMember,
   MessageFlags,
+  Routes,
   type AutocompleteInteraction,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
@@ -174,7 +175,7 @@ export async function startDiscordAdapter(
     channel: string,
     source: IncomingCommand['source'],
     line: () => string,
-  ): Promise<void> {
+  ): Promise<boolean> {
     // Acknowledge first: Discord drops an interaction that is not answered within 3 s.
     await i.deferReply({ flags: MessageFlags.Ephemeral });
     const sink = new DiscordSink(ctx, i.channelId!, { id: i.id, token: i.token });
@@ -184,16 +185,18 @@ export async function startDiscordAdapter(
     } catch (e) {
       if (!isChatOpsError(e)) throw e;
       await sink.replyPrivately(errorMessage(e.message));
-      return;
+      return false;
     }
+    let ok: boolean;
     try {
-      await core.handle({ channel, user: invoker(i), text, source }, sink);
+      ok = (await core.handle({ channel, user: invoker(i), text, source }, sink)).ok;
     } catch (e) {
       log.error('discord: core.handle failed', { error: e instanceof Error ? e.message : String(e) });
       await sink.replyPrivately(errorMessage('The command failed inside the bot; the log has the details.'));
-      return;
+      return false;
     }
     await sink.finish();
+    return ok;
   }
 
   async function command(i: ChatInputCommandInteraction): Promise<void> {
@@ -216,7 +219,18 @@ export async function startDiscordAdapter(
       return;
     }
     const cmdlet = parsed.action === 'stop-job' ? 'Stop-Job' : 'Receive-Job';
-    await run(i, channel, 'button', () => `${cmdlet} -Id ${parsed.jobId}`);
+    const ok = await run(i, channel, 'button', () => `${cmdlet} -Id ${parsed.jobId}`);
+    // Receive-Job (without -Keep) leaves nothing unread: its button has done its work. The core
+    // drew the status before the output was received, so the button is taken off here.
+    if (ok && parsed.action === 'receive-job' && i.message.author.id === client.user?.id) {
+      try {
+        await rest.patch(Routes.channelMessage(i.message.channelId, i.message.id), {
+          body: { components: [], allowed_mentions: { parse: [] } },
+        });
+      } catch (e) {
+        log.warn('discord: could not remove the Receive-Job button', { error: String(e) });
+      }
+    }
   }
 
   log.info('discord: registering application commands', {

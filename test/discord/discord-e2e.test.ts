@@ -382,6 +382,9 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     expect(press.callback).toMatchObject({ type: 5, data: { flags: 64 } });
     // Received: nothing is left unread.
     await fake.waitFor('output marked read', () => !rt.app.store.children(id).some((c) => rt.app.store.hasUnreadOutput(c.id)));
+    // Its button goes away; the status embed stays.
+    await fake.waitFor('no more buttons', () => statusMessageFor(id)?.components.length === 0);
+    expect(field(statusMessageFor(id)!, 'State')).toBe('Completed');
     const audit = readAudit(rt.app.db).filter((r) => r.kind === 'button');
     expect(audit.some((r) => r.command === `Receive-Job -Id ${id}` && r.decision === 'allowed')).toBe(true);
   });
