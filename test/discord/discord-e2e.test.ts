@@ -19,6 +19,8 @@ const APP = '1001';
 const GUILD = '2001';
 const OPS = '3001';
 const OTHER = '3002';
+/** A channel whose rule admits only members with the ops role (4001). */
+const ROLE_GATED = '3003';
 const ALICE = { id: '5001', name: 'Alice', roles: ['4001'] };
 
 let fake: FakeDiscord;
@@ -32,7 +34,7 @@ beforeAll(async () => {
     token: TOKEN,
     applicationId: APP,
     guildId: GUILD,
-    channelIds: [OPS, OTHER],
+    channelIds: [OPS, OTHER, ROLE_GATED],
     roles: [{ id: '4001', name: 'ops' }],
     heartbeatIntervalMs: 500,
   });
@@ -40,7 +42,8 @@ beforeAll(async () => {
   const policyFile = join(policyDir, 'policy.yaml');
   writeFileSync(
     policyFile,
-    `rules:\n  - name: discord-ops\n    channel: discord:${GUILD}/${OPS}\n    computers: ['web*']\n    cmdlets: ['*']\n`,
+    `rules:\n  - name: discord-ops\n    channel: discord:${GUILD}/${OPS}\n    computers: ['web*']\n    cmdlets: ['*']\n` +
+      `  - name: ops-role\n    channel: discord:${GUILD}/${ROLE_GATED}\n    computers: [web1]\n    cmdlets: [Invoke-Command]\n    roles: [discord:4001]\n`,
   );
   rt = await startTestRuntime({
     agents: [
@@ -322,6 +325,29 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     expect(followup.content).toMatch(/99999/);
     expect(i.original!.deleted).toBe(true);
     expect(statusMessageFor(id)).toBeDefined();
+  });
+
+  it('carries the member’s roles: a role-gated rule admits Alice (ops role) and refuses Bob', async () => {
+    const bob = fake.sendCommand('ps', [{ name: 'line', type: 3, value: 'Invoke-Command -ComputerName web1 { echo gated }' }], {
+      user: { id: '5002', name: 'Bob', roles: [] },
+      channelId: ROLE_GATED,
+    });
+    await fake.waitFor('refusal', () => bob.original && bob.original.history.length > 1);
+    expect(bob.original!.flags & 64).toBe(64);
+    expect(bob.original!.content).toMatch(/discord:5002: no rule allows this user/);
+    expect(fake.channelMessages(ROLE_GATED)).toHaveLength(0);
+
+    const alice = fake.sendCommand('ps', [{ name: 'line', type: 3, value: 'Invoke-Command -ComputerName web1 { echo gated }' }], {
+      user: ALICE,
+      channelId: ROLE_GATED,
+    });
+    const job = await fake.waitFor('job in the gated channel', () =>
+      rt.app.store.listJobs(`discord:${GUILD}/${ROLE_GATED}`).find((j) => j.state === 'Completed'),
+    );
+    await handled(alice);
+    expect(job.invokedById).toBe('discord:5001');
+    const status = await fake.waitFor('status', () => fake.channelMessages(ROLE_GATED)[0]);
+    await fake.waitFor('result', () => threadText(status.id).includes('gated'));
   });
 
   it('attaches a large output as a file with its first and last lines inline', async () => {
