@@ -512,7 +512,14 @@ function refuseUnsupported(state: State): void {
   for (const p of state.boundParams) {
     const reason = p.definition.unsupported;
     if (reason === undefined) continue;
-    if (p.definition.type.kind === 'switch' && state.bound.get(p.name) === false) continue;
+    const value = state.bound.get(p.name);
+    if (p.definition.type.kind === 'switch' && value === false) continue;
+    const allowed = p.definition.supportedValues;
+    if (allowed !== undefined) {
+      const text = typeof value === 'string' ? value : String(value);
+      if (allowed.some((v) => v.toLowerCase() === text.toLowerCase())) continue;
+      throw bindingError('NotSupported', `-${p.name} ${text} is not supported: ${reason}`, p.name);
+    }
     throw bindingError('NotSupported', `-${p.name} is not supported: ${reason}`, p.name);
   }
 }

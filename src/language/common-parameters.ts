@@ -12,12 +12,22 @@ function common(definition: ParameterDefinition): ParameterDefinition {
 }
 
 export const COMMON_PARAMETERS: ParameterDefinition[] = [
-  common(param('Verbose', T.switch, '*', 'Also post verbose messages.', { aliases: ['vb'] })),
+  common(param('Verbose', T.switch, '*', 'Also post verbose messages.', { aliases: ['vb'], unsupported: R.verbose })),
   common(param('Debug', T.switch, '*', 'Debug messages.', { aliases: ['db'], unsupported: R.debugStream })),
   common(
-    param('ErrorAction', T.enum(ActionPreference), '*', 'What to do on a non-terminating error.', { aliases: ['ea'] }),
+    param('ErrorAction', T.enum(ActionPreference), '*', 'What to do on a non-terminating error.', {
+      aliases: ['ea'],
+      unsupported: R.errorAction,
+      supportedValues: ['Continue'],
+    }),
   ),
-  common(param('WarningAction', T.enum(ActionPreference), '*', 'What to do on a warning.', { aliases: ['wa'] })),
+  common(
+    param('WarningAction', T.enum(ActionPreference), '*', 'What to do on a warning.', {
+      aliases: ['wa'],
+      unsupported: R.warningAction,
+      supportedValues: ['Continue'],
+    }),
+  ),
   common(
     param('InformationAction', T.enum(ActionPreference), '*', 'What to do with information records.', {
       aliases: ['infa'],

@@ -80,6 +80,12 @@ export interface ParameterDefinition {
    * code `NotSupported` and the text `-<Name> is not supported: <reason>`.
    */
   unsupported?: string;
+  /**
+   * Values of the parameter that do work here (compared case-insensitively with the bound
+   * value's string form); with `unsupported`, only other values are refused, as
+   * `-<Name> <value> is not supported: <reason>` (e.g. -ErrorAction other than Continue).
+   */
+  supportedValues?: string[];
   /** One sentence for Get-Help. */
   description: string;
   /** Common and ShouldProcess parameters lose prefix ties against declared ones (1.2 step 4). */

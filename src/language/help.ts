@@ -157,7 +157,9 @@ function parameterHelp(cmd: CompiledCmdlet, p: CompiledParameter): string {
   });
   if (d.type.enumDefinition !== undefined) validations.push(`one of ${d.type.enumDefinition.members.map(([n]) => n).join(', ')}`);
   if (validations.length > 0) lines.push(`        Accepted values              ${validations.join('; ')}`);
-  lines.push(`        Supported here?              ${d.unsupported === undefined ? 'Yes' : `No: ${d.unsupported}`}`);
+  lines.push(
+    `        Supported here?              ${d.unsupported === undefined ? 'Yes' : d.supportedValues ? `Only ${d.supportedValues.join(', ')}: ${d.unsupported}` : `No: ${d.unsupported}`}`,
+  );
   return lines.join('\n');
 }
 
@@ -181,8 +183,12 @@ export function renderHelp(name: string): string {
   const cmd = isPattern(name) ? (matching(name)[0] as CompiledCmdlet) : requireCmdlet(name, true);
   const d = cmd.definition;
   const common = cmd.parameters.filter((p) => p.common);
-  const supportedCommon = common.filter((p) => p.definition.unsupported === undefined).map((p) => `-${p.name}`);
-  const refusedCommon = common.filter((p) => p.definition.unsupported !== undefined).map((p) => `-${p.name}: ${p.definition.unsupported}`);
+  const supportedCommon = common
+    .filter((p) => p.definition.unsupported === undefined || p.definition.supportedValues !== undefined)
+    .map((p) => `-${p.name}${p.definition.supportedValues ? ` ${p.definition.supportedValues.join('|')}` : ''}`);
+  const refusedCommon = common
+    .filter((p) => p.definition.unsupported !== undefined)
+    .map((p) => `-${p.name}${p.definition.supportedValues ? ` (other values)` : ''}: ${p.definition.unsupported}`);
   const unsupportedSets = Object.entries(d.unsupportedSets ?? {}).map(([set, reason]) => `    Parameter set ${set}: ${reason}`);
   if (d.unsupported !== undefined) unsupportedSets.unshift(`    ${cmd.name}: ${d.unsupported}`);
   const sections = [

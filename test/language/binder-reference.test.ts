@@ -351,7 +351,7 @@ const jobs: Case[] = [
   { line: 'Receive-Job 3 -Force', code: 'InvalidOperation', message: 'The -Force parameter cannot be used without the -Wait parameter.' },
   { line: 'Receive-Job 3 -Wait -Force -AutoRemoveJob -WriteEvents -WriteJobInResults', set: 'SessionIdParameterSet', params: { Wait: true, Force: true } },
   // -Wa is the common WarningAction by its exact alias `wa`, not -Wait.
-  { line: 'Receive-Job 3 -Wa SilentlyContinue', set: 'SessionIdParameterSet', params: { WarningAction: 'SilentlyContinue' } },
+  { line: 'Receive-Job 3 -Wa Continue', set: 'SessionIdParameterSet', params: { WarningAction: 'Continue' } },
   { line: 'Receive-Job 3 -Wai', set: 'SessionIdParameterSet', params: { Wait: true } },
   { line: 'Receive-Job', code: 'MissingMandatoryParameter', message: 'Cannot process command because of one or more missing mandatory parameters: Job.' },
   { line: 'Wait-Job 3', set: 'SessionIdParameterSet', params: { Id: [3] } },
@@ -374,7 +374,21 @@ const jobs: Case[] = [
   { line: 'rjb -Command *x*', set: 'CommandParameterSet', params: { Command: ['*x*'] } },
   { line: 'Remove-Job $j -Force', set: 'JobParameterSet', params: { Job: [job3], Force: true } },
   { line: 'Remove-Job -Fi @{a=1}', code: 'NotSupported', target: 'Filter' },
-  { line: 'Remove-Job 3 -ErrorAction Stop -Verbose', set: 'SessionIdParameterSet', params: { ErrorAction: 'Stop', Verbose: true } },
+  // Common parameters: only their default meaning is implemented; other values are refused by name.
+  {
+    line: 'Remove-Job 3 -ErrorAction Continue -WarningAction continue -Verbose:$false',
+    set: 'SessionIdParameterSet',
+    params: { ErrorAction: 'Continue', WarningAction: 'Continue', Verbose: false },
+  },
+  {
+    line: 'Remove-Job 3 -ErrorAction Stop',
+    code: 'NotSupported',
+    message: '-ErrorAction Stop is not supported: only Continue, the default, is implemented: an error on one computer never stops the others, and every error is shown in the channel',
+  },
+  { line: 'Get-Job -ea si', code: 'NotSupported', target: 'ErrorAction', contains: '-ErrorAction SilentlyContinue is not supported' },
+  { line: 'icm web1 {1} -wa Ignore', code: 'NotSupported', target: 'WarningAction', contains: '-WarningAction Ignore is not supported: only Continue' },
+  { line: 'Remove-Job 3 -Verbose', code: 'NotSupported', target: 'Verbose', contains: '-Verbose is not supported: the bot\'s cmdlets post no verbose messages' },
+  { line: 'Stop-Job 3 -WhatIf', set: 'SessionIdParameterSet', params: { Id: [3], WhatIf: true } },
   {
     line: 'Remove-Job 3 -ea Suspend',
     code: 'ParameterBindingFailed',

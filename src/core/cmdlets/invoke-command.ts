@@ -21,6 +21,11 @@ const SUPPORTED = new Set([
   'JobName',
   'HideComputerName',
   'ConfigurationName',
+  // Common parameters the language lets through only with their default meaning
+  // (-Verbose:$false, -ErrorAction Continue, -WarningAction Continue); other values are refused there.
+  'Verbose',
+  'ErrorAction',
+  'WarningAction',
 ]);
 
 const SESSION_PARAMETERS = new Set(['Session', 'InDisconnectedSession', 'SessionName', 'SessionOption']);

@@ -339,14 +339,35 @@ export async function waitJob(call: BoundCall, ctx: ExecContext): Promise<PsValu
   return result.map((j) => jobRef(j.id));
 }
 
+/**
+ * ShouldProcess targets of Stop-Job and Remove-Job (reference 3.11.4/3.11.5, gotcha 17: the two
+ * cmdlets use swapped resource strings, hence `a job` vs `the job`).
+ */
+function whatIfLine(action: 'Stop' | 'Remove', job: JobRecord): string {
+  const article = action === 'Stop' ? 'a' : 'the';
+  return `What if: Performing the operation "${action}" on target "Remote Command: ${job.command}, associated with ${article} job that has an ID of "${job.id}".".`;
+}
+
+/** -WhatIf messages go to the host in PowerShell: here, the channel, whatever the pipeline position. */
+async function postWhatIf(ctx: ExecContext, lines: string[]): Promise<void> {
+  if (lines.length > 0) await safePost(ctx, { blocks: [{ kind: 'text', text: lines.join('\n') }] });
+}
+
 export async function stopJob(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
   const selected = (await selectJobs(call, ctx, { recurse: true })).filter((s) => !s.child);
+  const whatIf = asBool(call.parameters.WhatIf);
   const stopped: string[] = [];
+  const whatIfLines: string[] = [];
   for (const s of selected) {
-    if (isFinished(s.job.state)) continue; // already finished jobs are skipped silently
+    if (isFinished(s.job.state)) continue; // already finished jobs are skipped silently, before ShouldProcess
+    if (whatIf) {
+      whatIfLines.push(whatIfLine('Stop', s.job));
+      continue;
+    }
     ctx.services.jobs.stopJob(s.job.id);
     stopped.push(`${s.job.name} (Id ${s.job.id})`);
   }
+  await postWhatIf(ctx, whatIfLines);
   if (asBool(call.parameters.PassThru)) {
     const fresh = selected.map((s) => ({ job: ctx.services.store.getJob(s.job.id) ?? s.job }));
     await showJobs(ctx, fresh);
@@ -364,7 +385,9 @@ export async function removeJob(call: BoundCall, ctx: ExecContext): Promise<PsVa
   const force = asBool(p.Force);
   // Name search is top-level only for Remove-Job.
   const selected = await selectJobs(call, ctx, { recurse: p.Name === undefined });
+  const whatIf = asBool(p.WhatIf);
   const removed: string[] = [];
+  const whatIfLines: string[] = [];
   for (const s of selected) {
     if (s.child) {
       await showError(ctx, 'The command cannot remove the job because it does not exist or because it is a child job. Child jobs can be removed only by removing the parent job.');
@@ -382,11 +405,17 @@ export async function removeJob(call: BoundCall, ctx: ExecContext): Promise<PsVa
         await showError(ctx, text);
         continue;
       }
-      ctx.services.jobs.stopJob(job.id);
     }
+    // As in RemoveJobCommand: the finished check happens while finding jobs, ShouldProcess after it.
+    if (whatIf) {
+      whatIfLines.push(whatIfLine('Remove', job));
+      continue;
+    }
+    if (!isFinished(job.state)) ctx.services.jobs.stopJob(job.id);
     removeJobRecord(ctx, job.id);
     removed.push(`${job.name} (Id ${job.id})`);
   }
+  await postWhatIf(ctx, whatIfLines);
   if (ctx.display && removed.length > 0) {
     await safePost(ctx, { blocks: [{ kind: 'text', text: `Removed ${removed.join(', ')}.` }] });
   }

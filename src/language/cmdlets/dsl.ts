@@ -101,6 +101,8 @@ export interface ParamOptions {
   aliases?: string[];
   validate?: Validation[];
   unsupported?: string;
+  /** With `unsupported`: the values that are supported (all others are refused). */
+  supportedValues?: string[];
   credential?: boolean;
 }
 
@@ -120,6 +122,7 @@ export function param(
     description,
   };
   if (options.unsupported !== undefined) definition.unsupported = options.unsupported;
+  if (options.supportedValues !== undefined) definition.supportedValues = options.supportedValues;
   if (options.credential) definition.credential = true;
   return definition;
 }

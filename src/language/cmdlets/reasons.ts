@@ -27,6 +27,10 @@ export const R = {
   progressStream: 'progress records are not shown in chat',
   streamVariable: 'assign the command to a channel variable instead: `$name = <command>`',
   outBuffer: 'output is posted to chat in batches by the bot',
+  verbose: 'the bot\'s cmdlets post no verbose messages; verbose records of a pwsh script block arrive on its Error stream as `VERBOSE:` lines',
+  errorAction:
+    'only Continue, the default, is implemented: an error on one computer never stops the others, and every error is shown in the channel',
+  warningAction: 'only Continue, the default, is implemented: warnings are always shown with the output',
   confirm: 'chat cannot prompt for confirmation; use -WhatIf to preview',
   online: 'the bot cannot open a browser',
 } as const;
