@@ -156,6 +156,30 @@ describe('refused commands never reach an agent', () => {
     expect(existsSync(join(markers, 'many'))).toBe(false);
     expect(existsSync(join(markers, 'ro'))).toBe(false);
   });
+
+  it('without -ThrottleLimit checks the real concurrency, min(32, computers), against maxThrottleLimit', async () => {
+    // One computer with a rule of at most 4: runs (the default of 32 never runs more than 1 here).
+    const one = await run(OTHER, dora, `icm web1 ${touch('implied-one')}`);
+    expect(one.sink.replies()).toEqual([]);
+    expect(one.outcome.ok).toBe(true);
+    expect(existsSync(join(markers, 'implied-one'))).toBe(true);
+
+    const ch = 'slack:T1/C500';
+    const grant = await run(OPS, alice, `Grant-ChannelPermission -Channel ${ch} -Cmdlet Invoke-Command -ComputerName web* -MaxThrottleLimit 1`);
+    expect(grant.outcome.ok).toBe(true);
+    const two = await run(ch, bob, `icm web1,web2 ${touch('implied-two')}`);
+    expect(two.sink.replies().join('\n')).toContain('This channel allows a ThrottleLimit of at most 1; this command would run 2 at once');
+    expect(existsSync(join(markers, 'implied-two'))).toBe(false);
+    const single = await run(ch, bob, `icm web2 ${touch('implied-single')}`);
+    expect(single.outcome.ok).toBe(true);
+    expect(existsSync(join(markers, 'implied-single'))).toBe(true);
+    const typed = await run(ch, bob, `icm web1,web2 ${touch('typed-one')} -ThrottleLimit 1`);
+    expect(typed.outcome.ok).toBe(true);
+    expect(existsSync(join(markers, 'typed-one'))).toBe(true);
+    const id = /Granted rule (\S+):/.exec(grant.sink.posts().join('\n'))?.[1];
+    expect(id).toBeDefined();
+    expect((await run(OPS, alice, `Revoke-ChannelPermission ${id}`)).outcome.ok).toBe(true);
+  });
 });
 
 describe('runbooks and configurations', () => {
@@ -255,7 +279,7 @@ describe('admin cmdlets through the core', () => {
     expect(revoked.outcome.ok).toBe(true);
     const again = await run(RO, alice, `icm db1 { true }`);
     expect(again.outcome.ok).toBe(false);
-    expect(readAudit(rt.app.db).filter((r) => r.kind === 'admin').map((r) => r.reason)).toEqual([
+    expect(readAudit(rt.app.db).filter((r) => r.kind === 'admin' && r.reason.includes(`rule ${id} `)).map((r) => r.reason)).toEqual([
       expect.stringContaining(`rule ${id} granted to ${RO}`),
       expect.stringContaining(`rule ${id} (`),
     ]);

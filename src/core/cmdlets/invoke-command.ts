@@ -148,7 +148,9 @@ export function describeInvoke(call: BoundCall, ctx: ExecContext): Authorization
     ...(plan.configurationName !== undefined ? { configurationName: plan.configurationName } : {}),
     adHocScript: plan.runbook === undefined,
     ...(plan.runbook !== undefined ? { runbook: plan.runbook } : {}),
-    throttleLimit: plan.throttleLimit,
+    // Only a typed -ThrottleLimit (0 or less already reads 32) is a request; without one the
+    // authorizer checks the concurrency the default really gives, min(32, computers).
+    ...(call.parameters.ThrottleLimit !== undefined ? { throttleLimit: plan.throttleLimit } : {}),
   };
 }
 
