@@ -3,7 +3,7 @@ import type { PsValue, ScriptBlockValue } from '../../language/values';
 import type { AuthorizationRequest } from '../authorizer';
 import type { ExecContext } from '../context';
 import { ChatOpsError } from '../../errors';
-import { maskSecrets } from '../../log';
+import { maskCommandLine } from '../../audit/mask';
 import { loadRunbook } from '../../jobs/runbooks';
 import { DEFAULT_THROTTLE_LIMIT } from '../../jobs/job-manager';
 import { JobPresenter } from '../job-presenter';
@@ -158,7 +158,8 @@ export async function invokeCommand(call: BoundCall, ctx: ExecContext): Promise<
   const plan = planInvoke(call, ctx);
   const { jobs, store, maxRuntimeMs } = ctx.services;
   const { job } = jobs.startJob({
-    command: maskSecrets(call.text),
+    // Masked as the audit trail masks it: the job's Command is shown in status and Get-Job.
+    command: maskCommandLine(call.text),
     channel: ctx.channel,
     invokedBy: ctx.command.user.displayName,
     invokedById: ctx.command.user.platform === 'console' ? 'console' : `${ctx.command.user.platform}:${ctx.command.user.userId}`,
