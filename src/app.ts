@@ -94,6 +94,9 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
   const db = openDatabase(config.dbPath);
   const registry = new SqliteAgentRegistry(db);
   const store = new SqliteJobStore(db);
+  const deps: AppDeps = { db, registry, config, log };
+  // Before the hub: enrolments are audited from the first connection on.
+  const audit = typeof options.audit === 'function' ? options.audit(deps) : (options.audit ?? new SqliteAuditLog(db));
   const hub = new WebSocketHub({
     host: config.hub.host,
     port: config.hub.port,
@@ -101,6 +104,7 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     heartbeatMs: config.hub.heartbeatMs,
     registry,
     log,
+    audit,
   });
   const directory = registryDirectory(registry, hub);
   const jobs = new JobManager({
@@ -123,10 +127,8 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
   const dialHost = address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
   const hubUrl = `${config.hub.tls ? 'wss' : 'ws'}://${dialHost.includes(':') ? `[${dialHost}]` : dialHost}:${address.port}`;
 
-  const deps: AppDeps = { db, registry, config, log };
   const authorizer =
     typeof options.authorizer === 'function' ? options.authorizer(deps) : (options.authorizer ?? new ConsoleOnlyAuthorizer(config.admins));
-  const audit = typeof options.audit === 'function' ? options.audit(deps) : (options.audit ?? new SqliteAuditLog(db));
   const core = new ChatCore({
     store,
     jobs,

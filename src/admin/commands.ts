@@ -3,7 +3,10 @@ import type { Config } from '../config';
 import { ChatOpsError } from '../errors';
 import { SqliteAgentRegistry } from '../hub/agent-registry';
 import type { Db } from '../store/database';
+import { userInfo } from 'node:os';
 import { AUDIT_ADMIN_COMMANDS } from '../audit/admin-commands';
+import { agentAuditRecord } from '../audit/agent-events';
+import { SqliteAuditLog } from '../audit/audit-log';
 
 /** What a command gets: parsed flags (positionals after the command words in `args._`), config, the open store, output. */
 export interface AdminContext {
@@ -77,12 +80,30 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
       if (!new SqliteAgentRegistry(db).remove(String(name))) {
         throw new ChatOpsError('AgentNotFound', `There is no enrolled agent named ${String(name)}.`);
       }
+      new SqliteAuditLog(db).append(
+        agentAuditRecord({
+          kind: 'agent-removed',
+          agent: String(name),
+          decision: 'allowed',
+          reason: 'removed with the admin CLI; a running hub cuts it off',
+          by: `os:${osUser()}`,
+          where: 'admin',
+        }),
+      );
       out(`Removed agent ${String(name)}. A running hub cuts it off within a second.`);
       return 0;
     },
   },
   ...AUDIT_ADMIN_COMMANDS,
 ];
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}
 
 /** `500ms`, `30s`, `15m`, `1h`, `7d`. */
 export function parseDuration(text: string): number {

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { isChatOpsError } from '../errors';
 import type { Logger } from '../log';
+import type { AuditLog } from '../core/authorizer';
+import { agentAuditRecord, type AgentEvent } from '../audit/agent-events';
 import {
   CLOSE_HEARTBEAT,
   CLOSE_HUB_STOPPING,
@@ -43,6 +45,11 @@ export interface WebSocketHubOptions {
   removalCheckMs?: number;
   /** Default MAX_FRAME_BYTES. */
   maxFrameBytes?: number;
+  /**
+   * Where enrolment attempts are recorded (allowed, or refused with the reason: forged, expired
+   * or used-up token, name taken). Reconnections with a secret are not enrolments and are only logged.
+   */
+  audit?: AuditLog;
 }
 
 /** One authenticated agent connection. Kept small: the hub holds thousands. */
@@ -252,11 +259,13 @@ export class WebSocketHub implements AgentTransport {
         secret = this.registry.enroll(hello.name, hello.token, info).secret;
         this.log.addSecret(secret);
         this.log.info('agent enrolled', { agent: hello.name, remote });
+        this.auditEnrolment(hello.name, remote, 'allowed', 'enrolled with a valid enrolment token');
       } catch (e) {
         if (!isChatOpsError(e)) throw e;
         const code = (['TokenInvalid', 'TokenExpired', 'TokenUsedUp', 'NameTaken', 'InvalidName'] as const).find(
           (c) => c === e.code,
         );
+        this.auditEnrolment(hello.name, remote, 'refused', `${code ?? 'BadHello'}: ${e.message}`);
         return refuse(code ?? 'BadHello', e.message);
       }
     } else if (!this.registry.authenticate(hello.name, hello.secret ?? '')) {
@@ -284,6 +293,17 @@ export class WebSocketHub implements AgentTransport {
       }
     }
     return conn;
+  }
+
+  /** Never carries the token or secret: only the claimed name, the address and the registry's reason. */
+  private auditEnrolment(name: string, remote: string, decision: AgentEvent['decision'], reason: string): void {
+    if (!this.options.audit) return;
+    const agent = name.slice(0, 80);
+    try {
+      this.options.audit.append(agentAuditRecord({ kind: 'enrolment', agent, decision, reason, by: `agent:${agent}@${remote}`, where: 'hub' }));
+    } catch (e) {
+      this.log.error('could not write the enrolment audit record', { agent, error: e instanceof Error ? e.message : String(e) });
+    }
   }
 
   private enqueueRunMessage(conn: Connection, msg: OutputMessage | StateMessage): void {
