@@ -9,6 +9,7 @@ import { DEFAULT_THROTTLE_LIMIT } from '../../jobs/job-manager';
 import { JobPresenter } from '../job-presenter';
 import { asBool, asNumber, asString, asStrings, asArray, jobRef, toJson } from '../value-helpers';
 import { sessionRoadmapError } from './sessions';
+import { isShellConfiguration, shellUsingHint, shellUsingName, shellUsingReferences } from '../shell-using';
 
 /** Parameters this runtime implements; anything else bound is refused, never ignored. */
 const SUPPORTED = new Set([
@@ -109,6 +110,31 @@ export function planInvoke(call: BoundCall, ctx: ExecContext): InvokePlan {
   }
   const variables = ctx.services.store.getVariables(ctx.channel);
   const using: Record<string, unknown> = {};
+  // The configuration each target runs: the one named (or the runbook's), else the agent's default.
+  const shell = shellConfiguration(resolved, effectiveConfiguration, ctx);
+  if (shell !== undefined) {
+    const first = usings[0];
+    if (first !== undefined) {
+      throw new ChatOpsError(
+        'UsingVariableNotSupported',
+        `$Using:${first} does not work in a ${shell} script: ${shell} reads it as $Using followed by ':${first}'. ${shellUsingHint(shell, first)}; the value arrives as that environment variable.`,
+        { target: first },
+      );
+    }
+    for (const envName of shellUsingReferences(script)) {
+      const key = [...variables.keys()].find((k) => k === envName.slice('USING_'.length).toLowerCase()) ??
+        [...variables.keys()].find((k) => shellUsingName(k) === envName);
+      if (key === undefined) {
+        const name = envName.slice('USING_'.length).toLowerCase();
+        throw new ChatOpsError(
+          'UsingVariableIsUndefined',
+          `The value of the using variable '$${envName}' ($Using:${name}) cannot be retrieved because it has not been set in the local session.`,
+          { target: name },
+        );
+      }
+      using[key] = toJson(variables.get(key)!);
+    }
+  }
   for (const name of usings) {
     const v = variables.get(name.toLowerCase());
     if (v === undefined) {
@@ -135,6 +161,20 @@ export function planInvoke(call: BoundCall, ctx: ExecContext): InvokePlan {
     ...(jobName !== undefined ? { jobName } : {}),
     hideComputerName: asBool(call.parameters.HideComputerName),
   };
+}
+
+/**
+ * The shell (`bash`/`sh`) some target runs this script with, if any: the configuration named
+ * (or implied by the runbook), else the target agent's default configuration.
+ */
+function shellConfiguration(resolved: string[], configuration: string | undefined, ctx: ExecContext): string | undefined {
+  if (configuration !== undefined) return isShellConfiguration(configuration) ? configuration : undefined;
+  const agents = ctx.services.directory.list();
+  for (const name of resolved) {
+    const agent = agents.find((a) => a.name === name);
+    if (isShellConfiguration(agent?.defaultConfiguration)) return agent!.defaultConfiguration;
+  }
+  return undefined;
 }
 
 export function describeInvoke(call: BoundCall, ctx: ExecContext): AuthorizationRequest {

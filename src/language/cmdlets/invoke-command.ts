@@ -85,7 +85,7 @@ export const invokeCommand = cmdlet({
       'ScriptBlock',
       T.scriptblock,
       'ComputerName@1!; Session@1!; Uri@1!; InProcess@0!; VMId@1!; VMName@1!; ContainerId@1!; SSHHost@1!; SSHHostHashParam@1!',
-      'The commands to run, in braces.',
+      'The commands to run, in braces. $Using:name reads a channel variable; in bash/sh scripts write $USING_NAME (or ${USING_NAME}) instead: the value arrives as that environment variable.',
       { aliases: ['Command'], validate: [V.notNull] },
     ),
     param('NoNewScope', T.switch, 'InProcess', 'Run in the current scope.', { unsupported: R.inProcess }),
