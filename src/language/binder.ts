@@ -428,7 +428,7 @@ function bindPositional(state: State, args: Arg[]): Arg[] {
       let result = false;
       for (const [p, list] of group) {
         if (!list.some((m) => m.inAllSets || (m.bit & setMask) !== 0)) continue;
-        const r = bindParameter(state, p, value, coerce, arg.undefinedVariable);
+        const r = bindPositionalValue(state, p, value, coerce, arg);
         if (r.bound) result = true;
         else if (r.error !== undefined) arg.failure = r.error;
       }
@@ -444,6 +444,26 @@ function bindPositional(state: State, args: Arg[]): Arg[] {
   }
   while (index < args.length) leftovers.push(args[index++] as Arg);
   return leftovers;
+}
+
+/**
+ * An empty collection (e.g. a subexpression that found nothing) is an instance of every array
+ * type, so it binds to the first array parameter of the position and fails its
+ * ValidateNotNullOrEmpty, as in PowerShell. The text says why, after PowerShell's own.
+ */
+function bindPositionalValue(state: State, p: CompiledParameter, value: PsValue, coerce: boolean, arg: Arg) {
+  try {
+    return bindParameter(state, p, value, coerce, arg.undefinedVariable);
+  } catch (e) {
+    if (e instanceof ChatOpsError && Array.isArray(value) && value.length === 0 && e.code.startsWith('ParameterArgumentValidationError')) {
+      throw new ChatOpsError(
+        e.code,
+        `${e.message} (${clip(arg.text)} gave no objects, so the empty collection was bound to -${p.name}, the first parameter at its position. Check what it returns, or name the parameter.)`,
+        e.target === undefined ? undefined : { target: e.target },
+      );
+    }
+    throw e;
+  }
 }
 
 function unboundPipelineParameterIn(state: State, mask: number): boolean {

@@ -178,6 +178,13 @@ function convertScalar(v: PsValue, type: TypeSpec, parameter: string, sessionOpt
     case 'cultureinfo':
       if (v === null) return { ok: true, value: null };
       if (isHashtable(v) && type.kind !== 'string') return castFailure(parameter, v, dotnet);
+      // Any object converts to a string (its ToString()), but Uri and CultureInfo are built only
+      // from strings: LanguagePrimitives finds no constructor, cast or parse method taking a job,
+      // session, agent or script block. This is why an agent object at Invoke-Command's position 0
+      // binds to -ComputerName alone in the fourth positional pass (reference 1.5, 1.8).
+      if (type.kind !== 'string' && typeof v === 'object' && v !== null && (isObjectRef(v) || (!Array.isArray(v) && v.kind === 'scriptblock'))) {
+        return castFailure(parameter, v, dotnet);
+      }
       if (Array.isArray(v)) return castFailure(parameter, v, dotnet);
       return { ok: true, value: toPsString(v) };
     case 'pscredential':
