@@ -24,7 +24,7 @@ import {
   type ExecutorKind,
   type RunningRun,
 } from './executors';
-import { Outbox, StartedRuns, type RunMessageOut } from './outbox';
+import { isFinal, Outbox, StartedRuns, type RunMessageOut } from './outbox';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -132,13 +132,8 @@ export class Agent extends EventEmitter {
       if (proc && killLeftoverGroup(proc.pid, proc.start)) {
         this.log.warn('killed the leftover processes of a run from before the restart', { runId, pgid: proc.pid });
       }
-      this.outbox.append({
-        op: 'state',
-        runId,
-        state: 'Failed',
-        reason: `The agent ${this.name} restarted while the command was running`,
-        at: Date.now(),
-      });
+      this.outbox.append({ op: 'state', runId, state: 'Failed', reason: this.restartedReason(), at: Date.now() });
+      this.started.markEnded(runId);
     }
     this.connect();
   }
@@ -352,14 +347,28 @@ export class Agent extends EventEmitter {
   /** Stores first, then sends (when connected); unacknowledged messages go again after a reconnect. */
   private emitRun(m: Parameters<Outbox['append']>[0]): void {
     const full = this.outbox.append(m);
+    if (isFinal(full)) this.started.markEnded(full.runId);
     this.sendRaw(full);
+  }
+
+  private restartedReason(): string {
+    return `The agent ${this.name} restarted while the command was running`;
   }
 
   // ---- runs ---------------------------------------------------------------------------------
 
   private startRun(run: RunMessage): void {
     if (this.started.has(run.runId)) {
-      this.log.debug('run already known; not starting it again', { runId: run.runId });
+      if (this.active.has(run.runId) || this.outbox.has(run.runId) || this.started.hasEnded(run.runId)) {
+        // Running, or its messages (final state included) are on their way: nothing to add.
+        this.log.debug('run already known; not starting it again', { runId: run.runId });
+        return;
+      }
+      // Recorded as started, but no process, no message and no end: a previous agent died right
+      // after recording it. Say so, as for runs found unfinished in the outbox at start.
+      this.log.warn('a run recorded before a restart left no trace; reporting it failed', { runId: run.runId });
+      this.emitRun({ op: 'state', runId: run.runId, state: 'Failed', reason: this.restartedReason(), at: Date.now() });
+      this.emit('finished', run.runId, 'Failed');
       return;
     }
     this.started.add(run.runId);

@@ -141,6 +141,11 @@ export class Outbox {
     return out;
   }
 
+  /** Whether this outbox holds anything of the run (unacknowledged messages or an unacknowledged end). */
+  has(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
   /** Whether the run has a final state (acknowledged or not) known to this outbox. */
   hasEnded(runId: string): boolean {
     return this.runs.get(runId)?.finalSeq !== undefined;
@@ -153,10 +158,16 @@ export class Outbox {
   }
 }
 
-/** Remembers started run ids so a resent `run` is not started twice. Bounded. */
+/**
+ * Remembers started run ids so a resent `run` is not started twice, and which of them ended
+ * (a final state was stored), so a run recorded as started that left no other trace (the agent
+ * died right after recording it) can be told apart from one that ended and was acknowledged.
+ * File lines: `"runId"` when started, `{"end":"runId"}` when ended. Bounded.
+ */
 export class StartedRuns {
   private readonly file: string | undefined;
   private readonly ids = new Set<string>();
+  private readonly ended = new Set<string>();
   private readonly limit: number;
 
   constructor(file?: string, limit = 10_000) {
@@ -170,28 +181,52 @@ export class StartedRuns {
       return;
     }
     const lines = text.split('\n').filter((l) => l !== '');
-    for (const l of lines.slice(-limit)) {
+    for (const l of lines.slice(-2 * limit)) {
       try {
-        this.ids.add(JSON.parse(l) as string);
+        const v = JSON.parse(l) as unknown;
+        if (typeof v === 'string') this.ids.add(v);
+        else if (typeof v === 'object' && v !== null && typeof (v as { end?: unknown }).end === 'string') this.ended.add((v as { end: string }).end);
       } catch {
         // torn line
       }
     }
-    if (lines.length > limit) writeFileSync(file, [...this.ids].map((i) => JSON.stringify(i)).join('\n') + '\n', { mode: 0o600 });
+    if (this.ids.size > limit) this.trim();
+    else if (lines.length > 2 * limit) this.rewrite();
   }
 
   has(runId: string): boolean {
     return this.ids.has(runId);
   }
 
+  /** True once a final state of the run was stored (see markEnded). */
+  hasEnded(runId: string): boolean {
+    return this.ended.has(runId);
+  }
+
   add(runId: string): void {
     this.ids.add(runId);
     if (this.file) appendFileSync(this.file, JSON.stringify(runId) + '\n', { mode: 0o600 });
-    if (this.ids.size > this.limit * 2) {
-      const keep = [...this.ids].slice(-this.limit);
-      this.ids.clear();
-      for (const k of keep) this.ids.add(k);
-      if (this.file) writeFileSync(this.file, keep.map((i) => JSON.stringify(i)).join('\n') + '\n', { mode: 0o600 });
-    }
+    if (this.ids.size > this.limit * 2) this.trim();
+  }
+
+  /** Called right after the run's final state is in the outbox spool (which is deleted once acknowledged). */
+  markEnded(runId: string): void {
+    if (this.ended.has(runId)) return;
+    this.ended.add(runId);
+    if (this.file) appendFileSync(this.file, JSON.stringify({ end: runId }) + '\n', { mode: 0o600 });
+  }
+
+  private trim(): void {
+    const keep = [...this.ids].slice(-this.limit);
+    this.ids.clear();
+    for (const k of keep) this.ids.add(k);
+    for (const e of [...this.ended]) if (!this.ids.has(e)) this.ended.delete(e);
+    this.rewrite();
+  }
+
+  private rewrite(): void {
+    if (!this.file) return;
+    const lines = [...this.ids].flatMap((i) => [JSON.stringify(i), ...(this.ended.has(i) ? [JSON.stringify({ end: i })] : [])]);
+    writeFileSync(this.file, lines.join('\n') + '\n', { mode: 0o600 });
   }
 }
