@@ -15,6 +15,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Let the status messages of the stopped jobs settle before the database closes.
+  await new Promise((r) => setTimeout(r, 300));
   await rt?.stop();
 });
 
@@ -78,6 +80,7 @@ describe('-WhatIf', () => {
     expect(real.sink.posts().join('\n')).toContain(`Removed keepme (Id ${id})`);
     expect(rt.app.store.getJob(id)).toBeUndefined();
     await run(`Stop-Job ${rid}`);
+    await run(`Wait-Job ${rid}`);
   });
 });
 
