@@ -45,6 +45,10 @@ export class JobPresenter {
       this.recordFailure('status message', e);
     }
     this.unsubscribe = this.services.jobs.on((ev) => {
+      if (ev.type === 'stopping') {
+        this.dispose();
+        return;
+      }
       const id = ev.type === 'job' ? ev.job.id : ev.jobId;
       if (id !== this.jobId || ev.type === 'output') return;
       if (ev.type === 'job' && isFinished(ev.job.state)) {
@@ -74,6 +78,7 @@ export class JobPresenter {
 
   private update(): Promise<void> {
     this.updating = this.updating.then(async () => {
+      if (this.disposed) return;
       const job = this.services.store.getJob(this.jobId);
       if (!job || !this.handle) return;
       this.lastUpdate = Date.now();
@@ -87,6 +92,20 @@ export class JobPresenter {
   }
 
   private done = false;
+
+  private disposed = false;
+
+  /**
+   * The bot is shutting down and the store is about to close: no more edits. `finished` stays
+   * pending on purpose; the job is resumed from the store when the bot starts again.
+   */
+  private dispose(): void {
+    this.disposed = true;
+    this.done = true;
+    this.unsubscribe = undefined;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 
   private async finish(job: JobRecord): Promise<void> {
     if (this.done) return;

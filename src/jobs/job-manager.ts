@@ -32,7 +32,9 @@ export interface StartJobRequest {
 export type JobEvent =
   | { type: 'child'; jobId: number; childId: number; state: JobState }
   | { type: 'job'; job: JobRecord }
-  | { type: 'output'; jobId: number; childId: number };
+  | { type: 'output'; jobId: number; childId: number }
+  /** The manager is shutting down: listeners drop timers and stop touching the store. */
+  | { type: 'stopping' };
 
 export type JobListener = (event: JobEvent) => void;
 
@@ -123,8 +125,11 @@ export class JobManager {
 
   /** Call before the transport stops: connections it drops then are not agents going away. */
   stop(): void {
+    if (this.stopping) return;
     this.stopping = true;
     if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
+    this.emit({ type: 'stopping' });
+    this.listeners.clear();
   }
 
   on(listener: JobListener): () => void {

@@ -15,8 +15,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  // Let the status messages of the stopped jobs settle before the database closes.
-  await new Promise((r) => setTimeout(r, 300));
   await rt?.stop();
 });
 
