@@ -13,7 +13,7 @@ import { WebSocketHub } from './hub/ws-hub';
 import { JobManager } from './jobs/job-manager';
 import type { AgentDirectory } from './jobs/agent-directory';
 import { ChatCore, type ChatCoreOptions } from './core/chat-core';
-import { ConsoleOnlyAuthorizer } from './core/console-only-authorizer';
+import { createPermissionsModule } from './permissions/module';
 import { SqliteAuditLog } from './audit/audit-log';
 import type { Agent } from '../agent/agent';
 
@@ -45,7 +45,7 @@ export interface AppDeps {
 
 export interface StartAppOptions {
   log?: Logger;
-  /** Default: the embedded console-only rule (ConsoleOnlyAuthorizer). */
+  /** Default: the permissions module (policy file, chat rules, the built-in console rule). */
   authorizer?: Authorizer | ((deps: AppDeps) => Authorizer);
   /** Default: the SQLite hash-chained audit log. */
   audit?: AuditLog | ((deps: AppDeps) => AuditLog);
@@ -127,8 +127,23 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
   const dialHost = address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
   const hubUrl = `${config.hub.tls ? 'wss' : 'ws'}://${dialHost.includes(':') ? `[${dialHost}]` : dialHost}:${address.port}`;
 
-  const authorizer =
-    typeof options.authorizer === 'function' ? options.authorizer(deps) : (options.authorizer ?? new ConsoleOnlyAuthorizer(config.admins));
+  // Default: channel permissions from the policy file, chat rules and the built-in console rule,
+  // with their admin cmdlets. A broken policy file refuses to start (InvalidPolicy, lines named).
+  const permissions = options.authorizer === undefined ? createPermissionsModule() : undefined;
+  let authorizer: Authorizer;
+  try {
+    authorizer = permissions
+      ? permissions.authorizer(deps)
+      : typeof options.authorizer === 'function'
+        ? options.authorizer(deps)
+        : options.authorizer!;
+  } catch (e) {
+    jobs.stop();
+    await hub.stop();
+    db.close();
+    throw e;
+  }
+  const extraCmdlets = { ...(permissions?.extraCmdlets ?? {}), ...(options.extraCmdlets ?? {}) };
   const core = new ChatCore({
     store,
     jobs,
@@ -139,7 +154,7 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     runbooksDir: resolve(config.runbooksDir),
     maxRuntimeMs: config.maxRuntimeMs,
     ...(options.statusIntervalMs !== undefined ? { statusIntervalMs: options.statusIntervalMs } : {}),
-    ...(options.extraCmdlets ? { extraCmdlets: options.extraCmdlets } : {}),
+    extraCmdlets,
   });
 
   let agent: Agent | undefined;
@@ -182,6 +197,7 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
       stopped = true;
       // The job manager first: connections dropped by the shutdown are not agents going away.
       jobs.stop();
+      permissions?.close();
       if (agent) await agent.stop();
       await hub.stop();
       db.close();

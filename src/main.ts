@@ -2,8 +2,6 @@ import { loadConfig, readDotEnv } from './config';
 import { createLogger } from './log';
 import { isChatOpsError } from './errors';
 import { startApp, type App } from './app';
-import { createPermissionsModule } from './permissions/module';
-import { SqliteAuditLog } from './audit/audit-log';
 import { runConsole } from '../adapters/console';
 import { startSlackAdapter } from '../adapters/slack';
 import { startDiscordAdapter } from '../adapters/discord';
@@ -27,15 +25,10 @@ async function main(): Promise<number> {
   }
 
   let app: App;
-  // Channel permissions (policy file + chat rules, deny by default) and their admin cmdlets.
-  const permissions = createPermissionsModule();
   try {
-    app = await startApp(config, {
-      log,
-      audit: ({ db }) => new SqliteAuditLog(db),
-      authorizer: permissions.authorizer,
-      extraCmdlets: permissions.extraCmdlets,
-    });
+    // Channel permissions (policy file, chat rules, deny by default) and the audit trail are
+    // startApp's defaults.
+    app = await startApp(config, { log });
   } catch (e) {
     process.stderr.write(`chatops: could not start: ${isChatOpsError(e) ? e.message : String(e)}\n`);
     return 1;
@@ -52,7 +45,6 @@ async function main(): Promise<number> {
           log.warn('error while stopping', { error: String(e) });
         }
       }
-      permissions.close();
       await app.stop();
     })();
     return stopping;

@@ -1,13 +1,14 @@
 import type { AppDeps, StartAppOptions } from '../app';
-import { localAgentName } from '../app';
+import { embeddedAgentName } from '../hub/embedded-agent';
 import { SqliteAuditLog } from '../audit/audit-log';
 import { permissionCmdlets } from './admin-cmdlets';
 import { createPolicyAuthorizer, type PolicyAuthorizer, type PolicyAuthorizerOptions } from './policy-authorizer';
 
 /**
- * The permissions module as startApp takes it:
+ * The permissions module. startApp builds one by default; tests that need its options pass
+ * their own:
  *
- *   const permissions = createPermissionsModule();
+ *   const permissions = createPermissionsModule({ reloadDebounceMs: 20 });
  *   const app = await startApp(config, { authorizer: permissions.authorizer, extraCmdlets: permissions.extraCmdlets });
  *   ...
  *   permissions.close(); // on shutdown (stops watching the policy file)
@@ -41,7 +42,7 @@ export function createPermissionsModule(
         admins: deps.config.admins,
         tags: (name) => deps.registry.get(name)?.tags,
         // The embedded agent's registered name, its alias `localhost`, and the host name.
-        localNames: options.localNames ?? [localAgentName(), 'localhost'],
+        localNames: options.localNames ?? [embeddedAgentName(), 'localhost'],
         log: deps.log,
         audit: new SqliteAuditLog(deps.db),
         ...(options.reloadDebounceMs !== undefined ? { reloadDebounceMs: options.reloadDebounceMs } : {}),

@@ -45,7 +45,12 @@ export interface TestAgent {
 
 export interface TestRuntimeOptions {
   agents?: TestAgentSpec[];
-  /** Authorizer / audit (or factories given the app's database), as for startApp. */
+  /**
+   * Authorizer / audit (or factories given the app's database), as for startApp. Without an
+   * authorizer the app uses its real permissions module, with a policy file (written here unless
+   * `env.CHATOPS_POLICY_FILE` names one) that lets the `console` channel run every cmdlet on every
+   * computer, so core tests reach any test agent and unknown names.
+   */
   authorizer?: StartAppOptions['authorizer'];
   audit?: StartAppOptions['audit'];
   extraCmdlets?: StartAppOptions['extraCmdlets'];
@@ -96,7 +101,13 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     mkdirSync(resolve(p, '..'), { recursive: true });
     writeFileSync(p, text);
   }
+  const policyFile = join(dir, 'policy.yaml');
+  writeFileSync(
+    policyFile,
+    ['rules:', '  - name: tests-console', '    channels: [console]', "    computers: ['*']", "    cmdlets: ['*']", ''].join('\n'),
+  );
   const env: Env = {
+    ...(options.authorizer ? {} : { CHATOPS_POLICY_FILE: policyFile }),
     CHATOPS_DB: join(dir, 'chatops.db'),
     HUB_LISTEN: '127.0.0.1:0',
     HUB_HEARTBEAT_MS: '1000',
