@@ -154,14 +154,14 @@ export async function startDiscordAdapter(
         const before = cut < 0 ? '' : `${typed.slice(0, cut + 1)} `;
         const prefix = typed.slice(cut + 1).trim();
         const already = new Set(typed.slice(0, cut + 1).split(',').map((x) => x.trim().toLowerCase()));
-        const names = await core.complete(channel, 'computer', prefix);
+        const names = await core.complete(channel, invoker(i), 'computer', prefix);
         choices = names
           .filter((n) => !already.has(n.toLowerCase()))
           .map((n) => before + n)
           .filter((v) => v.length <= 100)
           .map((v) => ({ name: v, value: v }));
       } else if (channel && focused.name === 'id') {
-        const ids = await core.complete(channel, 'job', String(focused.value ?? '').trim());
+        const ids = await core.complete(channel, invoker(i), 'job', String(focused.value ?? '').trim());
         choices = ids.filter((id) => /^\d+$/.test(id)).map((id) => ({ name: `Job ${id}`, value: Number(id) }));
       }
     } catch (e) {

@@ -34,6 +34,11 @@ export interface Authorizer {
   authorize(request: AuthorizationRequest): Promise<Decision>;
   /** Bot admins may see and touch every channel's jobs, sessions and variables. */
   isAdmin(user: Invoker): boolean;
+  /**
+   * Autocomplete: whether `user` in `channel` may target `computer` with some Invoke-Command.
+   * A hint only; every command is still decided by `authorize`.
+   */
+  mayTarget(channel: string, user: Invoker, computer: string): boolean;
 }
 
 export interface AuditRecord {

@@ -1,7 +1,7 @@
 import type { BoundCall, BoundStatement } from '../language/bound-call';
 import type { PsValue } from '../language/values';
 import type { AuditLog, AuthorizationRequest, Authorizer, Decision } from './authorizer';
-import type { ChatSink, CommandOutcome, Core, IncomingCommand } from './ports';
+import type { ChatSink, CommandOutcome, Core, IncomingCommand, Invoker } from './ports';
 import type { CallDescriber, CmdletHandler, CoreServices, ExecContext } from './context';
 import type { JobStore } from '../store/job-store';
 import type { JobManager } from '../jobs/job-manager';
@@ -116,11 +116,14 @@ export class ChatCore implements Core {
     return outcome;
   }
 
-  async complete(channel: string, kind: 'computer' | 'job', prefix: string): Promise<string[]> {
+  async complete(channel: string, user: Invoker, kind: 'computer' | 'job', prefix: string): Promise<string[]> {
     const p = prefix.toLowerCase();
     if (kind === 'computer') {
+      const { authorizer, directory } = this.services;
       const names = new Set<string>();
-      for (const a of this.services.directory.list()) {
+      for (const a of directory.list()) {
+        // Rules name enrolled agents (aliases resolve to them), so the agent decides for its aliases.
+        if (!authorizer.mayTarget(channel, user, a.name)) continue;
         for (const n of [a.name, ...a.aliases]) if (n.toLowerCase().startsWith(p)) names.add(n);
       }
       return [...names].sort().slice(0, 25);

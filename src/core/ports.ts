@@ -60,6 +60,9 @@ export interface Core {
    * through `sink` and reported in the outcome.
    */
   handle(command: IncomingCommand, sink: ChatSink): Promise<CommandOutcome>;
-  /** Autocomplete: names of computers / job ids this channel may use, starting with `prefix`. */
-  complete(channel: string, kind: 'computer' | 'job', prefix: string): Promise<string[]>;
+  /**
+   * Autocomplete: computers `user` may target from `channel` / the channel's job ids, starting
+   * with `prefix`. A hint only; what is then typed is decided like any command.
+   */
+  complete(channel: string, user: Invoker, kind: 'computer' | 'job', prefix: string): Promise<string[]>;
 }

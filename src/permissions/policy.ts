@@ -270,3 +270,19 @@ export function evaluate(policy: Policy, req: AuthorizationRequest, tags: TagLoo
 function coversAny(rule: PolicyRule, req: AuthorizationRequest, tags: TagLookup): boolean {
   return req.computers.some((c) => coversComputer(rule, c, tags));
 }
+
+/**
+ * For autocomplete: whether any rule lets `user` in `channel` run Invoke-Command on `computer`
+ * in some form (ad-hoc or runbook, any configuration). Offering a name is a hint, never a grant:
+ * every real command is still decided by `evaluate`.
+ */
+export function mayTarget(policy: Policy, channel: string, user: Invoker, computer: string, tags: TagLookup): boolean {
+  if (invalidComputerName(computer) !== undefined) return false;
+  return policy.rules.some(
+    (rule) =>
+      channelMatches(rule, channel, policy.groups) &&
+      userMatches(rule, user) &&
+      rule.cmdlets.some((p) => wildcardMatcher(p)('Invoke-Command')) &&
+      coversComputer(rule, computer, tags),
+  );
+}

@@ -112,10 +112,14 @@ describe('assignments, agents, help, autocomplete', () => {
     expect(syntax.sink.posts().join('\n')).toContain('Receive-Job');
   });
 
-  it('completes computer names and job ids of the channel', async () => {
-    expect(await rt.core.complete('console', 'computer', 'WE')).toEqual(['web1']);
-    const jobs = await rt.core.complete('console', 'job', '');
+  it('completes computer names the channel may target and job ids of the channel', async () => {
+    const user = { platform: 'console' as const, userId: 'console', displayName: 'tester' };
+    expect(await rt.core.complete('console', user, 'computer', 'WE')).toEqual(['web1']);
+    const jobs = await rt.core.complete('console', user, 'job', '');
     expect(jobs.length).toBeGreaterThan(0);
-    expect(await rt.core.complete('slack:T1/C1', 'job', '')).toEqual([]);
+    const slackUser = { platform: 'slack' as const, userId: 'U1', displayName: 'someone' };
+    // A channel with no rule may target nothing, and has no jobs.
+    expect(await rt.core.complete('slack:T1/C1', slackUser, 'computer', '')).toEqual([]);
+    expect(await rt.core.complete('slack:T1/C1', slackUser, 'job', '')).toEqual([]);
   });
 });

@@ -22,6 +22,7 @@ const OTHER = '3002';
 /** A channel whose rule admits only members with the ops role (4001). */
 const ROLE_GATED = '3003';
 const ALICE = { id: '5001', name: 'Alice', roles: ['4001'] };
+const BOB = { id: '5002', name: 'Bob', roles: [] as string[] };
 
 let fake: FakeDiscord;
 let rt: TestRuntime;
@@ -281,6 +282,15 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     const cb2 = await fake.waitFor('autocomplete answer', () => b.callback);
     expect(cb2.data.choices.map((c: { value: string }) => c.value)).toEqual(['web2, web1']);
 
+    // Only computers the channel may target, for this user: the role-gated channel allows web1
+    // to members with the role (Alice), nothing to others (Bob).
+    const gated = (user: typeof ALICE) =>
+      fake.sendAutocomplete('icm', [{ name: 'computername', type: 3, value: 'we', focused: true }], { user, channelId: ROLE_GATED });
+    const alice = gated(ALICE);
+    expect((await fake.waitFor('autocomplete answer', () => alice.callback)).data.choices.map((c: { value: string }) => c.value)).toEqual(['web1']);
+    const bob = gated(BOB);
+    expect((await fake.waitFor('autocomplete answer', () => bob.callback)).data.choices).toEqual([]);
+
     const ids = rt.app.store.listJobs(`discord:${GUILD}/${OPS}`).map((j) => j.id);
     expect(ids.length).toBeGreaterThan(0);
     const c = fake.sendAutocomplete(
@@ -329,7 +339,7 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
 
   it('carries the member’s roles: a role-gated rule admits Alice (ops role) and refuses Bob', async () => {
     const bob = fake.sendCommand('ps', [{ name: 'line', type: 3, value: 'Invoke-Command -ComputerName web1 { echo gated }' }], {
-      user: { id: '5002', name: 'Bob', roles: [] },
+      user: BOB,
       channelId: ROLE_GATED,
     });
     await fake.waitFor('refusal', () => bob.original && bob.original.history.length > 1);
