@@ -176,38 +176,40 @@ export class Scanner {
    */
   readDoubleQuoted(): Array<string | { variable: string }> {
     this.pos++;
-    const parts: Array<string | { variable: string }> = [];
-    let literal = '';
+    const parts = new ExpandParts();
     for (;;) {
       if (this.atEnd()) {
         throw parseError('TerminatorExpectedAtEndOfString', 'The string is missing the terminator: ".');
       }
       const c = this.peek();
-      if (c === '`') {
-        literal += this.readEscape();
-      } else if (isDoubleQuote(c)) {
-        if (isDoubleQuote(this.peek(1))) {
-          literal += c;
-          this.pos += 2;
-        } else {
-          this.pos++;
-          if (literal !== '') parts.push(literal);
-          return parts;
-        }
-      } else if (c === '$') {
-        const variable = this.tryReadVariableInString();
-        if (variable === undefined) {
-          literal += '$';
-          this.pos++;
-        } else {
-          if (literal !== '') parts.push(literal);
-          literal = '';
-          parts.push({ variable });
-        }
+      if (!isDoubleQuote(c)) {
+        this.readExpandStep(parts);
+      } else if (isDoubleQuote(this.peek(1))) {
+        parts.literal += c;
+        this.pos += 2;
       } else {
-        literal += c;
         this.pos++;
+        return parts.finish();
       }
+    }
+  }
+
+  /** One step inside an expandable string: a backtick escape, a `$name` reference, or a character. */
+  readExpandStep(parts: ExpandParts): void {
+    const c = this.peek();
+    if (c === '`') {
+      parts.literal += this.readEscape();
+    } else if (c === '$') {
+      const variable = this.tryReadVariableInString();
+      if (variable === undefined) {
+        parts.literal += '$';
+        this.pos++;
+      } else {
+        parts.variable(variable);
+      }
+    } else {
+      parts.literal += c;
+      this.pos++;
     }
   }
 
@@ -485,32 +487,30 @@ function skipSingleHereString(text: string, at: number): number {
   throw parseError('TerminatorExpectedAtEndOfString', "The string is missing the terminator: '@.");
 }
 
+/** Literal text and variable references of an expandable string, in order. */
+class ExpandParts {
+  private readonly parts: Array<string | { variable: string }> = [];
+  literal = '';
+
+  variable(name: string): void {
+    if (this.literal !== '') this.parts.push(this.literal);
+    this.literal = '';
+    this.parts.push({ variable: name });
+  }
+
+  finish(): Array<string | { variable: string }> {
+    if (this.literal !== '') this.parts.push(this.literal);
+    this.literal = '';
+    return this.parts;
+  }
+}
+
 /** Expansion parts of a double-quoted here-string body (no `""` escape inside here-strings). */
 function expandParts(body: string): Array<string | { variable: string }> {
   const s = new Scanner(body);
-  const parts: Array<string | { variable: string }> = [];
-  let literal = '';
-  while (!s.atEnd()) {
-    const c = s.peek();
-    if (c === '`') {
-      literal += s.readEscape();
-    } else if (c === '$') {
-      const variable = s.tryReadVariableInString();
-      if (variable === undefined) {
-        literal += '$';
-        s.pos++;
-      } else {
-        if (literal !== '') parts.push(literal);
-        literal = '';
-        parts.push({ variable });
-      }
-    } else {
-      literal += c;
-      s.pos++;
-    }
-  }
-  if (literal !== '') parts.push(literal);
-  return parts;
+  const parts = new ExpandParts();
+  while (!s.atEnd()) s.readExpandStep(parts);
+  return parts.finish();
 }
 
 function parseHex(hex: string): number | undefined {

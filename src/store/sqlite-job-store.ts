@@ -255,20 +255,21 @@ export class SqliteJobStore implements JobStore {
   }
 
   updateJob(id: number, u: JobUpdate): void {
-    const sets: string[] = [];
-    const vals: unknown[] = [];
-    const add = (col: string, v: unknown): void => {
-      sets.push(`${col} = ?`);
-      vals.push(v);
-    };
-    if (u.state !== undefined) add('state', u.state);
-    if (u.reason !== undefined) add('reason', u.reason);
-    if (u.stopRequested !== undefined) add('stop_requested', u.stopRequested ? 1 : 0);
-    if (u.beginTime !== undefined) add('begin_time', u.beginTime);
-    if (u.endTime !== undefined) add('end_time', u.endTime);
-    if (u.notPosted !== undefined) add('not_posted', u.notPosted);
-    if (sets.length === 0) return;
-    this.update(`UPDATE jobs SET ${sets.join(', ')} WHERE id = ?`).run(...vals, id);
+    this.updateRow('jobs', id, {
+      state: u.state,
+      reason: u.reason,
+      stop_requested: u.stopRequested === undefined ? undefined : u.stopRequested ? 1 : 0,
+      begin_time: u.beginTime,
+      end_time: u.endTime,
+      not_posted: u.notPosted,
+    });
+  }
+
+  /** `UPDATE table SET` the columns whose value is defined; nothing when none is. */
+  private updateRow(table: 'jobs' | 'child_jobs', id: number, columns: Record<string, unknown>): void {
+    const set = Object.entries(columns).filter(([, v]) => v !== undefined);
+    if (set.length === 0) return;
+    this.update(`UPDATE ${table} SET ${set.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...set.map(([, v]) => v), id);
   }
 
   deleteJob(id: number): void {
@@ -315,21 +316,15 @@ export class SqliteJobStore implements JobStore {
   }
 
   updateChild(id: number, u: ChildUpdate): void {
-    const sets: string[] = [];
-    const vals: unknown[] = [];
-    const add = (col: string, v: unknown): void => {
-      sets.push(`${col} = ?`);
-      vals.push(v);
-    };
-    if (u.state !== undefined) add('state', u.state);
-    if (u.reason !== undefined) add('reason', u.reason);
-    if (u.exitCode !== undefined) add('exit_code', u.exitCode);
-    if (u.dispatched !== undefined) add('dispatched', u.dispatched ? 1 : 0);
-    if (u.beginTime !== undefined) add('begin_time', u.beginTime);
-    if (u.endTime !== undefined) add('end_time', u.endTime);
-    if (u.configurationName !== undefined) add('configuration_name', u.configurationName);
-    if (sets.length === 0) return;
-    this.update(`UPDATE child_jobs SET ${sets.join(', ')} WHERE id = ?`).run(...vals, id);
+    this.updateRow('child_jobs', id, {
+      state: u.state,
+      reason: u.reason,
+      exit_code: u.exitCode,
+      dispatched: u.dispatched === undefined ? undefined : u.dispatched ? 1 : 0,
+      begin_time: u.beginTime,
+      end_time: u.endTime,
+      configuration_name: u.configurationName,
+    });
   }
 
   runningChildrenOn(agent: string): ChildJobRecord[] {
