@@ -3,13 +3,14 @@
  * from the simulated agents: the real app (SQLite store, WebSocket hub, job manager, core) on a
  * temp directory. Driven over IPC by bench/fanout-bench.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config';
 import { startApp, type App } from '../src/app';
 import { silentLogger } from '../src/log';
 import type { ChatSink } from '../src/core/ports';
+import { messageToText } from '../src/messages/plain-text';
 
 export type BenchRequest =
   | { id: number; op: 'provision'; names: string[] }
@@ -20,8 +21,11 @@ export type BenchRequest =
 
 export type BenchReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 
+/** What the core said privately (a refusal, a bind error): reported if a run creates no job. */
+let lastPrivateReply = '';
+
 const nullSink: ChatSink = {
-  replyPrivately: async () => {},
+  replyPrivately: async (m) => void (lastPrivateReply = messageToText(m)),
   post: async () => ({ id: 'x' }),
   update: async () => {},
   postInThread: async () => ({ id: 'y' }),
@@ -29,7 +33,11 @@ const nullSink: ChatSink = {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'chatops-bench-'));
+  // The real permissions module decides every run, as in production: one rule for the bench.
+  const policyFile = join(dir, 'policy.yaml');
+  writeFileSync(policyFile, "rules:\n  - name: bench\n    channels: [console]\n    computers: ['bench*']\n    cmdlets: [Invoke-Command]\n");
   const config = loadConfig({
+    CHATOPS_POLICY_FILE: policyFile,
     CHATOPS_DB: join(dir, 'bench.db'),
     HUB_LISTEN: '127.0.0.1:0',
     HUB_HEARTBEAT_MS: '60000',
@@ -71,7 +79,7 @@ async function main(): Promise<void> {
               nullSink,
             );
             const jobId = outcome.jobIds[0];
-            if (jobId === undefined) throw new Error('the bench command created no job');
+            if (jobId === undefined) throw new Error(`the bench command created no job: ${lastPrivateReply}`);
             const job = await app.jobs.waitFor(jobId);
             const ms = Number(process.hrtime.bigint() - t0) / 1e6;
             const children = app.store.children(jobId);

@@ -5,9 +5,8 @@
  * Targets (2-core machine): fan-out / spawn ratio <= 1.5 at N = 1000 with ThrottleLimit 1000
  * and 32; hub memory <= 50 KB per connected idle agent.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runFanoutBench } from './fanout-bench';
+import { runLanguageBench } from './language-bench';
 
 const TARGET_RATIO = 1.5;
 const TARGET_BYTES_PER_AGENT = 50 * 1024;
@@ -19,6 +18,7 @@ async function main(): Promise<void> {
   const repsArg = process.argv.find((a) => a.startsWith('--reps='));
   const repetitions = repsArg ? Math.max(1, Number(repsArg.slice('--reps='.length)) || 3) : 3;
   const fanout = await runFanoutBench({ log, repetitions });
+  const language = await runLanguageBench();
   const atMax = fanout.rows.filter((r) => r.n === 1000);
   const targets = {
     ratioAt1000: {
@@ -31,18 +31,14 @@ async function main(): Promise<void> {
       value: fanout.hubBytesPerIdleAgent.rss,
       met: fanout.hubBytesPerIdleAgent.rss <= TARGET_BYTES_PER_AGENT,
     },
+    languageParseBind: {
+      met: language.every((r) => r.targetMs === undefined || r.ms <= r.targetMs),
+    },
   };
-
-  let language: unknown;
-  const languageBench = fileURLToPath(new URL('./language-bench.ts', import.meta.url));
-  if (existsSync(languageBench)) {
-    const mod = (await import(pathToFileURL(languageBench).href)) as { runLanguageBench?: () => Promise<unknown> | unknown };
-    if (typeof mod.runLanguageBench === 'function') language = await mod.runLanguageBench();
-  }
 
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ fanout: { repetitions, rows: fanout.rows, idleAgents: fanout.idleAgents, hubBytesPerIdleAgent: fanout.hubBytesPerIdleAgent }, targets, ...(language !== undefined ? { language } : {}) })}\n`,
+      `${JSON.stringify({ fanout: { repetitions, rows: fanout.rows, idleAgents: fanout.idleAgents, hubBytesPerIdleAgent: fanout.hubBytesPerIdleAgent }, targets, language })}\n`,
     );
     return;
   }
@@ -64,10 +60,16 @@ async function main(): Promise<void> {
     `Target ratio <= ${TARGET_RATIO} at N=1000: ${targets.ratioAt1000.met ? 'met' : 'NOT met'} (${atMax.map((r) => `ThrottleLimit ${r.throttleLimit}: ${r.ratio.toFixed(2)}`).join(', ')})`,
   );
   lines.push(`Target <= 50 KB per idle agent: ${targets.bytesPerIdleAgent.met ? 'met' : 'NOT met'}`);
-  if (language !== undefined) {
-    lines.push('');
-    lines.push('Language:');
-    lines.push(typeof language === 'string' ? language : JSON.stringify(language, null, 2));
+  lines.push(`Target parse+bind of a 40 KB line < 10 ms: ${targets.languageParseBind.met ? 'met' : 'NOT met'}`);
+  lines.push('');
+  lines.push('Command language: parse and bind (median), beside a baseline over the same text');
+  lines.push('');
+  lines.push(`${'ms'.padStart(8)}  ${'baseline'.padStart(8)}  ${'target'.padStart(6)}  what`);
+  for (const r of language) {
+    const target = r.targetMs === undefined ? '' : `<${r.targetMs}${r.ms <= r.targetMs ? '' : '!'}`;
+    lines.push(
+      `${r.ms.toFixed(3).padStart(8)}  ${(r.baselineMs?.toFixed(3) ?? '').padStart(8)}  ${target.padStart(6)}  ${r.name}`,
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
