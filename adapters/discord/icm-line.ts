@@ -1,4 +1,5 @@
 import { ChatOpsError } from '../../src/errors';
+import { parseScript } from '../../src/language/index';
 
 /**
  * `/icm` typed options → the equivalent `/ps` line. The line goes through the core like any
@@ -202,6 +203,7 @@ export function checkScriptBlock(text: string): { endsInLineComment: boolean } {
  */
 export function icmOptionsToLine(o: IcmOptions): string {
   const parts = ['Invoke-Command'];
+  let block: string | undefined;
   if (o.computername !== undefined) {
     const raw = o.computername.trim();
     if (VARIABLE.test(raw)) parts.push('-ComputerName', raw);
@@ -211,7 +213,8 @@ export function icmOptionsToLine(o: IcmOptions): string {
     const { endsInLineComment } = checkScriptBlock(o.scriptblock);
     // Written as a person types it; a trailing `# comment` would swallow the closing brace, so
     // then the brace goes on its own line.
-    parts.push('-ScriptBlock', endsInLineComment ? `{ ${o.scriptblock}\n}` : `{ ${o.scriptblock} }`);
+    block = endsInLineComment ? `{ ${o.scriptblock}\n}` : `{ ${o.scriptblock} }`;
+    parts.push('-ScriptBlock', block);
   }
   if (o.filepath !== undefined) parts.push('-FilePath', psQuote(o.filepath));
   if (o.configurationname !== undefined) parts.push('-ConfigurationName', psQuote(o.configurationname));
@@ -229,5 +232,33 @@ export function icmOptionsToLine(o: IcmOptions): string {
   if (o.argumentlist !== undefined) {
     parts.push('-ArgumentList', splitList(o.argumentlist, 'argumentlist').map(psQuote).join(','));
   }
-  return parts.join(' ');
+  const line = parts.join(' ');
+  if (block !== undefined) assertOneScriptBlock(line, block);
+  return line;
+}
+
+/**
+ * The brace check above follows the tokenizer's rules only approximately (`a#b }`: a `#` inside
+ * a word is not a comment, so that brace is live). The language's own parser decides: the line
+ * must be one statement of one command whose -ScriptBlock argument is exactly the block written.
+ * A line that does not parse at all is passed on: the core answers it with the same parse error
+ * as the /ps line.
+ */
+function assertOneScriptBlock(line: string, block: string): void {
+  let statements;
+  try {
+    statements = parseScript(line).statements;
+  } catch {
+    return;
+  }
+  const command = statements.length === 1 && statements[0]!.commands.length === 1 ? statements[0]!.commands[0] : undefined;
+  const at = command?.elements.findIndex((e) => e.kind === 'parameter' && e.name === 'ScriptBlock') ?? -1;
+  const arg = at >= 0 ? command?.elements[at + 1] : undefined;
+  if (arg?.kind !== 'argument' || arg.value.text !== block) {
+    throw new ChatOpsError(
+      'InvalidOption',
+      'The scriptblock option is not one script block: a } in it closes the block early. Use /ps to type the whole line.',
+      { target: 'scriptblock' },
+    );
+  }
 }

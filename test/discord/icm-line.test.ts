@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { commandToLine } from '../../adapters/discord/commands';
 import { checkScriptBlock, icmOptionsToLine, psQuote, splitList } from '../../adapters/discord/icm-line';
+import { parseScript } from '../../src/language/index';
 
 describe('psQuote', () => {
   it('doubles every single-quote character, typographic ones included', () => {
@@ -46,6 +47,27 @@ describe('checkScriptBlock', () => {
     expect(() => checkScriptBlock('uptime }; Stop-Job 1; {')).toThrow(/a } closes a brace that was never opened/);
     expect(() => checkScriptBlock('uptime {')).toThrow(/a \{ is never closed/);
     expect(() => checkScriptBlock("echo 'x")).toThrow(/single-quoted string is not closed/);
+  });
+
+  it('refuses text whose braces only look balanced: a # inside a word is not a comment', () => {
+    // PowerShell starts a comment with # only at the start of a token: in `a#b }` the brace is live
+    // and would close the block, making `Stop-Job -Id 5` a statement of its own.
+    for (const sneaky of ['echo a#b }; Stop-Job -Id 5; {', 'echo a#{\nx }; Get-Job; {\necho b#}\n', 'x } -ArgumentList {']) {
+      expect(() => icmOptionsToLine({ computername: 'web1', scriptblock: sneaky }), sneaky).toThrow(/not one script block/);
+    }
+  });
+
+  it('every script block it accepts is exactly one script block argument of one statement', () => {
+    for (const sb of ['uptime', 'if ($x) { 1 } else { 2 }', "echo '}'", 'echo "}"', 'echo `}', '# }\nuptime', '<# } #> uptime', "@'\n}\n'@", 'f() { echo hi; }; f', 'echo a#b', 'uptime # load']) {
+      const line = icmOptionsToLine({ computername: 'web1', scriptblock: sb });
+      const [statement, ...rest] = parseScript(line).statements;
+      expect(rest, sb).toEqual([]);
+      expect(statement!.commands, sb).toHaveLength(1);
+      const els = statement!.commands[0]!.elements;
+      const at = els.findIndex((e) => e.kind === 'parameter' && e.name === 'ScriptBlock');
+      const arg = els[at + 1];
+      expect(arg?.kind === 'argument' && arg.value.kind === 'literal' && typeof arg.value.value === 'object' && arg.value.value !== null && 'text' in arg.value.value ? String(arg.value.value.text).trim() : undefined, sb).toBe(sb.trim());
+    }
   });
 
   it('notices a trailing line comment', () => {
