@@ -135,10 +135,20 @@ function convertFor(p: CompiledParameter, value: PsValue): Conversion {
   return convert(value, p.definition.type, p.name, (h) => sessionOptionFromHashtable(h, p.name));
 }
 
-/** Instance form for the no-coercion passes: scalars wrapped for array parameters. */
+/**
+ * Instance form for the no-coercion passes: scalars wrapped for array parameters. A
+ * round-trippable numeric literal (`007`, `0x10`) is an Int32 instance; an int parameter gets
+ * its number, as named binding (which converts) does — only object parameters keep the literal.
+ */
 function asInstance(p: CompiledParameter, value: PsValue): PsValue {
-  if (p.definition.type.array && !Array.isArray(value) && value !== null) return [value];
+  const type = p.definition.type;
+  if (type.kind === 'int') value = Array.isArray(value) ? value.map(plainNumber) : plainNumber(value);
+  if (type.array && !Array.isArray(value) && value !== null) return [value];
   return value;
+}
+
+function plainNumber(v: PsValue): PsValue {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && v.kind === 'number' ? v.value : v;
 }
 
 function validate(p: CompiledParameter, value: PsValue, undefinedVariable: string | undefined, mask: number): void {
