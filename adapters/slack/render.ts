@@ -103,7 +103,9 @@ function textSections(escaped: string): types.SectionBlock[] {
   return chunkEscaped(escaped, SLACK_LIMITS.sectionText).map(section);
 }
 
-function chunkEscaped(escaped: string, max: number): string[] {
+function chunkEscaped(escaped: string, maxChars: number): string[] {
+  // Every piece must make progress, and an entity (at most 5 characters) must fit in one.
+  const max = Math.max(8, maxChars);
   const out: string[] = [];
   let rest = escaped;
   while (rest.length > max) {
@@ -198,21 +200,24 @@ export function formatCounts(status: JobStatusView): string {
   return `${parts.length > 0 ? parts.join(', ') : 'none'} of ${status.total}`;
 }
 
+/** Job names and user names are typed by people: long ones are cut so the status always fits. */
+const MAX_NAME = 200;
+
 function statusBlocks(status: JobStatusView): types.KnownBlock[] {
   const emoji = STATE_EMOJI[status.state] ?? ':grey_question:';
   const head =
-    `${emoji} *${escapeMrkdwn(status.name)}* (Id ${status.jobId}) · *${status.state}*` +
+    `${emoji} *${truncateEscaped(escapeMrkdwn(status.name), MAX_NAME)}* (Id ${status.jobId}) · *${status.state}*` +
     (status.asJob ? ' · background job' : '');
   const command = escapeCode(status.command);
   const blocks: types.KnownBlock[] = [
     section(head + '\n' + codeFence(truncateEscaped(command, SLACK_LIMITS.sectionText - head.length - 10))),
     context(
-      `by ${escapeMrkdwn(status.invokedBy)} · ${escapeMrkdwn(formatCounts(status))} · ${formatElapsed(status.elapsedMs)} elapsed` +
+      `by ${truncateEscaped(escapeMrkdwn(status.invokedBy), MAX_NAME)} · ${escapeMrkdwn(formatCounts(status))} · ${formatElapsed(status.elapsedMs)} elapsed` +
         (status.hasMoreData && FINISHED_STATES.has(status.state) ? ' · output not yet received' : ''),
     ),
   ];
   if (status.notPosted) {
-    blocks.push(context(`:warning: ${escapeMrkdwn(status.notPosted)}`.slice(0, SLACK_LIMITS.sectionText)));
+    blocks.push(context(`:warning: ${truncateEscaped(escapeMrkdwn(status.notPosted), SLACK_LIMITS.sectionText - 20)}`));
   }
   return blocks;
 }

@@ -60,6 +60,29 @@ describe('renderMessage', () => {
     expect(actions[0]!.elements[0]).toMatchObject({ action_id: 'receive-job', value: '9' });
   });
 
+  it('keeps every status text within Slack limits, however long the job name, user, command or note', () => {
+    // A -JobName longer than a section used to leave the command a negative budget: the
+    // splitter never advanced and the process ran out of memory.
+    for (const over of [
+      { name: 'n'.repeat(3500) },
+      { name: '<'.repeat(1200) },
+      { invokedBy: '&'.repeat(3000) },
+      { command: '`'.repeat(5000) },
+      { notPosted: '<'.repeat(2000) },
+    ] satisfies Array<Partial<JobStatusView>>) {
+      const r = renderMessage({ blocks: [{ kind: 'status', status: status(over) }] });
+      expect(r.messages).toHaveLength(1);
+      for (const b of r.messages[0]!.blocks) {
+        const texts = b.type === 'section' ? [b.text!.text] : b.type === 'context' ? b.elements.map((e) => ('text' in e ? e.text : '')) : [];
+        for (const t of texts) {
+          expect(t.length, Object.keys(over)[0]).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
+          expect(t).not.toMatch(/&(?!amp;|lt;|gt;)/); // no entity cut in half
+        }
+      }
+      expect(textOf(r.messages[0]!.blocks)).toContain('(Id 7)');
+    }
+  });
+
   it('shows what could not be posted', () => {
     const r = renderMessage({ blocks: [{ kind: 'status', status: status({ notPosted: 'results: web1' }) }] });
     expect(textOf(r.messages[0]!.blocks)).toContain(':warning: results: web1');
