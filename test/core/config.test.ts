@@ -1,0 +1,107 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, readDotEnv } from '../../src/config';
+import { isChatOpsError } from '../../src/errors';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    expect(isChatOpsError(e) && e.code).toBe('InvalidConfig');
+    return (e as Error).message.split('\n').slice(1);
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c.dbPath).toBe('./data/chatops.db');
+    expect(c.hub).toMatchObject({ host: '127.0.0.1', port: 5985 });
+    expect(c.hub.tls).toBeUndefined();
+    expect(c.runbooksDir).toBe('./runbooks');
+    expect(c.slack).toBeUndefined();
+    expect(c.discord).toBeUndefined();
+  });
+
+  it('defaults to port 5986 with TLS', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-'));
+    try {
+      writeFileSync(join(dir, 'c.pem'), 'x');
+      writeFileSync(join(dir, 'k.pem'), 'x');
+      const c = loadConfig({ HUB_TLS_CERT: join(dir, 'c.pem'), HUB_TLS_KEY: join(dir, 'k.pem') });
+      expect(c.hub.port).toBe(5986);
+      expect(c.hub.tls).toEqual({ certPath: join(dir, 'c.pem'), keyPath: join(dir, 'k.pem') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports every problem at once', () => {
+    const found = problems({
+      HUB_LISTEN: 'nowhere',
+      HUB_TLS_CERT: '/nonexistent/cert.pem',
+      HUB_HEARTBEAT_MS: 'soon',
+      MAX_RUNTIME_MS: '-1',
+      EMBEDDED_AGENT: 'maybe',
+      LOG_LEVEL: 'loud',
+      CHATOPS_ADMINS: 'root',
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      DISCORD_TOKEN: 'd',
+    });
+    const expected = [
+      /HUB_TLS_CERT and HUB_TLS_KEY must be set together/,
+      /HUB_TLS_CERT names a file that does not exist/,
+      /HUB_LISTEN must be HOST:PORT, got 'nowhere'/,
+      /HUB_HEARTBEAT_MS must be an integer/,
+      /MAX_RUNTIME_MS must be an integer/,
+      /EMBEDDED_AGENT must be true or false, got 'maybe'/,
+      /LOG_LEVEL must be debug, info, warn or error, got 'loud'/,
+      /CHATOPS_ADMINS entries must be .* got 'root'/,
+      /SLACK_SIGNING_SECRET is required/,
+      /DISCORD_APPLICATION_ID is required/,
+    ];
+    for (const re of expected) expect(found.some((p) => re.test(p)), `${re} in\n${found.join('\n')}`).toBe(true);
+    expect(found.length).toBe(expected.length);
+  });
+
+  it('lets the environment win over .env', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-'));
+    try {
+      writeFileSync(join(dir, '.env'), '# comment\nCHATOPS_DB=./from-file.db\nexport RUNBOOKS_DIR="./rb"\n');
+      const env = readDotEnv(join(dir, '.env'), { CHATOPS_DB: './from-env.db' });
+      expect(loadConfig(env)).toMatchObject({ dbPath: './from-env.db', runbooksDir: './rb' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('.env.example', () => {
+  it('lists every key loadConfig reads, each with a one-line comment above it', () => {
+    const source = readFileSync(join(REPO, 'src', 'config.ts'), 'utf8');
+    const read = new Set([...source.matchAll(/\b(?:str|int|bool)\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]!));
+    expect(read.size).toBeGreaterThan(10);
+    const lines = readFileSync(join(REPO, '.env.example'), 'utf8').split('\n');
+    const listed = new Map<string, number>();
+    lines.forEach((l, i) => {
+      const m = /^([A-Z][A-Z0-9_]*)=/.exec(l);
+      if (m) listed.set(m[1]!, i);
+    });
+    for (const key of read) {
+      expect(listed.has(key), `${key} missing from .env.example`).toBe(true);
+      // The line above is the key's comment, or the comment of a pair set together (TLS).
+      let above = listed.get(key)! - 1;
+      while (above >= 0 && /^[A-Z][A-Z0-9_]*=/.test(lines[above]!)) above--;
+      expect(lines[above], `${key} has no comment`).toMatch(/^# \S/);
+    }
+    for (const key of listed.keys()) expect(read.has(key), `${key} is listed but never read`).toBe(true);
+    // The example as shipped is a valid configuration (the console default).
+    expect(() => loadConfig(readDotEnv(join(REPO, '.env.example'), {}))).not.toThrow();
+  });
+});
