@@ -15,6 +15,7 @@ import type { ActionButton, Block, JobState, JobStatusView, NeutralMessage } fro
  * per action row and a button label of 80 characters.
  */
 export const CONTENT_LIMIT = 2000;
+const EMBED_TOTAL_LIMIT = 6000;
 const MAX_FILES = 10;
 
 /** No @everyone, role or user ping can come from anything the bot sends. */
@@ -222,7 +223,7 @@ export function renderStatusEmbed(s: JobStatusView): APIEmbed {
     { name: 'State', value: s.state, inline: true },
     { name: 'Computers', value: truncate(`${counts === '' ? 'none' : counts} (of ${s.total})`, 1024), inline: true },
     { name: 'Elapsed', value: formatElapsed(s.elapsedMs), inline: true },
-    { name: 'Invoked by', value: truncate(escapeMarkdown(s.invokedBy), 1024) || '\u200b', inline: true },
+    { name: 'Invoked by', value: truncate(escapeMarkdown(s.invokedBy), 200) || '\u200b', inline: true },
   ];
   if (s.asJob && s.hasMoreData && FINISHED.has(s.state)) {
     fields.push({ name: 'Output', value: `Ready: Receive-Job -Id ${s.jobId}`, inline: true });
@@ -230,9 +231,13 @@ export function renderStatusEmbed(s: JobStatusView): APIEmbed {
   if (s.notPosted !== undefined && s.notPosted !== '') {
     fields.push({ name: 'Not posted', value: truncate(escapeMarkdown(s.notPosted), 1024) });
   }
+  const title = truncate(`Job ${s.jobId} · ${escapeMarkdown(s.name)}`, 256);
+  // Discord refuses an embed whose title, description and fields exceed 6,000 characters in all:
+  // the command gets what the rest leaves.
+  const used = title.length + fields.reduce((n, f) => n + f.name.length + f.value.length, 0);
   return {
-    title: truncate(`Job ${s.jobId} · ${escapeMarkdown(s.name)}`, 256),
-    description: fence(truncate(escapeCodeBlock(s.command), 4000)),
+    title,
+    description: fence(truncate(escapeCodeBlock(s.command), Math.min(4000, EMBED_TOTAL_LIMIT - used - 8))),
     color: STATE_COLOURS[s.state],
     fields,
   };

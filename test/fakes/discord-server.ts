@@ -552,6 +552,12 @@ export class FakeDiscord {
     if (Array.isArray(body?.embeds) && body.embeds.length > 10) return 'embeds: Must be 10 or fewer in length.';
     for (const e of body?.embeds ?? []) {
       if (typeof e.description === 'string' && e.description.length > 4096) return 'embeds.description too long';
+      if (typeof e.title === 'string' && e.title.length > 256) return 'embeds.title too long';
+      const total =
+        String(e.title ?? '').length +
+        String(e.description ?? '').length +
+        (e.fields ?? []).reduce((n: number, f: any) => n + String(f.name).length + String(f.value).length, 0);
+      if (total > 6000) return 'Embed size exceeds maximum size of 6000';
       for (const f of e.fields ?? []) if (String(f.value).length > 1024) return 'embeds.fields.value too long';
     }
     return undefined;
