@@ -75,6 +75,36 @@ describe('channel ownership', () => {
     const own = await run('Get-Variable servers', OPS);
     expect(own.sink.posts().join('\n')).toMatch(/servers\s+web1, web2/);
   });
+
+  it("another channel can neither list, remove nor use a channel's variables, its $servers or its $j", async () => {
+    await run("$servers = 'web1'", OPS);
+    const started = await run('$j = icm web1 { echo from-ops } -AsJob', OPS);
+    const id = started.jobIds[0]!;
+    await rt.app.jobs.waitFor(id);
+
+    const listed = await run('Get-Variable', OTHER);
+    expect(listed.sink.posts().join('\n')).not.toMatch(/servers|\bj\b/);
+    const removed = await run('Remove-Variable servers, j', OTHER);
+    expect(removed.ok).toBe(false);
+    expect(removed.sink.replies().join('\n')).toContain("Cannot find a variable with the name 'servers'.");
+    expect(removed.sink.replies().join('\n')).toContain("Cannot find a variable with the name 'j'.");
+
+    // $j and $servers do not exist in the other channel: nothing is received or targeted.
+    const piped = await run('$j | Receive-Job -Keep', OTHER);
+    expect(piped.sink.postBlocks().filter((b) => b.kind === 'code')).toEqual([]);
+    const byParam = await run('Receive-Job -Job $j -Keep', OTHER);
+    expect(byParam.ok).toBe(false);
+    expect(byParam.sink.posts().join('\n')).not.toContain('from-ops');
+    const targeted = await run('icm -ComputerName $servers { echo from-other }', OTHER);
+    expect(targeted.ok).toBe(false);
+    expect(targeted.jobIds).toEqual([]);
+
+    // Both are intact in their own channel.
+    const own = await run('$j | Receive-Job', OPS);
+    expect(own.sink.postBlocks().filter((b) => b.kind === 'code')).toEqual([{ kind: 'code', title: 'web1', text: 'from-ops' }]);
+    const vars = await run('Get-Variable servers', OPS);
+    expect(vars.sink.posts().join('\n')).toMatch(/servers\s+web1/);
+  });
 });
 
 describe('refusals and audit', () => {
