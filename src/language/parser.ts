@@ -450,7 +450,9 @@ class Parser {
       return this.expandable(value, start);
     }
     if (isVariableChar(next)) {
-      throw parseError('NotSupported', 'Splatting (@name) is not supported; pass the parameters by name.', this.text.slice(start, start + 2));
+      let end = start + 1;
+      while (end < this.text.length && isVariableChar(this.text[end] as string)) end++;
+      throw parseError('NotSupported', 'Splatting (@name) is not supported; pass the parameters by name.', this.text.slice(start, end));
     }
     void context;
     this.unexpected();

@@ -258,6 +258,36 @@ describe('statements, assignments, pipelines', () => {
   });
 });
 
+describe('bad input: typed errors with PowerShell\'s text (or ours where PowerShell has none)', () => {
+  it.each<[string, string, string, string?]>([
+    ['icm web1 { {', 'MissingEndCurlyBrace', "Missing closing '}' in statement block or type definition."],
+    ['icm web1 { "abc }', 'TerminatorExpectedAtEndOfString', 'The string is missing the terminator: ".'],
+    ["Get-Job 'abc", 'TerminatorExpectedAtEndOfString', "The string is missing the terminator: '."],
+    ['Get-Job “abc', 'TerminatorExpectedAtEndOfString', 'The string is missing the terminator: ".'],
+    ["icm web1 { @'\nabc }", 'TerminatorExpectedAtEndOfString', "The string is missing the terminator: '@."],
+    ['Get-Job <# abc', 'MissingTerminatorMultiLineComment', "The comment is missing the terminator: '#>'."],
+    ['Get-Job (Get-Agent', 'MissingEndParenthesisInExpression', "Missing closing ')' in expression."],
+    ['', 'EmptyCommand', 'The command is empty: type a command such as Get-Help.'],
+    ['  \n ; # nothing', 'EmptyCommand', 'The command is empty: type a command such as Get-Help.'],
+    [`Get-Job ${'('.repeat(40)}`, 'NestingTooDeep', 'The command is nested too deeply: more than 32 levels of brackets.'],
+    [`icm web1 ${'{'.repeat(300)}`, 'NestingTooDeep', 'The command is nested too deeply: more than 256 levels of brackets.'],
+    ['Get-Job @params', 'NotSupported', 'Splatting (@name) is not supported; pass the parameters by name.', '@params'],
+    ['Get-Job -Name:', 'ParameterRequiresArgument', 'Parameter -Name: requires an argument.', 'Name'],
+    ['Get-Job -cn a,', 'MissingExpressionAfterToken', "Missing expression after ',' in pipeline element."],
+    ['Get-Job -Name ,a', 'MissingArgument', 'Missing argument in parameter list.'],
+  ])('%j -> %s', async (line, code, message, target) => {
+    const e = await errorOf(() => parseScript(line));
+    expect({ code: e.code, message: e.message }).toEqual({ code, message });
+    if (target !== undefined) expect(e.target).toBe(target);
+  });
+
+  it('a line over the limit says how long it is', async () => {
+    const e = await errorOf(() => parseScript(`Get-Agent -Name ${'a'.repeat(MAX_SCRIPT_BYTES)}`));
+    expect(e.code).toBe('LineTooLong');
+    expect(e.message).toBe(`The command is ${MAX_SCRIPT_BYTES + 16} bytes long; the limit is ${MAX_SCRIPT_BYTES} bytes (40 KB).`);
+  });
+});
+
 describe('limits', () => {
   it(`accepts a ${MAX_SCRIPT_BYTES}-byte line and refuses one byte more (UTF-8 bytes, not characters)`, async () => {
     const prefix = 'Get-Agent -Name ';
