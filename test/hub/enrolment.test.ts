@@ -46,6 +46,9 @@ describe('enrolment and authentication', () => {
     expect(h.registry.authenticate('web1', secret)).toBe(true);
     const rec = h.registry.get('web1')!;
     expect(rec).toMatchObject({ online: true, tags: ['role=web', 'dc=a'] });
+    // The agent reports its OS and version with its tags and configurations.
+    expect(rec.os).toMatch(new RegExp(`^${process.platform} `));
+    expect(rec.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(rec.configurations).toContain('bash');
     expect(rec.defaultConfiguration).toBe(rec.configurations.includes('Microsoft.PowerShell') ? 'Microsoft.PowerShell' : 'bash');
 

@@ -1,0 +1,46 @@
+import { createServer, type Socket } from 'node:net';
+import { afterEach, expect, it } from 'vitest';
+import { Agent } from '../../agent/agent';
+
+/**
+ * Reconnecting: each failed attempt waits about twice as long as the one before, up to a
+ * maximum, with jitter ("equal jitter": between half and all of the current step), so a hub
+ * restart is not met by every agent at the same instant. The "hub" here is a real TCP server
+ * on loopback that cuts every connection at once; it records when each attempt arrives.
+ */
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  while (cleanups.length > 0) cleanups.pop()!();
+});
+
+it('backs off exponentially up to the maximum, with jitter between attempts', async () => {
+  const arrivals: number[] = [];
+  const server = createServer((socket: Socket) => {
+    arrivals.push(Date.now());
+    socket.destroy();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => server.close());
+  const port = (server.address() as { port: number }).port;
+
+  const initialMs = 40;
+  const maxMs = 320;
+  const agent = new Agent({ hubUrl: `ws://127.0.0.1:${port}`, name: 'web1', token: 'cht_x', stateDir: null, reconnect: { initialMs, maxMs } });
+  cleanups.push(() => void agent.stop());
+  agent.start();
+  const deadline = Date.now() + 10_000;
+  while (arrivals.length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  expect(arrivals.length).toBe(10);
+
+  const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]!);
+  gaps.forEach((gap, i) => {
+    const step = Math.min(maxMs, initialMs * 2 ** i);
+    // Half to all of the step, plus time to dial and be cut off.
+    expect(gap, `gap ${i} (${gaps.join(', ')})`).toBeGreaterThanOrEqual(step / 2 - 5);
+    expect(gap, `gap ${i} (${gaps.join(', ')})`).toBeLessThanOrEqual(step + 150);
+  });
+  // At the cap the step is fixed; jitter makes the waits differ.
+  const capped = gaps.slice(4);
+  expect(Math.max(...capped) - Math.min(...capped)).toBeGreaterThan(20);
+}, 20_000);
