@@ -80,6 +80,8 @@ export async function startSlackRig(
         SLACK_SIGNING_SECRET: SECRET,
         SLACK_API_URL: fake.apiUrl,
         SLACK_PORT: '0',
+        // U2 (bob) administers the bot; U1 (alice) does not.
+        CHATOPS_ADMINS: 'slack:U2',
         ...(mode === 'socket' ? { SLACK_APP_TOKEN: fake.appToken } : {}),
       },
     });

@@ -220,6 +220,24 @@ describe('Slack over HTTP with real agents', () => {
     expect(rig.fake.callsTo('users.info').filter((c) => c.params.user === 'U1')).toHaveLength(1);
   });
 
+  it('refuses Grant-ChannelPermission from a user who is not a bot admin, privately and audited; an admin may', async () => {
+    const reply = async (ack: { responseUrl: string }, what: string) =>
+      (await rig.fake.waitFor(() => rig.fake.responses.find((r) => r.id === ack.responseUrl.split('/').pop()), 10_000, what)).body;
+    const grant = 'Grant-ChannelPermission -Channel slack:T1/C8 -Computer web1 -Cmdlet Invoke-Command';
+    const refused = await reply(await rig.slash(grant, { user: 'U1' }), 'the refusal');
+    expect(refused.response_type).toBe('ephemeral');
+    expect(textOf(refused.blocks)).toContain('Only bot admins may run Grant-ChannelPermission; slack:U1 is not one (CHATOPS_ADMINS)');
+    const audit = readAudit(rig.rt.app.db).filter((r) => r.command.startsWith('Grant-ChannelPermission'));
+    expect(audit.map((r) => [r.user, r.decision])).toEqual([['slack:U1', 'refused']]);
+
+    // The refused grant left channel C8 with nothing: a command there is still refused.
+    const still = await reply(await rig.slash('Invoke-Command -ComputerName web1 { echo never-granted }', { channel: 'C8' }), 'C8 refusal');
+    expect(textOf(still.blocks)).toMatch(/no rule allows it/);
+
+    await rig.slash(grant, { user: 'U2' });
+    await rig.fake.waitFor(() => rig.fake.messages.some((m) => textOf(m.blocks).includes('Granted rule')), 10_000, 'the grant');
+  });
+
   it('refuses to start with a token Slack does not accept, and says which', async () => {
     const config = { ...rig.rt.config, slack: { ...rig.rt.config.slack!, botToken: 'xoxb-revoked' } };
     await expect(startSlackAdapter({ core: rig.rt.core, config, log: silentLogger }, { host: '127.0.0.1', port: 0 })).rejects.toMatchObject({
