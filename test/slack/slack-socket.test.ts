@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlackAdapter } from '../../adapters/slack/index';
-import { silentLogger } from '../../src/log';
+import { createLogger, silentLogger } from '../../src/log';
 import { buttonsOf, textOf } from '../fakes/slack-server';
-import { jobIdOf, startSlackRig, type SlackRig } from './harness';
+import { jobIdOf, SECRET, startSlackRig, type SlackRig } from './harness';
 
 /**
  * The real bolt App in Socket Mode: apps.connections.open (with the app token) against the
@@ -11,9 +11,11 @@ import { jobIdOf, startSlackRig, type SlackRig } from './harness';
  */
 
 let rig: SlackRig;
+/** Everything the adapter (and bolt's Socket Mode client through it) logged, at debug level. */
+const logLines: string[] = [];
 
 beforeAll(async () => {
-  rig = await startSlackRig('socket', { socketPingTimeoutMs: 300 });
+  rig = await startSlackRig('socket', { socketPingTimeoutMs: 300, log: createLogger('debug', (line) => logLines.push(line)) });
 }, 60_000);
 
 afterAll(async () => {
@@ -74,6 +76,14 @@ describe('Slack in Socket Mode with real agents', () => {
     const reply = await rig.fake.waitFor(() => rig.fake.responses.find((r) => r.id === empty.responseUrl.split('/').pop()), 10_000, 'the usage reply');
     expect(reply.body.response_type).toBe('ephemeral');
     expect(textOf(reply.body.blocks)).toBe('Usage: /icm -ComputerName web1 { uptime }');
+  });
+
+  it('never logged the app token, the bot token or the signing secret', () => {
+    expect(logLines.some((l) => /Socket Mode/i.test(l))).toBe(true);
+    const all = logLines.join('\n');
+    expect(all).not.toContain(rig.fake.appToken);
+    expect(all).not.toContain(rig.fake.botToken);
+    expect(all).not.toContain(SECRET);
   });
 
   it('refuses to start when the app token is not accepted', async () => {
