@@ -208,6 +208,32 @@ const invokeCommand: Case[] = [
   },
   { line: 'Invoke-Command -cn a {1} -ArgumentList 1,two -InputObject x', set: 'ComputerName', params: { ArgumentList: [1, 'two'], InputObject: 'x' } },
   { line: 'icm a {1} -Args 5', set: 'ComputerName', params: { ArgumentList: [5] } },
+  // FilePath sets: a runbook name with a session, or alone (three FilePath sets keep only FilePath mandatory).
+  { line: 'Invoke-Command $s deploy.ps1', set: 'FilePathRunspace', params: { Session: [session1], FilePath: 'deploy.ps1' } },
+  { line: 'Invoke-Command -FilePath deploy.ps1', code: 'AmbiguousParameterSet', message: AMBIGUOUS_SET },
+  {
+    line: 'Invoke-Command -cn a -FilePath x.ps1 -ScriptBlock {1}',
+    code: 'AmbiguousParameterSet',
+    message: `${AMBIGUOUS_SET} (-ScriptBlock cannot be used together with -FilePath.)`,
+  },
+  // -CertificateThumbprint is only in ComputerName and Uri, not in the FilePath variants.
+  {
+    line: 'Invoke-Command -cn a -FilePath x.ps1 -CertificateThumbprint t',
+    code: 'AmbiguousParameterSet',
+    message: `${AMBIGUOUS_SET} (-CertificateThumbprint cannot be used together with -FilePath.)`,
+  },
+  // -HostName has no position: in SSHHost only ScriptBlock is positional (binding errors come before refusals).
+  {
+    line: 'Invoke-Command -HostName h x.ps1',
+    code: 'CannotConvertArgumentNoMessage',
+    message: 'Cannot bind parameter \'ScriptBlock\'. Cannot convert the "x.ps1" value of type "System.String" to type "System.Management.Automation.ScriptBlock".',
+  },
+  // -Credential is mandatory in the VM sets: the mandatory check (1.4 step 8) comes before the refusal.
+  {
+    line: 'Invoke-Command -VMId 3f2504e0-4f89-11d3-9a0c-0305e82c3301 {1}',
+    code: 'MissingMandatoryParameter',
+    message: 'Cannot process command because of one or more missing mandatory parameters: Credential.',
+  },
 ];
 
 const sessions: Case[] = [
@@ -215,6 +241,14 @@ const sessions: Case[] = [
   { line: 'New-PSSession web1,web2 -Name a,b', set: 'ComputerName', params: { ComputerName: ['web1', 'web2'], Name: ['a', 'b'] } },
   { line: 'nsn -Session $s', set: 'Session', params: { Session: [session1] } },
   { line: 'New-PSSession web1 -ThrottleLimit -1', set: 'ComputerName', params: { ThrottleLimit: 32 } },
+  { line: 'New-PSSession -VMName v', code: 'MissingMandatoryParameter', message: 'Cannot process command because of one or more missing mandatory parameters: Credential.' },
+  { line: 'New-PSSession -Session $s -Name copy', set: 'Session', params: { Session: [session1], Name: ['copy'] } },
+  {
+    line: 'New-PSSession web1 -Port 70000',
+    code: 'ParameterArgumentValidationError',
+    message:
+      "Cannot validate argument on parameter 'Port'. The 70000 argument is greater than the maximum allowed range of 65535. Supply an argument that is less than or equal to 65535 and then try the command again.",
+  },
   { line: 'New-PSSession -UseWindowsPowerShell', code: 'NotSupported', target: 'UseWindowsPowerShell' },
   // Refusals follow binding order: -VMId was bound first.
   { line: 'New-PSSession -VMId 3f2504e0-4f89-11d3-9a0c-0305e82c3301 -Credential u', code: 'NotSupported', target: 'VMId' },
@@ -238,11 +272,14 @@ const sessions: Case[] = [
   // No conflict between named parameters: no set can be chosen, PowerShell's text alone.
   { line: 'Get-PSSession -State Opened', code: 'AmbiguousParameterSet', message: AMBIGUOUS_SET },
   { line: 'Get-PSSession -ComputerName web1 -State Disc', set: 'ComputerName', params: { State: 'Disconnected' } },
+  { line: 'Get-PSSession -ComputerName web1 -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301', set: 'ComputerInstanceId', params: { ComputerName: ['web1'], InstanceId: ['3f2504e0-4f89-11d3-9a0c-0305e82c3301'] } },
+  { line: 'Get-PSSession web1 -ThrottleLimit 0', set: 'ComputerName', params: { ComputerName: ['web1'], ThrottleLimit: 32 } },
   { line: 'Get-PSSession -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301', set: 'InstanceId', params: { InstanceId: ['3f2504e0-4f89-11d3-9a0c-0305e82c3301'] } },
   { line: 'Remove-PSSession 3', set: 'Id', params: { Id: [3] } },
   { line: 'Remove-PSSession $s', set: 'Session', params: { Session: [session1] } },
   { line: 'Remove-PSSession web1', set: 'ComputerName', params: { ComputerName: ['web1'] } },
   { line: 'rsn -Name db*', set: 'Name', params: { Name: ['db*'] } },
+  { line: 'Remove-PSSession -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301', set: 'InstanceId', params: { InstanceId: ['3f2504e0-4f89-11d3-9a0c-0305e82c3301'] } },
   { line: 'Remove-PSSession -Session $gone', code: 'ParameterArgumentValidationErrorNullNotAllowed', message: "Cannot bind argument to parameter 'Session' because it is null. Variable $gone is not set in this channel." },
   { line: 'Remove-PSSession', code: 'MissingMandatoryParameter', message: 'Cannot process command because of one or more missing mandatory parameters: Id.' },
   { line: 'Remove-PSSession 3 -WhatIf', set: 'Id', params: { WhatIf: true } },
@@ -252,6 +289,9 @@ const sessions: Case[] = [
   { line: 'etsn http://web1:5985/wsman', set: 'ComputerName', params: { ComputerName: 'http://web1:5985/wsman' } },
   { line: 'Enter-PSSession $s', set: 'Session', params: { Session: session1 } },
   { line: 'Enter-PSSession -Name dev', set: 'Name', params: { Name: 'dev' } },
+  { line: 'Enter-PSSession', code: 'MissingMandatoryParameter', message: 'Cannot process command because of one or more missing mandatory parameters: ComputerName.' },
+  // Overrides remove -SSHConnection (and -ThrottleLimit) from Enter-PSSession (reference 0, 6.1).
+  { line: 'Enter-PSSession -SSHConnection @{HostName="h"}', code: 'NamedParameterNotFound', contains: "A parameter cannot be found that matches parameter name 'SSHConnection'." },
   {
     line: 'Enter-PSSession -ComputerName a,b',
     code: 'CannotConvertArgument',
@@ -262,18 +302,39 @@ const sessions: Case[] = [
   { line: 'exsn now', code: 'PositionalParameterNotFound', message: "A positional parameter cannot be found that accepts argument 'now'." },
   { line: 'Disconnect-PSSession 3', set: 'Id', params: { Id: [3] } },
   { line: 'dnsn $s -IdleTimeoutSec 3600 -OutputBufferingMode Drop', set: 'Session', params: { IdleTimeoutSec: 3600, OutputBufferingMode: 'Drop' } },
-  { line: 'Disconnect-PSSession web1', code: 'CannotConvertArgumentNoMessage', contains: "Cannot bind parameter '" },
+  // Session (default set) and Id both fail to convert 'web1'; the last failure recorded is reported (1.5).
+  {
+    line: 'Disconnect-PSSession web1',
+    code: 'CannotConvertArgumentNoMessage',
+    message: 'Cannot bind parameter \'Id\'. Cannot convert value "web1" to type "System.Int32". Error: "Input string was not in a correct format."',
+  },
+  { line: 'Disconnect-PSSession', code: 'MissingMandatoryParameter', message: 'Cannot process command because of one or more missing mandatory parameters: Session.' },
+  { line: 'Disconnect-PSSession -ComputerName web1', code: 'NamedParameterNotFound', contains: "A parameter cannot be found that matches parameter name 'ComputerName'." },
+  { line: 'Disconnect-PSSession -Id 3 -ThrottleLimit 0', set: 'Id', params: { Id: [3], ThrottleLimit: 32 } },
   { line: 'Disconnect-PSSession -Name web1', set: 'Name', params: { Name: ['web1'] } },
   { line: 'Disconnect-PSSession $s -IdleTimeoutSec -1', code: 'ParameterArgumentValidationError', contains: 'The -1 argument is less than the minimum allowed range of 0.' },
   { line: 'Connect-PSSession', code: 'MissingMandatoryParameter', message: 'Cannot process command because of one or more missing mandatory parameters: Name.' },
   { line: 'Connect-PSSession 3', set: 'Id', params: { Id: [3] } },
   { line: 'cnsn web1', set: 'ComputerName', params: { ComputerName: ['web1'] } },
   { line: 'Connect-PSSession -Name nightly', set: 'Name', params: { Name: ['nightly'] } },
+  { line: 'Connect-PSSession -ComputerName web1 -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301', set: 'ComputerNameGuid', params: { ComputerName: ['web1'] } },
+  { line: 'Connect-PSSession -ComputerName web1 -Name n', set: 'ComputerName', params: { ComputerName: ['web1'], Name: ['n'] } },
   { line: 'Receive-PSSession 3', set: 'Id', params: { Id: 3 } },
   { line: 'Receive-PSSession 0x3', set: 'Id', params: { Id: 3 } },
   { line: 'Enter-PSSession 007', set: 'Id', params: { Id: 7 } },
   { line: 'Receive-PSSession $s', set: 'Session', params: { Session: session1 } },
   { line: 'Receive-PSSession web1', set: 'ComputerSessionName', params: { ComputerName: 'web1', Name: 'web1' } },
+  // A bare GUID is a string: it multi-binds ComputerName and Name (pass 2) before InstanceId could coerce it.
+  { line: 'Receive-PSSession 3F2504E0-4F89-11D3-9A0C-0305E82C3301', set: 'ComputerSessionName', params: { ComputerName: '3F2504E0-4F89-11D3-9A0C-0305E82C3301', Name: '3F2504E0-4F89-11D3-9A0C-0305E82C3301' } },
+  { line: 'Receive-PSSession -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301', set: 'InstanceId', params: { InstanceId: '3f2504e0-4f89-11d3-9a0c-0305e82c3301' } },
+  // Both remote sets miss a mandatory parameter: zero sets remain -> AmbiguousParameterSet (1.6).
+  { line: 'Receive-PSSession -ComputerName web1', code: 'AmbiguousParameterSet', message: AMBIGUOUS_SET },
+  { line: 'Receive-PSSession', code: 'MissingMandatoryParameter', message: 'Cannot process command because of one or more missing mandatory parameters: Session.' },
+  {
+    line: 'Receive-PSSession -ComputerName a,b -Name n',
+    code: 'CannotConvertArgument',
+    message: "Cannot convert 'System.Object[]' to the type 'System.String' required by parameter 'ComputerName'. Specified method is not supported.",
+  },
   { line: 'rcsn -Name nightly -OutTarget j', set: 'SessionName', params: { Name: 'nightly', OutTarget: 'Job' } },
   { line: 'Receive-PSSession 3 -JobName ""', code: 'ParameterArgumentValidationError', contains: "parameter 'JobName'. The argument is null or empty." },
   { line: 'New-PSSessionOption -IdleTimeout 43200000 -OutputBufferingMode Drop', set: '__AllParameterSets', params: { IdleTimeout: 43200000, OutputBufferingMode: 'Drop' } },
@@ -360,6 +421,10 @@ const jobs: Case[] = [
   { line: 'Receive-Job 3 -Wa Continue', set: 'SessionIdParameterSet', params: { WarningAction: 'Continue' } },
   { line: 'Receive-Job 3 -Wai', set: 'SessionIdParameterSet', params: { Wait: true } },
   { line: 'Receive-Job', code: 'MissingMandatoryParameter', message: 'Cannot process command because of one or more missing mandatory parameters: Job.' },
+  // Receive-Job, Wait-Job and Stop-Job hide base parameters (reference 0, 6.1).
+  { line: 'Receive-Job -State Running', code: 'NamedParameterNotFound', contains: "A parameter cannot be found that matches parameter name 'State'." },
+  { line: 'Wait-Job -Command x', code: 'NamedParameterNotFound', contains: "A parameter cannot be found that matches parameter name 'Command'." },
+  { line: 'Stop-Job -Command x', code: 'NamedParameterNotFound', contains: "A parameter cannot be found that matches parameter name 'Command'." },
   { line: 'Wait-Job 3', set: 'SessionIdParameterSet', params: { Id: [3] } },
   { line: 'wjb $j -Any -Timeout 0', set: 'JobParameterSet', params: { Job: [job3], Any: true, Timeout: 0 } },
   { line: 'Wait-Job 3 -TimeoutSec 30', params: { Timeout: 30 } },
@@ -450,6 +515,9 @@ const ours: Case[] = [
       'Cannot bind parameter \'PSVersion\' to the target. Exception setting "PSVersion": "The value 2.0 is not valid for the PSVersion parameter. The only allowed value is 5.1."',
   },
   { line: "Start-Job -WorkingDirectory ' ' { 1 }", code: 'ParameterArgumentValidationError', contains: 'consists of only white-space characters' },
+  // 6.1/6.19: Start-Job has no -ComputerName; -ConnectingTimeout leaks into a phantom SSHHost set with no positional parameter.
+  { line: 'Start-Job -ComputerName x { 1 }', code: 'NamedParameterNotFound', contains: "A parameter cannot be found that matches parameter name 'ComputerName'." },
+  { line: 'Start-Job -ConnectingTimeout 5 { 1 }', code: 'PositionalParameterNotFound', message: "A positional parameter cannot be found that accepts argument ' 1 '." },
 ];
 
 async function check(c: Case): Promise<void> {

@@ -91,6 +91,16 @@ describe('Get-Help', () => {
     expect(help).toContain('Not supported -OutVariable: assign the command to a channel variable instead');
   });
 
+  it.each(CMDLETS.map((c) => [c.name, c] as const))('%s: help holds its syntax lines, aliases and every parameter', (name, definition) => {
+    const help = renderHelp(name);
+    expect(help.startsWith(`NAME\n    ${name}\n`)).toBe(true);
+    const syntax = renderSyntax(name).split('\n\n');
+    expect(syntax).toHaveLength(definition.sets.length);
+    for (const line of syntax) expect(help).toContain(`    ${line}`);
+    for (const p of definition.parameters) expect(help).toContain(`    -${p.name}`);
+    for (const alias of definition.aliases ?? []) expect(renderHelp(alias)).toBe(help);
+  });
+
   it('shows accepted enum values and validation ranges', () => {
     const help = renderHelp('New-PSSessionOption');
     expect(help).toContain('one of None, Drop, Block');
