@@ -42,6 +42,18 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
         throw new ChatOpsError('InvalidArgument', `--uses must be a whole number from 1 to 1000000, got '${usesRaw}'`);
       }
       const token = new SqliteAgentRegistry(db).createToken({ ttlMs, uses });
+      // An admin change: recorded with its limits, never with the token.
+      new SqliteAuditLog(db).append({
+        at: new Date().toISOString(),
+        platform: 'admin',
+        channel: 'admin',
+        user: `os:${osUser()}`,
+        command: `token create --ttl ${String(args.ttl ?? '1h')} --uses ${uses}`,
+        targets: [],
+        decision: 'allowed',
+        reason: 'enrolment token created with the admin CLI',
+        kind: 'token-created',
+      });
       out(token);
       return 0;
     },

@@ -67,4 +67,25 @@ describe('agent audit records', () => {
     expect(all).not.toMatch(/ch[ts]_[A-Za-z0-9_-]{16,}/);
     expect(verifyAuditChain(rt.app.db)).toMatchObject({ ok: true, count: readAudit(rt.app.db).length });
   });
+
+  it('records an enrolment token being created, without the token', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runAdmin(['token', 'create', '--ttl', '30m', '--uses', '2'], {
+      env: { CHATOPS_DB: join(rt.dir, 'chatops.db') },
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+      dotEnvPath: '/nonexistent/.env',
+    });
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    const token = out[0]!;
+    expect(token).toMatch(/^cht_/);
+    const rec = readAudit(rt.app.db).at(-1)!;
+    expect(rec).toMatchObject({ kind: 'token-created', platform: 'admin', channel: 'admin', decision: 'allowed' });
+    expect(rec.command).toBe('token create --ttl 30m --uses 2');
+    expect(rec.user).toMatch(/^os:/);
+    expect(JSON.stringify(readAudit(rt.app.db))).not.toContain(token);
+    expect(verifyAuditChain(rt.app.db)).toMatchObject({ ok: true });
+  });
 });
