@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDiscordAdapter, type DiscordAdapter } from '../../adapters/discord/index';
 import { readAudit } from '../../src/audit/audit-log';
+import { createLogger } from '../../src/log';
 import { createPermissionsModule } from '../../src/permissions/module';
 import { FakeDiscord, type FakeInteraction, type FakeMessage } from '../fakes/discord-server';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
@@ -28,6 +29,8 @@ let fake: FakeDiscord;
 let rt: TestRuntime;
 let adapter: DiscordAdapter;
 let policyDir: string;
+/** Everything the adapter logged, at debug level. */
+const logLines: string[] = [];
 const permissions = createPermissionsModule();
 
 beforeAll(async () => {
@@ -63,7 +66,7 @@ beforeAll(async () => {
     statusIntervalMs: 50,
   });
   adapter = await startDiscordAdapter(
-    { core: rt.core, config: rt.config },
+    { core: rt.core, config: rt.config, log: createLogger('debug', (line) => logLines.push(line)) },
     { rest: { retries: 2, timeout: 5000, offset: 0 }, minEditIntervalMs: 50 },
   );
 }, 60_000);
@@ -439,6 +442,54 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     expect(rt.app.store.children(id).some((c) => rt.app.store.hasUnreadOutput(c.id))).toBe(true);
   });
 
+  it('a replayed button press (same interaction delivered again) runs once', async () => {
+    const before = lastJobId();
+    const i = ps('Invoke-Command -ComputerName web2 -AsJob { sleep 30 }');
+    const id = await nextJob(before, false, i);
+    await handled(i);
+    const status = await fake.waitFor('stop button', () => {
+      const m = statusMessageFor(id);
+      return m?.components[0]?.components[0]?.custom_id === `chatops:stop-job:${id}` ? m : undefined;
+    });
+    const press = fake.pressButton(status.id, `chatops:stop-job:${id}`, { user: ALICE });
+    await fake.waitFor('job stopped', () => rt.app.store.getJob(id)?.state === 'Stopped', 15_000);
+    await handled(press);
+    // Let the job's own last messages (status edit, state change in the thread) go out first.
+    await fake.waitFor('status shows Stopped', () => field(statusMessageFor(id)!, 'State') === 'Stopped');
+    await fake.waitFor('state change in the thread', () => threadText(status.id).includes('is Stopped'));
+    await new Promise((r) => setTimeout(r, 300));
+    const from = fake.calls.length;
+    fake.replayInteraction(press.id);
+    // The replay's acknowledgement is refused (40060); nothing else may follow from it.
+    await fake.waitFor('the refused acknowledgement', () =>
+      fake.calls.slice(from).find((c) => c.path.startsWith(`/interactions/${press.id}/`) && c.status === 400),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const audited = readAudit(rt.app.db).filter((r) => r.command === `Stop-Job -Id ${id}`);
+    expect(audited).toHaveLength(1);
+    expect(fake.calls.slice(from).filter((c) => c.method !== 'GET' && !c.path.startsWith(`/interactions/${press.id}/`))).toEqual([]);
+  });
+
+  it('a button id that is not one of ours never reaches the core', async () => {
+    const auditBefore = readAudit(rt.app.db).length;
+    const press = fake.pressButton({ forgedIn: OPS }, 'chatops:stop-job:1; Remove-Job *', { user: ALICE });
+    await fake.waitFor('the refusal', () => press.callback);
+    expect(press.callback).toMatchObject({ type: 4, data: { flags: 64, content: 'This button is not one of ours.' } });
+    expect(readAudit(rt.app.db).length).toBe(auditBefore);
+  });
+
+  it('refuses Grant-ChannelPermission from a user who is not a bot admin, privately and audited', async () => {
+    const i = ps(`Grant-ChannelPermission -Channel discord:${GUILD}/${OTHER} -Computer web1 -Cmdlet Invoke-Command`);
+    await fake.waitFor('refusal', () => i.original && i.original.history.length > 1);
+    expect(i.original!.flags & 64).toBe(64);
+    expect(i.original!.content).toContain('Only bot admins may run Grant-ChannelPermission; discord:5001 is not one (CHATOPS_ADMINS)');
+    const audit = readAudit(rt.app.db).filter((r) => r.command.startsWith('Grant-ChannelPermission'));
+    expect(audit.map((r) => [r.user, r.decision])).toEqual([['discord:5001', 'refused']]);
+    const after = ps('Invoke-Command -ComputerName web1 { echo never-granted }', { channelId: OTHER });
+    await fake.waitFor('still refused', () => after.original && after.original.history.length > 1);
+    expect(after.original!.content).toMatch(/no rule allows it/);
+  });
+
   it('retries a 429 from Discord after Retry-After, and 5xx', async () => {
     fake.failNext({ method: 'POST', path: new RegExp(`^/channels/${OPS}/messages$`), status: 429, retryAfterSeconds: 0.4 });
     fake.failNext({ method: 'POST', path: /^\/channels\/\d+\/messages\/\d+\/threads$/, status: 502 });
@@ -511,5 +562,25 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     // Heartbeats flow (and are acknowledged: an unacknowledged one would make discord.js reconnect).
     await fake.waitFor('heartbeat', () => fake.gatewayOps.some((p) => p.op === 1));
     await fake.waitFor('result', () => threadText(statusMessageFor(id)?.id ?? '-').includes('resumed'));
+  });
+  it('sent every message with mentions disabled: posts, edits, follow-ups, thread replies, direct replies', () => {
+    const written = fake.calls.filter(
+      (c) =>
+        c.status < 300 &&
+        ((['POST', 'PATCH'].includes(c.method) && /^\/channels\/\d+\/messages(\/\d+)?$/.test(c.path)) ||
+          (['POST', 'PATCH'].includes(c.method) && c.path.startsWith('/webhooks/'))),
+    );
+    const kinds = new Set(written.map((c) => `${c.method} ${c.path.startsWith('/webhooks/') ? 'webhook' : /messages\/\d+$/.test(c.path) ? 'edit' : 'post'}`));
+    expect([...kinds].sort()).toEqual(['PATCH edit', 'PATCH webhook', 'POST post', 'POST webhook']);
+    expect(written.some((c) => c.files.length > 0)).toBe(true); // multipart (attachment) posts too
+    for (const c of written) expect(c.body?.allowed_mentions, `${c.method} ${c.path}`).toEqual({ parse: [] });
+    const messageCallbacks = fake.calls.filter((c) => /^\/interactions\/\d+\/[^/]+\/callback$/.test(c.path) && [4, 7].includes(c.body?.type));
+    expect(messageCallbacks.length).toBeGreaterThan(0);
+    for (const c of messageCallbacks) expect(c.body.data.allowed_mentions, c.path).toEqual({ parse: [] });
+  });
+
+  it('never logged the bot token', () => {
+    expect(logLines.some((l) => l.includes('registering application commands'))).toBe(true);
+    expect(logLines.join('\n')).not.toContain(TOKEN);
   });
 });

@@ -225,6 +225,17 @@ export class FakeDiscord {
     return s;
   }
 
+  /**
+   * Sends an interaction already delivered once again, byte for byte (same id and token): what a
+   * captured and replayed INTERACTION_CREATE would look like. Discord itself refuses a second
+   * callback for it (40060), as this fake does.
+   */
+  replayInteraction(id: string): number {
+    const raw = this.session?.events.find((e) => e.t === 'INTERACTION_CREATE' && (e.d as { id?: string }).id === id);
+    if (!raw) throw new Error(`no interaction ${id} was dispatched`);
+    return this.dispatch('INTERACTION_CREATE', raw.d);
+  }
+
   /** Closes the bot's gateway connection with a resumable close code (4000: unknown error). */
   dropConnection(code = 4000): void {
     this.session?.socket?.close(code, 'fake: dropped');
