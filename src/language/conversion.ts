@@ -309,7 +309,8 @@ export function convertEnum(v: PsValue, def: EnumDefinition, parameter: string):
   const lower = text.toLowerCase();
   const exact = names.find((name) => name.toLowerCase() === lower);
   if (exact !== undefined) return { ok: true, value: exact };
-  if (text !== '' && /^[0-9]+$/.test(text) && text.length < 10) return byNumber(Number(text));
+  // Enum.Parse reads a signed decimal number before any name.
+  if (/^[+-]?[0-9]{1,9}$/.test(text)) return byNumber(Number(text));
   const prefixed = names.filter((name) => name.toLowerCase().startsWith(lower));
   if (prefixed.length === 1 && lower !== '') return { ok: true, value: prefixed[0] as string };
   if (prefixed.length > 1 && lower !== '') {

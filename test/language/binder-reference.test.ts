@@ -367,6 +367,15 @@ const jobs: Case[] = [
       'Cannot bind parameter \'State\'. Cannot convert value "Stop" to type "System.Management.Automation.JobState". Error: "The identifier name Stop cannot be processed because it is either too similar or identical to the following enumerator names: Stopped, Stopping. Use a more specific identifier name."',
   },
   { line: 'Get-Job -State Sleeping', code: 'CannotConvertArgumentNoMessage', contains: 'Unable to match the identifier name Sleeping to a valid enumerator name.' },
+  // 1.8: enum text is parsed as a number first (Enum.Parse takes a sign); an undefined value is not a name mismatch.
+  {
+    line: 'Get-Job -State -1',
+    code: 'CannotConvertArgumentNoMessage',
+    message:
+      'Cannot bind parameter \'State\'. Cannot convert value "-1" to type "System.Management.Automation.JobState" due to enumeration values that are not valid. Specify one of the following enumeration values and try again. The possible enumeration values are "NotStarted,Running,Completed,Failed,Stopped,Blocked,Suspended,Disconnected,Suspending,Stopping,AtBreakpoint".',
+  },
+  { line: 'Get-Job -State 99', code: 'CannotConvertArgumentNoMessage', contains: 'Cannot convert value "99" to type "System.Management.Automation.JobState" due to enumeration values that are not valid.' },
+  { line: "Get-Job -State '+4'", set: 'StateParameterSet', params: { State: 'Stopped' } },
   { line: 'Get-Job -HasMoreData $true', set: 'SessionIdParameterSet', params: { HasMoreData: true } },
   { line: 'Get-Job -HasMoreData:$false -Newest 2', set: 'SessionIdParameterSet', params: { HasMoreData: false, Newest: 2 } },
   {
