@@ -271,7 +271,10 @@ function toInt32(value: number, original: PsValue, parameter: string): Conversio
 
 function normalizeGuid(text: string): string | undefined {
   let t = text.trim();
-  if (t.startsWith('{') && t.endsWith('}')) t = t.slice(1, -1);
+  // Guid.Parse formats: N (32 digits), D (dashes), B {D} and P (D) — B and P need the dashes.
+  const wrapped = (t.startsWith('{') && t.endsWith('}')) || (t.startsWith('(') && t.endsWith(')'));
+  if (wrapped) t = t.slice(1, -1);
+  if (wrapped && t.length !== 36) return undefined;
   let hex = '';
   for (let i = 0; i < t.length; i++) {
     const c = t.charAt(i);

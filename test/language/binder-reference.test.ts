@@ -275,6 +275,13 @@ const sessions: Case[] = [
   { line: 'Get-PSSession -ComputerName web1 -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301', set: 'ComputerInstanceId', params: { ComputerName: ['web1'], InstanceId: ['3f2504e0-4f89-11d3-9a0c-0305e82c3301'] } },
   { line: 'Get-PSSession web1 -ThrottleLimit 0', set: 'ComputerName', params: { ComputerName: ['web1'], ThrottleLimit: 32 } },
   { line: 'Get-PSSession -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301', set: 'InstanceId', params: { InstanceId: ['3f2504e0-4f89-11d3-9a0c-0305e82c3301'] } },
+  // Guid.Parse formats N, D, B and P; B/P need the dashes.
+  {
+    line: "Get-PSSession -InstanceId 3F2504E04F8911D39A0C0305E82C3301,'{3F2504E0-4F89-11D3-9A0C-0305E82C3302}','(3F2504E0-4F89-11D3-9A0C-0305E82C3303)'",
+    set: 'InstanceId',
+    params: { InstanceId: ['3f2504e0-4f89-11d3-9a0c-0305e82c3301', '3f2504e0-4f89-11d3-9a0c-0305e82c3302', '3f2504e0-4f89-11d3-9a0c-0305e82c3303'] },
+  },
+  { line: "Get-PSSession -InstanceId '{3F2504E04F8911D39A0C0305E82C3301}'", code: 'CannotConvertArgumentNoMessage', contains: 'Guid should contain 32 digits with 4 dashes' },
   { line: 'Remove-PSSession 3', set: 'Id', params: { Id: [3] } },
   { line: 'Remove-PSSession $s', set: 'Session', params: { Session: [session1] } },
   { line: 'Remove-PSSession web1', set: 'ComputerName', params: { ComputerName: ['web1'] } },
