@@ -30,6 +30,21 @@ export const OPS2 = 'C2';
 /** A channel no rule mentions. */
 export const NOBODY = 'C9';
 
+/**
+ * The Web API methods the adapter calls and the bot scope each needs (api.slack.com/methods);
+ * the manifest must ask for exactly these, and the e2e suites check no other method is called.
+ * auth.test needs no scope.
+ */
+export const SCOPE_OF_METHOD: Record<string, string | null> = {
+  'auth.test': null,
+  'chat.postMessage': 'chat:write',
+  'chat.update': 'chat:write',
+  'chat.postEphemeral': 'chat:write',
+  'files.getUploadURLExternal': 'files:write', // files.uploadV2, step 1
+  'files.completeUploadExternal': 'files:write', // files.uploadV2, step 2
+  'users.info': 'users:read',
+};
+
 export interface SlackRig {
   fake: FakeSlack;
   rt: TestRuntime;

@@ -3,7 +3,7 @@ import { startSlackAdapter } from '../../adapters/slack/index';
 import { readAudit } from '../../src/audit/audit-log';
 import { createLogger, silentLogger } from '../../src/log';
 import { buttonsOf, postSigned, slashCommandPayload, textOf, type StoredMessage } from '../fakes/slack-server';
-import { jobIdOf, NOBODY, OPS, OPS2, SECRET, startSlackRig, TEAM, type SlackRig } from './harness';
+import { jobIdOf, NOBODY, OPS, OPS2, SCOPE_OF_METHOD, SECRET, startSlackRig, TEAM, type SlackRig } from './harness';
 
 /**
  * The real bolt App in HTTP mode against the fake Slack, with the real core, policy and three
@@ -244,6 +244,12 @@ describe('Slack over HTTP with real agents', () => {
       code: 'SlackStartFailed',
       message: 'Slack refused SLACK_BOT_TOKEN (auth.test: invalid_auth)',
     });
+  });
+
+  it('called only Web API methods the manifest has scopes for', () => {
+    const called = new Set(rig.fake.calls.map((c) => c.method).filter((m) => m !== 'upload')); // upload: the file URL, not a method
+    expect(called.has('files.completeUploadExternal')).toBe(true);
+    for (const m of called) expect(Object.keys(SCOPE_OF_METHOD), m).toContain(m);
   });
 
   it('never logged a token or the signing secret', () => {
