@@ -1,4 +1,5 @@
 import { ChatOpsError } from '../errors';
+import { clip } from './conversion';
 import { ALL_SETS } from './definition';
 import { allCmdlets, allCommandWords, lookupCmdlet, type CompiledCmdlet, type CompiledParameter } from './registry';
 import { nearest } from './suggest';
@@ -15,11 +16,11 @@ function requireCmdlet(name: string, forHelp: boolean): CompiledCmdlet {
   const suggestion = nearest(name, allCommandWords(), (c) => c.word);
   const hint = suggestion === undefined ? ' Run Get-Command to list the commands.' : ` Did you mean ${suggestion.cmdlet}?`;
   if (forHelp) {
-    throw new ChatOpsError('HelpNotFound', `Get-Help could not find ${name} in a help file in this session.${hint}`, { target: name });
+    throw new ChatOpsError('HelpNotFound', `Get-Help could not find ${clip(name)} in a help file in this session.${hint}`, { target: name });
   }
   throw new ChatOpsError(
     'CommandNotFound',
-    `The term '${name}' is not recognized as a name of a cmdlet, function, script file, or executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.${hint}`,
+    `The term '${clip(name)}' is not recognized as a name of a cmdlet, function, script file, or executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.${hint}`,
     { target: name },
   );
 }

@@ -115,6 +115,15 @@ describe('Get-Help', () => {
     expect((await errorOf(() => renderHelp('Zzz*'))).code).toBe('HelpNotFound');
   });
 
+  it('a long unknown name is cut in the error, as in every other error text', async () => {
+    const name = `Get-${'x'.repeat(5000)}`;
+    const help = await errorOf(() => renderHelp(name));
+    expect(help.message).toBe(`Get-Help could not find Get-${'x'.repeat(196)}… in a help file in this session. Run Get-Command to list the commands.`);
+    const syntax = await errorOf(() => renderSyntax(name));
+    expect(syntax.message).toContain(`The term 'Get-${'x'.repeat(196)}…' is not recognized`);
+    expect(syntax.message.length).toBeLessThan(500);
+  });
+
   it('unknown names get HelpNotFound', async () => {
     const e = await errorOf(() => renderHelp('Get-Foo'));
     expect(e.code).toBe('HelpNotFound');
