@@ -23,7 +23,7 @@ import { errorMessage } from '../../src/messages/model';
 import { commandToLine, registerCommands, type OptionValues } from './commands';
 import { MessageUpdater } from './message-updater';
 import { parseButtonId, type DiscordPayload } from './render';
-import { DiscordSink, remember, sendEdit, type SinkContext } from './sink';
+import { DiscordSink, handleId, remember, sendEdit, type SinkContext } from './sink';
 
 export interface DiscordAdapterOptions {
   /** Passed to @discordjs/rest (e.g. `retries`, `timeout`, `offset` for fast tests). */
@@ -178,7 +178,9 @@ export async function startDiscordAdapter(
   ): Promise<boolean> {
     // Acknowledge first: Discord drops an interaction that is not answered within 3 s.
     await i.deferReply({ flags: MessageFlags.Ephemeral });
-    const sink = new DiscordSink(ctx, i.channelId!, { id: i.id, token: i.token });
+    // A press answers in the thread of the message that carried the button (as on Slack).
+    const under = i.isButton() ? { id: handleId(i.message.channelId, i.message.id) } : undefined;
+    const sink = new DiscordSink(ctx, i.channelId!, { id: i.id, token: i.token }, under);
     let text: string;
     try {
       text = line();

@@ -87,10 +87,15 @@ export class DiscordSink implements ChatSink {
   private original: OriginalState = 'deferred';
   private readonly originalQueue = new Queue();
 
+  /**
+   * `under`: the message whose button was pressed. What the press shows (Receive-Job's output)
+   * goes in that message's thread, with the rest of the job's results, not in the channel.
+   */
   constructor(
     private readonly ctx: SinkContext,
     private readonly channelId: string,
     private readonly interaction: InteractionRef,
+    private readonly under?: MessageHandle,
   ) {}
 
   async replyPrivately(message: NeutralMessage): Promise<void> {
@@ -116,7 +121,9 @@ export class DiscordSink implements ChatSink {
   }
 
   async post(message: NeutralMessage): Promise<MessageHandle> {
-    const handle = await this.postAll(this.channelId, renderMessage(message));
+    const handle = this.under
+      ? await this.postInThread(this.under, message)
+      : await this.postAll(this.channelId, renderMessage(message));
     const status = message.blocks.find((b) => b.kind === 'status');
     if (status?.kind === 'status') {
       const s = status.status;
