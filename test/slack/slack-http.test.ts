@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlackAdapter } from '../../adapters/slack/index';
 import { readAudit } from '../../src/audit/audit-log';
 import { createLogger, silentLogger } from '../../src/log';
-import { buttonsOf, postSigned, slashCommandPayload, textOf, type StoredMessage } from '../fakes/slack-server';
+import { blockActionPayload, buttonsOf, postSigned, slashCommandPayload, textOf, type StoredMessage } from '../fakes/slack-server';
 import { jobIdOf, NOBODY, OPS, OPS2, SCOPE_OF_METHOD, SECRET, startSlackRig, TEAM, type SlackRig } from './harness';
 
 /**
@@ -189,6 +189,22 @@ describe('Slack over HTTP with real agents', () => {
     expect(press.status).toBe(200);
     await rig.fake.waitFor(() => threadTexts(msg).some((t) => t.includes('background-out')), 10_000, 'the output in the thread');
     expect(threadTexts(msg).find((t) => t.includes('background-out'))).toContain('*web1, web2*');
+  });
+
+  it('runs a captured button press sent again only once', async () => {
+    await rig.slash('Invoke-Command -ComputerName web1 { echo replay-button }');
+    const msg = await rig.statusMessage('replay-button');
+    await rig.waitVersion(msg, isFinal('Completed'), 'the final status');
+    const id = String(jobIdOf(msg));
+    const body = new URLSearchParams({
+      payload: JSON.stringify(blockActionPayload({ actionId: 'stop-job', value: id, messageTs: msg.ts, team_id: TEAM, channel_id: OPS, response_url: rig.fake.newResponseUrl() })),
+    }).toString();
+    const timestamp = Math.floor(Date.now() / 1000);
+    const first = await postSigned(rig.botUrl, SECRET, body, { timestamp });
+    const replay = await postSigned(rig.botUrl, SECRET, body, { timestamp });
+    expect([first.status, replay.status]).toEqual([200, 200]);
+    await rig.adapter.settled();
+    expect(readAudit(rig.rt.app.db).filter((r) => r.kind === 'button' && r.command === `Stop-Job -Id ${id}`)).toHaveLength(1);
   });
 
   it('a button whose value is not a job id never reaches the core', async () => {
