@@ -101,7 +101,7 @@ export function commandNotFound(name: string): ChatOpsError {
 }
 
 function notDefinedHint(variable: string | undefined): string {
-  return variable === undefined ? '' : ` Variable $${variable} is not set in this channel.`;
+  return variable === undefined ? '' : ` Variable $${clip(variable)} is not set in this channel.`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -240,7 +240,7 @@ function validate(p: CompiledParameter, value: PsValue, undefinedVariable: strin
         for (const c of name) {
           if (!(/[A-Za-z0-9_?:]/.test(c) || c.toLowerCase() !== c.toUpperCase())) ok = false;
         }
-        if (!ok) fail(`Cannot validate argument '${text}' because it is not a valid variable name.`);
+        if (!ok) fail(`Cannot validate argument '${clip(text)}' because it is not a valid variable name.`);
         break;
       }
     }

@@ -251,7 +251,7 @@ function convertScalar(v: PsValue, type: TypeSpec, parameter: string, sessionOpt
       if (v === null) return castFailure(parameter, v, dotnet);
       if (typeof v !== 'string') return castFailure(parameter, v, dotnet);
       const ms = Date.parse(v);
-      if (Number.isNaN(ms)) return withError(parameter, v, dotnet, `String '${v}' was not recognized as a valid DateTime.`);
+      if (Number.isNaN(ms)) return withError(parameter, v, dotnet, `String '${clip(v)}' was not recognized as a valid DateTime.`);
       return { ok: true, value: new Date(ms).toISOString() };
     }
     case 'enum':
@@ -321,13 +321,13 @@ export function convertEnum(v: PsValue, def: EnumDefinition, parameter: string):
       parameter,
       v,
       def.dotnet,
-      `The identifier name ${text} cannot be processed because it is either too similar or identical to the following enumerator names: ${prefixed.join(', ')}. Use a more specific identifier name.`,
+      `The identifier name ${clip(text)} cannot be processed because it is either too similar or identical to the following enumerator names: ${prefixed.join(', ')}. Use a more specific identifier name.`,
     );
   }
   return withError(
     parameter,
     v,
     def.dotnet,
-    `Unable to match the identifier name ${text} to a valid enumerator name. Specify one of the following enumerator names and try again:\n${names.join(', ')}`,
+    `Unable to match the identifier name ${clip(text)} to a valid enumerator name. Specify one of the following enumerator names and try again:\n${names.join(', ')}`,
   );
 }

@@ -1,7 +1,7 @@
 import { ChatOpsError } from '../errors';
 import type { ExpressionNode, ParsedStatement } from './ast';
 import type { BoundCall } from './bound-call';
-import { toPsString } from './conversion';
+import { clip, toPsString } from './conversion';
 import type { PsValue, Variables } from './values';
 
 /** Turns parsed expressions into values: variables, @( ), @{ }, ( Get-Agent ... ). */
@@ -34,11 +34,11 @@ export function lookupVariable(name: string, variables: Variables): Evaluated {
       );
     }
     if (scope === 'env') {
-      throw new ChatOpsError('NotSupported', `$${name} is not supported: the bot's environment variables are not available to chat.`, {
+      throw new ChatOpsError('NotSupported', `$${clip(name)} is not supported: the bot's environment variables are not available to chat.`, {
         target: name,
       });
     }
-    throw new ChatOpsError('NotSupported', `$${name} is not supported: only channel variables ($name) can be read.`, { target: name });
+    throw new ChatOpsError('NotSupported', `$${clip(name)} is not supported: only channel variables ($name) can be read.`, { target: name });
   }
   const value = variables.get(name);
   if (value === undefined) return { value: null, undefinedVariable: name };

@@ -1,4 +1,5 @@
 import { ChatOpsError } from '../errors';
+import { clip } from './conversion';
 import { parseScript as parse } from './parser';
 import { bindStatement as bind, bindPipelineInput as bindInput } from './binder';
 import type { BindContext } from './evaluate';
@@ -58,7 +59,7 @@ export async function parseAndBind(text: string, context: BindContext): Promise<
     if (dependency !== undefined) {
       throw new ChatOpsError(
         'DependsOnEarlierCommand',
-        `Statement ${index + 1} ('${statement.text}') uses $${dependency}, which an earlier command of this message assigns; it can only be bound after that command ran.`,
+        `Statement ${index + 1} ('${clip(statement.text)}') uses $${clip(dependency)}, which an earlier command of this message assigns; it can only be bound after that command ran.`,
         { target: dependency },
       );
     }

@@ -21,6 +21,7 @@ import {
   parseNumberLiteral,
 } from './tokenizer';
 import type { PsValue } from './values';
+import { clip } from './conversion';
 
 /**
  * Recursive-descent parser for the command language. Recursion only happens for ( ), @( ) and
@@ -267,7 +268,7 @@ class Parser {
     s.skipBlanks(false);
     const c = s.peek();
     if (c === '' || c === ';' || c === '|' || isNewline(c) || c === ')' || c === '}' || c === ',') {
-      throw parseError('ParameterRequiresArgument', `Parameter ${text} requires an argument.`, name);
+      throw parseError('ParameterRequiresArgument', `Parameter ${clip(text)} requires an argument.`, name);
     }
     const colonValue = this.parseCommandArgument(context);
     return { kind: 'parameter', name, text, colon: true, colonValue };
@@ -339,7 +340,7 @@ class Parser {
     if (c === '.' || c === '[') {
       throw parseError(
         'NotSupported',
-        `Member access and indexing ('${this.text.slice(start, s.pos)}${c}') are not supported; use the variable as a whole.`,
+        `Member access and indexing ('${clip(this.text.slice(start, s.pos))}${c}') are not supported; use the variable as a whole.`,
         this.text.slice(start, s.pos),
       );
     }
@@ -601,7 +602,7 @@ class Parser {
       if (after === '.' || after === '[') {
         throw parseError(
           'NotSupported',
-          `Member access and indexing ('${this.text.slice(start, s.pos)}${after}') are not supported; use the variable as a whole.`,
+          `Member access and indexing ('${clip(this.text.slice(start, s.pos))}${after}') are not supported; use the variable as a whole.`,
           this.text.slice(start, s.pos),
         );
       }

@@ -1,5 +1,5 @@
 import { ChatOpsError } from '../errors';
-import { convert, toPsString, type Conversion } from './conversion';
+import { clip, convert, toPsString, type Conversion } from './conversion';
 import { newPSSessionOption } from './cmdlets/new-pssessionoption';
 import type { HashtableValue, PsValue } from './values';
 
@@ -27,7 +27,7 @@ export function sessionOptionFromHashtable(table: HashtableValue, parameter: str
         ok: false,
         error: new ChatOpsError(
           'CannotConvertArgumentNoMessage',
-          `Cannot bind parameter '${parameter}'. Cannot create object of type "${TYPE}". The ${key} property was not found for the ${TYPE} object. The available properties are: ${newPSSessionOption.parameters.map((x) => `[${x.name}]`).join(' ')}`,
+          `Cannot bind parameter '${parameter}'. Cannot create object of type "${TYPE}". The ${clip(key)} property was not found for the ${TYPE} object. The available properties are: ${newPSSessionOption.parameters.map((x) => `[${x.name}]`).join(' ')}`,
           { target: parameter },
         ),
       };

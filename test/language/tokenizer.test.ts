@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseScript, MAX_SCRIPT_BYTES, type ExpressionNode, type PsValue } from '../../src/language';
-import { bindLine, errorOf } from './helpers';
+import { parseAndBind, parseScript, MAX_SCRIPT_BYTES, type ExpressionNode, type PsValue } from '../../src/language';
+import { bindLine, errorOf, makeContext } from './helpers';
 
 /** The value of the only argument of a one-command line (literals only). */
 function onlyArgument(line: string): ExpressionNode {
@@ -304,6 +304,20 @@ describe('limits', () => {
     expect((await errorOf(() => parseScript(`Get-Job ${'@{a='.repeat(40)}`))).code).toBe('NestingTooDeep');
     expect((await errorOf(() => parseScript(`icm ${'{'.repeat(20000)}${'}'.repeat(20000)}`))).code).toBe('NestingTooDeep');
     expect((await errorOf(() => parseScript(`icm ${'{'.repeat(20000)}`))).code).toBe('NestingTooDeep');
+  });
+
+  it('error texts cut long user text, so every error fits in one chat message', async () => {
+    const X = 'Q'.repeat(40_000);
+    const lines = [
+      `Get-Job -State ${X}`, `Get-Job -State R${X}`, `Get-Job -${X}:`, `Remove-Job 3 -ErrorVariable "a ${X}"`, `$a = Get-Agent\nGet-Job -Name $a ${X}`,
+      `Get-Job $${X}.x`, `Get-Job -Name $nope${X}`, `icm -cn a -Authentication ${X} {1}`, `Get-Job -After ${X}`, `New-PSSession web1 -SessionOption @{${X}=1}`,
+      `Receive-PSSession 3 -OutTarget ${X}`, `$env:${X}`, `Get-Job $env:${X}`, `icm web1 {1} -wa ${X}`, `Remove-Job 3 -ea S${X}`, `$${X.slice(0, 20_000)} = 1; Get-Job -Name $${X.slice(0, 20_000)}x`, `Get-Job $global:${X}`,
+      `Get-Job 1 ${X}`, `Get-Job | ${X}`, `Get-Job -InstanceId ${X}`, `icm web1 {1} -ThrottleLimit ${X}`, `Get-Job -Na ${X} -Na b`, `Get-Job @${X}`,
+    ].map((line) => line.slice(0, MAX_SCRIPT_BYTES));
+    for (const line of lines) {
+      const e = await errorOf(() => parseAndBind(line, makeContext({ a: ['x'] })));
+      expect(e.message.length, `${e.code} for ${line.slice(0, 40)}`).toBeLessThan(1200);
+    }
   });
 
   it('accepts nesting within the limits', () => {
