@@ -71,6 +71,10 @@ export async function runConsole(core: Core, options: ConsoleOptions): Promise<n
         return;
       }
       rl.pause();
+      // While a command runs, readline reads no keys; give the terminal back its own line
+      // discipline so that Ctrl-C raises SIGINT (the bot shuts down cleanly) instead of waiting
+      // unseen until the command ends. Lines typed meanwhile stay buffered for the prompt.
+      setRawMode(options.input, false);
       busy = busy
         .then(() => run(line))
         .catch((e: unknown) => {
@@ -79,6 +83,7 @@ export async function runConsole(core: Core, options: ConsoleOptions): Promise<n
         })
         .then(() => {
           sink.detach();
+          setRawMode(options.input, true);
           rl.resume();
           rl.prompt();
         });
@@ -91,4 +96,9 @@ export async function runConsole(core: Core, options: ConsoleOptions): Promise<n
       });
     });
   });
+}
+
+function setRawMode(input: Readable, raw: boolean): void {
+  const tty = input as { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
+  if (tty.isTTY && typeof tty.setRawMode === 'function') tty.setRawMode(raw);
 }
