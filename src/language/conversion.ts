@@ -1,5 +1,6 @@
 import { ChatOpsError } from '../errors';
 import type { EnumDefinition, TypeSpec } from './definition';
+import { clip } from './parse-error';
 import { parseNumberLiteral } from './tokenizer';
 import type { HashtableValue, ObjectRefValue, PsValue } from './values';
 
@@ -78,10 +79,7 @@ export function toPsString(v: PsValue): string {
   }
 }
 
-/** Long user text is cut in error messages so an error fits in a chat message. */
-export function clip(text: string, max = 200): string {
-  return text.length <= max ? text : `${text.slice(0, max)}…`;
-}
+export { clip } from './parse-error';
 
 /** Text of a value inside error messages (`Cannot convert value "x"`). */
 function shown(v: PsValue): string {

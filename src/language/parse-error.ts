@@ -5,6 +5,11 @@ export function parseError(code: string, message: string, target?: string): Chat
   return new ChatOpsError(code, message, target === undefined ? undefined : { target });
 }
 
+/** Long user text is cut in error messages so an error fits in a chat message. */
+export function clip(text: string, max = 200): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
 export const MAX_SCRIPT_BYTES = 40 * 1024;
 /** Nesting of ( ), @( ), @{ } (recursive descent) before NestingTooDeep. */
 export const MAX_EXPRESSION_NESTING = 32;

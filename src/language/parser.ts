@@ -1,5 +1,6 @@
 import type { CommandElement, CommandNode, ExpressionNode, ParsedScript, ParsedStatement } from './ast';
 import {
+  clip,
   MAX_EXPRESSION_NESTING,
   MAX_SCRIPT_BYTES,
   nestingTooDeep,
@@ -21,7 +22,6 @@ import {
   parseNumberLiteral,
 } from './tokenizer';
 import type { PsValue } from './values';
-import { clip } from './conversion';
 
 /**
  * Recursive-descent parser for the command language. Recursion only happens for ( ), @( ) and

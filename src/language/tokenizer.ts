@@ -1,5 +1,5 @@
 import type { ScriptBlockValue } from './values';
-import { MAX_SCRIPT_BLOCK_NESTING, nestingTooDeep, parseError } from './parse-error';
+import { clip, MAX_SCRIPT_BLOCK_NESTING, nestingTooDeep, parseError } from './parse-error';
 
 /**
  * Character-level scanning for command mode (reference 1.1). Every scanner moves forward only,
@@ -323,14 +323,38 @@ export class Scanner {
       if (text.slice(j, j + 6).toLowerCase() !== 'using:') return at + 1;
       j += 6;
       const nameStart = j;
-      while (j < text.length && isVariableChar(text.charAt(j))) j++;
-      if (j === nameStart) return at + 1;
-      const name = text.slice(nameStart, j).toLowerCase();
+      let name: string;
+      let drive: boolean;
+      if (braced) {
+        // ${Using:any name} runs to the closing brace.
+        const close = text.indexOf('}', j);
+        if (close < 0 || close === j) return at + 1;
+        name = text.slice(nameStart, close);
+        drive = name.includes(':');
+        j = close + 1;
+      } else {
+        while (j < text.length && isVariableChar(text.charAt(j))) j++;
+        if (j === nameStart) return at + 1;
+        name = text.slice(nameStart, j);
+        drive = text.charAt(j) === ':' && isVariableChar(text.charAt(j + 1));
+        if (drive) {
+          j++;
+          while (j < text.length && isVariableChar(text.charAt(j))) j++;
+          name = text.slice(nameStart, j);
+        }
+      }
+      if (drive) {
+        throw parseError(
+          'NotSupported',
+          `$${clip(text.slice(braced ? at + 2 : at + 1, braced ? j - 1 : j))} is not supported: $Using: sends channel variables only; the bot's environment and drives are not available to chat.`,
+          name,
+        );
+      }
+      name = name.toLowerCase();
       if (!seen.has(name)) {
         seen.add(name);
         usings.push(name);
       }
-      if (braced && text.charAt(j) === '}') j++;
       return j;
     };
     while (i < text.length) {

@@ -185,6 +185,18 @@ describe('script blocks are kept byte for byte', () => {
     expect(usings).toEqual(['mwfo_log', 'n', 'log', 'x']);
   });
 
+  it('a braced ${Using:name} may hold any characters up to the closing brace', () => {
+    expect(scriptText('icm { "${Using:Log Name}" ; ${using:a-b}x }').usings).toEqual(['log name', 'a-b']);
+  });
+
+  it('$Using: of a drive-qualified variable ($Using:env:PATH) is refused, not sent as a channel variable', async () => {
+    for (const line of ['icm web1 { $Using:env:PATH }', 'icm web1 { "$using:Env:x" }', 'icm web1 { ${Using:env:x} }']) {
+      const e = await errorOf(() => parseScript(line));
+      expect(e.code, line).toBe('NotSupported');
+      expect(e.message, line).toMatch(/^\$Using:env:(PATH|x) is not supported: \$Using: sends channel variables only; the bot's environment and drives are not available to chat\.$/i);
+    }
+  });
+
   it('reports unterminated blocks, strings and comments inside them', async () => {
     for (const [line, code] of [
       ['icm { {', 'MissingEndCurlyBrace'],
