@@ -119,8 +119,11 @@ describe('fuzz: only ChatOpsError escapes, nothing hangs', () => {
   it('pathological 40 KB inputs finish', async () => {
     const fill = (unit: string, prefix = 'Invoke-Command -cn a '): string =>
       (prefix + unit.repeat(Math.ceil(MAX_SCRIPT_BYTES / unit.length))).slice(0, MAX_SCRIPT_BYTES);
-    for (const unit of ['{', '(', '@(', '@{a=', '"', "'", '"$(', '{"', "{'", '<#', '`', '$', '-a ', 'a,', '{ @"\n', '|', ';', '}', '\n']) {
+    for (const unit of ['{', '(', '@(', '@{a=', '"', "'", '"$(', '{"', "{'", '<#', '`', '$', '-a ', 'a,', '{ @"\n', '|', ';', '}', '\n',
+      '@{', ',', '-a:', '$Using:', '$Using:x ', '${Using:', '$Using:env:x ', '‘', '“', '–a ', 'Get-Job | ', 'icm a {1}\n']) {
       await exercise(fill(unit));
+      await exercise(fill(unit, 'Invoke-Command -cn a { '));
+      await exercise(fill(unit, ''));
     }
     await exercise(fill('x', 'Get-Agent -Name ') + 'overflow');
   });
