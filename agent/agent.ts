@@ -87,6 +87,8 @@ export class Agent extends EventEmitter {
   private welcomed = false;
   private stopped = true;
   private attempt = 0;
+  /** Why the last attempt failed before a welcome (logged once per distinct reason). */
+  private lastFailure: string | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private lastHeard = 0;
@@ -254,6 +256,11 @@ export class Agent extends EventEmitter {
       if (wasWelcomed) {
         this.log.info('disconnected from the hub', { reason });
         this.emit('disconnected', reason);
+        this.lastFailure = undefined;
+      } else if (!this.stopped && reason !== this.lastFailure) {
+        // A wrong URL, a refused port or an untrusted certificate: say so once, not per retry.
+        this.lastFailure = reason;
+        this.log.warn('cannot reach the hub; retrying', { hub: this.opts.hubUrl, reason });
       }
       this.scheduleReconnect();
     });

@@ -1,6 +1,7 @@
 import { createServer, type Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent';
+import { createLogger } from '../../src/log';
 
 /**
  * Reconnecting: each failed attempt waits about twice as long as the one before, up to a
@@ -44,3 +45,27 @@ it('backs off exponentially up to the maximum, with jitter between attempts', as
   const capped = gaps.slice(4);
   expect(Math.max(...capped) - Math.min(...capped)).toBeGreaterThan(20);
 }, 20_000);
+
+it('says why it cannot reach the hub, once per distinct reason, while it keeps retrying', async () => {
+  // A port that refuses connections: bind, note the port, close.
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+
+  const lines: string[] = [];
+  const agent = new Agent({
+    hubUrl: `ws://127.0.0.1:${port}`,
+    name: 'web1',
+    token: 'cht_x',
+    stateDir: null,
+    reconnect: { initialMs: 20, maxMs: 40 },
+    log: createLogger('info', (l) => lines.push(l)),
+  });
+  cleanups.push(() => void agent.stop());
+  agent.start();
+  await new Promise((r) => setTimeout(r, 600));
+  const failures = lines.filter((l) => /cannot reach the hub/.test(l));
+  expect(failures.length, lines.join('\n')).toBe(1);
+  expect(failures[0]).toMatch(/WARN .*ECONNREFUSED/);
+});
