@@ -156,7 +156,10 @@ describe('Invoke-Command seed examples, rewritten for chat', () => {
     const e = await errorOf(() =>
       parseAndBind('Invoke-Command -ConnectionUri https://ps.exchangelabs.com/PowerShell -ScriptBlock {Get-Mailbox dan} -AllowRedirection -SessionOption $max', makeContext()),
     );
-    expect(e.code).toBe('NotSupported');
+    expect(e).toMatchObject({ code: 'NotSupported', target: 'ConnectionUri' });
+    // -AllowRedirection binds (set Uri) and is refused in its turn when -ConnectionUri is not the first refusal.
+    const allow = await errorOf(() => parseAndBind('Invoke-Command -AllowRedirection -ConnectionUri https://ps.exchangelabs.com/PowerShell {1}', makeContext()));
+    expect(allow).toMatchObject({ code: 'NotSupported', target: 'AllowRedirection' });
   });
 
   it('14: -SessionOption with -Session is a parameter-set conflict, as in PowerShell', async () => {
@@ -180,7 +183,11 @@ describe('Invoke-Command seed examples, rewritten for chat', () => {
     ].join('\n');
     for (const i of [0, 1, 2]) expect((await errorOf(() => bindNth(text, i))).code).toBe('CommandNotFound');
     expect((await bindNth(text, 3)).pipeline[0]).toMatchObject({ parameterSet: 'ComputerName', parameters: { ComputerName: ['Server02'] } });
-    expect((await errorOf(() => bindNth(text, 4))).code).toBe('AmbiguousParameterSet');
+    expect(await errorOf(() => bindNth(text, 4))).toMatchObject({
+      code: 'AmbiguousParameterSet',
+      message: `${AMBIGUOUS_SET} (-Authentication cannot be used together with -Session.)`,
+      target: 'Authentication',
+    });
     const chat = await bindNth('Invoke-Command -Session $s -ScriptBlock {Get-Item \\\\Net03\\Scripts\\LogFiles.ps1}', 0);
     expect(chat.pipeline[0]?.parameters['ScriptBlock']).toMatchObject({ text: 'Get-Item \\\\Net03\\Scripts\\LogFiles.ps1' });
   });
