@@ -574,7 +574,8 @@ export function parseNumberLiteral(text: string): { value: number; type: NumberT
   let value = 0;
   let isReal = false;
   const lower = text.toLowerCase();
-  if (lower.startsWith('0x', i) || lower.startsWith('0b', i)) {
+  const radix = lower.startsWith('0x', i) || lower.startsWith('0b', i);
+  if (radix) {
     const base = lower.charAt(i + 1) === 'x' ? 16 : 2;
     i += 2;
     const start = i;
@@ -641,10 +642,13 @@ export function parseNumberLiteral(text: string): { value: number; type: NumberT
     default:
       return undefined;
   }
+  // A hex/binary literal without a type suffix that fits in 32 bits is an Int32 in two's
+  // complement: 0xFFFFFFFF is -1 (about_Numeric_Literals).
+  if (radix && suffix === '' && multiplier === 1 && value > INT32_MAX && value <= 0xffffffff) value -= 2 ** 32;
   value *= multiplier;
   if (negative) value = -value;
   if (!Number.isFinite(value)) return undefined;
-  if (type === 'int' && Math.abs(value) > INT32_MAX) type = Number.isSafeInteger(value) ? 'long' : 'double';
+  if (type === 'int' && (value > INT32_MAX || value < -INT32_MAX - 1)) type = Number.isSafeInteger(value) ? 'long' : 'double';
   if (type === 'int' && !Number.isInteger(value)) type = 'double';
   return { value, type };
 }

@@ -102,6 +102,11 @@ describe('numbers (command mode)', () => {
     ['Get-Job 1.50', { kind: 'number', value: 1.5, text: '1.50', numberType: 'double' }],
     ['Get-Job 1e3', { kind: 'number', value: 1000, text: '1e3', numberType: 'double' }],
     ['Get-Job 5L', { kind: 'number', value: 5, text: '5L', numberType: 'long' }],
+    // A hex/binary literal that fits in 32 bits is an Int32, two's complement (about_Numeric_Literals).
+    ['Get-Job 0xFFFFFFFF', { kind: 'number', value: -1, text: '0xFFFFFFFF', numberType: 'int' }],
+    ['Get-Job 0x80000000', { kind: 'number', value: -2147483648, text: '0x80000000', numberType: 'int' }],
+    ['Get-Job 0x100000000', { kind: 'number', value: 4294967296, text: '0x100000000', numberType: 'long' }],
+    ['Get-Job 0xFFFFFFFFu', { kind: 'number', value: 4294967295, text: '0xFFFFFFFFu', numberType: 'long' }],
     ['Get-Job 5abc', '5abc'],
     ['Get-Job 10.0.0.1', '10.0.0.1'],
     ['Get-Job 1.2.3', '1.2.3'],
