@@ -62,15 +62,21 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
     words: ['agent', 'list'],
     usage: 'agent list                             list enrolled agents',
     flags: {},
-    run({ db, out }) {
+    run({ args, config, db, out }) {
+      if (args._.length > 0) throw new ChatOpsError('InvalidArgument', `agent list takes no arguments, got '${String(args._[0])}'`);
       const agents = new SqliteAgentRegistry(db).list();
+      // A running hub touches live agents every heartbeat; an agent still marked online but not
+      // seen for two intervals belongs to a hub that stopped or crashed.
+      const staleBefore = Date.now() - 2 * config.hub.heartbeatMs - 1000;
+      const online = (a: (typeof agents)[number]): boolean =>
+        a.online && a.lastSeen !== undefined && Date.parse(a.lastSeen) >= staleBefore;
       if (agents.length === 0) {
         out('No agents are enrolled. Create a token with: npm run admin -- token create');
         return 0;
       }
       const rows = agents.map((a) => [
         a.name,
-        a.online ? 'online' : 'offline',
+        online(a) ? 'online' : 'offline',
         a.os,
         a.version,
         a.configurations.map((c) => (c === a.defaultConfiguration ? `${c}*` : c)).join(','),

@@ -5,6 +5,8 @@ import { Chunker } from '../../agent/executors';
 import { parseAgentArgs } from '../../agent/main';
 import { runAdmin } from '../../src/admin/main';
 import { tempDir } from '../hub/harness';
+import { openDatabase } from '../../src/store/database';
+import { SqliteAgentRegistry } from '../../src/hub/agent-registry';
 
 describe('agent command line', () => {
   it('parses the documented flags', () => {
@@ -99,5 +101,28 @@ describe('admin command line', () => {
     const made = await run(['token', 'create', '--ttl', '30m', '--uses', '5']);
     expect(made.code).toBe(0);
     expect(made.out).toMatch(/^cht_[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('agent list refuses extra arguments and does not call an agent online that a stopped or crashed hub last saw long ago', async () => {
+    const dbPath = join(tempDir(), 'db.sqlite');
+    const db = openDatabase(dbPath);
+    const reg = new SqliteAgentRegistry(db);
+    const info = { os: 'linux 6', version: '0.1.0', tags: [], configurations: ['bash'], defaultConfiguration: 'bash' };
+    for (const name of ['fresh1', 'stale1']) {
+      reg.enroll(name, reg.createToken({ ttlMs: 60_000, uses: 1 }), info);
+      reg.markOnline(name, info);
+    }
+    // The hub touches live agents every heartbeat; stale1 was last seen a minute ago (the bot died).
+    db.prepare("UPDATE agents SET last_seen = ? WHERE name = 'stale1'").run(new Date(Date.now() - 60_000).toISOString());
+    db.close();
+    const out: string[] = [];
+    const err: string[] = [];
+    const list = (argv: string[]) =>
+      runAdmin(argv, { env: { CHATOPS_DB: dbPath, HUB_HEARTBEAT_MS: '1000' }, out: (l) => out.push(l), err: (l) => err.push(l), dotEnvPath: '/nonexistent/.env' });
+    expect(await list(['agent', 'list'])).toBe(0);
+    expect(out.find((l) => l.startsWith('fresh1'))).toMatch(/^fresh1\s+online\s/);
+    expect(out.find((l) => l.startsWith('stale1'))).toMatch(/^stale1\s+offline\s/);
+    expect(await list(['agent', 'list', 'extra'])).not.toBe(0);
+    expect(err.join('\n')).toContain("agent list takes no arguments, got 'extra'");
   });
 });
