@@ -113,6 +113,14 @@ const invokeCommand: Case[] = [
   // -O: the one declared match (-Options) beats the common -OutVariable/-OutBuffer (1.2 step 4).
   { line: 'Invoke-Command -O x { 1 }', code: 'CannotConvertArgumentNoMessage', contains: "Cannot bind parameter 'Options'." },
   { line: 'Invoke-Command -cn a -JobName nightly { 1 }', set: 'ComputerName', params: { JobName: 'nightly', AsJob: true } },
+  // Setters run in typed order: JobName sets AsJob on, a later -AsJob:$false sets it off again (3.1, 1.4).
+  { line: 'Invoke-Command -cn a -AsJob:$false -JobName nightly { 1 }', set: 'ComputerName', params: { JobName: 'nightly', AsJob: true } },
+  { line: 'Invoke-Command -cn a -JobName nightly -AsJob:$false { 1 }', set: 'ComputerName', params: { JobName: 'nightly', AsJob: false } },
+  {
+    line: 'Invoke-Command -cn a -JobName nightly -AsJob:$false -Disconnected { 1 }',
+    set: 'ComputerName',
+    params: { JobName: 'nightly', AsJob: false, InDisconnectedSession: true },
+  },
   { line: "Invoke-Command -cn a -JobName '' { 1 }", set: 'ComputerName', params: { ComputerName: ['a'], ScriptBlock: sb(' 1 ') } },
   { line: 'Invoke-Command -cn a -ConfigurationName bash { df -h }', set: 'ComputerName', params: { ConfigurationName: 'bash' } },
   {

@@ -143,8 +143,13 @@ export const invokeCommand = cmdlet({
   setterCheck: authConflict,
   normalize(bound) {
     // The JobName setter turns AsJob on for a non-empty name (reference 3.1 "Setter side effects").
+    // Setters run in binding order (the keys' order), so an -AsJob:$false typed after -JobName
+    // turns it off again, as PowerShell's AsJob setter does.
     const jobName = bound['JobName'];
-    if (typeof jobName === 'string' && jobName !== '') bound['AsJob'] = true;
+    if (typeof jobName === 'string' && jobName !== '') {
+      const order = Object.keys(bound);
+      if (!('AsJob' in bound) || order.indexOf('AsJob') < order.indexOf('JobName')) bound['AsJob'] = true;
+    }
     // An empty or null JobName is ignored entirely.
     else if ('JobName' in bound) delete bound['JobName'];
     throttleDefault(bound);
