@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Config } from './config';
 import type { AuditLog, Authorizer } from './core/authorizer';
 import type { Core } from './core/ports';
@@ -161,7 +161,9 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
   let localName: string | undefined;
   if (options.embeddedAgent ?? config.embeddedAgent) {
     // In-process, registered under the host name and as `localhost`; its outbox lives beside
-    // the database so unacknowledged output survives a restart of the bot.
+    // the database so unacknowledged output survives a restart of the bot. Named after the
+    // database file: two bots whose databases share a directory must not share it (the second
+    // would kill the first one's runs as left over from a restart and take their output).
     localName = localAgentName();
     try {
       agent = await startEmbeddedAgent({
@@ -169,7 +171,7 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
         hubUrl,
         log,
         name: localName,
-        stateDir: config.dbPath === ':memory:' ? null : join(dirname(resolve(config.dbPath)), 'embedded-agent'),
+        stateDir: config.dbPath === ':memory:' ? null : join(dirname(resolve(config.dbPath)), `${basename(config.dbPath)}.embedded-agent`),
         runbooksDir: resolve(config.runbooksDir),
         ...(config.hub.tls ? { tlsCa: readFileSync(config.hub.tls.certPath) } : {}),
       });
