@@ -19,6 +19,9 @@ import { getCommand, getHelp } from './cmdlets/help';
 import { refuseSessionCmdlet, refuseStartJob, SESSION_CMDLETS } from './cmdlets/sessions';
 import { toText } from './value-helpers';
 
+/** Stands in for a nested call's result while a statement is bound dry (see preflightNested). */
+const DEFERRED = 'chatops:deferred-nested-result';
+
 /** Errors thrown by a cmdlet after its call was allowed and audited. */
 const AUDITED = new WeakSet<object>();
 
@@ -226,6 +229,7 @@ export class ChatCore implements Core {
   private async runStatement(language: LanguagePort, stmt: ParsedStatement, base: Omit<ExecContext, 'display'>): Promise<void> {
     const variables = this.services.store.getVariables(base.channel);
     const quiet: ExecContext = { ...base, display: false };
+    await this.preflightNested(language, stmt, variables, quiet);
     const bound: BoundStatement = await language.bindStatement(stmt, {
       variables,
       evaluate: (call: BoundCall) => this.runCall(call, quiet),
@@ -270,8 +274,42 @@ export class ChatCore implements Core {
     }
   }
 
+  /**
+   * Nested calls (`-ArgumentList (icm web1 {...})`) run while the statement is bound, before
+   * the outer call can be authorized. So a statement with nested calls is first bound dry: each
+   * nested call is authorized but not run (its result stands in as DEFERRED), then every outer
+   * call whose request does not depend on a nested result. A refusal is audited and thrown, so
+   * no part of a refused line reaches an agent; anything else is left to the real run.
+   */
+  private async preflightNested(language: LanguagePort, stmt: ParsedStatement, variables: Map<string, PsValue>, ctx: ExecContext): Promise<void> {
+    let nested = false;
+    let bound: BoundStatement;
+    try {
+      bound = await language.bindStatement(stmt, {
+        variables,
+        evaluate: async (call: BoundCall) => {
+          nested = true;
+          await this.authorizeOnly(call, ctx, true);
+          return DEFERRED;
+        },
+      });
+    } catch (e) {
+      if (isChatOpsError(e) && e.code === 'PermissionDenied') throw e;
+      return; // the real binding reports it
+    }
+    if (!nested) return;
+    for (const call of bound.pipeline) {
+      try {
+        await this.authorizeOnly(call, ctx, true);
+      } catch (e) {
+        if (isChatOpsError(e) && e.code === 'PermissionDenied') throw e;
+        return;
+      }
+    }
+  }
+
   /** Pre-flight authorization: refusals are audited and thrown; allowed ones are audited when run. */
-  private async authorizeOnly(call: BoundCall, ctx: ExecContext): Promise<void> {
+  private async authorizeOnly(call: BoundCall, ctx: ExecContext, dry = false): Promise<void> {
     const h = this.handlers.get(call.cmdlet.toLowerCase());
     if (!h) throw new ChatOpsError('NotSupported', `${call.cmdlet} is not supported by this bot.`, { target: call.cmdlet });
     let request: AuthorizationRequest;
@@ -280,6 +318,8 @@ export class ChatCore implements Core {
     } catch {
       return; // parameters still to come from the pipeline: checked when it runs
     }
+    // A dry run's request built from a nested result it did not compute decides nothing.
+    if (dry && JSON.stringify(request).includes(DEFERRED)) return;
     const decision = await this.services.authorizer.authorize(request);
     if (!decision.allowed) {
       this.auditDecision(ctx.command, call.text, request.computers, 'refused', decision.reason);

@@ -126,6 +126,25 @@ describe('refusals and audit', () => {
     expect(allowed.length).toBeGreaterThan(0);
   });
 
+  it('refuses a line whole when its outer call is forbidden: a nested call in it never runs first', async () => {
+    const marker = join(rt.dir, 'nested-ran');
+    const r = await run(`icm db1 { echo outer } -ArgumentList (icm web1 { touch '${marker}'; echo inner })`, OPS);
+    expect(r.ok).toBe(false);
+    expect(r.jobIds).toEqual([]);
+    expect(r.sink.replies().join('\n')).toContain('This channel may not target db1: no rule allows it');
+    await new Promise((res) => setTimeout(res, 300));
+    expect(existsSync(marker)).toBe(false);
+    const last = readAudit(rt.app.db).at(-1)!;
+    expect(last).toMatchObject({ channel: OPS, decision: 'refused', targets: ['db1'] });
+
+    // Allowed nesting still runs, and a nested call that decides the targets is checked when known.
+    const ok = await run(`icm web1 { echo "got $1" } -ArgumentList (icm web1 { echo inner })`, OPS);
+    expect(ok.ok).toBe(true);
+    expect(ok.sink.text()).toContain('got inner');
+    const byAgent = await run('icm (Get-Agent -Name web1) { echo via-agent }', OPS);
+    expect(byAgent.ok).toBe(true);
+  });
+
   it('audits a line that does not parse, and shows the error only to its author', async () => {
     const r = await run('Invoke-Command -ComputerName web1 -ScriptBlock { echo', OPS);
     expect(r.ok).toBe(false);
