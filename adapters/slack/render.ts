@@ -78,7 +78,7 @@ function renderBlock(block: Block, options: RenderOptions, uploads: SlackUpload[
     case 'status':
       return statusBlocks(block.status);
     case 'attachment':
-      uploads.push({ filename: safeFilename(block.filename), content: block.content, title: block.title ?? block.filename });
+      uploads.push({ filename: safeFilename(block.filename), content: block.content, title: shortTitle(block.title ?? block.filename, MAX_FILE_TITLE) });
       return previewBlocks(block.head, block.tail, block.omittedLines, block.title, safeFilename(block.filename));
     case 'actions':
       return block.buttons.length > 0 ? [actionsBlock(block.buttons)] : [];
@@ -127,9 +127,36 @@ function truncateEscaped(escaped: string, max: number): string {
   return escaped.length <= max ? escaped : (chunkEscaped(escaped, max - 1)[0] ?? '') + '…';
 }
 
+/** Most characters a title (escaped) takes in a section, and in an uploaded file's title. */
+const MAX_TITLE = 1000;
+const MAX_FILE_TITLE = 250;
+
+/**
+ * A title names the computers an output came from (`web1, web2, …`); identical output from
+ * hundreds of computers would not fit a section. The first names that fit are kept and the
+ * rest counted: `web1, web2 … and 580 more`. `measure` is the length as sent.
+ */
+export function shortTitle(title: string, max: number, measure: (s: string) => number = (s) => s.length): string {
+  if (measure(title) <= max) return title;
+  const items = title.split(', ');
+  let shown = '';
+  let n = 0;
+  for (const item of items) {
+    const next = n === 0 ? item : `${shown}, ${item}`;
+    if (measure(`${next} … and ${items.length - n - 1} more`) > max) break;
+    shown = next;
+    n++;
+  }
+  if (n > 0) return `${shown} … and ${items.length - n} more`;
+  // One name longer than the room: cut it.
+  let cut = title.slice(0, max - 1);
+  while (cut.length > 0 && measure(cut + '…') > max) cut = cut.slice(0, Math.floor(cut.length * 0.9));
+  return cut + '…';
+}
+
 function titleLine(title: string | undefined, continued: boolean): string {
   if (title === undefined || title === '') return '';
-  return `*${escapeMrkdwn(title)}*${continued ? ' _(continued)_' : ''}\n`;
+  return `*${escapeMrkdwn(shortTitle(title, MAX_TITLE, (t) => escapeMrkdwn(t).length))}*${continued ? ' _(continued)_' : ''}\n`;
 }
 
 function codeSections(raw: string, title: string | undefined, options: RenderOptions, uploads: SlackUpload[]): types.KnownBlock[] {
@@ -138,7 +165,7 @@ function codeSections(raw: string, title: string | undefined, options: RenderOpt
     const lines = raw.replace(/\n$/, '').split('\n');
     const n = options.previewLines;
     const filename = safeFilename(`${title ? title.split(',')[0]!.trim() : 'output'}.txt`);
-    uploads.push({ filename, content: raw, title: title ?? 'output' });
+    uploads.push({ filename, content: raw, title: shortTitle(title ?? 'output', MAX_FILE_TITLE) });
     if (lines.length <= 2 * n) {
       // Few but very long lines: the preview is the start of the text.
       return previewBlocks([raw.slice(0, 1000)], [], 0, title, filename);

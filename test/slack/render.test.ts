@@ -83,6 +83,26 @@ describe('renderMessage', () => {
     }
   });
 
+  it('keeps output from hundreds of computers within a section: the title names the first ones and counts the rest', () => {
+    const names = Array.from({ length: 600 }, (_, i) => `web${i + 1}`);
+    const title = names.join(', ');
+    for (const block of [
+      { kind: 'code', text: 'same output', title },
+      { kind: 'table', columns: ['Name'], rows: [['x']], title },
+      { kind: 'code', text: 'x'.repeat(20_000), title },
+      { kind: 'attachment', filename: 'web1.txt', content: 'a\nb\n', head: ['a'], tail: ['b'], omittedLines: 0, title },
+    ] satisfies NeutralMessage['blocks']) {
+      const r = renderMessage({ blocks: [block] });
+      for (const t of allSections(r)) expect(t.length, block.kind).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
+      const text = textOf(r.messages[0]!.blocks);
+      expect(text, block.kind).toMatch(/^\*web1, web2, web3, /);
+      const shown = /^\*(.*?) … and (\d+) more\*/.exec(text);
+      expect(shown, block.kind).not.toBeNull();
+      expect(shown![1]!.split(', ').length + Number(shown![2])).toBe(600);
+      for (const u of r.uploads) expect(u.title.length).toBeLessThanOrEqual(255);
+    }
+  });
+
   it('shows what could not be posted', () => {
     const r = renderMessage({ blocks: [{ kind: 'status', status: status({ notPosted: 'results: web1' }) }] });
     expect(textOf(r.messages[0]!.blocks)).toContain(':warning: results: web1');
