@@ -248,6 +248,15 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     ];
     const moreLine = `Invoke-Command -ComputerName 'web1' -ScriptBlock { true } -ConfigurationName 'bash' -AsJob -JobName 'night''s run'`;
     expect(await outcome(() => fake.sendCommand('icm', more, { user: ALICE }))).toEqual(await outcome(() => ps(moreLine)));
+    // A script block with braces of its own (a shell function), quotes and a comment.
+    const braces = [
+      { name: 'computername', type: 3, value: `"web1"` },
+      { name: 'scriptblock', type: 3, value: `f() { echo "in {braces} $1"; }; f '}x{' # done` },
+    ];
+    const bracesLine = `Invoke-Command -ComputerName 'web1' -ScriptBlock { f() { echo "in {braces} $1"; }; f '}x{' # done\n}`;
+    const viaIcmBraces = await outcome(() => fake.sendCommand('icm', braces, { user: ALICE }), 'in {braces}');
+    expect(viaIcmBraces).toEqual(await outcome(() => ps(bracesLine), 'in {braces}'));
+    expect(viaIcmBraces.job!.thread).toContain('in {braces} }x{');
     const filepath = [
       { name: 'computername', type: 3, value: 'web1' },
       { name: 'filepath', type: 3, value: '../outside.sh' },
