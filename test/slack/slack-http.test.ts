@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlackAdapter } from '../../adapters/slack/index';
 import { readAudit } from '../../src/audit/audit-log';
 import { createLogger, silentLogger } from '../../src/log';
-import { blockActionPayload, buttonsOf, postSigned, slashCommandPayload, textOf, type StoredMessage } from '../fakes/slack-server';
+import { blockActionPayload, buttonsOf, postSigned, sendBlockAction, slashCommandPayload, textOf, type StoredMessage } from '../fakes/slack-server';
 import { jobIdOf, NOBODY, OPS, OPS2, SCOPE_OF_METHOD, SECRET, startSlackRig, TEAM, type SlackRig } from './harness';
 
 /**
@@ -100,6 +100,10 @@ describe('Slack over HTTP with real agents', () => {
     const stale = await rig.slash('Invoke-Command -ComputerName web1 { echo stale-request }', {}, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
     expect(forged.status).toBe(401);
     expect(stale.status).toBe(401);
+    // A button press is verified the same way.
+    const press = { actionId: 'stop-job', value: '1', messageTs: '1.000001', team_id: TEAM, channel_id: OPS, response_url: rig.fake.newResponseUrl() };
+    expect((await sendBlockAction(rig.botUrl, SECRET, press, { secret: 'not-the-secret' })).status).toBe(401);
+    expect((await sendBlockAction(rig.botUrl, SECRET, press, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 })).status).toBe(401);
     // A valid command after them is handled; by then the refused ones would have shown.
     await rig.slash('Invoke-Command -ComputerName web1 { echo valid-request }');
     const msg = await rig.statusMessage('valid-request');
@@ -110,6 +114,7 @@ describe('Slack over HTTP with real agents', () => {
     const audited = readAudit(rig.rt.app.db).map((r) => r.command);
     expect(audited.some((c) => c.includes('valid-request'))).toBe(true);
     expect(audited.some((c) => c.includes('forged-request') || c.includes('stale-request'))).toBe(false);
+    expect(audited).not.toContain('Stop-Job -Id 1');
   });
 
   it('runs a captured request sent again only once', async () => {
