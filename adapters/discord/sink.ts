@@ -86,6 +86,8 @@ export class Queue {
 export class DiscordSink implements ChatSink {
   private original: OriginalState = 'deferred';
   private readonly originalQueue = new Queue();
+  /** Public posts of this command that failed (the core keeps their output): said in `finish`. */
+  private readonly failedPosts: string[] = [];
 
   /**
    * `under`: the message whose button was pressed. What the press shows (Receive-Job's output)
@@ -121,10 +123,19 @@ export class DiscordSink implements ChatSink {
   }
 
   async post(message: NeutralMessage): Promise<MessageHandle> {
-    const handle = this.under
-      ? await this.postInThread(this.under, message)
-      : await this.postAll(this.channelId, renderMessage(message));
     const status = message.blocks.find((b) => b.kind === 'status');
+    let handle: MessageHandle;
+    try {
+      handle = this.under ? await this.postInThread(this.under, message) : await this.postAll(this.channelId, renderMessage(message));
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      this.failedPosts.push(
+        status?.kind === 'status'
+          ? `The status of job ${status.status.jobId} could not be posted (${why}). Its output is kept: Receive-Job -Id ${status.status.jobId} shows it.`
+          : `A message could not be posted (${why}).`,
+      );
+      throw e;
+    }
     if (status?.kind === 'status') {
       const s = status.status;
       remember(this.ctx.threadNames, handle.id, `Job ${s.jobId} · ${s.command}`.replace(/\s+/g, ' ').slice(0, 100));
@@ -149,12 +160,16 @@ export class DiscordSink implements ChatSink {
     return q.run(() => this.postAll(threadId, renderMessage(message)));
   }
 
-  /** After core.handle: if nothing replaced the "thinking…", say the command is done. */
+  /**
+   * After core.handle: if nothing replaced the "thinking…", say the command is done, or, when
+   * what it posted could not reach the channel, say that (nobody else can see it failed).
+   */
   async finish(): Promise<void> {
     await this.originalQueue.run(async () => {
       if (this.original !== 'deferred') return;
+      const content = this.failedPosts.length > 0 ? this.failedPosts.join('\n').slice(0, 2000) : 'Done.';
       await this.ctx.rest.patch(Routes.webhookMessage(this.ctx.applicationId, this.interaction.token, '@original'), {
-        body: toBody({ content: 'Done.', embeds: [], components: [], files: [] }),
+        body: toBody({ content, embeds: [], components: [], files: [] }),
         auth: false,
       });
       this.original = 'used';

@@ -540,6 +540,18 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     expect(rt.app.store.children(id).some((c) => rt.app.store.hasUnreadOutput(c.id))).toBe(true);
   });
 
+  it('when even the status cannot be posted, the private reply says so instead of "Done."', async () => {
+    for (let k = 0; k < 3; k++) fake.failNext({ method: 'POST', path: new RegExp(`^/channels/${OPS}/messages$`), status: 500 });
+    const before = lastJobId();
+    const i = ps('Invoke-Command -ComputerName web1 { echo status-lost }');
+    const id = await fake.waitFor('the job', () => rt.app.store.listJobs(`discord:${GUILD}/${OPS}`).find((j) => j.id > before && ['Completed', 'Failed'].includes(j.state))?.id);
+    await fake.waitFor('the private answer', () => i.original && i.original.history.length > 1 && i.original.content !== '' ? i.original : undefined);
+    expect(i.original!.flags & 64).toBe(64);
+    expect(i.original!.content).not.toBe('Done.');
+    expect(i.original!.content).toMatch(new RegExp(`could not be posted.*Receive-Job -Id ${id}`, 's'));
+    expect(rt.app.store.children(id).some((c) => rt.app.store.hasUnreadOutput(c.id))).toBe(true);
+  });
+
   it('a command typed in a results thread belongs to the channel and answers in that thread', async () => {
     const thread = [...fake.threads.values()].find((t) => t.parent_id === OPS)!;
     const before = lastJobId();
