@@ -1,6 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import type { ChatSink, MessageHandle } from '../../src/core/ports';
-import type { NeutralMessage } from '../../src/messages/model';
+import { errorMessage, type NeutralMessage } from '../../src/messages/model';
 import { ChatOpsError } from '../../src/errors';
 import type { Logger } from '../../src/log';
 import { renderMessage, type RenderOptions, type SlackMessage, type SlackUpload } from './render';
@@ -84,7 +84,20 @@ export class SlackChatSink implements ChatSink {
   }
 
   async post(message: NeutralMessage): Promise<MessageHandle> {
-    return this.postAll(message, this.ctx.channelId, this.ctx.threadTs);
+    try {
+      return await this.postAll(message, this.ctx.channelId, this.ctx.threadTs);
+    } catch (err) {
+      // Without its status message nobody in the channel can see the job or what failed: tell
+      // the person who ran it (the core keeps the output; Receive-Job shows it).
+      const status = message.blocks.find((b) => b.kind === 'status');
+      if (status?.kind === 'status') {
+        const id = status.status.jobId;
+        await this.replyPrivately(
+          errorMessage(`The status of job ${id} could not be posted (${describe(err)}). Its output is kept: Receive-Job -Id ${id} shows it.`),
+        ).catch(() => undefined);
+      }
+      throw err;
+    }
   }
 
   async postInThread(parent: MessageHandle, message: NeutralMessage): Promise<MessageHandle> {

@@ -158,6 +158,18 @@ describe('Slack over HTTP with real agents', () => {
     await rig.fake.waitFor(() => threadTexts(msg).some((t) => t.includes('kept-in-store')), 10_000, 'the output in the thread');
   });
 
+  it('when even the status cannot be posted, tells the person who ran it, privately, how to get the output', async () => {
+    rig.fake.failNext('chat.postMessage', { status: 500 }, 3, (p) => p.thread_ts === undefined && JSON.stringify(p).includes('status-lost'));
+    const ack = await rig.slash('Invoke-Command -ComputerName web1 { echo status-lost }');
+    const reply = await rig.fake.waitFor(() => rig.fake.responses.find((r) => r.id === ack.responseUrl.split('/').pop()), 10_000, 'the private note');
+    expect(reply.body.response_type).toBe('ephemeral');
+    const text = textOf(reply.body.blocks);
+    const id = /job (\d+) could not be posted/.exec(text)?.[1];
+    expect(id, text).toBeDefined();
+    expect(text).toContain(`Receive-Job -Id ${id} shows it`);
+    expect(rig.fake.messages.some((m) => JSON.stringify(m.blocks).includes('status-lost'))).toBe(false);
+  });
+
   it('Stop-Job button stops a running job', async () => {
     await rig.slash('Invoke-Command -ComputerName web1,web2 { sleep 30 }');
     const msg = await rig.statusMessage('sleep 30');
