@@ -519,14 +519,25 @@ class Parser {
   private readHashKey(): string {
     const s = this.s;
     const c = s.peek();
+    const start = s.pos;
+    // PowerShell evaluates a variable or expression key; keys here are names or text only, so such
+    // a key is refused rather than kept as its source text.
+    const expressionKey = (): never => {
+      throw parseError(
+        'NotSupported',
+        `A variable or expression as a hashtable key (${clip(this.text.slice(start, s.pos))}) is not supported; write the key as a name or in single quotes.`,
+      );
+    };
     if (isSingleQuote(c)) return s.readSingleQuoted();
     if (isDoubleQuote(c)) {
-      return s
-        .readDoubleQuoted()
-        .map((p) => (typeof p === 'string' ? p : `$${p.variable}`))
-        .join('');
+      const parts = s.readDoubleQuoted();
+      if (parts.some((p) => typeof p !== 'string')) expressionKey();
+      return parts.join('');
     }
-    const start = s.pos;
+    if (c === '$' || c === '(' || c === '@') {
+      while (!s.atEnd() && !isBlank(s.peek()) && s.peek() !== '=') s.pos++;
+      expressionKey();
+    }
     while (!s.atEnd()) {
       const k = s.peek();
       if (isBlank(k) || isNewline(k) || k === '=' || k === ';' || k === '}' || isQuote(k) || k === '{' || k === '(' || k === ')') break;

@@ -152,6 +152,16 @@ describe('values', () => {
     expect((await errorOf(() => parseScript('Get-Job @{a=1'))).code).toBe('MissingEndCurlyBrace');
   });
 
+  it('a hashtable key that is a variable or expression is refused, never kept as the text "$k"', async () => {
+    for (const line of ['$h = @{$k=1}', '$h = @{"$k"=1}', '$h = @{(Get-Agent)=1}', 'New-PSSession web1 -SessionOption @{$k=60000}']) {
+      const e = await errorOf(() => parseScript(line));
+      expect(e.code, line).toBe('NotSupported');
+      expect(e.message, line).toMatch(/^A variable or expression as a hashtable key \(.+\) is not supported; write the key as a name or in single quotes\.$/);
+    }
+    const [assign] = await parseAndBind("$h = @{'$k'=1; \"`$x\"=2; a=3}", makeContext());
+    expect(assign?.value).toEqual({ kind: 'hashtable', entries: [{ key: '$k', value: 1 }, { key: '$x', value: 2 }, { key: 'a', value: 3 }] });
+  });
+
   it('colon syntax: -Name:value, -Name: value, switches with :$false/:0/:1', async () => {
     expect((await bindLine('Get-Job -Name:web')).parameters).toEqual({ Name: ['web'] });
     expect((await bindLine('Get-Job -Name: web')).parameters).toEqual({ Name: ['web'] });
