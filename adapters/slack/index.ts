@@ -9,6 +9,7 @@ import {
   type ButtonAction,
   type Logger as BoltLogger,
   type SlashCommand,
+  type types,
   type webApi,
 } from '@slack/bolt';
 import type { Config } from '../../src/config';
@@ -19,8 +20,8 @@ import { createLogger, type Logger } from '../../src/log';
 import { buttonCommand, commandLine, slackChannel } from './commands';
 import { DisplayNames } from './display-names';
 import { ReplayGuard } from './replay-guard';
-import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from './render';
-import { describe, sendStatusEdit, SlackChatSink, type RespondFn, type StatusEdit } from './sink';
+import { DEFAULT_RENDER_OPTIONS, withoutButton, type RenderOptions } from './render';
+import { describe, encodeHandle, sendStatusEdit, SlackChatSink, type RespondFn, type StatusEdit } from './sink';
 import { UpdateCoalescer } from './update-coalescer';
 
 export { renderMessage, SLACK_LIMITS } from './render';
@@ -126,14 +127,16 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
     return p;
   };
 
-  const run = async (command: IncomingCommand, sink: SlackChatSink): Promise<void> => {
+  /** True when the command succeeded. */
+  const run = async (command: IncomingCommand, sink: SlackChatSink): Promise<boolean> => {
     try {
-      await host.core.handle(command, sink);
+      return (await host.core.handle(command, sink)).ok;
     } catch (err) {
       // The core reports user errors itself; reaching here is a bug or an outage.
       log.error('Slack command failed unexpectedly', { channel: command.channel, error: describe(err) });
       const text = isChatOpsError(err) ? err.message : 'The command failed with an internal error; it has been logged.';
       await sink.replyPrivately(errorMessage(text)).catch(() => undefined);
+      return false;
     }
   };
 
@@ -189,7 +192,18 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
       await sink.replyPrivately(errorMessage(describe(err)));
       return;
     }
-    await run(command, sink);
+    const ok = await run(command, sink);
+    // Receive-Job (without -Keep) leaves nothing unread: its button has done its work. The
+    // press carries the message as the channel shows it; the same message without the button
+    // goes through the coalescer, behind any status edit still pending for it.
+    const shown = body.message as { text?: string; blocks?: types.KnownBlock[]; thread_ts?: string } | undefined;
+    if (ok && action.action_id.startsWith('receive-job') && messageTs && shown?.blocks) {
+      const parent = shown.thread_ts && shown.thread_ts !== messageTs ? shown.thread_ts : undefined;
+      const edit: StatusEdit = { channel: channelId, ts: messageTs, message: { text: shown.text ?? '', blocks: withoutButton(shown.blocks, action.action_id) } };
+      await coalescer
+        .update(encodeHandle(channelId, messageTs, parent).id, edit)
+        .catch((err: unknown) => log.warn('Slack: could not remove the Receive-Job button', { error: describe(err) }));
+    }
   };
 
   const replays = new ReplayGuard();

@@ -283,6 +283,20 @@ function actionsBlock(buttons: ActionButton[]): types.ActionsBlock {
   return { type: 'actions', block_id: `job-actions-${buttons[0]?.jobId ?? 0}`, elements: elements.slice(0, 25) };
 }
 
+/** `blocks` without the button `actionId`; an actions block left empty goes too. */
+export function withoutButton(blocks: types.KnownBlock[], actionId: string): types.KnownBlock[] {
+  const out: types.KnownBlock[] = [];
+  for (const b of blocks) {
+    if (b.type !== 'actions') {
+      out.push(b);
+      continue;
+    }
+    const elements = b.elements.filter((e) => !('action_id' in e) || e.action_id !== actionId);
+    if (elements.length > 0) out.push({ ...b, elements });
+  }
+  return out;
+}
+
 export function formatTable(columns: string[], rows: string[][]): string {
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>

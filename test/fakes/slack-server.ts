@@ -527,6 +527,8 @@ export interface BlockActionFields {
   value: string;
   /** ts of the message carrying the button. */
   messageTs: string;
+  /** That message as the channel shows it now: Slack sends its text and blocks with the press. */
+  message?: { text: string; blocks: any[]; threadTs?: string };
   team_id?: string;
   channel_id?: string;
   user_id?: string;
@@ -546,7 +548,15 @@ export function blockActionPayload(f: BlockActionFields): Record<string, unknown
     enterprise: null,
     is_enterprise_install: false,
     channel: { id: f.channel_id ?? 'C1', name: 'ops' },
-    message: { type: 'message', ts: f.messageTs, text: '', user: 'UBOT', bot_id: 'BBOT' },
+    message: {
+      type: 'message',
+      ts: f.messageTs,
+      text: f.message?.text ?? '',
+      user: 'UBOT',
+      bot_id: 'BBOT',
+      ...(f.message ? { blocks: f.message.blocks } : {}),
+      ...(f.message?.threadTs ? { thread_ts: f.message.threadTs } : {}),
+    },
     response_url: f.response_url,
     actions: [
       {

@@ -130,7 +130,17 @@ export async function startSlackRig(
     },
     async press(actionId, value, messageTs, o = {}) {
       const responseUrl = fake.newResponseUrl();
-      const fields = { actionId, value, messageTs, team_id: TEAM, channel_id: o.channel ?? OPS, user_id: o.user ?? 'U1', response_url: responseUrl };
+      const shown = fake.message(messageTs);
+      const fields = {
+        actionId,
+        value,
+        messageTs,
+        team_id: TEAM,
+        channel_id: o.channel ?? OPS,
+        user_id: o.user ?? 'U1',
+        response_url: responseUrl,
+        ...(shown ? { message: { text: shown.text, blocks: shown.blocks, ...(shown.threadTs ? { threadTs: shown.threadTs } : {}) } } : {}),
+      };
       if (mode === 'http') {
         const r = await sendBlockAction(botUrl, SECRET, fields);
         return { status: r.status, ms: r.ms, responseUrl };
