@@ -409,7 +409,9 @@ class Parser {
             parts.push({ variable: this.noteVariable(p.variable) });
           }
         }
-      } else if (c === '$' && s.pos > start) {
+      } else if (c === '$') {
+        // Also at the start: `$PSHOME\foo`, `${x}y` are one expandable word (tryReadVariableArgument
+        // already took a `$name` that stands alone).
         const variable = s.tryReadVariableInString();
         if (variable === undefined) {
           literalText += '$';

@@ -78,6 +78,19 @@ describe('strings and escapes', () => {
     expect((await bindLine('Get-Job -Name "${servers}!"')).parameters).toEqual({ Name: ['web1 web2!'] });
   });
 
+  it('an argument that starts with a variable and goes on is one expandable word ($PSHOME\\foo)', async () => {
+    for (const [line, name] of [
+      ['Get-Job -Name $servers\\x', 'web1 web2\\x'],
+      ['Get-Job -Name $servers$servers', 'web1 web2web1 web2'],
+      ['Get-Job -Name ${servers}!', 'web1 web2!'],
+      ['Get-Job -Name $servers-x', 'web1 web2-x'],
+      ['Get-Job -Name $true$false', 'TrueFalse'],
+      ['Get-Job -Name $servers"!"', 'web1 web2!'],
+    ] as const) {
+      expect((await bindLine(line)).parameters, line).toEqual({ Name: [name] });
+    }
+  });
+
   it('refuses $( ) subexpressions inside strings with a clear error', async () => {
     const e = await errorOf(() => parseScript('Get-Job "$(Get-Date)"'));
     expect(e.code).toBe('NotSupported');
