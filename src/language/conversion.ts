@@ -183,7 +183,9 @@ function convertScalar(v: PsValue, type: TypeSpec, parameter: string, sessionOpt
       if (type.kind !== 'string' && typeof v === 'object' && v !== null && (isObjectRef(v) || (!Array.isArray(v) && v.kind === 'scriptblock'))) {
         return castFailure(parameter, v, dotnet);
       }
-      if (Array.isArray(v)) return castFailure(parameter, v, dotnet);
+      // An array element of a string[] parameter becomes one string joined with spaces, as
+      // PowerShell converts an array to a string ($OFS); a scalar parameter never gets here.
+      if (Array.isArray(v)) return type.kind === 'string' ? { ok: true, value: toPsString(v) } : castFailure(parameter, v, dotnet);
       return { ok: true, value: toPsString(v) };
     case 'pscredential':
       // [Credential] transformation: a string is a user name PowerShell would prompt a password for.

@@ -218,6 +218,8 @@ const invokeCommand: Case[] = [
   },
   { line: 'Invoke-Command -cn a {1} -ArgumentList 1,two -InputObject x', set: 'ComputerName', params: { ArgumentList: [1, 'two'], InputObject: 'x' } },
   { line: 'icm a {1} -Args 5', set: 'ComputerName', params: { ArgumentList: [5] } },
+  // Not flattened: PowerShell makes 'web1 web2' one name, which the runtime then refuses as not a valid computer name.
+  { line: 'icm -cn (Get-Agent -Tag role=web), web3 {1}', set: 'ComputerName', params: { ComputerName: ['web1 web2', 'web3'] } },
   // FilePath sets: a runbook name with a session, or alone (three FilePath sets keep only FilePath mandatory).
   { line: 'Invoke-Command $s deploy.ps1', set: 'FilePathRunspace', params: { Session: [session1], FilePath: 'deploy.ps1' } },
   { line: 'Invoke-Command -FilePath deploy.ps1', code: 'AmbiguousParameterSet', message: AMBIGUOUS_SET },
@@ -373,6 +375,9 @@ const jobs: Case[] = [
   { line: 'Get-Job 007', set: 'SessionIdParameterSet', params: { Id: [7] } },
   { line: 'Get-Job 0x10,1kb', set: 'SessionIdParameterSet', params: { Id: [16, 1024] } },
   { line: 'Get-Job -Name 007,0x10', set: 'NameParameterSet', params: { Name: ['007', '0x10'] } },
+  // 1.8: each element converts to the element type; an array element becomes one string joined with spaces ($OFS).
+  { line: 'Get-Job $servers,x', set: 'NameParameterSet', params: { Name: ['web1 web2', 'x'] } },
+  { line: 'Get-Job -Name (Get-Agent),x', set: 'NameParameterSet', params: { Name: ['web1 web2', 'x'] } },
   { line: 'Get-Job $j', set: 'NameParameterSet', params: { Name: ['Job3'] } },
   { line: 'Get-Job -State run', set: 'StateParameterSet', params: { State: 'Running' } },
   { line: 'gjb -State RUNNING', set: 'StateParameterSet', params: { State: 'Running' } },
