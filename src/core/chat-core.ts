@@ -106,6 +106,12 @@ export class ChatCore implements Core {
       await this.fail(base, e, command.text);
       return outcome;
     }
+    try {
+      await this.preflightMessage(language, statements, { ...base, display: false });
+    } catch (e) {
+      await this.fail(base, e, command.text);
+      return outcome;
+    }
     for (const stmt of statements) {
       try {
         await this.runStatement(language, stmt, base);
@@ -229,7 +235,6 @@ export class ChatCore implements Core {
   private async runStatement(language: LanguagePort, stmt: ParsedStatement, base: Omit<ExecContext, 'display'>): Promise<void> {
     const variables = this.services.store.getVariables(base.channel);
     const quiet: ExecContext = { ...base, display: false };
-    await this.preflightNested(language, stmt, variables, quiet);
     const bound: BoundStatement = await language.bindStatement(stmt, {
       variables,
       evaluate: (call: BoundCall) => this.runCall(call, quiet),
@@ -275,35 +280,40 @@ export class ChatCore implements Core {
   }
 
   /**
-   * Nested calls (`-ArgumentList (icm web1 {...})`) run while the statement is bound, before
-   * the outer call can be authorized. So a statement with nested calls is first bound dry: each
-   * nested call is authorized but not run (its result stands in as DEFERRED), then every outer
-   * call whose request does not depend on a nested result. A refusal is audited and thrown, so
-   * no part of a refused line reaches an agent; anything else is left to the real run.
+   * A message is refused whole: before its first statement runs, every statement is bound dry
+   * and every call in it authorized. Nested calls (`-ArgumentList (icm web1 {...})`) are
+   * authorized but not run (their result stands in as DEFERRED); a call whose request depends
+   * on such a result, or a statement that reads a variable an earlier statement of the message
+   * assigns, is left to the check right before it runs. A refusal is audited and thrown, so no
+   * part of a refused message reaches an agent.
    */
-  private async preflightNested(language: LanguagePort, stmt: ParsedStatement, variables: Map<string, PsValue>, ctx: ExecContext): Promise<void> {
-    let nested = false;
-    let bound: BoundStatement;
-    try {
-      bound = await language.bindStatement(stmt, {
-        variables,
-        evaluate: async (call: BoundCall) => {
-          nested = true;
-          await this.authorizeOnly(call, ctx, true);
-          return DEFERRED;
-        },
-      });
-    } catch (e) {
-      if (isChatOpsError(e) && e.code === 'PermissionDenied') throw e;
-      return; // the real binding reports it
-    }
-    if (!nested) return;
-    for (const call of bound.pipeline) {
+  private async preflightMessage(language: LanguagePort, statements: ParsedStatement[], ctx: ExecContext): Promise<void> {
+    const variables = this.services.store.getVariables(ctx.channel);
+    const assigned = new Set<string>();
+    for (const stmt of statements) {
+      const dependent = stmt.variables.some((v) => assigned.has(v.toLowerCase()));
+      if (stmt.assignTo !== undefined) assigned.add(stmt.assignTo.toLowerCase());
+      if (dependent) continue;
+      let bound: BoundStatement;
       try {
-        await this.authorizeOnly(call, ctx, true);
+        bound = await language.bindStatement(stmt, {
+          variables,
+          evaluate: async (call: BoundCall) => {
+            await this.authorizeOnly(call, ctx, true);
+            return DEFERRED;
+          },
+        });
       } catch (e) {
         if (isChatOpsError(e) && e.code === 'PermissionDenied') throw e;
-        return;
+        continue; // the real binding reports it
+      }
+      for (const call of bound.pipeline) {
+        try {
+          await this.authorizeOnly(call, ctx, true);
+        } catch (e) {
+          if (isChatOpsError(e) && e.code === 'PermissionDenied') throw e;
+          break;
+        }
       }
     }
   }

@@ -145,6 +145,22 @@ describe('refusals and audit', () => {
     expect(byAgent.ok).toBe(true);
   });
 
+  it('refuses a message whole when one of its statements is refused: no earlier statement runs', async () => {
+    const first = join(rt.dir, 'first-statement-ran');
+    const r = await run(`icm web1 { touch '${first}' }; icm db1 { echo never }`, OPS);
+    expect(r.ok).toBe(false);
+    expect(r.jobIds).toEqual([]);
+    expect(r.sink.replies().join('\n')).toContain('This channel may not target db1: no rule allows it');
+    await new Promise((res) => setTimeout(res, 300));
+    expect(existsSync(first)).toBe(false);
+
+    // A statement that reads a variable an earlier statement of the message assigns is checked
+    // when it runs, with the value it really gets (never refused for a value it does not get).
+    const dependent = await run("$c = 'web1'; icm $c { echo dependent }", OPS);
+    expect(dependent.ok).toBe(true);
+    expect(dependent.sink.text()).toContain('dependent');
+  });
+
   it('audits a line that does not parse, and shows the error only to its author', async () => {
     const r = await run('Invoke-Command -ComputerName web1 -ScriptBlock { echo', OPS);
     expect(r.ok).toBe(false);
