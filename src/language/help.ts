@@ -211,6 +211,23 @@ export function renderHelp(name: string): string {
   return sections.join('\n\n');
 }
 
+/**
+ * Get-Help <name> -Parameter <pattern,...>: only the matching parameters' sections (wildcards,
+ * case-insensitive, common parameters included). A pattern matching nothing is PowerShell's
+ * NoParmsFound error.
+ */
+export function renderParameterHelp(name: string, patterns: string[]): string {
+  const cmd = isPattern(name) ? matching(name)[0] : requireCmdlet(name, true);
+  if (cmd === undefined) throw requireCmdlet(name, true);
+  const shown: CompiledParameter[] = [];
+  for (const pattern of patterns) {
+    const found = cmd.parameters.filter((p) => wildcardMatch(pattern, p.name));
+    if (found.length === 0) throw new ChatOpsError('NoParmsFound', `No parameter matches criteria ${clip(pattern)}.`, { target: pattern });
+    for (const p of found) if (!shown.includes(p)) shown.push(p);
+  }
+  return shown.map((p) => parameterHelp(cmd, p)).join('\n\n');
+}
+
 /** Canonical names of every cmdlet the language knows, in Get-Command order. */
 export function cmdletNames(): string[] {
   return allCmdlets().map((c) => c.name);

@@ -17,7 +17,7 @@ export type { BindContext } from './evaluate';
 export type { ParsedScript, ParsedStatement, ExpressionNode, CommandNode, CommandElement } from './ast';
 export type { BoundCall, BoundStatement } from './bound-call';
 export type * from './values';
-export { renderHelp, renderSyntax, cmdletNames, resolveCmdletName } from './help';
+export { renderHelp, renderParameterHelp, renderSyntax, cmdletNames, resolveCmdletName } from './help';
 export { MAX_SCRIPT_BYTES } from './parse-error';
 
 /** Parses a message (one or more lines / `;`-separated statements). Throws ChatOpsError. */

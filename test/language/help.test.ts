@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cmdletNames, renderHelp, renderSyntax, resolveCmdletName } from '../../src/language';
+import { cmdletNames, renderHelp, renderParameterHelp, renderSyntax, resolveCmdletName } from '../../src/language';
 import { CMDLETS } from '../../src/language/cmdlets';
 import { errorOf } from './helpers';
 
@@ -122,6 +122,19 @@ describe('Get-Help', () => {
     const syntax = await errorOf(() => renderSyntax(name));
     expect(syntax.message).toContain(`The term 'Get-${'x'.repeat(196)}…' is not recognized`);
     expect(syntax.message.length).toBeLessThan(500);
+  });
+
+  it('-Parameter shows only the matching parameters (wildcards, common ones too), as in Get-Help', async () => {
+    const one = renderParameterHelp('icm', ['ComputerName']);
+    expect(one.startsWith('    -ComputerName <string[]>\n')).toBe(true);
+    expect(one).toContain('Aliases                      Cn');
+    expect(one).not.toContain('-ScriptBlock');
+    expect(renderHelp('icm')).toContain(one);
+    const several = renderParameterHelp('Receive-Job', ['*Job*', 'Keep', 'wait', 'ErrorAction']);
+    expect([...several.matchAll(/^ {4}-(\w+)/gm)].map((m) => m[1])).toEqual(['Job', 'AutoRemoveJob', 'WriteJobInResults', 'Keep', 'Wait', 'ErrorAction']);
+    const e = await errorOf(() => renderParameterHelp('Get-Job', ['Nope*']));
+    expect(e).toMatchObject({ code: 'NoParmsFound', message: 'No parameter matches criteria Nope*.' });
+    expect((await errorOf(() => renderParameterHelp('Get-Jbo', ['Id']))).code).toBe('HelpNotFound');
   });
 
   it('unknown names get HelpNotFound', async () => {
