@@ -79,7 +79,8 @@ export function loadConfig(env: Env): Config {
   const tls = certPath && keyPath ? { certPath, keyPath } : undefined;
 
   const listen = str('HUB_LISTEN', tls ? '127.0.0.1:5986' : '127.0.0.1:5985')!;
-  const m = /^(.*):(\d+)$/.exec(listen);
+  // A host is required: an empty one would listen on every interface without anyone asking.
+  const m = /^(.+):(\d+)$/.exec(listen);
   let host = '127.0.0.1';
   let port = tls ? 5986 : 5985;
   if (!m || Number(m[2]) > 65535) {

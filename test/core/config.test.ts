@@ -13,7 +13,7 @@ function problems(env: Record<string, string>): string[] {
     loadConfig(env);
   } catch (e) {
     expect(isChatOpsError(e) && e.code).toBe('InvalidConfig');
-    return (e as Error).message.split('\n').slice(1);
+    return (e as Error).message.split('\n').slice(1).map((l) => l.replace(/^- /, ''));
   }
   return [];
 }
@@ -68,6 +68,12 @@ describe('loadConfig', () => {
     ];
     for (const re of expected) expect(found.some((p) => re.test(p)), `${re} in\n${found.join('\n')}`).toBe(true);
     expect(found.length).toBe(expected.length);
+  });
+
+  it('refuses a HUB_LISTEN without a host instead of listening on every interface', () => {
+    expect(problems({ HUB_LISTEN: ':5985' })).toEqual(["HUB_LISTEN must be HOST:PORT, got ':5985'"]);
+    expect(loadConfig({ HUB_LISTEN: '0.0.0.0:5985' }).hub).toMatchObject({ host: '0.0.0.0', port: 5985 });
+    expect(loadConfig({ HUB_LISTEN: '[::1]:5985' }).hub).toMatchObject({ host: '::1', port: 5985 });
   });
 
   it('lets the environment win over .env', () => {
