@@ -148,6 +148,10 @@ export class SqliteAgentRegistry implements AgentRegistry {
 
   enroll(name: string, token: string, info: AgentInfo): { secret: string } {
     this.checkName(name);
+    if (nameKey(name) === 'localhost') {
+      // Always the bot's own computer (the console's default rule trusts it): never a remote agent.
+      throw new ChatOpsError('NameTaken', 'The computer name localhost is reserved for the bot\'s own computer.', { target: name });
+    }
     return this.db.transaction(() => {
       // Looked up by the digest of a 256-bit random token: the index lookup reveals nothing useful.
       const row = this.db

@@ -68,6 +68,8 @@ describe('SqliteAgentRegistry', () => {
     now += 1000;
     expect(code(() => reg.enroll('web4', short, info))).toBe('TokenExpired');
     expect(code(() => reg.enroll('bad name', reg.createToken({ ttlMs: 1000, uses: 1 }), info))).toBe('InvalidName');
+    // `localhost` always means the bot's own computer: no remote agent may enrol under it.
+    expect(code(() => reg.enroll('LocalHost', reg.createToken({ ttlMs: 1000, uses: 1 }), info))).toBe('NameTaken');
     expect(reg.list().map((a) => a.name)).toEqual(['web1', 'web2']);
   });
 
@@ -82,7 +84,7 @@ describe('SqliteAgentRegistry', () => {
     expect(reg.resolve('\u212Aey')).toBeUndefined(); // Kelvin sign
     expect(isValidAgentName('web\u0130')).toBe(false);
     expect(nameKey('WEB1-Ab')).toBe('web1-ab');
-    expect(() => reg.enroll('LocalHost', reg.createToken({ ttlMs: 1000, uses: 1 }), info)).toThrow(/already enrolled/);
+    expect(() => reg.enroll('LocalHost', reg.createToken({ ttlMs: 1000, uses: 1 }), info)).toThrow(/reserved for the bot's own computer/);
     // provision re-keys: the old secret stops working
     const again = reg.provision('build-host', info).secret;
     expect(reg.authenticate('build-host', secret)).toBe(false);
