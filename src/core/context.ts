@@ -7,6 +7,7 @@ import type { AgentDirectory } from '../jobs/agent-directory';
 import type { JobManager } from '../jobs/job-manager';
 import type { AuditLog, AuthorizationRequest, Authorizer } from './authorizer';
 import type { ChatSink, IncomingCommand, MessageHandle } from './ports';
+import { maskSecrets } from '../log';
 
 export interface CoreServices {
   store: JobStore;
@@ -55,7 +56,9 @@ export type CallDescriber = (call: BoundCall, ctx: ExecContext) => Authorization
 
 export async function showError(ctx: ExecContext, text: string): Promise<void> {
   ctx.outcome.ok = false;
-  await safeReply(ctx, { blocks: [{ kind: 'error', text }] });
+  // Error texts quote what was typed (`the job name xoxb-... was not found`): token shapes are
+  // masked, as in the audit trail and the job's Command.
+  await safeReply(ctx, { blocks: [{ kind: 'error', text: maskSecrets(text) }] });
 }
 
 export async function safeReply(ctx: ExecContext, message: NeutralMessage): Promise<void> {
