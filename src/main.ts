@@ -1,3 +1,4 @@
+import { dirname, join, resolve } from 'node:path';
 import { loadConfig, readDotEnv } from './config';
 import { createLogger } from './log';
 import { isChatOpsError } from './errors';
@@ -82,7 +83,13 @@ async function main(): Promise<number> {
   }
   process.once('SIGTERM', () => void shutdown().then(() => process.exit(143)));
   process.once('SIGINT', () => void shutdown().then(() => process.exit(130)));
-  const code = await runConsole(app.core, { input: process.stdin, output: process.stdout, errorOutput: process.stderr });
+  const code = await runConsole(app.core, {
+    input: process.stdin,
+    output: process.stdout,
+    errorOutput: process.stderr,
+    // Beside the database: the whole of each large output (a terminal has no attachments).
+    ...(config.dbPath !== ':memory:' ? { attachmentsDir: join(dirname(resolve(config.dbPath)), 'console-output') } : {}),
+  });
   await shutdown();
   return code;
 }

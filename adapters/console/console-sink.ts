@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ChatSink, MessageHandle } from '../../src/core/ports';
 import type { JobState, NeutralMessage } from '../../src/messages/model';
 import { FINISHED_STATES } from '../../src/messages/model';
@@ -11,6 +13,11 @@ export interface ConsoleSinkOptions {
    * (not a TTY) prints a status when it is posted and once more when its job finishes.
    */
   tty: boolean;
+  /**
+   * Where the whole of a large output goes (a terminal has no attachments): each attachment is
+   * written there and the note names the file. Without it the note names the attachment only.
+   */
+  attachmentsDir?: string;
 }
 
 /**
@@ -63,11 +70,30 @@ export class ConsoleSink implements ChatSink {
   }
 
   private print(id: string, message: NeutralMessage): void {
-    const text = messageToText(message);
+    const text = messageToText(this.saveAttachments(message));
     if (text === '') return;
     this.options.write(`${text}\n`);
     const isStatus = message.blocks.some((b) => b.kind === 'status');
     this.bottom = isStatus ? { id, lines: text.split('\n').length } : undefined;
+  }
+
+  /** Writes attachments to files; the blocks then carry the file's absolute path as filename. */
+  private saveAttachments(message: NeutralMessage): NeutralMessage {
+    const dir = this.options.attachmentsDir;
+    if (dir === undefined || !message.blocks.some((b) => b.kind === 'attachment')) return message;
+    const blocks = message.blocks.map((b) => {
+      if (b.kind !== 'attachment') return b;
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        const path = join(dir, `${stamp}-${this.next++}-${b.filename.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+        writeFileSync(path, b.content, { mode: 0o600 });
+        return { ...b, filename: path };
+      } catch {
+        return b; // the note then names the attachment; the output is still in the store
+      }
+    });
+    return { blocks };
   }
 }
 

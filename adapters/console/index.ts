@@ -13,6 +13,8 @@ export interface ConsoleOptions {
   /** Terminal mode (prompt, redrawn status); default: whether input and output are TTYs. */
   tty?: boolean;
   prompt?: string;
+  /** Where the whole of a large output is written (the note names the file). */
+  attachmentsDir?: string;
 }
 
 export const CONSOLE_CHANNEL = 'console';
@@ -40,6 +42,7 @@ export async function runConsole(core: Core, options: ConsoleOptions): Promise<n
     tty,
     write: (t) => options.output.write(t),
     writeError: (t) => err.write(t),
+    ...(options.attachmentsDir !== undefined ? { attachmentsDir: options.attachmentsDir } : {}),
   });
   const user = consoleInvoker();
   let failed = false;

@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import type { Block, JobStatusView, NeutralMessage } from './model';
 import { formatTable } from './results';
 
@@ -45,7 +46,9 @@ export function blockToText(b: Block): string {
       return `ERROR: ${b.text}`;
     case 'attachment': {
       const head = b.title !== undefined ? `── ${b.title} ──\n` : '';
-      return `${head}${b.head.join('\n')}\n… ${b.omittedLines} lines cut (whole output attached as ${b.filename}) …\n${b.tail.join('\n')}`;
+      // The console saves attachments to files and passes their absolute path as the filename.
+      const where = isAbsolute(b.filename) ? `saved to ${b.filename}` : `attached as ${b.filename}`;
+      return `${head}${b.head.join('\n')}\n… ${b.omittedLines} lines cut (whole output ${where}) …\n${b.tail.join('\n')}`;
     }
     case 'actions':
       return '';

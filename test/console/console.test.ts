@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,4 +62,17 @@ it('exits non-zero when a command failed, after running every line', async () =>
   expect(r.code).toBe(1);
   expect(r.stdout).toContain('still-ran');
   expect(r.stdout + r.stderr).toMatch(/exit(ed)? (with )?code 4|exit code 4/);
+}, 60_000);
+
+it('keeps the whole of a large output in a file and prints where, since a terminal has no attachments', async () => {
+  const r = await runMain('icm localhost { seq 1 3000 }\n');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/^1$/m);
+  expect(r.stdout).toMatch(/^3000$/m);
+  expect(r.stdout).not.toMatch(/^1500$/m);
+  const m = /lines cut \(whole output saved to (\S+)\)/.exec(r.stdout);
+  expect(m, r.stdout.slice(0, 2000)).not.toBeNull();
+  const whole = readFileSync(m![1]!, 'utf8').split('\n').filter((l) => l !== '');
+  expect(whole).toHaveLength(3000);
+  expect(whole[1499]).toBe('1500');
 }, 60_000);
