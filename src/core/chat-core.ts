@@ -9,8 +9,7 @@ import type { AgentDirectory } from '../jobs/agent-directory';
 import type { Logger } from '../log';
 import { maskSecrets } from '../log';
 import { ChatOpsError, isChatOpsError } from '../errors';
-import { loadLanguage, type LanguagePort } from './language-port';
-import type { ParsedStatement } from '../language';
+import { bindPipelineInput, bindStatement, parseScript, type ParsedStatement } from '../language';
 import { safePost, showError } from './context';
 import { describeInvoke, invokeCommand } from './cmdlets/invoke-command';
 import { getJob, receiveJob, removeJob, stopJob, waitJob } from './cmdlets/jobs';
@@ -98,23 +97,21 @@ export class ChatCore implements Core {
         this.auditDecision(command, call.text, request.computers, 'allowed', reason, jobId),
     };
     let statements: ParsedStatement[];
-    let language: LanguagePort;
     try {
-      language = await loadLanguage();
-      statements = language.parseScript(command.text).statements;
+      statements = parseScript(command.text).statements;
     } catch (e) {
       await this.fail(base, e, command.text);
       return outcome;
     }
     try {
-      await this.preflightMessage(language, statements, { ...base, display: false });
+      await this.preflightMessage(statements, { ...base, display: false });
     } catch (e) {
       await this.fail(base, e, command.text);
       return outcome;
     }
     for (const stmt of statements) {
       try {
-        await this.runStatement(language, stmt, base);
+        await this.runStatement(stmt, base);
       } catch (e) {
         await this.fail(base, e, stmt.text);
         // A statement that failed terminally ends the message: later lines of a runbook in chat
@@ -232,10 +229,10 @@ export class ChatCore implements Core {
     }
   }
 
-  private async runStatement(language: LanguagePort, stmt: ParsedStatement, base: Omit<ExecContext, 'display'>): Promise<void> {
+  private async runStatement(stmt: ParsedStatement, base: Omit<ExecContext, 'display'>): Promise<void> {
     const variables = this.services.store.getVariables(base.channel);
     const quiet: ExecContext = { ...base, display: false };
-    const bound: BoundStatement = await language.bindStatement(stmt, {
+    const bound: BoundStatement = await bindStatement(stmt, {
       variables,
       evaluate: (call: BoundCall) => this.runCall(call, quiet),
     });
@@ -270,7 +267,7 @@ export class ChatCore implements Core {
         }
         break;
       }
-      const call = piped && value !== undefined ? language.bindPipelineInput(raw, value) : raw;
+      const call = piped && value !== undefined ? bindPipelineInput(raw, value) : raw;
       const ctx: ExecContext = { ...base, display: last && bound.assignTo === undefined };
       value = await this.runCall(call, ctx);
     }
@@ -287,7 +284,7 @@ export class ChatCore implements Core {
    * assigns, is left to the check right before it runs. A refusal is audited and thrown, so no
    * part of a refused message reaches an agent.
    */
-  private async preflightMessage(language: LanguagePort, statements: ParsedStatement[], ctx: ExecContext): Promise<void> {
+  private async preflightMessage(statements: ParsedStatement[], ctx: ExecContext): Promise<void> {
     const variables = this.services.store.getVariables(ctx.channel);
     const assigned = new Set<string>();
     for (const stmt of statements) {
@@ -296,7 +293,7 @@ export class ChatCore implements Core {
       if (dependent) continue;
       let bound: BoundStatement;
       try {
-        bound = await language.bindStatement(stmt, {
+        bound = await bindStatement(stmt, {
           variables,
           evaluate: async (call: BoundCall) => {
             await this.authorizeOnly(call, ctx, true);

@@ -122,9 +122,14 @@ function describeBySet(cmd: CompiledCmdlet, p: CompiledParameter, pick: (m: NonN
   return [...values.entries()].map(([v, sets]) => `${v} (${sets.join(', ')})`).join('; ');
 }
 
-function parameterHelp(cmd: CompiledCmdlet, p: CompiledParameter): string {
+function parameterHelp(cmd: CompiledCmdlet, p: CompiledParameter, view: 'detailed' | 'full' = 'full'): string {
   const d = p.definition;
   const type = d.type.kind === 'switch' ? '' : ` <${d.type.display}>`;
+  if (view === 'detailed') {
+    const refused = d.unsupported === undefined ? '' : d.supportedValues ? ` (only ${d.supportedValues.join(', ')} here)` : ` (not supported here: ${d.unsupported})`;
+    return `    -${p.name}${type}
+        ${d.description}${refused}`;
+  }
   const sets = p.memberships.map((m) => (m.inAllSets ? '(All)' : (cmd.setNames[31 - Math.clz32(m.bit)] ?? ALL_SETS)));
   const pipeline = describeBySet(cmd, p, (m) => {
     const kinds = [m.valueFromPipeline ? 'ByValue' : '', m.valueFromPipelineByPropertyName ? 'ByPropertyName' : ''].filter(Boolean);
@@ -165,10 +170,17 @@ function parameterHelp(cmd: CompiledCmdlet, p: CompiledParameter): string {
 }
 
 /**
- * Get-Help <name>: synopsis, per-set syntax, aliases, and every parameter. A wildcard pattern
- * matching several cmdlets gives PowerShell's topic list (Name, Category, Synopsis).
+ * Get-Help's views, as in PowerShell: `default` (name, synopsis, syntax, aliases, remarks),
+ * `detailed` (plus each parameter's description), `full` (plus each parameter's attributes).
  */
-export function renderHelp(name: string): string {
+export type HelpView = 'default' | 'detailed' | 'full';
+
+/**
+ * Get-Help <name> [-Detailed | -Full]: synopsis, per-set syntax, aliases, and (detailed, full) the
+ * parameters. A wildcard pattern matching several cmdlets gives PowerShell's topic list (Name,
+ * Category, Synopsis).
+ */
+export function renderHelp(name: string, view: HelpView = 'full'): string {
   if (isPattern(name)) {
     const found = matching(name);
     if (found.length === 0) throw requireCmdlet(name, true);
@@ -199,15 +211,23 @@ export function renderHelp(name: string): string {
       .map((s) => `    ${syntaxLine(cmd, s.bit)}`)
       .join('\n\n')}`,
     `ALIASES\n    ${d.aliases.length === 0 ? 'None' : d.aliases.join(', ')}`,
-    `PARAMETERS\n${cmd.parameters
-      .filter((p) => !p.common)
-      .map((p) => parameterHelp(cmd, p))
-      .join('\n\n')}\n\n    <CommonParameters>\n        Supported: ${supportedCommon.join(', ')}.\n${refusedCommon
-      .map((r) => `        Not supported ${r}`)
-      .join('\n')}`,
   ];
+  if (view !== 'default') {
+    sections.push(
+      `PARAMETERS\n${cmd.parameters
+        .filter((p) => !p.common)
+        .map((p) => parameterHelp(cmd, p, view))
+        .join('\n\n')}\n\n    <CommonParameters>\n        Supported: ${supportedCommon.join(', ')}.\n${refusedCommon
+        .map((r) => `        Not supported ${r}`)
+        .join('\n')}`,
+    );
+  }
   if (unsupportedSets.length > 0) sections.push(`NOT SUPPORTED HERE\n${unsupportedSets.join('\n')}`);
-  sections.push(`REMARKS\n    Get-Command ${cmd.name} -Syntax shows only the syntax lines.`);
+  const more =
+    view === 'full'
+      ? ''
+      : `    For parameter descriptions, type: Get-Help ${cmd.name} -Detailed; for everything: Get-Help ${cmd.name} -Full; for one parameter: Get-Help ${cmd.name} -Parameter NAME.\n`;
+  sections.push(`REMARKS\n${more}    Get-Command ${cmd.name} -Syntax shows only the syntax lines.`);
   return sections.join('\n\n');
 }
 
@@ -226,6 +246,27 @@ export function renderParameterHelp(name: string, patterns: string[]): string {
     for (const p of found) if (!shown.includes(p)) shown.push(p);
   }
   return shown.map((p) => parameterHelp(cmd, p)).join('\n\n');
+}
+
+export interface CommandSummary {
+  name: string;
+  synopsis: string;
+}
+
+/**
+ * Get-Command's selection: every command matching one of `names` (wildcards; an alias names its
+ * cmdlet) and, when given, one of `verbs` and one of `nouns`, sorted by name as Get-Command
+ * sorts. A name without wildcards that matches nothing is PowerShell's CommandNotFound error.
+ */
+export function findCommands(filter: { names?: string[]; verbs?: string[]; nouns?: string[] }): CommandSummary[] {
+  for (const n of filter.names ?? []) if (!isPattern(n)) requireCmdlet(n, false);
+  const part = (c: CompiledCmdlet, i: 0 | 1): string => c.name.split('-')[i] ?? '';
+  return allCmdlets()
+    .filter((c) => filter.names === undefined || filter.names.some((n) => (isPattern(n) ? matching(n) : [requireCmdlet(n, false)]).includes(c)))
+    .filter((c) => filter.verbs === undefined || filter.verbs.some((v) => wildcardMatch(v, part(c, 0))))
+    .filter((c) => filter.nouns === undefined || filter.nouns.some((n) => wildcardMatch(n, part(c, 1))))
+    .map((c) => ({ name: c.name, synopsis: c.definition.synopsis }))
+    .sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : a.name.toLowerCase() > b.name.toLowerCase() ? 1 : 0));
 }
 
 /** Canonical names of every cmdlet the language knows, in Get-Command order. */

@@ -17,7 +17,8 @@ export type { BindContext } from './evaluate';
 export type { ParsedScript, ParsedStatement, ExpressionNode, CommandNode, CommandElement } from './ast';
 export type { BoundCall, BoundStatement } from './bound-call';
 export type * from './values';
-export { renderHelp, renderParameterHelp, renderSyntax, cmdletNames, resolveCmdletName } from './help';
+export { renderHelp, renderParameterHelp, renderSyntax, findCommands, cmdletNames, resolveCmdletName } from './help';
+export type { HelpView, CommandSummary } from './help';
 export { MAX_SCRIPT_BYTES } from './parse-error';
 
 /** Parses a message (one or more lines / `;`-separated statements). Throws ChatOpsError. */

@@ -104,12 +104,37 @@ describe('assignments, agents, help, autocomplete', () => {
     expect(fed.sink.threadBlocks().filter((b) => b.kind === 'code')).toEqual([{ kind: 'code', title: 'db1', text: 'via-subexpression' }]);
   });
 
-  it('Get-Help and Get-Command answer from the language definitions', async () => {
-    const help = await run('Get-Help Invoke-Command');
-    expect(help.ok).toBe(true);
-    expect(help.sink.posts().join('\n')).toContain('Invoke-Command');
-    const syntax = await run('Get-Command Receive-Job');
-    expect(syntax.sink.posts().join('\n')).toContain('Receive-Job');
+  it('Get-Help shows the default, -Detailed, -Full and -Parameter views', async () => {
+    const brief = (await run('Get-Help icm')).sink.posts().join('\n');
+    expect(brief).toContain('SYNTAX');
+    expect(brief).not.toContain('PARAMETERS');
+    expect(brief).toContain('Get-Help Invoke-Command -Detailed');
+    const detailed = (await run('Get-Help icm -Detailed')).sink.posts().join('\n');
+    expect(detailed).toContain('    -ComputerName <string[]>');
+    expect(detailed).not.toContain('Position?');
+    const full = (await run('Get-Help icm -Full')).sink.posts().join('\n');
+    expect(full).toMatch(/-ComputerName <string\[\]>[\s\S]*Position\?/);
+    const one = (await run('Get-Help icm -Parameter ThrottleLimit')).sink.posts().join('\n');
+    expect(one.trimStart().startsWith('-ThrottleLimit <int>')).toBe(true);
+    expect(one).not.toContain('-ComputerName');
+    const missing = await run('Get-Help icm -Parameter Nope');
+    expect(missing.ok).toBe(false);
+    expect(missing.sink.replies().join('\n')).toContain('No parameter matches criteria Nope.');
+  });
+
+  it('Get-Command lists commands by name, verb and noun, and -Syntax gives their syntax lines', async () => {
+    const jobs = await run('Get-Command -Noun Job');
+    const rows = table(jobs.sink.postBlocks())?.rows ?? [];
+    expect(rows.map((r) => r[1])).toEqual(['Get-Job', 'Receive-Job', 'Remove-Job', 'Start-Job', 'Stop-Job', 'Wait-Job']);
+    expect(rows.every((r) => r[0] === 'Cmdlet' && (r[2] ?? '').length > 0)).toBe(true);
+    const gets = table((await run('Get-Command -Verb Get -Noun *Session*')).sink.postBlocks())?.rows.map((r) => r[1]);
+    expect(gets).toEqual(['Get-PSSession']);
+    const syntax = (await run('Get-Command rcjb -Syntax')).sink.posts().join('\n');
+    expect(syntax.split('\n\n')).toHaveLength(6);
+    expect(syntax).toContain('Receive-Job [-Job] <Job[]>');
+    const unknown = await run('Get-Command Get-Jbo');
+    expect(unknown.ok).toBe(false);
+    expect(unknown.sink.replies().join('\n')).toContain("The term 'Get-Jbo' is not recognized");
   });
 
   it('completes computer names the channel may target and job ids of the channel', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cmdletNames, renderHelp, renderParameterHelp, renderSyntax, resolveCmdletName } from '../../src/language';
+import { cmdletNames, findCommands, renderHelp, renderParameterHelp, renderSyntax, resolveCmdletName } from '../../src/language';
 import { CMDLETS } from '../../src/language/cmdlets';
 import { errorOf } from './helpers';
 
@@ -166,5 +166,28 @@ describe('command names', () => {
   it('never prefix-matches command names', () => {
     expect(resolveCmdletName('Invoke-Comm')).toBeUndefined();
     expect(resolveCmdletName('gj')).toBeUndefined();
+  });
+});
+
+describe('Get-Help views and Get-Command selection', () => {
+  it('default leaves out parameters, -Detailed adds descriptions, -Full adds their attributes', () => {
+    const brief = renderHelp('Wait-Job', 'default');
+    const detailed = renderHelp('Wait-Job', 'detailed');
+    const full = renderHelp('Wait-Job', 'full');
+    expect(brief).not.toContain('PARAMETERS');
+    expect(detailed).toContain('PARAMETERS\n    -Job <Job[]>\n');
+    expect(detailed).toContain('-Timeout <int>');
+    expect(detailed).not.toContain('Required?');
+    expect(full).toContain('Required?');
+    for (const view of [brief, detailed, full]) expect(view).toContain(renderSyntax('Wait-Job').split('\n\n')[0]);
+    expect(renderHelp('Wait-Job')).toBe(full);
+  });
+
+  it('selects by name (wildcards, aliases), verb and noun, sorted by name; an unknown plain name is an error', async () => {
+    expect(findCommands({ names: ['gjb', 'icm'] }).map((c) => c.name)).toEqual(['Get-Job', 'Invoke-Command']);
+    expect(findCommands({ verbs: ['Re*'], nouns: ['*Job'] }).map((c) => c.name)).toEqual(['Receive-Job', 'Remove-Job']);
+    expect(findCommands({ names: ['Zzz*'] })).toEqual([]);
+    expect(findCommands({}).map((c) => c.name)).toEqual([...cmdletNames()].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())));
+    expect((await errorOf(() => findCommands({ names: ['Get-Jbo'] }))).code).toBe('CommandNotFound');
   });
 });

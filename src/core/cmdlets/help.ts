@@ -1,33 +1,46 @@
 import type { BoundCall } from '../../language/bound-call';
 import type { PsValue } from '../../language/values';
-import type { NeutralMessage } from '../../messages/model';
+import type { Block } from '../../messages/model';
+import { findCommands, renderHelp, renderParameterHelp, renderSyntax, type HelpView } from '../../language';
 import { type ExecContext, safePost } from '../context';
-import { asString } from '../value-helpers';
-import { loadLanguage } from '../language-port';
+import { asBool, asString, asStrings } from '../value-helpers';
 
-function asMessage(rendered: unknown): NeutralMessage {
-  if (typeof rendered === 'string') return { blocks: [{ kind: 'code', text: rendered }] };
-  return rendered as NeutralMessage;
-}
-
-function renderedText(rendered: unknown): string {
-  if (typeof rendered === 'string') return rendered;
-  const m = rendered as NeutralMessage;
-  return m.blocks.map((b) => ('text' in b ? b.text : '')).join('\n');
-}
-
-/** Get-Help NAME: the language module renders it from the same definitions the binder uses. */
+/**
+ * Get-Help NAME [-Detailed | -Full | -Parameter P]: rendered by the language module from the
+ * same definitions the binder uses. Without a name, the help of Get-Help itself.
+ */
 export async function getHelp(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
-  const name = asString(call.parameters.Name) ?? 'Invoke-Command';
-  const rendered: unknown = (await loadLanguage()).renderHelp(name);
-  if (ctx.display) await safePost(ctx, asMessage(rendered));
-  return renderedText(rendered);
+  const name = asString(call.parameters.Name) ?? 'Get-Help';
+  const parameters = asStrings(call.parameters.Parameter);
+  const view: HelpView = asBool(call.parameters.Full) ? 'full' : asBool(call.parameters.Detailed) ? 'detailed' : 'default';
+  const text = parameters.length > 0 ? renderParameterHelp(name, parameters) : renderHelp(name, view);
+  if (ctx.display) await safePost(ctx, { blocks: [{ kind: 'code', text }] });
+  return text;
 }
 
-/** Get-Command [NAME]: syntax lines. */
+/**
+ * Get-Command [-Name N] [-Verb V] [-Noun N] [-Syntax]: the commands the bot understands as a
+ * table, or with -Syntax their syntax lines (one per parameter set).
+ */
 export async function getCommand(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
-  const name = asString(call.parameters.Name) ?? '*';
-  const rendered: unknown = (await loadLanguage()).renderSyntax(name);
-  if (ctx.display) await safePost(ctx, asMessage(rendered));
-  return renderedText(rendered);
+  const names = asStrings(call.parameters.Name);
+  const verbs = asStrings(call.parameters.Verb);
+  const nouns = asStrings(call.parameters.Noun);
+  const found = findCommands({
+    ...(names.length > 0 ? { names } : {}),
+    ...(verbs.length > 0 ? { verbs } : {}),
+    ...(nouns.length > 0 ? { nouns } : {}),
+  });
+  if (asBool(call.parameters.Syntax)) {
+    const text = found.map((c) => renderSyntax(c.name)).join('\n\n');
+    if (ctx.display && text !== '') await safePost(ctx, { blocks: [{ kind: 'code', text }] });
+    return text;
+  }
+  const table: Block = {
+    kind: 'table',
+    columns: ['CommandType', 'Name', 'Synopsis'],
+    rows: found.map((c) => ['Cmdlet', c.name, c.synopsis]),
+  };
+  if (ctx.display && found.length > 0) await safePost(ctx, { blocks: [table] });
+  return found.map((c) => c.name);
 }
