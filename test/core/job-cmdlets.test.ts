@@ -37,6 +37,15 @@ describe('job cmdlets', () => {
     expect(sink.threadBlocks().some((b) => b.kind === 'error' && /maximum runtime/.test(b.text))).toBe(true);
   });
 
+  it('-JobName makes a job, unless -AsJob:$false follows it (PowerShell applies them in typed order)', async () => {
+    const named = await run('icm web1 { echo named } -JobName named1');
+    expect(rt.app.store.getJob(named.jobIds[0]!)).toMatchObject({ name: 'named1', asJob: true });
+    const sync = await run('icm web1 { echo inline } -JobName named2 -AsJob:$false');
+    const job = rt.app.store.getJob(sync.jobIds[0]!);
+    expect(job).toMatchObject({ name: 'named2', asJob: false, state: 'Completed' });
+    expect(sync.sink.threadBlocks()).toEqual([{ kind: 'code', title: 'web1', text: 'inline' }]);
+  });
+
   it('Wait-Job -Timeout ends without output or error; Wait-Job -Any returns the first finished job', async () => {
     const slow = await run('icm web1 { sleep 1 } -AsJob -JobName slow');
     const fast = await run('icm db1 { echo quick } -AsJob -JobName fast');

@@ -157,7 +157,8 @@ export function planInvoke(call: BoundCall, ctx: ExecContext): InvokePlan {
     arguments: asArray(call.parameters.ArgumentList as PsValue | undefined).map(toJson),
     using,
     throttleLimit: throttle > 0 ? throttle : DEFAULT_THROTTLE_LIMIT,
-    asJob: asBool(call.parameters.AsJob) || jobName !== undefined,
+    // The binder applies -JobName's AsJob in typed order (`-JobName x -AsJob:$false` is not a job).
+    asJob: asBool(call.parameters.AsJob),
     ...(jobName !== undefined ? { jobName } : {}),
     hideComputerName: asBool(call.parameters.HideComputerName),
   };
