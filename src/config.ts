@@ -25,6 +25,7 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   slack?: {
     botToken: string;
+    /** Required in HTTP mode; unused (may be empty) in Socket Mode. */
     signingSecret: string;
     appToken?: string;
     port: number;
@@ -111,7 +112,8 @@ export function loadConfig(env: Env): Config {
   const slackApp = str('SLACK_APP_TOKEN');
   if (slackBot || slackSecret || slackApp) {
     if (!slackBot) problems.push('SLACK_BOT_TOKEN is required when Slack is configured');
-    if (!slackSecret) problems.push('SLACK_SIGNING_SECRET is required when Slack is configured');
+    // Socket Mode has no inbound HTTP to verify; HTTP mode cannot run without the secret.
+    if (!slackSecret && !slackApp) problems.push('SLACK_SIGNING_SECRET is required for Slack in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
     const apiUrl = str('SLACK_API_URL');
     if (apiUrl !== undefined && !/^https?:\/\//.test(apiUrl)) {
       problems.push(`SLACK_API_URL must be an http(s) URL, got '${apiUrl}'`);

@@ -79,7 +79,7 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
   if (!cfg) throw new ChatOpsError('InvalidConfig', 'The Slack adapter needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET');
   const log = options.log ?? host.log ?? createLogger(host.config.logLevel);
   log.addSecret(cfg.botToken);
-  log.addSecret(cfg.signingSecret);
+  if (cfg.signingSecret) log.addSecret(cfg.signingSecret);
   if (cfg.appToken) log.addSecret(cfg.appToken);
 
   const clientOptions: webApi.WebClientOptions = {

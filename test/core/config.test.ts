@@ -63,7 +63,7 @@ describe('loadConfig', () => {
       /EMBEDDED_AGENT must be true or false, got 'maybe'/,
       /LOG_LEVEL must be debug, info, warn or error, got 'loud'/,
       /CHATOPS_ADMINS entries must be .* got 'root'/,
-      /SLACK_SIGNING_SECRET is required/,
+      /SLACK_SIGNING_SECRET is required for Slack in HTTP mode/,
       /DISCORD_APPLICATION_ID is required/,
     ];
     for (const re of expected) expect(found.some((p) => re.test(p)), `${re} in\n${found.join('\n')}`).toBe(true);
@@ -109,5 +109,13 @@ describe('.env.example', () => {
     for (const key of listed.keys()) expect(read.has(key), `${key} is listed but never read`).toBe(true);
     // The example as shipped is a valid configuration (the console default).
     expect(() => loadConfig(readDotEnv(join(REPO, '.env.example'), {}))).not.toThrow();
+  });
+});
+
+describe('Slack modes', () => {
+  it('needs the signing secret in HTTP mode only', () => {
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/SLACK_SIGNING_SECRET is required for Slack in HTTP mode/);
+    const socket = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }).slack!;
+    expect(socket).toMatchObject({ appToken: 'xapp-1', signingSecret: '' });
   });
 });

@@ -92,7 +92,8 @@ export async function startSlackRig(
       env: {
         CHATOPS_POLICY_FILE: policyFile,
         SLACK_BOT_TOKEN: fake.botToken,
-        SLACK_SIGNING_SECRET: SECRET,
+        // Socket Mode runs without a signing secret: nothing arrives over inbound HTTP.
+        ...(mode === 'http' ? { SLACK_SIGNING_SECRET: SECRET } : {}),
         SLACK_API_URL: fake.apiUrl,
         SLACK_PORT: '0',
         // U2 (bob) administers the bot; U1 (alice) does not.
