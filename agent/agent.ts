@@ -273,6 +273,7 @@ export class Agent extends EventEmitter {
     const base = Math.min(max, initial * 2 ** this.attempt);
     this.attempt = Math.min(this.attempt + 1, 30);
     const delay = Math.round(base / 2 + Math.random() * (base / 2)); // "equal jitter"
+    this.log.debug('reconnecting', { inMs: delay, attempt: this.attempt });
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
