@@ -10,7 +10,10 @@ import { agentRef, asStrings, hasWildcard, toText, wildcard } from '../value-hel
 export async function getAgent(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
   const names = call.parameters.Name !== undefined ? asStrings(call.parameters.Name) : undefined;
   const tags = call.parameters.Tag !== undefined ? asStrings(call.parameters.Tag).map((t) => t.toLowerCase()) : [];
-  let agents = ctx.services.directory.list();
+  // A channel sees the agents it may target (admins see all), as if the others did not exist.
+  let agents = ctx.services.directory
+    .list()
+    .filter((a) => ctx.admin || ctx.services.authorizer.mayTarget(ctx.channel, ctx.command.user, a.name));
   if (names) {
     const matchers = names.map(wildcard);
     agents = agents.filter((a) => matchers.some((m) => m(a.name) || a.aliases.some((al) => m(al))));
