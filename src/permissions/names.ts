@@ -4,6 +4,7 @@
  * is consulted, so it can never match `web*`. After that check names compare ASCII
  * case-insensitively, as DNS does.
  */
+import { cmdletNames } from '../language';
 
 /** DNS label characters plus `_` (NetBIOS names), dots between labels; or an IP literal. */
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
@@ -71,6 +72,13 @@ export function invalidCmdletPattern(pattern: string): string | undefined {
   if (pattern === '*') return undefined;
   if (!/^[A-Za-z*?]+-[A-Za-z*?]+$/.test(pattern)) {
     return `'${showName(pattern)}' is not a cmdlet name: write the full Verb-Noun name (Invoke-Command, not icm)`;
+  }
+  // A misspelt name would match nothing and silently grant nothing: say so where it is written.
+  const matches = wildcardMatcher(pattern);
+  if (!cmdletNames().some(matches)) {
+    return /[*?]/.test(pattern)
+      ? `'${showName(pattern)}' matches no cmdlet this bot knows (Get-Command lists them)`
+      : `'${showName(pattern)}' is not a cmdlet this bot knows (Get-Command lists them)`;
   }
   return undefined;
 }

@@ -36,7 +36,7 @@ describe('policy file validation', () => {
       '  - name: web', //                4
       '    channels: [oncall, ghosts]', // 5
       '    computers: [web*, "wеb2"]', // 6 (Cyrillic е)
-      '    cmdlets: [icm, Get-Job]', //  7
+      '    cmdlets: [icm, Get-Job, Get-Jobb, Zap-*]', // 7
       '    maxComputers: five', //      8
       '    maxComputer: 5', //          9
       '  - channel: console', //        10
@@ -48,6 +48,8 @@ describe('policy file validation', () => {
     expect(message).toContain("policy.yaml line 5: channels: no group named 'ghosts' is defined under groups");
     expect(message).toContain("policy.yaml line 6: computers: 'w\\u{435}b2' is not a valid computer name or wildcard");
     expect(message).toContain("policy.yaml line 7: cmdlets: 'icm' is not a cmdlet name: write the full Verb-Noun name");
+    expect(message).toContain("policy.yaml line 7: cmdlets: 'Get-Jobb' is not a cmdlet this bot knows (Get-Command lists them)");
+    expect(message).toContain("policy.yaml line 7: cmdlets: 'Zap-*' matches no cmdlet this bot knows");
     expect(message).toContain("policy.yaml line 8: maxComputers must be a whole number of at least 1, got 'five'");
     expect(message).toContain("policy.yaml line 9: unknown rule key 'maxComputer'");
     expect(message).toContain('policy.yaml line 10: rule 2 needs cmdlets');
