@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, RecordingSink, type TestRuntime } from '../helpers/runtime';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 
 /**
  * Common parameters through the core with one real agent: -WhatIf on Stop-Job/Remove-Job
@@ -18,14 +18,7 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-async function run(text: string) {
-  const sink = new RecordingSink();
-  const outcome = await rt.core.handle(
-    { channel: 'console', user: { platform: 'console', userId: 'console', displayName: 'tester' }, text, source: 'command' },
-    sink,
-  );
-  return { sink, ...outcome };
-}
+const run = (text: string) => rt.run(text);
 
 describe('-WhatIf', () => {
   it('Stop-Job -WhatIf leaves the job running and posts PowerShell\'s What if line per unfinished job', async () => {

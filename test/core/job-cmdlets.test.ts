@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, RecordingSink, type TestRuntime } from '../helpers/runtime';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 import type { Block } from '../../src/messages/model';
 
 /** Job cmdlets, assignments, help and autocomplete through the core, with one real agent. */
@@ -14,14 +14,7 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-async function run(text: string) {
-  const sink = new RecordingSink();
-  const outcome = await rt.core.handle(
-    { channel: 'console', user: { platform: 'console', userId: 'console', displayName: 'tester' }, text, source: 'command' },
-    sink,
-  );
-  return { sink, ...outcome };
-}
+const run = (text: string) => rt.run(text);
 
 function table(blocks: Block[]): { columns: string[]; rows: string[][] } | undefined {
   const t = blocks.find((b) => b.kind === 'table');

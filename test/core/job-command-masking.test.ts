@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, RecordingSink, type TestRuntime } from '../helpers/runtime';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 
 /**
  * A job's Command (status message, Get-Job, the store) is masked like the audit trail's
@@ -16,14 +16,7 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-async function run(text: string) {
-  const sink = new RecordingSink();
-  const outcome = await rt.core.handle(
-    { channel: 'console', user: { platform: 'console', userId: 'console', displayName: 'tester' }, text, source: 'command' },
-    sink,
-  );
-  return { sink, ...outcome };
-}
+const run = (text: string) => rt.run(text);
 
 describe('job command text', () => {
   it('masks token shapes inside the script block in the store, the status and Get-Job', async () => {

@@ -20,14 +20,7 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-async function run(text: string) {
-  const sink = new RecordingSink();
-  const outcome = await rt.core.handle(
-    { channel: 'console', user: { platform: 'console', userId: 'console', displayName: 'tester' }, text, source: 'command' },
-    sink,
-  );
-  return { sink, ...outcome };
-}
+const run = (text: string) => rt.run(text);
 
 function output(sink: RecordingSink): string[] {
   return sink.threadBlocks().flatMap((b) => (b.kind === 'code' ? [b.text] : []));

@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config, type Env } from '../../src/config';
 import { startApp, type App, type StartAppOptions } from '../../src/app';
-import type { Core } from '../../src/core/ports';
+import type { Core, Invoker } from '../../src/core/ports';
+import { RecordingSink } from './recording-sink';
 import { createLogger, silentLogger, type Logger } from '../../src/log';
 
 export { RecordingSink } from './recording-sink';
@@ -81,8 +82,15 @@ export interface TestRuntime {
    * after `downMs` (default 0) with no bot running: agents keep unacknowledged output meanwhile.
    */
   restartApp(options?: { downMs?: number }): Promise<void>;
+  /**
+   * Runs `text` through the core as a typed command (default: the console channel and user) and
+   * returns what it showed and its outcome.
+   */
+  run(text: string, options?: { channel?: string; user?: Invoker }): Promise<{ sink: RecordingSink; ok: boolean; jobIds: number[] }>;
   stop(): Promise<void>;
 }
+
+const CONSOLE_USER: Invoker = { platform: 'console', userId: 'console', displayName: 'tester' };
 
 export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -148,6 +156,14 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
       return a;
     },
     dir,
+    async run(text, options = {}) {
+      const sink = new RecordingSink();
+      const outcome = await app.core.handle(
+        { channel: options.channel ?? 'console', user: options.user ?? CONSOLE_USER, text, source: 'command' },
+        sink,
+      );
+      return { sink, ...outcome };
+    },
     async addAgent(spec) {
       const a = createAgent(spec);
       agents.push(a);
