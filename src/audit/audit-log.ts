@@ -83,7 +83,7 @@ export class SqliteAuditLog implements AuditLog {
   private readonly appendTx;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly options: SqliteAuditLogOptions = {},
   ) {
     this.insert = db.prepare(
