@@ -36,7 +36,3 @@ export function codeFence(escapedContent: string): string {
   return '```\n' + (escapedContent === '' ? ' ' : escapedContent) + '\n```';
 }
 
-/** Length in characters of `raw` once escaped for a code block. */
-export function escapedCodeLength(raw: string): number {
-  return escapeCode(raw).length;
-}

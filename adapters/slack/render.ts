@@ -43,9 +43,6 @@ export interface RenderedMessage {
   uploads: SlackUpload[];
 }
 
-/** The action ids our buttons use; the value of a button is only the job id (decimal). */
-export const ACTION_IDS = { 'stop-job': 'stop-job', 'receive-job': 'receive-job' } as const;
-
 export function renderMessage(message: NeutralMessage, options: RenderOptions = DEFAULT_RENDER_OPTIONS): RenderedMessage {
   const blocks: types.KnownBlock[] = [];
   const uploads: SlackUpload[] = [];
