@@ -262,9 +262,9 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
 
   for (const s of selected) {
     const job = store.getJob(s.job.id) ?? s.job;
-    let children = s.child ? [s.child] : noRecurse ? [] : store.children(job.id);
+    // Read after -Wait: a child named by Id was selected before it and is read again.
+    let children = s.child ? [store.getChild(s.child.id) ?? s.child] : noRecurse ? [] : store.children(job.id);
     if (locations) children = children.filter((c) => locations.some((l) => l.toLowerCase() === c.computer.toLowerCase()));
-    children = children.map((c) => store.getChild(c.id) ?? c);
     const outputs: ChildOutput[] = children.map((child) => ({ child, records: store.unreadOutput(child.id) }));
     values.push(...outputValues(outputs.flatMap((o) => o.records)));
     const blocks: Block[] = renderResults(outputs, { hideComputerName: job.hideComputerName, showFailures: false });
