@@ -163,38 +163,35 @@ export class JobPresenter {
     const { store } = this.services;
     const children = store.children(job.id);
     const outputs: ChildOutput[] = children.map((child) => ({ child, records: store.unreadOutput(child.id) }));
-    const allPosted = await postResultBlocks(outputs, job.hideComputerName, (m, what) => this.thread(m, what));
+    if (!(await postResultBlocks(outputs, job.hideComputerName, (m, what) => this.thread(m, what)))) return;
     for (const { child, records } of outputs) {
       const last = records[records.length - 1];
-      if (last && allPosted.has(child.id)) store.markRead(child.id, last.id);
+      if (last) store.markRead(child.id, last.id);
     }
   }
 }
 
 /**
- * Posts result blocks one message each and returns the ids of children whose every block was
- * posted. A child may appear in a grouped block (`web1, web2`) or in the object table.
+ * Posts the result blocks and returns whether every message was posted. All or nothing: a child
+ * may appear in a grouped block (`web1, web2`) or in the object table, so a failed message does
+ * not tell which children's output it carried; the caller keeps all of it unread then.
  */
 export async function postResultBlocks(
   outputs: ChildOutput[],
   hideComputerName: boolean,
   post: (message: NeutralMessage, what: string) => Promise<boolean>,
-): Promise<Set<number>> {
-  const ok = new Set(outputs.map((o) => o.child.id));
-  // Render per child too, to know which blocks carry which child's output.
+): Promise<boolean> {
   const blocks = renderResults(outputs, { hideComputerName });
-  let anyFailed = false;
+  let allPosted = true;
   // One message per block (per computer group) for a few blocks; a fan-out with many distinct
   // results is sent a few blocks per message, since chat platforms rate-limit posts (adapters
   // split further to their own limits).
   const messages = blocks.length <= MAX_BLOCKS_PER_MESSAGE ? blocks.map((b) => [b]) : chunkBlocks(blocks);
   for (const chunk of messages) {
     const titles = chunk.map((b) => ('title' in b && b.title !== undefined ? b.title : b.kind));
-    if (!(await post({ blocks: chunk }, `results: ${titles.join('; ')}`))) anyFailed = true;
+    if (!(await post({ blocks: chunk }, `results: ${titles.join('; ')}`))) allPosted = false;
   }
-  // Grouping hides which child a failed block belonged to; when anything failed, keep all unread.
-  if (anyFailed) ok.clear();
-  return ok;
+  return allPosted;
 }
 
 const MAX_BLOCKS_PER_MESSAGE = 10;

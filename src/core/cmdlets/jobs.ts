@@ -269,16 +269,15 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
     values.push(...outputValues(outputs.flatMap((o) => o.records)));
     const blocks: Block[] = renderResults(outputs, { hideComputerName: job.hideComputerName, showFailures: false });
     const failures = children.filter((c) => c.state === 'Failed');
-    let allPosted = new Set(children.map((c) => c.id));
+    let allPosted = true;
     if (ctx.display) {
       const header: Block = { kind: 'text', text: `Receive-Job ${job.name} (Id ${job.id}${s.child ? `, child ${s.child.id} on ${s.child.computer}` : ''}): ${job.state}` };
-      const ok = await safePost(ctx, { blocks: [header] });
-      if (!ok) allPosted = new Set();
+      allPosted = (await safePost(ctx, { blocks: [header] })) !== undefined;
       if (blocks.length === 0 && failures.length === 0) {
         await safePost(ctx, { blocks: [{ kind: 'text', text: isFinished(job.state) ? 'No new output.' : 'No new output yet; the job is still running.' }] });
       } else {
         const posted = await postResultBlocks(outputs, job.hideComputerName, async (m) => (await safePost(ctx, m)) !== undefined);
-        allPosted = new Set([...allPosted].filter((id) => posted.has(id)));
+        allPosted &&= posted;
       }
     }
     // A Failed job also emits its failure reasons as errors (JobStateFailed).
@@ -291,7 +290,7 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
       for (const { child, records } of outputs) {
         const last = records[records.length - 1];
         // Output that could not be shown stays unread, so nothing is lost.
-        if (last && (allPosted.has(child.id) || !ctx.display)) store.markRead(child.id, last.id);
+        if (last && allPosted) store.markRead(child.id, last.id);
       }
     }
     if (asBool(p.AutoRemoveJob) && !s.child && isFinished((store.getJob(job.id) ?? job).state)) {
