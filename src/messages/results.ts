@@ -111,7 +111,7 @@ export function textBlock(text: string, title: string | undefined, options: Rend
 export function renderResults(outputs: ChildOutput[], options: RenderOptions): Block[] {
   const pieces: Piece[] = [];
   const tableRows: Array<{ order: number; computer: string; obj: Record<string, unknown> }> = [];
-  const failures: Array<{ order: number; computer: string; text: string }> = [];
+  const failures: string[] = [];
 
   for (const { child, records } of outputs) {
     const first = records[0]?.id ?? Number.MAX_SAFE_INTEGER;
@@ -131,13 +131,8 @@ export function renderResults(outputs: ChildOutput[], options: RenderOptions): B
     if (text !== '') pieces.push({ order: out[0]?.id ?? other[0]?.id ?? first, computers: [child.computer], text, kind: 'output' });
     const errText = trimFinalNewline(joinChunks(err));
     if (errText !== '') pieces.push({ order: err[0]?.id ?? first, computers: [child.computer], text: errText, kind: 'error' });
-    if (child.state === 'Failed' && options.showFailures !== false) {
-      let why = child.reason ?? 'The command failed.';
-      if (child.exitCode !== undefined && !why.includes(String(child.exitCode))) why += ` (exit code ${child.exitCode})`;
-      failures.push({ order: Number.MAX_SAFE_INTEGER - 1, computer: child.computer, text: why });
-    } else if (child.state === 'Stopped' && child.reason !== undefined && options.showFailures !== false) {
-      failures.push({ order: Number.MAX_SAFE_INTEGER - 1, computer: child.computer, text: child.reason });
-    }
+    const failed = child.state === 'Failed' || (child.state === 'Stopped' && child.reason !== undefined);
+    if (failed && options.showFailures !== false) failures.push(failureText(child, options.hideComputerName));
   }
 
   // Identical outputs share one block, placed where the first of them was received.
@@ -176,10 +171,20 @@ export function renderResults(outputs: ChildOutput[], options: RenderOptions): B
   }
   ordered.sort((a, b) => a.order - b.order);
   const blocks = ordered.map((o) => o.block);
-  for (const f of failures) {
-    blocks.push({ kind: 'error', text: options.hideComputerName || f.text.includes(f.computer) ? f.text : `${f.computer}: ${f.text}` });
-  }
+  for (const text of failures) blocks.push({ kind: 'error', text });
   return blocks;
+}
+
+/**
+ * Why a Failed (or Stopped, with a reason) child ended: its reason, with the exit code when the
+ * reason does not already give it, after the computer's name unless hidden or already named.
+ */
+export function failureText(child: ChildJobRecord, hideComputerName: boolean): string {
+  let why = child.reason ?? 'The command failed.';
+  if (child.state === 'Failed' && child.exitCode !== undefined && !why.includes(String(child.exitCode))) {
+    why += ` (exit code ${child.exitCode})`;
+  }
+  return hideComputerName || why.includes(child.computer) ? why : `${child.computer}: ${why}`;
 }
 
 export function statusView(

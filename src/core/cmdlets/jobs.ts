@@ -5,7 +5,7 @@ import type { Block, JobState } from '../../messages/model';
 import { type ExecContext, safePost, showError } from '../context';
 import { ChatOpsError } from '../../errors';
 import { isFinished, PERSISTENT_STATES } from '../../jobs/job-state';
-import { renderResults, type ChildOutput } from '../../messages/results';
+import { failureText, renderResults, type ChildOutput } from '../../messages/results';
 import { postResultBlocks } from '../job-presenter';
 import { outputValues } from './invoke-command';
 import {
@@ -281,11 +281,7 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
       }
     }
     // A Failed job also emits its failure reasons as errors (JobStateFailed).
-    for (const c of failures) {
-      let why = c.reason ?? 'The command failed.';
-      if (c.exitCode !== undefined && !why.includes(String(c.exitCode))) why += ` (exit code ${c.exitCode})`;
-      await showError(ctx, why.includes(c.computer) || job.hideComputerName ? why : `${c.computer}: ${why}`);
-    }
+    for (const c of failures) await showError(ctx, failureText(c, job.hideComputerName));
     if (!keep) {
       for (const { child, records } of outputs) {
         const last = records[records.length - 1];
