@@ -3,7 +3,7 @@ import type { CoreServices } from './context';
 import type { JobRecord } from '../store/job-store';
 import type { Block, NeutralMessage } from '../messages/model';
 import { renderResults, statusMessage, statusView, type ChildOutput } from '../messages/results';
-import { isFinished } from '../jobs/job-state';
+import { hasMoreData, isFinished } from '../jobs/job-state';
 
 /**
  * Keeps a job's status message current in one channel: edits it as children change state (at
@@ -63,8 +63,7 @@ export class JobPresenter {
 
   private statusMessage(job: JobRecord): NeutralMessage {
     const children = this.services.store.children(job.id);
-    const hasMoreData = !isFinished(job.state) || children.some((c) => this.services.store.hasUnreadOutput(c.id));
-    return statusMessage(statusView(job, children, { hasMoreData }));
+    return statusMessage(statusView(job, children, { hasMoreData: hasMoreData(this.services.store, job, children) }));
   }
 
   private schedule(): void {

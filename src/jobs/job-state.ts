@@ -1,4 +1,5 @@
 import { FINISHED_STATES, type JobState } from '../messages/model';
+import type { ChildJobRecord, JobStore } from '../store/job-store';
 
 /** Persistent states per the reference (4.1): finished + Suspended + Disconnected. */
 export const PERSISTENT_STATES: ReadonlySet<JobState> = new Set([
@@ -34,4 +35,21 @@ export function countStates(children: readonly JobState[]): Partial<Record<JobSt
   const out: Partial<Record<JobState, number>> = {};
   for (const s of children) out[s] = (out[s] ?? 0) + 1;
   return out;
+}
+
+/**
+ * PowerShell's HasMoreData: the job (or child) is still running, or some of its output was not
+ * received yet. `children` saves a read when the caller has them.
+ */
+export function hasMoreData(
+  store: Pick<JobStore, 'children' | 'hasUnreadOutput'>,
+  job: { id: number; state: JobState },
+  children?: readonly ChildJobRecord[],
+): boolean {
+  if (!isFinished(job.state)) return true;
+  return (children ?? store.children(job.id)).some((c) => store.hasUnreadOutput(c.id));
+}
+
+export function childHasMoreData(store: Pick<JobStore, 'hasUnreadOutput'>, child: ChildJobRecord): boolean {
+  return !isFinished(child.state) || store.hasUnreadOutput(child.id);
 }

@@ -4,7 +4,7 @@ import type { ChildJobRecord, JobRecord } from '../../store/job-store';
 import type { Block, JobState } from '../../messages/model';
 import { type ExecContext, safePost, showError } from '../context';
 import { ChatOpsError } from '../../errors';
-import { isFinished, PERSISTENT_STATES } from '../../jobs/job-state';
+import { childHasMoreData, hasMoreData, isFinished, PERSISTENT_STATES } from '../../jobs/job-state';
 import { failureText, renderResults, type ChildOutput } from '../../messages/results';
 import { postResultBlocks } from '../job-presenter';
 import { outputValues } from './invoke-command';
@@ -58,15 +58,6 @@ function stateParam(v: PsValue | undefined): JobState | undefined {
 
 function visibleJobs(ctx: ExecContext): JobRecord[] {
   return ctx.services.store.listJobs(ctx.admin ? undefined : ctx.channel);
-}
-
-function childHasMoreData(ctx: ExecContext, c: ChildJobRecord): boolean {
-  return !isFinished(c.state) || ctx.services.store.hasUnreadOutput(c.id);
-}
-
-export function jobHasMoreData(ctx: ExecContext, job: JobRecord): boolean {
-  const children = ctx.services.store.children(job.id);
-  return !isFinished(job.state) || children.some((c) => ctx.services.store.hasUnreadOutput(c.id));
 }
 
 /**
@@ -162,10 +153,10 @@ async function selectJobs(call: BoundCall, ctx: ExecContext, options: { recurse:
 function jobRow(ctx: ExecContext, s: Selected): string[] {
   if (s.child) {
     const c = s.child;
-    return [String(c.id), c.name, '', c.state, childHasMoreData(ctx, c) ? 'True' : 'False', c.computer, s.job.command];
+    return [String(c.id), c.name, '', c.state, childHasMoreData(ctx.services.store, c) ? 'True' : 'False', c.computer, s.job.command];
   }
   const j = s.job;
-  return [String(j.id), j.name, j.jobType, j.state, jobHasMoreData(ctx, j) ? 'True' : 'False', j.location, j.command];
+  return [String(j.id), j.name, j.jobType, j.state, hasMoreData(ctx.services.store, j) ? 'True' : 'False', j.location, j.command];
 }
 
 const JOB_COLUMNS = ['Id', 'Name', 'PSJobTypeName', 'State', 'HasMoreData', 'Location', 'Command'];
@@ -206,7 +197,7 @@ export async function getJob(call: BoundCall, ctx: ExecContext): Promise<PsValue
   }
   if (p.HasMoreData !== undefined) {
     const want = p.HasMoreData === true;
-    selected = selected.filter((s) => (s.child ? childHasMoreData(ctx, s.child) : jobHasMoreData(ctx, s.job)) === want);
+    selected = selected.filter((s) => (s.child ? childHasMoreData(ctx.services.store, s.child) : hasMoreData(ctx.services.store, s.job)) === want);
   }
   const endOf = (s: Selected): number | undefined => {
     const e = s.child ? s.child.endTime : s.job.endTime;
