@@ -185,14 +185,15 @@ export async function getJob(call: BoundCall, ctx: ExecContext): Promise<PsValue
   const p = call.parameters;
   let selected = await selectJobs(call, ctx, { recurse: true });
   const store = ctx.services.store;
-  if (p.ChildJobState !== undefined) {
-    const state = stateParam(p.ChildJobState);
+  // -ChildJobState adds the children in that state, with or without -IncludeChildJob.
+  const byChildState = p.ChildJobState !== undefined;
+  const childState = byChildState ? stateParam(p.ChildJobState) : undefined;
+  if (byChildState || asBool(p.IncludeChildJob)) {
     const extra: Selected[] = [];
-    for (const s of selected) if (!s.child) for (const c of store.children(s.job.id)) if (c.state === state) extra.push({ job: s.job, child: c });
-    selected = [...selected, ...extra];
-  } else if (asBool(p.IncludeChildJob)) {
-    const extra: Selected[] = [];
-    for (const s of selected) if (!s.child) for (const c of store.children(s.job.id)) extra.push({ job: s.job, child: c });
+    for (const s of selected) {
+      if (s.child) continue;
+      for (const c of store.children(s.job.id)) if (!byChildState || c.state === childState) extra.push({ job: s.job, child: c });
+    }
     selected = [...selected, ...extra];
   }
   if (p.HasMoreData !== undefined) {
