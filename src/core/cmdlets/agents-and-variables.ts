@@ -80,7 +80,7 @@ export async function getVariable(call: BoundCall, ctx: ExecContext): Promise<Ps
       ],
     });
   }
-  if (call.parameters.ValueOnly === true) return out.map(([, v]) => v);
+  // The values, with or without -ValueOnly: the bot has no PSVariable objects to return.
   return out.map(([, v]) => v);
 }
 
