@@ -1,12 +1,8 @@
 import type { BoundCall, BoundStatement } from '../language/bound-call';
 import type { PsValue } from '../language/values';
-import type { AuditLog, AuthorizationRequest, Authorizer, Decision } from './authorizer';
+import type { AuthorizationRequest, Decision } from './authorizer';
 import type { ChatSink, CommandOutcome, Core, IncomingCommand, Invoker } from './ports';
 import type { CallDescriber, CmdletHandler, CoreServices, ExecContext } from './context';
-import type { JobStore } from '../store/job-store';
-import type { JobManager } from '../jobs/job-manager';
-import type { AgentDirectory } from '../jobs/agent-directory';
-import type { Logger } from '../log';
 import { maskSecrets } from '../log';
 import { ChatOpsError, isChatOpsError } from '../errors';
 import { bindPipelineInput, bindStatement, parseScript, type ParsedStatement } from '../language';
@@ -24,15 +20,7 @@ const DEFERRED = 'chatops:deferred-nested-result';
 /** Errors thrown by a cmdlet after its call was allowed and audited. */
 const AUDITED = new WeakSet<object>();
 
-export interface ChatCoreOptions {
-  store: JobStore;
-  jobs: JobManager;
-  directory: AgentDirectory;
-  authorizer: Authorizer;
-  audit: AuditLog;
-  log: Logger;
-  runbooksDir: string;
-  maxRuntimeMs: number;
+export interface ChatCoreOptions extends Omit<CoreServices, 'statusIntervalMs'> {
   /** Minimum ms between two edits of a live status message; default 500. */
   statusIntervalMs?: number;
   /**
@@ -52,17 +40,8 @@ export class ChatCore implements Core {
   private readonly handlers = new Map<string, { run: CmdletHandler; describe?: CallDescriber }>();
 
   constructor(options: ChatCoreOptions) {
-    this.services = {
-      store: options.store,
-      jobs: options.jobs,
-      directory: options.directory,
-      authorizer: options.authorizer,
-      audit: options.audit,
-      log: options.log,
-      runbooksDir: options.runbooksDir,
-      maxRuntimeMs: options.maxRuntimeMs,
-      statusIntervalMs: options.statusIntervalMs ?? 500,
-    };
+    const { extraCmdlets, statusIntervalMs, ...services } = options;
+    this.services = { ...services, statusIntervalMs: statusIntervalMs ?? 500 };
     const builtins: Record<string, { run: CmdletHandler; describe?: CallDescriber }> = {
       'Invoke-Command': { run: invokeCommand, describe: describeInvoke },
       'Get-Job': { run: getJob },
@@ -78,7 +57,7 @@ export class ChatCore implements Core {
       'Start-Job': { run: refuseStartJob },
     };
     for (const name of SESSION_CMDLETS) builtins[name] = { run: refuseSessionCmdlet };
-    for (const [name, h] of Object.entries({ ...builtins, ...(options.extraCmdlets ?? {}) })) {
+    for (const [name, h] of Object.entries({ ...builtins, ...(extraCmdlets ?? {}) })) {
       this.handlers.set(name.toLowerCase(), h);
     }
   }
