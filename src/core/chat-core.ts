@@ -14,7 +14,7 @@ import { getCommand, getHelp } from './cmdlets/help';
 import { refuseSessionCmdlet, refuseStartJob, SESSION_CMDLETS } from './cmdlets/sessions';
 import { toText } from './value-helpers';
 
-/** Stands in for a nested call's result while a statement is bound dry (see preflightNested). */
+/** Stands in for a nested call's result while a statement is bound dry (see preflightMessage). */
 const DEFERRED = 'chatops:deferred-nested-result';
 
 /** Errors thrown by a cmdlet after its call was allowed and audited. */
@@ -27,8 +27,10 @@ export interface ChatCoreOptions extends Omit<CoreServices, 'statusIntervalMs'> 
    * More cmdlets (e.g. the permissions module's Get-/Grant-/Revoke-ChannelPermission). They are
    * authorized and audited like every other call; `describe` names their targets.
    */
-  extraCmdlets?: Record<string, { run: CmdletHandler; describe?: CallDescriber }>;
+  extraCmdlets?: Record<string, Handler>;
 }
+
+type Handler = { run: CmdletHandler; describe?: CallDescriber };
 
 /**
  * The platform-neutral core: parses each line, binds it with the channel's variables, asks the
@@ -37,12 +39,12 @@ export interface ChatCoreOptions extends Omit<CoreServices, 'statusIntervalMs'> 
  */
 export class ChatCore implements Core {
   private readonly services: CoreServices;
-  private readonly handlers = new Map<string, { run: CmdletHandler; describe?: CallDescriber }>();
+  private readonly handlers = new Map<string, Handler>();
 
   constructor(options: ChatCoreOptions) {
     const { extraCmdlets, statusIntervalMs, ...services } = options;
     this.services = { ...services, statusIntervalMs: statusIntervalMs ?? 500 };
-    const builtins: Record<string, { run: CmdletHandler; describe?: CallDescriber }> = {
+    const builtins: Record<string, Handler> = {
       'Invoke-Command': { run: invokeCommand, describe: describeInvoke },
       'Get-Job': { run: getJob },
       'Receive-Job': { run: receiveJob },
@@ -163,31 +165,33 @@ export class ChatCore implements Core {
     }
   }
 
-  private describe(call: BoundCall, ctx: ExecContext): AuthorizationRequest {
+  private handler(call: BoundCall): Handler {
     const h = this.handlers.get(call.cmdlet.toLowerCase());
-    if (h?.describe) return h.describe(call, ctx);
+    // Never silently ignored: a cmdlet the language knows but the runtime does not.
+    if (!h) throw new ChatOpsError('NotSupported', `${call.cmdlet} is not supported by this bot.`, { target: call.cmdlet });
+    return h;
+  }
+
+  private describe(h: Handler, call: BoundCall, ctx: ExecContext): AuthorizationRequest {
+    if (h.describe) return h.describe(call, ctx);
     return { channel: ctx.channel, user: ctx.command.user, cmdlet: call.cmdlet, computers: [], adHocScript: false };
   }
 
   /** Asks the authorizer; a refusal is audited and thrown (the whole statement is refused). */
-  private async authorize(call: BoundCall, ctx: ExecContext): Promise<{ request: AuthorizationRequest; decision: Decision }> {
-    const request = this.describe(call, ctx);
+  private async decide(call: BoundCall, ctx: ExecContext, request: AuthorizationRequest): Promise<Decision> {
     const decision = await this.services.authorizer.authorize(request);
     if (!decision.allowed) {
       this.auditDecision(ctx.command, call.text, request.computers, 'refused', decision.reason);
       throw new ChatOpsError('PermissionDenied', decision.reason);
     }
-    return { request, decision };
+    return decision;
   }
 
   /** Runs one call (authorize → audit → run). */
   private async runCall(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
-    const h = this.handlers.get(call.cmdlet.toLowerCase());
-    if (!h) {
-      // Never silently ignored: a cmdlet the language knows but the runtime does not.
-      throw new ChatOpsError('NotSupported', `${call.cmdlet} is not supported by this bot.`, { target: call.cmdlet });
-    }
-    const { request, decision } = await this.authorize(call, ctx);
+    const h = this.handler(call);
+    const request = this.describe(h, call, ctx);
+    const decision = await this.decide(call, ctx, request);
     const decisionState = { request, reason: decision.reason, audited: false };
     const callCtx: ExecContext = { ...ctx, decision: decisionState };
     // Invoke-Command audits itself once its job id exists (before dispatch); others audit now.
@@ -296,21 +300,16 @@ export class ChatCore implements Core {
 
   /** Pre-flight authorization: refusals are audited and thrown; allowed ones are audited when run. */
   private async authorizeOnly(call: BoundCall, ctx: ExecContext, dry = false): Promise<void> {
-    const h = this.handlers.get(call.cmdlet.toLowerCase());
-    if (!h) throw new ChatOpsError('NotSupported', `${call.cmdlet} is not supported by this bot.`, { target: call.cmdlet });
+    const h = this.handler(call);
     let request: AuthorizationRequest;
     try {
-      request = this.describe(call, ctx);
+      request = this.describe(h, call, ctx);
     } catch {
       return; // parameters still to come from the pipeline: checked when it runs
     }
     // A dry run's request built from a nested result it did not compute decides nothing.
     if (dry && JSON.stringify(request).includes(DEFERRED)) return;
-    const decision = await this.services.authorizer.authorize(request);
-    if (!decision.allowed) {
-      this.auditDecision(ctx.command, call.text, request.computers, 'refused', decision.reason);
-      throw new ChatOpsError('PermissionDenied', decision.reason);
-    }
+    await this.decide(call, ctx, request);
   }
 }
 
