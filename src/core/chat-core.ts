@@ -6,7 +6,7 @@ import type { CallDescriber, CmdletHandler, CoreServices, ExecContext } from './
 import { maskSecrets } from '../log';
 import { ChatOpsError, isChatOpsError } from '../errors';
 import { bindPipelineInput, bindStatement, parseScript, type ParsedStatement } from '../language';
-import { safePost, showError } from './context';
+import { safePost, showError, userKey } from './context';
 import { describeInvoke, invokeCommand } from './cmdlets/invoke-command';
 import { getJob, receiveJob, removeJob, stopJob, waitJob } from './cmdlets/jobs';
 import { getAgent, getVariable, removeVariable } from './cmdlets/agents-and-variables';
@@ -151,7 +151,7 @@ export class ChatCore implements Core {
         at: new Date().toISOString(),
         platform: command.user.platform,
         channel: command.channel,
-        user: command.user.platform === 'console' ? 'console' : `${command.user.platform}:${command.user.userId}`,
+        user: userKey(command.user),
         command: maskSecrets(text),
         targets,
         decision,

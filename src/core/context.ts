@@ -6,7 +6,7 @@ import type { JobStore } from '../store/job-store';
 import type { AgentDirectory } from '../jobs/agent-directory';
 import type { JobManager } from '../jobs/job-manager';
 import type { AuditLog, AuthorizationRequest, Authorizer } from './authorizer';
-import type { ChatSink, IncomingCommand, MessageHandle } from './ports';
+import type { ChatSink, IncomingCommand, Invoker, MessageHandle } from './ports';
 import { maskSecrets } from '../log';
 
 export interface CoreServices {
@@ -53,6 +53,11 @@ export type CmdletHandler = (call: BoundCall, ctx: ExecContext) => Promise<PsVal
  * resolved targets; others reach no agent (`computers: []`).
  */
 export type CallDescriber = (call: BoundCall, ctx: ExecContext) => AuthorizationRequest;
+
+/** `console` for the local user, otherwise `platform:userId`: the id jobs and the audit trail record. */
+export function userKey(user: Invoker): string {
+  return user.platform === 'console' ? 'console' : `${user.platform}:${user.userId}`;
+}
 
 export async function showError(ctx: ExecContext, text: string): Promise<void> {
   ctx.outcome.ok = false;

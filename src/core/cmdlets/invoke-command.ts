@@ -1,7 +1,7 @@
 import type { BoundCall } from '../../language/bound-call';
 import type { PsValue, ScriptBlockValue } from '../../language/values';
 import type { AuthorizationRequest } from '../authorizer';
-import type { ExecContext } from '../context';
+import { type ExecContext, userKey } from '../context';
 import { ChatOpsError } from '../../errors';
 import { maskCommandLine } from '../../audit/mask';
 import { loadRunbook } from '../../jobs/runbooks';
@@ -203,7 +203,7 @@ export async function invokeCommand(call: BoundCall, ctx: ExecContext): Promise<
     command: maskCommandLine(call.text),
     channel: ctx.channel,
     invokedBy: ctx.command.user.displayName,
-    invokedById: ctx.command.user.platform === 'console' ? 'console' : `${ctx.command.user.platform}:${ctx.command.user.userId}`,
+    invokedById: userKey(ctx.command.user),
     computers: plan.computers,
     run: {
       script: plan.script,
