@@ -6,11 +6,6 @@
  * as data beside the script; the agent puts them in the environment, never in the script text.
  */
 
-/** Configurations run by bash/sh (by name, as the runbook library decides, src/jobs/runbooks.ts). */
-export function isShellConfiguration(name: string | undefined): boolean {
-  return name !== undefined && ['bash', 'sh'].includes(name.toLowerCase());
-}
-
 /** The environment variable name a channel variable gets in bash/sh (same rule as the agent). */
 export function shellUsingName(variable: string): string {
   return 'USING_' + variable.toUpperCase().replace(/[^A-Z0-9_]/g, '_');

@@ -21,7 +21,11 @@ export interface Runbook {
 }
 
 const WILDCARD = /[*?[\]]/;
-const SHELL_CONFIGURATIONS = new Set(['bash', 'sh']);
+
+/** Configurations the agents run with bash/sh (by name); any other runs PowerShell. */
+export function isShellConfiguration(name: string | undefined): boolean {
+  return name !== undefined && ['bash', 'sh'].includes(name.toLowerCase());
+}
 
 export function loadRunbook(runbooksDir: string, filePath: string, configurationName?: string): Runbook {
   if (WILDCARD.test(filePath)) {
@@ -32,7 +36,7 @@ export function loadRunbook(runbooksDir: string, filePath: string, configuration
     );
   }
   const ext = extname(filePath).toLowerCase();
-  const wantShell = configurationName !== undefined && SHELL_CONFIGURATIONS.has(configurationName.toLowerCase());
+  const wantShell = isShellConfiguration(configurationName);
   const ps1Message =
     'The value of the FilePath parameter must be a PowerShell script file. Enter the path to a file with a .ps1 file name extension and try the command again.';
   if (configurationName === undefined) {

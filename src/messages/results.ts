@@ -1,6 +1,7 @@
 import type { Block, JobStatusView, NeutralMessage } from './model';
 import type { ChildJobRecord, JobRecord, OutputRecord } from '../store/job-store';
 import { countStates } from '../jobs/job-state';
+import { isShellConfiguration } from '../jobs/runbooks';
 
 /**
  * Turns stored output into neutral result blocks:
@@ -31,8 +32,6 @@ export interface RenderOptions {
   showFailures?: boolean;
 }
 
-const SHELL_CONFIGURATIONS = new Set(['bash', 'sh']);
-
 interface Piece {
   order: number;
   computers: string[];
@@ -42,7 +41,7 @@ interface Piece {
 
 function isObjectOutput(child: ChildJobRecord): boolean {
   const c = child.configurationName;
-  return c !== undefined && c !== '' && !SHELL_CONFIGURATIONS.has(c.toLowerCase());
+  return c !== undefined && c !== '' && !isShellConfiguration(c);
 }
 
 function joinChunks(records: OutputRecord[]): string {

@@ -4,12 +4,12 @@ import type { AuthorizationRequest } from '../authorizer';
 import { type ExecContext, userKey } from '../context';
 import { ChatOpsError } from '../../errors';
 import { maskCommandLine } from '../../audit/mask';
-import { loadRunbook } from '../../jobs/runbooks';
+import { isShellConfiguration, loadRunbook } from '../../jobs/runbooks';
 import { DEFAULT_THROTTLE_LIMIT } from '../../jobs/job-manager';
 import { JobPresenter } from '../job-presenter';
 import { asBool, asNumber, asString, asStrings, asArray, jobRef, toJson } from '../value-helpers';
 import { sessionRoadmapError } from './sessions';
-import { isShellConfiguration, shellUsingHint, shellUsingName, shellUsingReferences } from '../shell-using';
+import { shellUsingHint, shellUsingName, shellUsingReferences } from '../shell-using';
 
 /** Parameters this runtime implements; anything else bound is refused, never ignored. */
 const SUPPORTED = new Set([
