@@ -1,5 +1,5 @@
 import { isAbsolute } from 'node:path';
-import type { Block, JobStatusView, NeutralMessage } from './model';
+import { FINISHED_STATES, type Block, type JobStatusView, type NeutralMessage } from './model';
 import { formatTable } from './results';
 
 /**
@@ -23,7 +23,7 @@ export function formatStatus(v: JobStatusView): string {
   const lines = [
     `${v.name} (Id ${v.jobId}) ${v.state}: ${counts || 'no children'} of ${v.total} · ${formatElapsed(v.elapsedMs)} · ${v.invokedBy}: ${v.command}`,
   ];
-  if (v.asJob && v.hasMoreData && (v.state === 'Completed' || v.state === 'Failed' || v.state === 'Stopped')) {
+  if (v.asJob && v.hasMoreData && FINISHED_STATES.has(v.state)) {
     lines.push(`Output is waiting: Receive-Job ${v.jobId}`);
   }
   if (v.notPosted !== undefined) lines.push(`Not posted (kept in the store, use Receive-Job ${v.jobId}): ${v.notPosted}`);

@@ -1,6 +1,6 @@
 import type { Block, JobStatusView, NeutralMessage } from './model';
 import type { ChildJobRecord, JobRecord, OutputRecord } from '../store/job-store';
-import { countStates } from '../jobs/job-state';
+import { countStates, isFinished } from '../jobs/job-state';
 import { isShellConfiguration } from '../jobs/runbooks';
 
 /**
@@ -210,8 +210,7 @@ export function statusView(
 
 export function statusMessage(view: JobStatusView): NeutralMessage {
   const blocks: Block[] = [{ kind: 'status', status: view }];
-  const finished = view.state === 'Completed' || view.state === 'Failed' || view.state === 'Stopped';
-  if (!finished) blocks.push({ kind: 'actions', buttons: [{ action: 'stop-job', jobId: view.jobId, label: 'Stop-Job' }] });
+  if (!isFinished(view.state)) blocks.push({ kind: 'actions', buttons: [{ action: 'stop-job', jobId: view.jobId, label: 'Stop-Job' }] });
   else if (view.hasMoreData) blocks.push({ kind: 'actions', buttons: [{ action: 'receive-job', jobId: view.jobId, label: 'Receive-Job' }] });
   return { blocks };
 }

@@ -11,7 +11,7 @@ import type {
   NewJob,
   OutputRecord,
 } from './job-store';
-import type { JobState } from '../messages/model';
+import { FINISHED_STATES, type JobState } from '../messages/model';
 import type { OutputStream } from '../protocol/agent-protocol';
 import type { PsValue } from '../language/values';
 
@@ -68,7 +68,8 @@ interface OutputRow {
   at: number;
 }
 
-const FINISHED = "('Completed','Failed','Stopped')";
+/** SQL list of FINISHED_STATES, for `state NOT IN ...`. */
+const FINISHED = `(${[...FINISHED_STATES].map((s) => `'${s}'`).join(',')})`;
 
 function toJob(r: JobRow): JobRecord {
   return {
