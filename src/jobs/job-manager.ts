@@ -142,7 +142,8 @@ export class JobManager {
     return this.agentInfo.get(lower(agent));
   }
 
-  startJob(req: StartJobRequest): { job: JobRecord; children: ChildJobRecord[] } {
+  /** Stores the job, dispatches its first wave and returns the job as it is then. */
+  startJob(req: StartJobRequest): JobRecord {
     const { store, directory } = this.deps;
     const limit = req.throttleLimit > 0 ? req.throttleLimit : DEFAULT_THROTTLE_LIMIT;
     const created = store.createJob({
@@ -163,7 +164,8 @@ export class JobManager {
     req.beforeDispatch?.(created.job);
     const active = this.activate(created.job, created.children, req.run);
     this.pump(active);
-    return { job: store.getJob(created.job.id)!, children: store.children(created.job.id) };
+    // Read again: the first wave may already have finished it (no agent connected).
+    return store.getJob(created.job.id)!;
   }
 
   /**

@@ -198,7 +198,7 @@ export function describeInvoke(call: BoundCall, ctx: ExecContext): Authorization
 export async function invokeCommand(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
   const plan = planInvoke(call, ctx);
   const { jobs, store, maxRuntimeMs } = ctx.services;
-  const { job } = jobs.startJob({
+  const job = jobs.startJob({
     // Masked as the audit trail masks it: the job's Command is shown in status and Get-Job.
     command: maskCommandLine(call.text),
     channel: ctx.channel,
