@@ -170,12 +170,8 @@ export function planInvoke(call: BoundCall, ctx: ExecContext): InvokePlan {
  */
 function shellConfiguration(resolved: string[], configuration: string | undefined, ctx: ExecContext): string | undefined {
   if (configuration !== undefined) return isShellConfiguration(configuration) ? configuration : undefined;
-  const agents = ctx.services.directory.list();
-  for (const name of resolved) {
-    const agent = agents.find((a) => a.name === name);
-    if (isShellConfiguration(agent?.defaultConfiguration)) return agent!.defaultConfiguration;
-  }
-  return undefined;
+  const defaults = new Map(ctx.services.directory.list().map((a) => [a.name, a.defaultConfiguration]));
+  return resolved.map((name) => defaults.get(name)).find(isShellConfiguration);
 }
 
 export function describeInvoke(call: BoundCall, ctx: ExecContext): AuthorizationRequest {
