@@ -60,7 +60,7 @@ export interface StartAppOptions {
 }
 
 /** The registry seen by the job runtime: names, aliases, tags and who is online. */
-export function registryDirectory(registry: AgentRegistry, hub: WebSocketHub): AgentDirectory {
+function registryDirectory(registry: AgentRegistry, hub: WebSocketHub): AgentDirectory {
   return {
     resolve: (n) => registry.resolve(n),
     list: () =>
@@ -76,11 +76,6 @@ export function registryDirectory(registry: AgentRegistry, hub: WebSocketHub): A
         ...(a.lastSeen !== undefined ? { lastSeen: a.lastSeen } : {}),
       })),
   };
-}
-
-/** This computer's name as an agent name (the embedded agent's registered name). */
-export function localAgentName(): string {
-  return embeddedAgentName();
 }
 
 /**
@@ -164,7 +159,7 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     // the database so unacknowledged output survives a restart of the bot. Named after the
     // database file: two bots whose databases share a directory must not share it (the second
     // would kill the first one's runs as left over from a restart and take their output).
-    localName = localAgentName();
+    localName = embeddedAgentName();
     try {
       agent = await startEmbeddedAgent({
         registry,
