@@ -19,6 +19,10 @@ export class JobPresenter {
   private updating: Promise<void> = Promise.resolve();
   private lastState: string | undefined;
   private readonly notPosted: string[] = [];
+  /** Set when finishing starts or the bot stops: `finish` runs at most once. */
+  private done = false;
+  /** The bot is stopping: the store is closing, so no more edits at all. */
+  private disposed = false;
   private finishedResolve!: () => void;
   /** Resolves when the job finished and the final status was drawn. */
   readonly finished: Promise<void>;
@@ -90,9 +94,13 @@ export class JobPresenter {
     return this.updating;
   }
 
-  private done = false;
-
-  private disposed = false;
+  private stopListening(): void {
+    this.done = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 
   /**
    * The bot is shutting down and the store is about to close: no more edits. `finished` stays
@@ -100,19 +108,12 @@ export class JobPresenter {
    */
   private dispose(): void {
     this.disposed = true;
-    this.done = true;
-    this.unsubscribe = undefined;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.stopListening();
   }
 
   private async finish(job: JobRecord): Promise<void> {
     if (this.done) return;
-    this.done = true;
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.stopListening();
     if (this.asJob && this.handle && this.lastState !== job.state) {
       await this.thread({ blocks: [{ kind: 'text', text: this.stateChangeText(job) }] }, 'state change');
     }
@@ -128,7 +129,7 @@ export class JobPresenter {
     const failed = children.filter((c) => c.state === 'Failed');
     const parts = [`${job.name} is ${job.state}.`];
     if (failed.length > 0) parts.push(`Failed: ${failed.map((c) => c.computer).join(', ')}.`);
-    if (children.some((c) => this.services.store.hasUnreadOutput(c.id))) parts.push(`Receive-Job ${job.id} shows the output.`);
+    if (hasMoreData(this.services.store, job, children)) parts.push(`Receive-Job ${job.id} shows the output.`);
     return parts.join(' ');
   }
 
