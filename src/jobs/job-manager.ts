@@ -219,14 +219,9 @@ export class JobManager {
   /** Forgets a removed job (the caller deletes it from the store). */
   forget(jobId: number): void {
     const active = this.jobs.get(jobId);
-    if (active) {
-      for (const c of active.children.values()) this.runs.delete(c.runId);
-      this.jobs.delete(jobId);
-    }
+    if (active) this.deactivate(active);
     // Whoever waits for a removed job stops waiting.
-    const waiters = this.waiters.get(jobId) ?? [];
-    this.waiters.delete(jobId);
-    for (const w of waiters) w(undefined);
+    this.resolveWaiters(jobId, undefined);
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -261,6 +256,17 @@ export class JobManager {
     }
     this.jobs.set(job.id, active);
     return active;
+  }
+
+  private deactivate(job: ActiveJob): void {
+    for (const c of job.children.values()) this.runs.delete(c.runId);
+    this.jobs.delete(job.id);
+  }
+
+  private resolveWaiters(jobId: number, job: JobRecord | undefined): void {
+    const waiters = this.waiters.get(jobId) ?? [];
+    this.waiters.delete(jobId);
+    for (const w of waiters) w(job);
   }
 
   private emit(event: JobEvent): void {
@@ -445,14 +451,11 @@ export class JobManager {
       endTime: new Date().toISOString(),
       ...(state === 'Failed' ? { reason: `${failed} of ${states.length} child jobs failed.` } : {}),
     });
-    for (const c of job.children.values()) this.runs.delete(c.runId);
-    this.jobs.delete(job.id);
+    this.deactivate(job);
     const updated = store.getJob(job.id);
     if (!updated) return;
     this.emit({ type: 'job', job: updated });
-    const waiters = this.waiters.get(job.id) ?? [];
-    this.waiters.delete(job.id);
-    for (const w of waiters) w(updated);
+    this.resolveWaiters(job.id, updated);
   }
 }
 
