@@ -1,7 +1,7 @@
 import type { ObjectRefValue, PsValue } from '../language/values';
 
 /** PowerShell's ToString() of a PSRemotingJob: binding a job object to a string gives this. */
-export const JOB_DISPLAY = 'System.Management.Automation.PSRemotingJob';
+const JOB_DISPLAY = 'System.Management.Automation.PSRemotingJob';
 
 export function jobRef(id: number): ObjectRefValue {
   return { kind: 'job', id, display: JOB_DISPLAY };

@@ -38,7 +38,7 @@ export type JobEvent =
 
 export type JobListener = (event: JobEvent) => void;
 
-export function notConnectedReason(computer: string): string {
+function notConnectedReason(computer: string): string {
   return `Connecting to remote server ${computer} failed: the agent is not connected`;
 }
 

@@ -81,7 +81,7 @@ function splitObjects(text: string): { objects: Array<Record<string, unknown>>; 
   return { objects, lines };
 }
 
-export function textBlock(text: string, title: string | undefined, options: RenderOptions, kind: 'code' | 'error' = 'code'): Block {
+function textBlock(text: string, title: string | undefined, options: RenderOptions, kind: 'code' | 'error' = 'code'): Block {
   const maxLines = options.maxInlineLines ?? 40;
   const maxChars = options.maxInlineChars ?? 3500;
   const lines = text.split('\n');

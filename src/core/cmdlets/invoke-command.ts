@@ -35,7 +35,7 @@ const SESSION_PARAMETERS = new Set(['Session', 'InDisconnectedSession', 'Session
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 const IPV6 = /^[0-9A-Fa-f:.]+$/;
 
-export interface InvokePlan {
+interface InvokePlan {
   computers: string[];
   /** Agent names the computers resolve to (the name itself when unknown). */
   resolved: string[];
@@ -69,7 +69,7 @@ function checkParameters(call: BoundCall): void {
   }
 }
 
-export function targetComputers(call: BoundCall): string[] {
+function targetComputers(call: BoundCall): string[] {
   const names = call.parameters.ComputerName === undefined ? ['localhost'] : asStrings(call.parameters.ComputerName);
   const out = names.map((n) => (n === '.' ? 'localhost' : n));
   for (const n of out) {
@@ -85,7 +85,7 @@ export function targetComputers(call: BoundCall): string[] {
 }
 
 /** Validates and resolves everything before authorization; nothing has reached an agent yet. */
-export function planInvoke(call: BoundCall, ctx: ExecContext): InvokePlan {
+function planInvoke(call: BoundCall, ctx: ExecContext): InvokePlan {
   checkParameters(call);
   const computers = targetComputers(call);
   const resolved = computers.map((c) => ctx.services.directory.resolve(c) ?? c);
