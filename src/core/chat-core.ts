@@ -80,11 +80,6 @@ export class ChatCore implements Core {
     let statements: ParsedStatement[];
     try {
       statements = parseScript(command.text).statements;
-    } catch (e) {
-      await this.fail(base, e, command.text);
-      return outcome;
-    }
-    try {
       await this.preflightMessage(statements, { ...base, display: false });
     } catch (e) {
       await this.fail(base, e, command.text);
@@ -125,17 +120,17 @@ export class ChatCore implements Core {
   // ---- internals ---------------------------------------------------------------------------
 
   private async fail(base: Omit<ExecContext, 'display'>, e: unknown, text: string): Promise<void> {
-    const message = isChatOpsError(e) ? e.message : 'Internal error: the command could not be run. The bot log has the details.';
-    if (!isChatOpsError(e)) this.services.log.error('command failed', { error: e instanceof Error ? e.stack ?? e.message : String(e) });
-    const reason = isChatOpsError(e) ? e.message : 'internal error';
+    const known = isChatOpsError(e);
+    if (!known) this.services.log.error('command failed', { error: e instanceof Error ? e.stack ?? e.message : String(e) });
+    const reason = known ? e.message : 'internal error';
     if (typeof e === 'object' && e !== null && AUDITED.has(e)) {
       // Allowed and audited already; the failure while running is recorded beside it.
       this.auditDecision(base.command, text, [], 'info', `failed: ${reason}`);
-    } else if (!(isChatOpsError(e) && e.code === 'PermissionDenied')) {
-      // Parse and bind errors are refusals too: every command leaves an audit record.
+    } else if (!(known && e.code === 'PermissionDenied')) {
+      // Parse and bind errors are refusals too (a refusal by the authorizer was audited when made).
       this.auditDecision(base.command, text, [], 'refused', reason);
     }
-    await showError({ ...base, display: true }, message);
+    await showError({ ...base, display: true }, known ? e.message : 'Internal error: the command could not be run. The bot log has the details.');
   }
 
   private auditDecision(
