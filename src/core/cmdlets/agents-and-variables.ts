@@ -1,5 +1,6 @@
 import type { BoundCall } from '../../language/bound-call';
 import type { PsValue } from '../../language/values';
+import type { AgentSummary } from '../../jobs/agent-directory';
 import { type ExecContext, safePost, showError } from '../context';
 import { agentRef, asStrings, hasWildcard, toText, wildcard } from '../value-helpers';
 
@@ -15,11 +16,12 @@ export async function getAgent(call: BoundCall, ctx: ExecContext): Promise<PsVal
     .list()
     .filter((a) => ctx.admin || ctx.services.authorizer.mayTarget(ctx.channel, ctx.command.user, a.name));
   if (names) {
-    const matchers = names.map(wildcard);
-    agents = agents.filter((a) => matchers.some((m) => m(a.name) || a.aliases.some((al) => m(al))));
-    for (const n of names) {
-      if (!hasWildcard(n) && !agents.some((a) => wildcard(n)(a.name) || a.aliases.some((al) => wildcard(n)(al)))) {
-        await showError(ctx, `Cannot find an agent with the name '${n}'.`);
+    const matchers = names.map((n) => ({ name: n, matches: wildcard(n) }));
+    const named = (a: AgentSummary, m: (s: string) => boolean): boolean => m(a.name) || a.aliases.some(m);
+    agents = agents.filter((a) => matchers.some(({ matches }) => named(a, matches)));
+    for (const { name, matches } of matchers) {
+      if (!hasWildcard(name) && !agents.some((a) => named(a, matches))) {
+        await showError(ctx, `Cannot find an agent with the name '${name}'.`);
       }
     }
   }
