@@ -17,7 +17,8 @@ export class JobPresenter {
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private updating: Promise<void> = Promise.resolve();
-  private lastState: string | undefined;
+  /** The state the status message was first posted with (-AsJob: a change is told in the thread). */
+  private postedState: string | undefined;
   private readonly notPosted: string[] = [];
   /** Set when finishing starts or the bot stops: `finish` runs at most once. */
   private done = false;
@@ -41,7 +42,7 @@ export class JobPresenter {
   async start(): Promise<void> {
     const job = this.services.store.getJob(this.jobId);
     if (!job) return;
-    this.lastState = job.state;
+    this.postedState = job.state;
     try {
       this.handle = await this.sink.post(this.statusMessage(job));
       this.services.store.recordPost(this.jobId, 'status', true);
@@ -114,7 +115,7 @@ export class JobPresenter {
   private async finish(job: JobRecord): Promise<void> {
     if (this.done) return;
     this.stopListening();
-    if (this.asJob && this.handle && this.lastState !== job.state) {
+    if (this.asJob && this.handle && this.postedState !== job.state) {
       await this.thread({ blocks: [{ kind: 'text', text: this.stateChangeText(job) }] }, 'state change');
     }
     if (!this.asJob && this.showResults) {

@@ -56,7 +56,8 @@ interface ActiveJob {
   id: number;
   limit: number;
   queue: number[];
-  active: Set<number>;
+  /** Dispatched children not finished yet: at most `limit` of them. */
+  inFlight: Set<number>;
   children: Map<number, ChildInfo>;
   remaining: number;
   spec: JobRunSpec;
@@ -107,7 +108,7 @@ export class JobManager {
       if (!spec) continue;
       const active = this.activate(job, store.children(job.id), spec);
       active.recovering = true;
-      this.deps.log.info('resuming job after restart', { job: job.id, queued: active.queue.length, running: active.active.size });
+      this.deps.log.info('resuming job after restart', { job: job.id, queued: active.queue.length, running: active.inFlight.size });
       if (active.remaining === 0) this.finishJob(active);
     }
     for (const agent of transport.connected()) this.resendRuns(agent);
@@ -231,7 +232,7 @@ export class JobManager {
       id: job.id,
       limit: job.throttleLimit,
       queue: [],
-      active: new Set(),
+      inFlight: new Set(),
       children: new Map(),
       remaining: 0,
       spec,
@@ -251,7 +252,7 @@ export class JobManager {
         active.remaining++;
         this.runs.set(c.runId, { jobId: job.id, childId: c.id });
         if (c.state === 'NotStarted') active.queue.push(c.id);
-        else if (c.dispatched) active.active.add(c.id);
+        else if (c.dispatched) active.inFlight.add(c.id);
       }
     }
     this.jobs.set(job.id, active);
@@ -328,14 +329,14 @@ export class JobManager {
   }
 
   private pump(job: ActiveJob): void {
-    if (job.queue.length === 0 || job.active.size >= job.limit) return;
+    if (job.queue.length === 0 || job.inFlight.size >= job.limit) return;
     // One transaction for a whole wave of dispatches (a fan-out to 1000 computers).
     this.deps.store.transaction(() => this.pumpNow(job));
   }
 
   private pumpNow(job: ActiveJob): void {
     const waiting: number[] = [];
-    while (job.active.size < job.limit && job.queue.length > 0) {
+    while (job.inFlight.size < job.limit && job.queue.length > 0) {
       const childId = job.queue.shift()!;
       const child = job.children.get(childId);
       if (!child || isFinished(child.state)) continue;
@@ -373,7 +374,7 @@ export class JobManager {
     store.updateChild(child.id, { state: 'Running', dispatched: true, beginTime: new Date().toISOString(), configurationName: configuration });
     child.state = 'Running';
     child.dispatched = true;
-    job.active.add(child.id);
+    job.inFlight.add(child.id);
     if (!transport.send(child.agent, runMessage(child.runId, spec, configuration))) {
       store.updateChild(child.id, { dispatched: false });
       child.dispatched = false;
@@ -392,7 +393,7 @@ export class JobManager {
       endTime: new Date().toISOString(),
     });
     child.state = state;
-    job.active.delete(child.id);
+    job.inFlight.delete(child.id);
     job.remaining--;
     this.emit({ type: 'child', jobId: job.id, childId: child.id, state });
     if (job.remaining === 0) this.finishJob(job);
