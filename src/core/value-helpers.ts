@@ -11,11 +11,6 @@ export function agentRef(name: string): ObjectRefValue {
   return { kind: 'agent', id: name, display: name };
 }
 
-export function isObjectRef(v: PsValue | undefined): v is ObjectRefValue {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && 'kind' in v &&
-    (v.kind === 'job' || v.kind === 'session' || v.kind === 'agent' || v.kind === 'sessionoption');
-}
-
 /** A value as data for an agent (ArgumentList, $Using:): plain JSON, never script text. */
 export function toJson(v: PsValue): unknown {
   if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;

@@ -4,6 +4,7 @@ import type { ChildJobRecord, JobRecord } from '../../store/job-store';
 import type { Block, JobState } from '../../messages/model';
 import { type ExecContext, safePost, showError } from '../context';
 import { ChatOpsError } from '../../errors';
+import { isObjectRef } from '../../language/conversion';
 import { childHasMoreData, hasMoreData, isFinished, PERSISTENT_STATES } from '../../jobs/job-state';
 import { failureText, renderResults, type ChildOutput } from '../../messages/results';
 import { postResultBlocks } from '../job-presenter';
@@ -16,7 +17,6 @@ import {
   asString,
   asStrings,
   hasWildcard,
-  isObjectRef,
   jobRef,
   wildcard,
 } from '../value-helpers';
