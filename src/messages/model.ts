@@ -4,19 +4,22 @@
  * to its platform's limits. Text in these blocks is raw: never pre-escaped for any platform.
  */
 
-/** PowerShell's JobState values (reference section 4.1). */
-export type JobState =
-  | 'NotStarted'
-  | 'Running'
-  | 'Completed'
-  | 'Failed'
-  | 'Stopped'
-  | 'Blocked'
-  | 'Suspended'
-  | 'Disconnected'
-  | 'Suspending'
-  | 'Stopping'
-  | 'AtBreakpoint';
+/** PowerShell's JobState values (reference section 4.1), in enum order: the index is the value. */
+export const JOB_STATES = [
+  'NotStarted',
+  'Running',
+  'Completed',
+  'Failed',
+  'Stopped',
+  'Blocked',
+  'Suspended',
+  'Disconnected',
+  'Suspending',
+  'Stopping',
+  'AtBreakpoint',
+] as const;
+
+export type JobState = (typeof JOB_STATES)[number];
 
 export const FINISHED_STATES: ReadonlySet<JobState> = new Set(['Completed', 'Failed', 'Stopped']);
 

@@ -1,7 +1,7 @@
 import type { BoundCall } from '../../language/bound-call';
 import type { PsValue } from '../../language/values';
 import type { ChildJobRecord, JobRecord } from '../../store/job-store';
-import type { Block, JobState } from '../../messages/model';
+import { JOB_STATES, type Block, type JobState } from '../../messages/model';
 import { type ExecContext, safePost, showError } from '../context';
 import { ChatOpsError } from '../../errors';
 import { isObjectRef } from '../../language/conversion';
@@ -26,20 +26,6 @@ interface Selected {
   job: JobRecord;
   child?: ChildJobRecord;
 }
-
-const JOB_STATES: JobState[] = [
-  'NotStarted',
-  'Running',
-  'Completed',
-  'Failed',
-  'Stopped',
-  'Blocked',
-  'Suspended',
-  'Disconnected',
-  'Suspending',
-  'Stopping',
-  'AtBreakpoint',
-];
 
 function stateParam(v: PsValue | undefined): JobState | undefined {
   const s = asString(v);
