@@ -27,19 +27,13 @@ interface Selected {
   child?: ChildJobRecord;
 }
 
+/**
+ * -State / -ChildJobState. The binder has converted the value to a JobState member name already
+ * (numbers, unique prefixes and their errors: language/conversion.ts convertEnum).
+ */
 function stateParam(v: PsValue | undefined): JobState | undefined {
   const s = asString(v);
-  if (s === undefined) return undefined;
-  const n = Number(s);
-  if (Number.isInteger(n) && JOB_STATES[n] !== undefined) return JOB_STATES[n];
-  const exact = JOB_STATES.find((x) => x.toLowerCase() === s.toLowerCase());
-  if (exact) return exact;
-  const prefixed = JOB_STATES.filter((x) => x.toLowerCase().startsWith(s.toLowerCase()));
-  if (prefixed.length === 1) return prefixed[0];
-  throw new ChatOpsError(
-    'InvalidEnumValue',
-    `Cannot convert value "${s}" to type "System.Management.Automation.JobState". Specify one of the following enumerator names and try again: ${JOB_STATES.join(', ')}`,
-  );
+  return JOB_STATES.find((x) => x === s);
 }
 
 function visibleJobs(ctx: ExecContext): JobRecord[] {
