@@ -179,14 +179,6 @@ export class SqliteJobStore implements JobStore {
     };
   }
 
-  private update(sql: string): Statement<unknown[]> {
-    let st = this.updates.get(sql);
-    if (!st) {
-      st = this.db.prepare(sql);
-      this.updates.set(sql, st);
-    }
-    return st;
-  }
 
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
@@ -270,7 +262,13 @@ export class SqliteJobStore implements JobStore {
   private updateRow(table: 'jobs' | 'child_jobs', id: number, columns: Record<string, unknown>): void {
     const set = Object.entries(columns).filter(([, v]) => v !== undefined);
     if (set.length === 0) return;
-    this.update(`UPDATE ${table} SET ${set.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...set.map(([, v]) => v), id);
+    const sql = `UPDATE ${table} SET ${set.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`;
+    let statement = this.updates.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.updates.set(sql, statement);
+    }
+    statement.run(...set.map(([, v]) => v), id);
   }
 
   deleteJob(id: number): void {
