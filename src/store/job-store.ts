@@ -82,14 +82,8 @@ export interface OutputRecord {
   at: number;
 }
 
-export interface NewJob {
-  command: string;
-  channel: string;
-  invokedBy: string;
-  invokedById: string;
-  asJob: boolean;
-  hideComputerName: boolean;
-  throttleLimit: number;
+export interface NewJob
+  extends Pick<JobRecord, 'command' | 'channel' | 'invokedBy' | 'invokedById' | 'asJob' | 'hideComputerName' | 'throttleLimit'> {
   /** -JobName; default `Job<Id>`. */
   name?: string;
   /** One entry per target, in order. `agent` is set when the name resolved to a registered agent. */
