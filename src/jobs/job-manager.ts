@@ -5,8 +5,7 @@ import type { ChildJobRecord, JobRecord, JobRunSpec, JobStore } from '../store/j
 import type { JobState } from '../messages/model';
 import type { AgentDirectory } from './agent-directory';
 import { aggregateState, isFinished } from './job-state';
-
-export const DEFAULT_THROTTLE_LIMIT = 32;
+import { DEFAULT_THROTTLE_LIMIT } from '../language/values';
 
 export interface StartJobRequest {
   /** The command line as typed (secrets masked). */

@@ -63,3 +63,6 @@ export type PsValue =
 
 /** Variables visible to a line: the channel's variables, names lower-cased. */
 export type Variables = ReadonlyMap<string, PsValue>;
+
+/** ThrottleLimit 0 or less means this built-in default (reference 2.3); the binder applies it. */
+export const DEFAULT_THROTTLE_LIMIT = 32;

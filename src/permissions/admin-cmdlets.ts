@@ -1,5 +1,5 @@
 import type { CallDescriber, CmdletHandler, ExecContext } from '../core/context';
-import { safePost, showError } from '../core/context';
+import { safePost, showError, userKey } from '../core/context';
 import { asBool, asNumber, asString, asStrings } from '../core/value-helpers';
 import { ChatOpsError, isChatOpsError } from '../errors';
 import type { BoundCall } from '../language/bound-call';
@@ -17,9 +17,7 @@ import { describeRule, type PolicyAuthorizer } from './policy-authorizer';
 export function permissionCmdlets(authz: PolicyAuthorizer): Record<string, { run: CmdletHandler; describe?: CallDescriber }> {
   const requireAdmin = (call: BoundCall, ctx: ExecContext): void => {
     if (!authz.isAdmin(ctx.command.user)) {
-      const u = ctx.command.user;
-      const key = u.platform === 'console' ? 'console' : `${u.platform}:${u.userId}`;
-      throw new ChatOpsError('PermissionDenied', `Only bot admins may run ${call.cmdlet}; ${key} is not one (CHATOPS_ADMINS)`);
+      throw new ChatOpsError('PermissionDenied', `Only bot admins may run ${call.cmdlet}; ${userKey(ctx.command.user)} is not one (CHATOPS_ADMINS)`);
     }
   };
 

@@ -1,6 +1,8 @@
 import { posix } from 'node:path';
 import type { AuthorizationRequest, Decision } from '../core/authorizer';
 import type { Invoker } from '../core/ports';
+import { userKey } from '../core/context';
+import { DEFAULT_THROTTLE_LIMIT } from '../language/values';
 import { asciiLower, invalidComputerName, showName, wildcardMatcher } from './names';
 
 /**
@@ -58,13 +60,8 @@ export const ADMIN_CMDLETS: readonly string[] = [
   'Revoke-ChannelPermission',
 ];
 
-/** The ThrottleLimit Invoke-Command uses when none is given (reference 2.3). */
-export const DEFAULT_THROTTLE_LIMIT = 32;
-
 /** `console` for the local user, otherwise `platform:userId`: the form config.admins uses. */
-export function userKey(user: Invoker): string {
-  return user.platform === 'console' ? 'console' : `${user.platform}:${user.userId}`;
-}
+export { userKey };
 
 export function isCmdlet(cmdlet: string, names: readonly string[]): boolean {
   const c = asciiLower(cmdlet);

@@ -1,11 +1,10 @@
 import type { BoundCall } from '../../language/bound-call';
-import type { PsValue, ScriptBlockValue } from '../../language/values';
+import { DEFAULT_THROTTLE_LIMIT, type PsValue, type ScriptBlockValue } from '../../language/values';
 import type { AuthorizationRequest } from '../authorizer';
 import { type ExecContext, userKey } from '../context';
 import { ChatOpsError } from '../../errors';
 import { maskCommandLine } from '../../audit/mask';
 import { isShellConfiguration, loadRunbook } from '../../jobs/runbooks';
-import { DEFAULT_THROTTLE_LIMIT } from '../../jobs/job-manager';
 import { JobPresenter } from '../job-presenter';
 import { asBool, asNumber, asString, asStrings, asArray, jobRef, toJson } from '../value-helpers';
 import { sessionRoadmapError } from './sessions';

@@ -1,6 +1,6 @@
 import { ChatOpsError } from '../../errors';
 import type { BoundValues } from '../definition';
-import type { PsValue } from '../values';
+import { DEFAULT_THROTTLE_LIMIT, type PsValue } from '../values';
 
 /** Setter-time and BeginProcessing-time rules shared by several cmdlets (reference 2.3-2.5). */
 
@@ -32,7 +32,7 @@ export function authConflict(parameter: string, bound: BoundValues): string | un
 /** ThrottleLimit <= 0 means the built-in default of 32 (2.3). */
 export function throttleDefault(bound: BoundValues): void {
   const value = bound['ThrottleLimit'];
-  if (typeof value === 'number' && value <= 0) bound['ThrottleLimit'] = 32;
+  if (typeof value === 'number' && value <= 0) bound['ThrottleLimit'] = DEFAULT_THROTTLE_LIMIT;
 }
 
 /** IdleTimeout session option must be -1 or >= 60000 ms (2.5). */
