@@ -168,8 +168,9 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     expect(first.embeds[0].fields.find((f: { name: string }) => f.name === 'State').value).not.toBe('Completed');
     expect(first.components[0].components[0]).toMatchObject({ custom_id: `chatops:stop-job:${jobId}`, label: 'Stop-Job' });
     expect(status.history.length).toBeGreaterThanOrEqual(2); // edited in place, not re-posted
-    const edits = fake.callsTo('PATCH', new RegExp(`^/channels/${OPS}/messages/${status.id}$`));
-    for (let k = 1; k < edits.length; k++) expect(edits[k]!.at - edits[k - 1]!.at).toBeGreaterThanOrEqual(45);
+    expect(fake.callsTo('PATCH', new RegExp(`^/channels/${OPS}/messages/${status.id}$`)).length).toBeGreaterThanOrEqual(1);
+    // Edit pacing is asserted where edits are sent (message-updater.test.ts): arrival times at the
+    // fake vary with request latency on a loaded machine, so gaps here would be a flaky measure.
     expect(status.embeds[0]).toMatchObject({ title: `Job ${jobId} · Job${jobId}`, color: 0x2ecc71 });
     expect(status.embeds[0].description).toContain('Invoke-Command -ComputerName web1,web2');
     expect(field(status, 'Computers')).toBe('2 Completed (of 2)');
