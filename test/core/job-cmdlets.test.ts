@@ -7,7 +7,7 @@ import type { Block } from '../../src/messages/model';
 let rt: TestRuntime;
 
 beforeAll(async () => {
-  rt = await startTestRuntime({ agents: [{ name: 'web1', tags: ['role=web'] }, { name: 'db1', tags: ['role=db'] }], env: { MAX_RUNTIME_MS: '1500' } });
+  rt = await startTestRuntime({ agents: [{ name: 'web1', tags: ['role=web'] }, { name: 'db1', tags: ['role=db'] }], env: { MAX_RUNTIME_MS: '2500' } });
 });
 
 afterAll(async () => {
@@ -40,13 +40,14 @@ describe('job cmdlets', () => {
   });
 
   it('Wait-Job -Timeout ends without output or error; Wait-Job -Any returns the first finished job', async () => {
-    const slow = await run('icm web1 { sleep 1 } -AsJob -JobName slow');
+    const slow = await run('icm web1 { sleep 2 } -AsJob -JobName slow');
     const fast = await run('icm db1 { echo quick } -AsJob -JobName fast');
     const t0 = Date.now();
     const timedOut = await run(`Wait-Job -Id ${slow.jobIds[0]} -Timeout 0`);
     expect(timedOut.ok).toBe(true);
     expect(timedOut.sink.events).toEqual([]);
-    expect(Date.now() - t0).toBeLessThan(500);
+    // Well before the slow job ends (it sleeps 2 s): -Timeout 0 does not wait for it.
+    expect(Date.now() - t0).toBeLessThan(1500);
     const any = await run(`Wait-Job -Id ${slow.jobIds[0]},${fast.jobIds[0]} -Any`);
     expect(table(any.sink.postBlocks())?.rows.map((r) => r[1])).toEqual(['fast']);
     const all = await run(`Wait-Job -Name slow,fast`);

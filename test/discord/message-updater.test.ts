@@ -28,14 +28,15 @@ describe('MessageUpdater', () => {
 
   it('keeps messages independent and waits the interval after a post', async () => {
     const sent: Array<{ key: string; at: number }> = [];
-    const u = new MessageUpdater<string>(async (key) => void sent.push({ key, at: Date.now() }), { minIntervalMs: 150 });
+    const u = new MessageUpdater<string>(async (key) => void sent.push({ key, at: Date.now() }), { minIntervalMs: 1000 });
     const t0 = Date.now();
     u.noteSent('a');
     await Promise.all([u.update('a', 'x'), u.update('b', 'y')]);
     const a = sent.find((s) => s.key === 'a')!;
     const b = sent.find((s) => s.key === 'b')!;
-    expect(a.at - t0).toBeGreaterThanOrEqual(140);
-    expect(b.at - t0).toBeLessThan(100);
+    // Wide margins: `b` must not wait for `a`'s interval, on however busy a machine.
+    expect(a.at - t0).toBeGreaterThanOrEqual(990);
+    expect(b.at - t0).toBeLessThan(500);
   });
 
   it('rejects the callers whose content failed to be delivered, and recovers', async () => {

@@ -16,13 +16,14 @@ function recorder(delayMs = 0, failWith?: (payload: string) => Error | undefined
 describe('UpdateCoalescer', () => {
   it('sends the first edit at once and coalesces a burst to the latest', async () => {
     const { sent, send } = recorder();
-    const c = new UpdateCoalescer(send, 200);
+    const c = new UpdateCoalescer(send, 1000);
     const started = Date.now();
     const all = ['1', '2', '3', '4', '5'].map((p) => c.update('m', p));
     await Promise.all(all);
     expect(sent.map((s) => s.payload)).toEqual(['1', '5']);
-    expect(sent[0]!.at - started).toBeLessThan(100);
-    expect(sent[1]!.at - sent[0]!.at).toBeGreaterThanOrEqual(190);
+    // Wide margins: the first edit goes at once, the second only after the interval.
+    expect(sent[0]!.at - started).toBeLessThan(500);
+    expect(sent[1]!.at - sent[0]!.at).toBeGreaterThanOrEqual(990);
   });
 
   it('never sends two edits of one message closer than the interval', async () => {
