@@ -145,6 +145,8 @@ export interface JobStore {
   markRead(childId: number, uptoId: number): void;
 
   getVariables(channel: string): Map<string, PsValue>;
+  /** Variables of one channel, or of every channel (for bot admins), by channel then name. */
+  listVariables(channel?: string): Array<{ channel: string; name: string; value: PsValue }>;
   setVariable(channel: string, name: string, value: PsValue): void;
   removeVariable(channel: string, name: string): boolean;
 

@@ -171,6 +171,7 @@ export class SqliteJobStore implements JobStore {
       ),
       markRead: db.prepare('UPDATE child_jobs SET read_upto = MAX(read_upto, ?) WHERE id = ?'),
       getVars: db.prepare('SELECT name, value FROM channel_variables WHERE channel = ?'),
+      allVars: db.prepare('SELECT channel, name, value FROM channel_variables ORDER BY channel, name'),
       setVar: db.prepare(`INSERT INTO channel_variables (channel, name, value, updated_at) VALUES (?, ?, ?, ?)
         ON CONFLICT (channel, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
       removeVar: db.prepare('DELETE FROM channel_variables WHERE channel = ? AND name = ?'),
@@ -362,6 +363,17 @@ export class SqliteJobStore implements JobStore {
       out.set(r.name, JSON.parse(r.value) as PsValue);
     }
     return out;
+  }
+
+  listVariables(channel?: string): Array<{ channel: string; name: string; value: PsValue }> {
+    if (channel !== undefined) {
+      return [...this.getVariables(channel)].map(([name, value]) => ({ channel, name, value })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    }
+    return (this.stmts.allVars.all() as Array<{ channel: string; name: string; value: string }>).map((r) => ({
+      channel: r.channel,
+      name: r.name,
+      value: JSON.parse(r.value) as PsValue,
+    }));
   }
 
   setVariable(channel: string, name: string, value: PsValue): void {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRuntime, RecordingSink, type TestRuntime } from '../helpers/runtime';
 import { createPermissionsModule } from '../../src/permissions/module';
 import { readAudit } from '../../src/audit/audit-log';
-import type { IncomingCommand } from '../../src/core/ports';
+import type { IncomingCommand, Invoker } from '../../src/core/ports';
 
 /**
  * Channels through the core with the real permissions module: jobs and variables belong to
@@ -31,7 +31,7 @@ beforeAll(async () => {
     agents: [{ name: 'web1' }],
     authorizer: permissions.authorizer,
     extraCmdlets: permissions.extraCmdlets,
-    env: { CHATOPS_POLICY_FILE: policy },
+    env: { CHATOPS_POLICY_FILE: policy, CHATOPS_ADMINS: 'slack:U9' },
   });
 });
 
@@ -41,12 +41,16 @@ afterAll(async () => {
   rmSync(policyDir, { recursive: true, force: true });
 });
 
-function cmd(text: string, channel: string): IncomingCommand {
-  return { channel, user: { platform: 'slack', userId: 'U1', displayName: 'alice' }, text, source: 'command' };
+const ALICE: Invoker = { platform: 'slack', userId: 'U1', displayName: 'alice' };
+/** A bot admin (CHATOPS_ADMINS). */
+const ADMIN: Invoker = { platform: 'slack', userId: 'U9', displayName: 'admin' };
+
+function cmd(text: string, channel: string, user: Invoker = ALICE): IncomingCommand {
+  return { channel, user, text, source: 'command' };
 }
 
-async function run(text: string, channel: string, sink = new RecordingSink()) {
-  const outcome = await rt.core.handle(cmd(text, channel), sink);
+async function run(text: string, channel: string, sink = new RecordingSink(), user: Invoker = ALICE) {
+  const outcome = await rt.core.handle(cmd(text, channel, user), sink);
   return { sink, ...outcome };
 }
 
@@ -104,6 +108,26 @@ describe('channel ownership', () => {
     expect(own.sink.postBlocks().filter((b) => b.kind === 'code')).toEqual([{ kind: 'code', title: 'web1', text: 'from-ops' }]);
     const vars = await run('Get-Variable servers', OPS);
     expect(vars.sink.posts().join('\n')).toMatch(/servers\s+web1/);
+  });
+
+  it("a bot admin reaches another channel's variables with -Scope; nobody else can", async () => {
+    await run("$dbs = 'db1','db2'", OPS);
+    const denied = await run(`Get-Variable -Scope '${OPS}'`, OTHER);
+    expect(denied.ok).toBe(false);
+    expect(denied.sink.replies().join('\n')).toContain("Only bot admins may use another channel's variables; slack:U1 is not one");
+
+    const rows = (r: { sink: RecordingSink }) => r.sink.postBlocks().flatMap((b) => (b.kind === 'table' ? b.rows : []));
+    const listed = await run(`Get-Variable dbs -Scope '${OPS}'`, OTHER, undefined, ADMIN);
+    expect(rows(listed)).toEqual([[OPS, 'dbs', 'db1, db2']]);
+    const everywhere = await run('Get-Variable dbs -Scope *', OTHER, undefined, ADMIN);
+    expect(rows(everywhere)).toEqual([[OPS, 'dbs', 'db1, db2']]);
+
+    expect((await run('Remove-Variable dbs -Scope *', OTHER, undefined, ADMIN)).sink.replies().join('\n')).toContain(
+      'Remove-Variable -Scope takes one channel id, not *.',
+    );
+    const removed = await run(`Remove-Variable dbs -Scope '${OPS}'`, OTHER, undefined, ADMIN);
+    expect(removed.ok).toBe(true);
+    expect((await run('Get-Variable dbs', OPS)).sink.replies().join('\n')).toContain("Cannot find a variable with the name 'dbs'.");
   });
 });
 

@@ -1,8 +1,9 @@
 import type { BoundCall } from '../../language/bound-call';
 import type { PsValue } from '../../language/values';
 import type { AgentSummary } from '../../jobs/agent-directory';
-import { type ExecContext, safePost, showError } from '../context';
-import { agentRef, asStrings, hasWildcard, toText, wildcard } from '../value-helpers';
+import { type ExecContext, safePost, showError, userKey } from '../context';
+import { agentRef, asString, asStrings, hasWildcard, toText, wildcard } from '../value-helpers';
+import { ChatOpsError } from '../../errors';
 
 /**
  * Get-Agent (this bot's own cmdlet): the registered computers, `-Name` with wildcards (names
@@ -60,34 +61,59 @@ function valueText(v: PsValue): string {
 }
 
 /** Get-Variable: the channel's variables (shared by everyone in it). */
+/**
+ * `-Scope`: the channel whose variables a call uses. The channel is the team's session, so a
+ * scope is a channel id (`*` for every channel, when listing); only bot admins may name a channel
+ * other than their own.
+ */
+function variableScope(call: BoundCall, ctx: ExecContext, allowAll: boolean): string | undefined {
+  const scope = asString(call.parameters.Scope) ?? ctx.channel;
+  if (scope === '*' && !allowAll) {
+    throw new ChatOpsError('InvalidScope', `${call.cmdlet} -Scope takes one channel id, not *.`, { target: 'Scope' });
+  }
+  if (scope !== ctx.channel && !ctx.admin) {
+    throw new ChatOpsError(
+      'PermissionDenied',
+      `Only bot admins may use another channel's variables; ${userKey(ctx.command.user)} is not one (CHATOPS_ADMINS).`,
+      { target: 'Scope' },
+    );
+  }
+  return scope === '*' ? undefined : scope;
+}
+
 export async function getVariable(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
-  const vars = ctx.services.store.getVariables(ctx.channel);
+  const scope = variableScope(call, ctx, true);
+  const vars = ctx.services.store.listVariables(scope);
   const names = call.parameters.Name !== undefined ? asStrings(call.parameters.Name) : ['*'];
-  const out: Array<[string, PsValue]> = [];
+  const out: typeof vars = [];
   for (const n of names) {
     const m = wildcard(n);
-    const hits = [...vars.entries()].filter(([k]) => m(k));
+    const hits = vars.filter((v) => m(v.name));
     if (hits.length === 0 && !hasWildcard(n)) {
       await showError(ctx, `Cannot find a variable with the name '${n}'.`);
     }
-    for (const h of hits) if (!out.some(([k]) => k === h[0])) out.push(h);
+    for (const h of hits) if (!out.includes(h)) out.push(h);
   }
-  out.sort(([a], [b]) => a.localeCompare(b));
+  out.sort((a, b) => a.channel.localeCompare(b.channel) || a.name.localeCompare(b.name));
   if (ctx.display) {
+    const elsewhere = scope !== ctx.channel;
     await safePost(ctx, {
       blocks: [
         out.length === 0 && names.every(hasWildcard)
-          ? { kind: 'text', text: 'No variables in this channel.' }
-          : { kind: 'table', columns: ['Name', 'Value'], rows: out.map(([k, v]) => [k, valueText(v)]) },
+          ? { kind: 'text', text: scope === undefined ? 'No variables in any channel.' : elsewhere ? `No variables in ${scope}.` : 'No variables in this channel.' }
+          : elsewhere
+            ? { kind: 'table', columns: ['Channel', 'Name', 'Value'], rows: out.map((v) => [v.channel, v.name, valueText(v.value)]) }
+            : { kind: 'table', columns: ['Name', 'Value'], rows: out.map((v) => [v.name, valueText(v.value)]) },
       ],
     });
   }
   // The values, with or without -ValueOnly: the bot has no PSVariable objects to return.
-  return out.map(([, v]) => v);
+  return out.map((v) => v.value);
 }
 
 export async function removeVariable(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
-  const vars = ctx.services.store.getVariables(ctx.channel);
+  const channel = variableScope(call, ctx, false)!;
+  const vars = ctx.services.store.getVariables(channel);
   const removed: string[] = [];
   for (const n of asStrings(call.parameters.Name)) {
     const m = wildcard(n);
@@ -95,7 +121,7 @@ export async function removeVariable(call: BoundCall, ctx: ExecContext): Promise
     if (hits.length === 0 && !hasWildcard(n)) {
       await showError(ctx, `Cannot find a variable with the name '${n}'.`);
     }
-    for (const k of hits) if (ctx.services.store.removeVariable(ctx.channel, k)) removed.push(`$${k}`);
+    for (const k of hits) if (ctx.services.store.removeVariable(channel, k)) removed.push(`$${k}`);
   }
   if (ctx.display && removed.length > 0) {
     await safePost(ctx, { blocks: [{ kind: 'text', text: `Removed ${removed.join(', ')}.` }] });

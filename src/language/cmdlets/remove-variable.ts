@@ -7,5 +7,8 @@ export const removeVariable = cmdlet({
   aliases: ['rv'],
   synopsis: 'Removes variables from the channel.',
   sets: [ALL_SETS],
-  parameters: [param('Name', T.strings, '*@0!', 'Variable names (wildcards allowed).')],
+  parameters: [
+    param('Name', T.strings, '*@0!', 'Variable names (wildcards allowed).'),
+    param('Scope', T.string, '*', 'Whose variables: this channel (default) or another channel id (bot admins only).'),
+  ],
 });
