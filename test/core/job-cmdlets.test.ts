@@ -30,6 +30,22 @@ describe('job cmdlets', () => {
     expect(sink.threadBlocks().some((b) => b.kind === 'error' && /maximum runtime/.test(b.text))).toBe(true);
   });
 
+  it('Receive-Job of a failed job shows its reason once and fails; assigned, the reason comes as an error', async () => {
+    const started = await run('icm web1 { echo partial; exit 4 } -AsJob -JobName failing');
+    const id = started.jobIds[0]!;
+    await run(`Wait-Job -Id ${id}`);
+    const shown = await run(`Receive-Job -Id ${id} -Keep`);
+    expect(shown.ok).toBe(false);
+    const everything = [...shown.sink.posts(), ...shown.sink.replies()].join('\n');
+    expect(everything.match(/exited with code 4/g)).toHaveLength(1);
+    expect(everything).toContain('partial');
+
+    const assigned = await run(`$out = Receive-Job -Id ${id}`);
+    expect(assigned.ok).toBe(false);
+    expect(assigned.sink.posts()).toEqual([]);
+    expect(assigned.sink.replies().join('\n')).toContain('exited with code 4');
+  });
+
   it('-JobName makes a job, unless -AsJob:$false follows it (PowerShell applies them in typed order)', async () => {
     const named = await run('icm web1 { echo named } -JobName named1');
     expect(rt.app.store.getJob(named.jobIds[0]!)).toMatchObject({ name: 'named1', asJob: true });

@@ -252,8 +252,11 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
         allPosted &&= posted;
       }
     }
-    // A Failed job also emits its failure reasons as errors (JobStateFailed).
-    for (const c of failures) await showError(ctx, failureText(c, job.hideComputerName));
+    // A Failed job also emits its failure reasons as errors (JobStateFailed), so the command
+    // fails. Shown results already carry each failed child's reason; it is repeated as an error
+    // only when nothing was shown.
+    if (failures.length > 0) ctx.outcome.ok = false;
+    if (!ctx.display) for (const c of failures) await showError(ctx, failureText(c, job.hideComputerName));
     if (!keep) {
       for (const { child, records } of outputs) {
         const last = records[records.length - 1];
