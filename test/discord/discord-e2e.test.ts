@@ -119,6 +119,19 @@ async function handled(i: FakeInteraction): Promise<void> {
   await fake.waitFor('the command to finish', () => i.original?.deleted || (i.original && i.original.history.length > 1), 20_000);
 }
 
+/** Starts a 30 s -AsJob job on `computer` and waits for its status message's Stop-Job button. */
+async function longJobWithStopButton(computer: string): Promise<{ id: number; status: FakeMessage }> {
+  const before = lastJobId();
+  const i = ps(`Invoke-Command -ComputerName ${computer} -AsJob { sleep 30 }`);
+  const id = await nextJob(before, false, i);
+  await handled(i);
+  const status = await fake.waitFor('stop button', () => {
+    const m = statusMessageFor(id);
+    return m?.components[0]?.components[0]?.custom_id === `chatops:stop-job:${id}` ? m : undefined;
+  });
+  return { id, status };
+}
+
 const threadText = (threadId: string): string =>
   fake
     .channelMessages(threadId)
@@ -395,14 +408,7 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
   });
 
   it('Stop-Job button stops a running job, as an audited command', async () => {
-    const before = lastJobId();
-    const i = ps('Invoke-Command -ComputerName web1 -AsJob { sleep 30 }');
-    const id = await nextJob(before, false, i);
-    await handled(i);
-    const status = await fake.waitFor('stop button', () => {
-      const m = statusMessageFor(id);
-      return m?.components[0]?.components[0]?.custom_id === `chatops:stop-job:${id}` ? m : undefined;
-    });
+    const { id, status } = await longJobWithStopButton('web1');
     const press = fake.pressButton(status.id, `chatops:stop-job:${id}`, { user: ALICE });
     await fake.waitFor('job stopped', () => rt.app.store.getJob(id)?.state === 'Stopped', 15_000);
     expect(press.callback).toMatchObject({ type: 5, data: { flags: 64 } });
@@ -459,14 +465,7 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
   });
 
   it('a replayed button press (same interaction delivered again) runs once', async () => {
-    const before = lastJobId();
-    const i = ps('Invoke-Command -ComputerName web2 -AsJob { sleep 30 }');
-    const id = await nextJob(before, false, i);
-    await handled(i);
-    const status = await fake.waitFor('stop button', () => {
-      const m = statusMessageFor(id);
-      return m?.components[0]?.components[0]?.custom_id === `chatops:stop-job:${id}` ? m : undefined;
-    });
+    const { id, status } = await longJobWithStopButton('web2');
     const press = fake.pressButton(status.id, `chatops:stop-job:${id}`, { user: ALICE });
     await fake.waitFor('job stopped', () => rt.app.store.getJob(id)?.state === 'Stopped', 15_000);
     await handled(press);
