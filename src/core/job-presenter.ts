@@ -2,7 +2,7 @@ import type { ChatSink, MessageHandle } from './ports';
 import type { CoreServices } from './context';
 import type { JobRecord } from '../store/job-store';
 import type { Block, NeutralMessage } from '../messages/model';
-import { renderResults, statusMessage, statusView, type ChildOutput } from '../messages/results';
+import { jobTable, renderResults, statusMessage, statusView, type ChildOutput } from '../messages/results';
 import { hasMoreData, isFinished } from '../jobs/job-state';
 
 /**
@@ -46,6 +46,7 @@ export class JobPresenter {
     try {
       this.handle = await this.sink.post(this.statusMessage(job));
       this.services.store.recordPost(this.jobId, 'status', true);
+      register(this.services, this.jobId, this);
     } catch (e) {
       this.recordFailure('status message', e);
     }
@@ -66,9 +67,15 @@ export class JobPresenter {
     if (now && isFinished(now.state)) void this.finish(now);
   }
 
+  /**
+   * -AsJob: PowerShell answers with the job's row (Get-Job's table); here the row lives in the
+   * status message, so its State and HasMoreData follow every edit.
+   */
   private statusMessage(job: JobRecord): NeutralMessage {
-    const children = this.services.store.children(job.id);
-    return statusMessage(statusView(job, children, { hasMoreData: hasMoreData(this.services.store, job, children) }));
+    const { store } = this.services;
+    const children = store.children(job.id);
+    const view = statusView(job, children, { hasMoreData: hasMoreData(store, job, children) });
+    return statusMessage(view, this.asJob ? [jobTable(store, [{ job }])] : []);
   }
 
   private schedule(): void {
@@ -110,6 +117,12 @@ export class JobPresenter {
   private dispose(): void {
     this.disposed = true;
     this.stopListening();
+    live.get(this.services)?.delete(this.jobId);
+  }
+
+  /** Draws the status again (Receive-Job changed HasMoreData after the job finished). */
+  refresh(): Promise<void> {
+    return this.update();
   }
 
   private async finish(job: JobRecord): Promise<void> {
@@ -170,6 +183,33 @@ export class JobPresenter {
       if (last) store.markRead(child.id, last.id);
     }
   }
+}
+
+/**
+ * Presenters whose status message is still on screen, per core (a test process may run several
+ * cores), so a later Receive-Job or Remove-Job can redraw it. Bounded: the oldest are dropped.
+ */
+const live = new WeakMap<CoreServices, Map<number, JobPresenter>>();
+const MAX_LIVE_PRESENTERS = 1000;
+
+function register(services: CoreServices, jobId: number, presenter: JobPresenter): void {
+  let byJob = live.get(services);
+  if (!byJob) live.set(services, (byJob = new Map()));
+  byJob.set(jobId, presenter);
+  if (byJob.size > MAX_LIVE_PRESENTERS) byJob.delete(byJob.keys().next().value!);
+}
+
+/**
+ * Redraws the status message of a job (its HasMoreData, Receive-Job button and -AsJob row follow
+ * what was received since it finished). No-op for jobs whose status this core did not post.
+ */
+export async function refreshJobStatus(services: CoreServices, jobId: number): Promise<void> {
+  await live.get(services)?.get(jobId)?.refresh();
+}
+
+/** The job was removed: its status message stays as it was last drawn. */
+export function forgetJobStatus(services: CoreServices, jobId: number): void {
+  live.get(services)?.delete(jobId);
 }
 
 /**

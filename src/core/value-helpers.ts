@@ -43,10 +43,18 @@ export function toText(v: PsValue): string {
     case 'number':
       return v.text;
     case 'hashtable':
-      return v.entries.map((e) => `${e.key} = ${toText(e.value)}`).join('\n');
+      return v.entries.map((e) => `${e.key} = ${inlineText(e.value)}`).join('\n');
     default:
       return v.display;
   }
+}
+
+/** A value inside a hashtable, on one line: a nested hashtable as `@{State=Running; Reason=...}`. */
+function inlineText(v: PsValue): string {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && v.kind === 'hashtable') {
+    return `@{${v.entries.map((e) => `${e.key}=${inlineText(e.value)}`).join('; ')}}`;
+  }
+  return toText(v);
 }
 
 export function asArray(v: PsValue | undefined): PsValue[] {

@@ -1,6 +1,6 @@
 import type { Block, JobStatusView, NeutralMessage } from './model';
-import type { ChildJobRecord, JobRecord, OutputRecord } from '../store/job-store';
-import { countStates, isFinished } from '../jobs/job-state';
+import type { ChildJobRecord, JobRecord, JobStore, OutputRecord } from '../store/job-store';
+import { childHasMoreData, countStates, hasMoreData, isFinished } from '../jobs/job-state';
 import { isShellConfiguration } from '../jobs/runbooks';
 
 /**
@@ -208,11 +208,32 @@ export function statusView(
   };
 }
 
-export function statusMessage(view: JobStatusView): NeutralMessage {
-  const blocks: Block[] = [{ kind: 'status', status: view }];
+/**
+ * The status message: the status, then `extra` blocks (an -AsJob job's row), then the button its
+ * state calls for.
+ */
+export function statusMessage(view: JobStatusView, extra: Block[] = []): NeutralMessage {
+  const blocks: Block[] = [{ kind: 'status', status: view }, ...extra];
   if (!isFinished(view.state)) blocks.push({ kind: 'actions', buttons: [{ action: 'stop-job', jobId: view.jobId, label: 'Stop-Job' }] });
   else if (view.hasMoreData) blocks.push({ kind: 'actions', buttons: [{ action: 'receive-job', jobId: view.jobId, label: 'Receive-Job' }] });
   return { blocks };
+}
+
+/** PowerShell's default table view of Job objects (reference 4.3). */
+export const JOB_COLUMNS = ['Id', 'Name', 'PSJobTypeName', 'State', 'HasMoreData', 'Location', 'Command'];
+
+/**
+ * One row of the job table: a top-level job, or one of its children (PSJobTypeName empty, its
+ * computer as Location, the parent's Command), HasMoreData as PowerShell computes it.
+ */
+export function jobRow(store: Pick<JobStore, 'children' | 'hasUnreadOutput'>, job: JobRecord, child?: ChildJobRecord): string[] {
+  const bool = (b: boolean): string => (b ? 'True' : 'False');
+  if (child) return [String(child.id), child.name, '', child.state, bool(childHasMoreData(store, child)), child.computer, job.command];
+  return [String(job.id), job.name, job.jobType, job.state, bool(hasMoreData(store, job)), job.location, job.command];
+}
+
+export function jobTable(store: Pick<JobStore, 'children' | 'hasUnreadOutput'>, entries: Array<{ job: JobRecord; child?: ChildJobRecord }>): Block {
+  return { kind: 'table', columns: JOB_COLUMNS, rows: entries.map((e) => jobRow(store, e.job, e.child)) };
 }
 
 /** Plain-text table, for terminals and attachments. */

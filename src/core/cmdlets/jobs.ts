@@ -1,13 +1,14 @@
 import type { BoundCall } from '../../language/bound-call';
 import type { PsValue } from '../../language/values';
-import type { ChildJobRecord, JobRecord } from '../../store/job-store';
+import type { JobRecord } from '../../store/job-store';
 import { JOB_STATES, type Block, type JobState } from '../../messages/model';
 import { type ExecContext, safePost, showError } from '../context';
 import { ChatOpsError } from '../../errors';
 import { isObjectRef } from '../../language/conversion';
 import { childHasMoreData, hasMoreData, isFinished, PERSISTENT_STATES } from '../../jobs/job-state';
-import { failureText, renderResults, type ChildOutput } from '../../messages/results';
-import { postResultBlocks } from '../job-presenter';
+import { failureText, jobTable, renderResults, type ChildOutput } from '../../messages/results';
+import { postResultBlocks, refreshJobStatus } from '../job-presenter';
+import { receiveAndWait, removeJobRecord, type Selected } from './receive-job-wait';
 import { outputValues } from './invoke-command';
 import {
   asArray,
@@ -20,12 +21,6 @@ import {
   jobRef,
   wildcard,
 } from '../value-helpers';
-
-/** A job the user named: a top-level job, or one of its children when an Id/Name matched a child. */
-interface Selected {
-  job: JobRecord;
-  child?: ChildJobRecord;
-}
 
 /**
  * -State / -ChildJobState. The binder has converted the value to a JobState member name already
@@ -130,24 +125,13 @@ async function selectJobs(call: BoundCall, ctx: ExecContext, options: { recurse:
   return out;
 }
 
-function jobRow(ctx: ExecContext, s: Selected): string[] {
-  if (s.child) {
-    const c = s.child;
-    return [String(c.id), c.name, '', c.state, childHasMoreData(ctx.services.store, c) ? 'True' : 'False', c.computer, s.job.command];
-  }
-  const j = s.job;
-  return [String(j.id), j.name, j.jobType, j.state, hasMoreData(ctx.services.store, j) ? 'True' : 'False', j.location, j.command];
-}
-
-const JOB_COLUMNS = ['Id', 'Name', 'PSJobTypeName', 'State', 'HasMoreData', 'Location', 'Command'];
-
 async function showJobs(ctx: ExecContext, selected: Selected[], empty?: string): Promise<void> {
   if (!ctx.display) return;
   if (selected.length === 0) {
     if (empty !== undefined) await safePost(ctx, { blocks: [{ kind: 'text', text: empty }] });
     return;
   }
-  await safePost(ctx, { blocks: [{ kind: 'table', columns: JOB_COLUMNS, rows: selected.map((s) => jobRow(ctx, s)) }] });
+  await safePost(ctx, { blocks: [jobTable(ctx.services.store, selected)] });
 }
 
 function refs(selected: Selected[]): PsValue {
@@ -217,24 +201,26 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
   if (p.Session !== undefined) {
     throw new ChatOpsError('NotSupported', 'Receive-Job -Session is not supported yet: persistent sessions are on the roadmap. Use -ComputerName or -Location.');
   }
-  if (asBool(p.WriteEvents)) {
-    throw new ChatOpsError('NotSupported', 'Receive-Job -WriteEvents is not supported: state changes are shown in the job\'s status message and thread.');
-  }
 
   const selected = await selectJobs(call, ctx, { recurse: true });
   const store = ctx.services.store;
-  if (wait) {
-    await Promise.all(selected.map((s) => ctx.services.jobs.waitFor(s.job.id)));
-  }
   const locations = p.Location !== undefined ? asStrings(p.Location) : p.ComputerName !== undefined ? asStrings(p.ComputerName).map((c) => (c === '.' ? 'localhost' : c)) : undefined;
   const noRecurse = asBool(p.NoRecurse);
+  if (wait) {
+    return receiveAndWait(ctx, selected, {
+      force: asBool(p.Force),
+      writeEvents: asBool(p.WriteEvents),
+      writeJobInResults: asBool(p.WriteJobInResults),
+      autoRemoveJob: asBool(p.AutoRemoveJob),
+      noRecurse,
+      ...(locations !== undefined ? { locations } : {}),
+    });
+  }
   const keep = asBool(p.Keep);
   const values: PsValue[] = [];
-  if (asBool(p.WriteJobInResults)) values.push(...(refs(selected) as PsValue[]));
 
   for (const s of selected) {
     const job = store.getJob(s.job.id) ?? s.job;
-    // Read after -Wait: a child named by Id was selected before it and is read again.
     let children = s.child ? [store.getChild(s.child.id) ?? s.child] : noRecurse ? [] : store.children(job.id);
     if (locations) children = children.filter((c) => locations.some((l) => l.toLowerCase() === c.computer.toLowerCase()));
     const outputs: ChildOutput[] = children.map((child) => ({ child, records: store.unreadOutput(child.id) }));
@@ -258,22 +244,20 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
     if (failures.length > 0) ctx.outcome.ok = false;
     if (!ctx.display) for (const c of failures) await showError(ctx, failureText(c, job.hideComputerName));
     if (!keep) {
+      let read = false;
       for (const { child, records } of outputs) {
         const last = records[records.length - 1];
         // Output that could not be shown stays unread, so nothing is lost.
-        if (last && allPosted) store.markRead(child.id, last.id);
+        if (last && allPosted) {
+          store.markRead(child.id, last.id);
+          read = true;
+        }
       }
-    }
-    if (asBool(p.AutoRemoveJob) && !s.child && isFinished((store.getJob(job.id) ?? job).state)) {
-      removeJobRecord(ctx, job.id);
+      // HasMoreData may have changed: the job's status message (and its -AsJob row) follows.
+      if (read) await refreshJobStatus(ctx.services, job.id);
     }
   }
   return values;
-}
-
-function removeJobRecord(ctx: ExecContext, jobId: number): void {
-  ctx.services.jobs.forget(jobId);
-  ctx.services.store.deleteJob(jobId);
 }
 
 export async function waitJob(call: BoundCall, ctx: ExecContext): Promise<PsValue> {

@@ -1,0 +1,329 @@
+import type { HashtableValue, PsValue } from '../../language/values';
+import type { ChildJobRecord, JobRecord } from '../../store/job-store';
+import type { JobState } from '../../messages/model';
+import type { JobEvent } from '../../jobs/job-manager';
+import { type ExecContext, safePost, showError } from '../context';
+import { isFinished, PERSISTENT_STATES } from '../../jobs/job-state';
+import { failureText, jobTable, type ChildOutput } from '../../messages/results';
+import { forgetJobStatus, postResultBlocks, refreshJobStatus } from '../job-presenter';
+import { jobRef } from '../value-helpers';
+
+/** A job the user named: a top-level job, or one of its children when an Id/Name matched a child. */
+export interface Selected {
+  job: JobRecord;
+  child?: ChildJobRecord;
+}
+
+export interface ReceiveWaitOptions {
+  /** -Force: wait for Completed/Failed/Stopped only (else any persistent state ends the wait). */
+  force: boolean;
+  writeEvents: boolean;
+  writeJobInResults: boolean;
+  autoRemoveJob: boolean;
+  noRecurse: boolean;
+  /** -Location / -ComputerName: only these children (compared case-insensitively). */
+  locations?: string[];
+}
+
+/** Deletes a job and its stored output (Remove-Job, -AutoRemoveJob). */
+export function removeJobRecord(ctx: ExecContext, jobId: number): void {
+  ctx.services.jobs.forget(jobId);
+  ctx.services.store.deleteJob(jobId);
+  forgetJobStatus(ctx.services, jobId);
+}
+
+/** A job or child whose state changes are followed (for the end of the wait and -WriteEvents). */
+interface Tracked {
+  id: number;
+  name: string;
+  isChild: boolean;
+  /** The last state seen. */
+  state: JobState;
+  /** Its event was written (PowerShell writes at most one per job). */
+  evented: boolean;
+}
+
+interface StateEvent {
+  target: Tracked;
+  previous: JobState | undefined;
+  state: JobState;
+  reason: string | undefined;
+}
+
+/** How often the wait re-reads the store, in case a job was removed meanwhile (no event then). */
+const POLL_MS = 500;
+
+/**
+ * Receive-Job -Wait (reference 3.11.2): writes what the selected jobs have now, then streams new
+ * output as it is stored, until every selected job is in a persistent state (with -Force:
+ * finished). Output is posted per computer, grouped, titled as its job was started
+ * (-HideComputerName), at most about once per `statusIntervalMs`, and marked received only once
+ * posted: what could not be posted stays unread for the next Receive-Job.
+ *
+ * -WriteEvents follows PowerShell's ReceiveJobCommand: each followed job (the named jobs, and their
+ * children unless -NoRecurse) writes one JobStateEventArgs when it reaches the state that ends its
+ * wait, or at once (without a previous state) when it is already there. Events come after the
+ * output received with them, as values and as `Job 7 (Job7) state changed: Running -> Completed`.
+ */
+export async function receiveAndWait(ctx: ExecContext, selected: Selected[], options: ReceiveWaitOptions): Promise<PsValue[]> {
+  const { store, jobs, statusIntervalMs } = ctx.services;
+  const done = (state: JobState): boolean => (options.force ? isFinished(state) : PERSISTENT_STATES.has(state));
+  const locations = options.locations?.map((l) => l.toLowerCase());
+
+  // What ends the wait (units), whose output streams (streamed: child id → its job), and whose
+  // state changes are events (targets, keyed by id: jobs and children share one Id counter).
+  const units: Tracked[] = [];
+  const streamed = new Map<number, JobRecord>();
+  const targets = new Map<number, Tracked>();
+  const track = (id: number, name: string, isChild: boolean, state: JobState): Tracked => {
+    const t = targets.get(id) ?? { id, name, isChild, state, evented: false };
+    targets.set(id, t);
+    return t;
+  };
+  for (const s of selected) {
+    if (s.child) {
+      const child = store.getChild(s.child.id) ?? s.child;
+      units.push(track(child.id, child.name, true, child.state));
+      streamed.set(child.id, s.job);
+      continue;
+    }
+    const job = store.getJob(s.job.id) ?? s.job;
+    const children = options.noRecurse ? [] : store.children(job.id);
+    if (locations) {
+      for (const c of store.children(job.id)) {
+        if (!locations.includes(c.computer.toLowerCase())) continue;
+        units.push(track(c.id, c.name, true, c.state));
+        streamed.set(c.id, job);
+      }
+      continue;
+    }
+    for (const c of children) {
+      track(c.id, c.name, true, c.state);
+      streamed.set(c.id, job);
+    }
+    units.push(track(job.id, job.name, false, job.state));
+  }
+
+  const currentState = (t: Tracked): JobState | undefined => (t.isChild ? store.getChild(t.id)?.state : store.getJob(t.id)?.state);
+  // A job removed meanwhile (Remove-Job in another command) is no longer waited for.
+  const allDone = (): boolean =>
+    units.every((u) => {
+      const s = currentState(u);
+      return s === undefined || done(s);
+    });
+
+  const values: PsValue[] = [];
+  if (options.writeJobInResults) values.push(...selected.map((s) => jobRef(s.child?.id ?? s.job.id)));
+  const pendingEvents: StateEvent[] = [];
+  const reasonOf = (t: Tracked): string | undefined => (t.isChild ? store.getChild(t.id)?.reason : store.getJob(t.id)?.reason);
+  const noteState = (id: number, state: JobState): void => {
+    const t = targets.get(id);
+    if (!t) return;
+    const previous = t.state;
+    t.state = state;
+    if (options.writeEvents && !t.evented && done(state)) {
+      t.evented = true;
+      pendingEvents.push({ target: t, previous, state, reason: reasonOf(t) });
+    }
+  };
+  if (options.writeEvents) {
+    for (const t of targets.values()) {
+      if (!done(t.state)) continue;
+      t.evented = true;
+      pendingEvents.push({ target: t, previous: undefined, state: t.state, reason: reasonOf(t) });
+    }
+  }
+
+  // ---- posting ----------------------------------------------------------------------------
+  const partial = new Map<number, string>();
+  const reported = new Set<number>();
+  let postedAnything = false;
+  let lastFlush = 0;
+  let flushing: Promise<void> = Promise.resolve();
+
+  const takeLines = (childId: number, data: string, final: boolean): void => {
+    const text = (partial.get(childId) ?? '') + data;
+    const lines = text.split('\n');
+    const rest = lines.pop() ?? '';
+    values.push(...lines);
+    if (final && rest !== '') {
+      values.push(rest);
+      partial.delete(childId);
+    } else partial.set(childId, rest);
+  };
+
+  const flushNow = async (final: boolean): Promise<void> => {
+    lastFlush = Date.now();
+    const byJob = new Map<number, { job: JobRecord; outputs: ChildOutput[] }>();
+    for (const [childId, job] of streamed) {
+      const child = store.getChild(childId);
+      if (!child) continue;
+      const records = store.unreadOutput(childId);
+      const failedNow = (child.state === 'Failed' || (child.state === 'Stopped' && child.reason !== undefined)) && !reported.has(childId);
+      if (records.length === 0 && !failedNow) continue;
+      const entry = byJob.get(job.id) ?? { job, outputs: [] };
+      entry.outputs.push({ child, records });
+      byJob.set(job.id, entry);
+    }
+    const events = pendingEvents.splice(0);
+    for (const { job, outputs } of byJob.values()) {
+      let posted = true;
+      if (ctx.display) {
+        posted = await postResultBlocks(outputs, job.hideComputerName, async (m) => (await safePost(ctx, m)) !== undefined);
+        postedAnything ||= posted;
+      }
+      // Output that could not be shown stays unread (and is tried again with the next post).
+      if (!posted) continue;
+      for (const { child, records } of outputs) {
+        for (const r of records) if (r.stream === 'output') takeLines(child.id, r.data, false);
+        const last = records[records.length - 1];
+        if (last) store.markRead(child.id, last.id);
+        if (child.state === 'Failed' || (child.state === 'Stopped' && child.reason !== undefined)) {
+          reported.add(child.id);
+          // The reason is an error of the command (JobStateFailed); a post already showed it.
+          if (child.state === 'Failed') ctx.outcome.ok = false;
+          if (!ctx.display && child.state === 'Failed') await showError(ctx, failureText(child, job.hideComputerName));
+        }
+      }
+    }
+    if (final) for (const childId of [...partial.keys()]) takeLines(childId, '', true);
+    if (events.length > 0) {
+      values.push(...events.map(eventValue));
+      if (ctx.display) {
+        const posted = await safePost(ctx, { blocks: [{ kind: 'text', text: events.map(eventText).join('\n') }] });
+        postedAnything ||= posted !== undefined;
+      }
+    }
+  };
+  const flush = (final = false): Promise<void> => (flushing = flushing.then(() => flushNow(final)));
+
+  // ---- waiting ----------------------------------------------------------------------------
+  let ended = false;
+  let stopping = false;
+  let endWait!: () => void;
+  const waitEnded = new Promise<void>((resolve) => (endWait = resolve));
+  let flushTimer: NodeJS.Timeout | undefined;
+  const finishWait = (): void => {
+    ended = true;
+    endWait();
+  };
+  const scheduleFlush = (): void => {
+    if (flushTimer || ended) return;
+    const wait = Math.max(0, lastFlush + statusIntervalMs - Date.now());
+    flushTimer = setTimeout(() => {
+      flushTimer = undefined;
+      if (!ended) void flush();
+    }, wait);
+  };
+  const onEvent = (ev: JobEvent): void => {
+    if (ended) return;
+    if (ev.type === 'stopping') {
+      // The store is about to close: no more reads; unread output stays for after the restart.
+      stopping = true;
+      finishWait();
+      return;
+    }
+    if (ev.type === 'output') {
+      if (streamed.has(ev.childId)) scheduleFlush();
+      return;
+    }
+    const id = ev.type === 'job' ? ev.job.id : ev.childId;
+    if (!targets.has(id)) return;
+    noteState(id, ev.type === 'job' ? ev.job.state : ev.state);
+    if (allDone()) finishWait();
+    else if (ev.type === 'child' && streamed.has(id) && isFinished(ev.state)) scheduleFlush();
+    else if (pendingEvents.length > 0) scheduleFlush();
+  };
+
+  // Subscribed before the first read, so nothing stored meanwhile is missed.
+  const unsubscribe = jobs.on(onEvent);
+  const poll = setInterval(() => {
+    if (!ended && allDone()) finishWait();
+  }, POLL_MS);
+  try {
+    if (ctx.display) {
+      const lines = selected.map((s) => {
+        const job = store.getJob(s.job.id) ?? s.job;
+        const what = s.child ? `, child ${s.child.id} on ${s.child.computer}` : '';
+        return `Receive-Job ${job.name} (Id ${job.id}${what}): ${job.state}.`;
+      });
+      if (!allDone()) lines.push('Waiting: new output is posted as it arrives, until the job ends.');
+      await safePost(ctx, { blocks: [{ kind: 'text', text: lines.join('\n') }] });
+      if (options.writeJobInResults) await safePost(ctx, { blocks: [jobTable(store, selected)] });
+    }
+    await flush();
+    if (allDone()) finishWait();
+    await waitEnded;
+  } finally {
+    unsubscribe();
+    clearInterval(poll);
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = undefined;
+  }
+  await flushing;
+  if (stopping) {
+    if (ctx.display) {
+      await safePost(ctx, {
+        blocks: [{ kind: 'text', text: 'The bot is stopping: Receive-Job -Wait ended. Output not shown yet is kept; Receive-Job shows it once the bot is back.' }],
+      });
+    }
+    return values;
+  }
+
+  // Transitions no event told of (a job removed, a missed event): written as PowerShell would.
+  if (options.writeEvents) {
+    for (const t of targets.values()) {
+      const state = currentState(t);
+      if (t.evented || state === undefined || !done(state)) continue;
+      t.evented = true;
+      pendingEvents.push({ target: t, previous: t.state !== state ? t.state : undefined, state, reason: reasonOf(t) });
+    }
+  }
+  await flush(true);
+
+  const summary: string[] = [];
+  for (const s of selected) {
+    const job = store.getJob(s.job.id);
+    if (!job) {
+      summary.push(`${s.job.name} (Id ${s.job.id}) was removed.`);
+      continue;
+    }
+    if (options.autoRemoveJob && !s.child && isFinished(job.state)) {
+      removeJobRecord(ctx, job.id);
+      summary.push(`${job.name} (Id ${job.id}) is ${job.state}; removed (-AutoRemoveJob).`);
+      continue;
+    }
+    summary.push(`${job.name} (Id ${job.id}) is ${job.state}.`);
+    await refreshJobStatus(ctx.services, job.id);
+  }
+  if (ctx.display) {
+    if (!postedAnything) summary.push('No new output.');
+    await safePost(ctx, { blocks: [{ kind: 'text', text: summary.join('\n') }] });
+  }
+  return values;
+}
+
+function stateInfo(state: JobState, reason?: string): HashtableValue {
+  return { kind: 'hashtable', entries: [{ key: 'State', value: state }, ...(reason !== undefined ? [{ key: 'Reason', value: reason }] : [])] };
+}
+
+/**
+ * PowerShell's JobStateEventArgs (JobStateInfo, PreviousJobStateInfo: State and Reason), plus
+ * the Id and Name of the job it is about: in chat several jobs' events share one result.
+ */
+function eventValue(e: StateEvent): PsValue {
+  return {
+    kind: 'hashtable',
+    entries: [
+      { key: 'JobStateInfo', value: stateInfo(e.state, e.reason) },
+      { key: 'PreviousJobStateInfo', value: e.previous !== undefined ? stateInfo(e.previous) : null },
+      { key: 'JobId', value: e.target.id },
+      { key: 'JobName', value: e.target.name },
+    ],
+  };
+}
+
+function eventText(e: StateEvent): string {
+  const who = `Job ${e.target.id} (${e.target.name})`;
+  return e.previous !== undefined && e.previous !== e.state ? `${who} state changed: ${e.previous} -> ${e.state}` : `${who} state: ${e.state}`;
+}
