@@ -10,6 +10,7 @@ import type { JobStore } from './store/job-store';
 import { SqliteAgentRegistry, type AgentRegistry } from './hub/agent-registry';
 import { embeddedAgentName, startEmbeddedAgent } from './hub/embedded-agent';
 import { WebSocketHub } from './hub/ws-hub';
+import { RetentionPruner } from './jobs/retention';
 import { JobManager } from './jobs/job-manager';
 import type { AgentDirectory } from './jobs/agent-directory';
 import { ChatCore, type ChatCoreOptions } from './core/chat-core';
@@ -27,6 +28,8 @@ export interface App {
   config: Config;
   store: JobStore;
   jobs: JobManager;
+  /** JOB_RETENTION pruning (runs by itself; `pruneNow` for tests and tools). */
+  retention: RetentionPruner;
   log: Logger;
   /** The hub's URL as agents dial it (`ws://127.0.0.1:PORT`), with the real port. */
   hubUrl: string;
@@ -108,12 +111,16 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     directory,
     log,
     ...(options.recoveryGraceMs !== undefined ? { recoveryGraceMs: options.recoveryGraceMs } : {}),
+    lostGraceMs: config.agentLostGraceMs,
   });
   // Handlers are wired before the hub listens, so no early message is missed.
   jobs.start();
+  const retention = new RetentionPruner({ store, jobs, log, retentionMs: config.jobRetentionMs });
+  retention.start();
   try {
     await hub.start();
   } catch (e) {
+    retention.stop();
     jobs.stop();
     db.close();
     throw e;
@@ -133,6 +140,7 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
         ? options.authorizer(deps)
         : options.authorizer!;
   } catch (e) {
+    retention.stop();
     jobs.stop();
     await hub.stop();
     db.close();
@@ -186,6 +194,7 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     config,
     store,
     jobs,
+    retention,
     log,
     hubUrl,
     ...(localName !== undefined ? { embeddedAgentName: localName } : {}),
@@ -193,6 +202,7 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
       if (stopped) return;
       stopped = true;
       // The job manager first: connections dropped by the shutdown are not agents going away.
+      retention.stop();
       jobs.stop();
       permissions?.close();
       if (agent) await agent.stop();

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ChatOpsError } from './errors';
+import { formatDuration, parseDuration } from './duration';
 
 /**
  * Every setting, read once at start from the environment (and `.env`, see `readDotEnv`).
@@ -15,8 +16,15 @@ export interface Config {
     heartbeatMs: number;
   };
   runbooksDir: string;
-  /** Per-child runtime limit in ms; 0 = none. */
+  /** Per-child runtime limit in ms (JOB_MAX_RUNTIME); 0 = none. The agent enforces it. */
   maxRuntimeMs: number;
+  /** How long a finished job and its output are kept (JOB_RETENTION); 0 = forever. */
+  jobRetentionMs: number;
+  /**
+   * How long children on an agent that went away wait for it (AGENT_LOST_GRACE) before they
+   * end Failed, their agent lost.
+   */
+  agentLostGraceMs: number;
   /** Start an agent for this computer inside the bot (the embedded default). */
   embeddedAgent: boolean;
   policyFile?: string;
@@ -43,6 +51,8 @@ export interface Config {
 
 export type Env = Record<string, string | undefined>;
 
+const DAY = 86_400_000;
+
 export function loadConfig(env: Env): Config {
   const problems: string[] = [];
 
@@ -59,6 +69,18 @@ export function loadConfig(env: Env): Config {
       return fallback;
     }
     return n;
+  };
+  const duration = (key: string, fallback: number, min: number, max: number): number => {
+    const raw = str(key);
+    if (raw === undefined) return fallback;
+    const ms = parseDuration(raw);
+    if (ms === undefined || ms < min || ms > max) {
+      problems.push(
+        `${key} must be a duration from ${formatDuration(min)} to ${formatDuration(max)} such as 90s, 30m, 12h or 7d, got '${raw}'`,
+      );
+      return fallback;
+    }
+    return ms;
   };
   const bool = (key: string, fallback: boolean): boolean => {
     const raw = str(key);
@@ -148,6 +170,10 @@ export function loadConfig(env: Env): Config {
     };
   }
 
+  // A retired key is named, not ignored (read directly: it is not a setting any more).
+  if (env.MAX_RUNTIME_MS !== undefined) {
+    problems.push('MAX_RUNTIME_MS was renamed JOB_MAX_RUNTIME, a duration such as 90s, 30m or 24h (0 = no limit)');
+  }
   const policyFile = str('CHATOPS_POLICY_FILE');
   const config: Config = {
     dbPath: str('CHATOPS_DB', './data/chatops.db')!,
@@ -158,7 +184,10 @@ export function loadConfig(env: Env): Config {
       heartbeatMs: int('HUB_HEARTBEAT_MS', 15_000, 100, 3_600_000),
     },
     runbooksDir: str('RUNBOOKS_DIR', './runbooks')!,
-    maxRuntimeMs: int('MAX_RUNTIME_MS', 0, 0, 2_147_483_647),
+    // Timers cap these at 2^31-1 ms (24.8 days): 24d is the longest whole-day value.
+    maxRuntimeMs: duration('JOB_MAX_RUNTIME', DAY, 0, 24 * DAY),
+    jobRetentionMs: duration('JOB_RETENTION', 7 * DAY, 0, 3650 * DAY),
+    agentLostGraceMs: duration('AGENT_LOST_GRACE', 5 * 60_000, 0, 24 * DAY),
     embeddedAgent: bool('EMBEDDED_AGENT', true),
     ...(policyFile ? { policyFile } : {}),
     admins,

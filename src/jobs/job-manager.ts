@@ -6,6 +6,7 @@ import type { JobState } from '../messages/model';
 import type { AgentDirectory } from './agent-directory';
 import { aggregateState, isFinished } from './job-state';
 import { DEFAULT_THROTTLE_LIMIT } from '../language/values';
+import { formatDuration } from '../duration';
 
 export interface StartJobRequest {
   /** The command line as typed (secrets masked). */
@@ -40,6 +41,12 @@ export type JobListener = (event: JobEvent) => void;
 function notConnectedReason(computer: string): string {
   return `Connecting to remote server ${computer} failed: the agent is not connected`;
 }
+
+function lostReason(agent: string, graceMs: number): string {
+  return `The agent ${agent} was lost: it did not reconnect within ${formatDuration(graceMs)} (AGENT_LOST_GRACE). Output it sent before that is kept.`;
+}
+
+const DEFAULT_LOST_GRACE_MS = 5 * 60_000;
 
 interface ChildInfo {
   id: number;
@@ -81,6 +88,8 @@ export class JobManager {
   private readonly agentInfo = new Map<string, AgentInfo>();
   private readonly waiters = new Map<number, Array<(job: JobRecord | undefined) => void>>();
   private recoveryTimer: NodeJS.Timeout | undefined;
+  /** Per agent (lower-cased) that went away with children on it: when they are given up. */
+  private readonly lostTimers = new Map<string, NodeJS.Timeout>();
   private stopping = false;
 
   constructor(
@@ -91,6 +100,11 @@ export class JobManager {
       log: Logger;
       /** How long queued children of a resumed job wait for their agent to reconnect. */
       recoveryGraceMs?: number;
+      /**
+       * AGENT_LOST_GRACE: how long running children of an agent that went away (or that has not
+       * reconnected since this bot started) wait for it before they end Failed, agent lost.
+       */
+      lostGraceMs?: number;
     },
   ) {}
 
@@ -111,6 +125,16 @@ export class JobManager {
       if (active.remaining === 0) this.finishJob(active);
     }
     for (const agent of transport.connected()) this.resendRuns(agent);
+    // Children that were running when the bot went down are away until their agent dials in
+    // again; the lost-agent grace period counts from now.
+    const away = new Set<string>();
+    for (const job of this.jobs.values()) {
+      for (const c of job.children.values()) {
+        const running = c.state === 'Running' || c.state === 'Disconnected';
+        if (c.dispatched && c.agent !== undefined && running && !transport.isConnected(c.agent)) away.add(c.agent);
+      }
+    }
+    for (const agent of away) this.onDisconnected(agent, true);
     if ([...this.jobs.values()].some((j) => j.recovering)) {
       this.recoveryTimer = setTimeout(() => {
         for (const j of this.jobs.values()) {
@@ -128,6 +152,8 @@ export class JobManager {
     if (this.stopping) return;
     this.stopping = true;
     if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
+    for (const t of this.lostTimers.values()) clearTimeout(t);
+    this.lostTimers.clear();
     this.emit({ type: 'stopping' });
     this.listeners.clear();
   }
@@ -189,6 +215,8 @@ export class JobManager {
         child,
         'Stopped',
         child.dispatched ? `The job was stopped; the agent ${child.computer} was not connected to confirm it.` : undefined,
+        undefined,
+        child.dispatched,
       );
     }
   }
@@ -284,13 +312,47 @@ export class JobManager {
    * (the agent keeps running them and keeps their output); the parent is Disconnected when all
    * its unfinished children are. They return to Running when the agent reconnects.
    */
-  private onDisconnected(agent: string): void {
+  /** `hasAway`: the agent has Disconnected children already (a restart found them so). */
+  private onDisconnected(agent: string, hasAway = false): void {
     if (this.stopping) return;
-    this.setRunningOn(agent, 'Running', 'Disconnected');
+    if (this.setRunningOn(agent, 'Running', 'Disconnected') === 0 && !hasAway) return;
+    const key = lower(agent);
+    if (this.lostTimers.has(key)) return;
+    const grace = this.deps.lostGraceMs ?? DEFAULT_LOST_GRACE_MS;
+    const timer = setTimeout(() => {
+      this.lostTimers.delete(key);
+      this.onLost(agent, grace);
+    }, grace);
+    timer.unref();
+    this.lostTimers.set(key, timer);
   }
 
-  private setRunningOn(agent: string, from: JobState, to: JobState): void {
+  /** The grace period passed and the agent is still away: its children end Failed. */
+  private onLost(agent: string, graceMs: number): void {
+    if (this.stopping || this.deps.transport.isConnected(agent)) return;
     const key = lower(agent);
+    let lost = 0;
+    for (const job of [...this.jobs.values()]) {
+      const away = [...job.children.values()].filter(
+        (c) => c.agent !== undefined && lower(c.agent) === key && c.dispatched && c.state === 'Disconnected',
+      );
+      if (away.length === 0) continue;
+      lost += away.length;
+      this.deps.store.transaction(() => {
+        for (const child of away) this.finishChild(job, child, 'Failed', lostReason(child.agent!, graceMs), undefined, true);
+      });
+      if (this.jobs.has(job.id)) {
+        this.refreshLiveState(job);
+        this.pump(job);
+      }
+    }
+    if (lost > 0) this.deps.log.warn('agent lost: its running children failed', { agent, children: lost, graceMs });
+  }
+
+  /** Moves `agent`'s dispatched children in state `from` to `to`; returns how many moved. */
+  private setRunningOn(agent: string, from: JobState, to: JobState): number {
+    const key = lower(agent);
+    let moved = 0;
     for (const job of this.jobs.values()) {
       let changed = false;
       for (const child of job.children.values()) {
@@ -298,10 +360,12 @@ export class JobManager {
         this.deps.store.updateChild(child.id, { state: to });
         child.state = to;
         changed = true;
+        moved++;
         this.emit({ type: 'child', jobId: job.id, childId: child.id, state: to });
       }
       if (changed) this.refreshLiveState(job);
     }
+    return moved;
   }
 
   private refreshLiveState(job: ActiveJob): void {
@@ -314,8 +378,14 @@ export class JobManager {
   }
 
   private onConnected(agent: string, info: AgentInfo): void {
-    this.agentInfo.set(lower(agent), info);
+    const key = lower(agent);
+    this.agentInfo.set(key, info);
+    const timer = this.lostTimers.get(key);
+    if (timer) clearTimeout(timer);
+    this.lostTimers.delete(key);
     this.setRunningOn(agent, 'Disconnected', 'Running');
+    // Runs given up while it was away may still be running there (a network cut, not a crash).
+    for (const child of this.deps.store.unconfirmedStopsOn(agent)) this.deps.transport.send(agent, { op: 'stop', runId: child.runId });
     this.resendRuns(agent);
     for (const j of this.jobs.values()) if (j.recovering) this.pump(j);
   }
@@ -383,12 +453,14 @@ export class JobManager {
     this.emit({ type: 'child', jobId: job.id, childId: child.id, state: 'Running' });
   }
 
-  private finishChild(job: ActiveJob, child: ChildInfo, state: JobState, reason?: string, exitCode?: number): void {
+  /** `unconfirmed`: finished here while the agent may still be running it (see stopUnconfirmed). */
+  private finishChild(job: ActiveJob, child: ChildInfo, state: JobState, reason?: string, exitCode?: number, unconfirmed = false): void {
     if (isFinished(child.state)) return;
     this.deps.store.updateChild(child.id, {
       state,
       ...(reason !== undefined ? { reason } : {}),
       ...(exitCode !== undefined ? { exitCode } : {}),
+      ...(unconfirmed ? { stopUnconfirmed: true } : {}),
       endTime: new Date().toISOString(),
     });
     child.state = state;
@@ -428,7 +500,12 @@ export class JobManager {
       if (stored) this.emit({ type: 'output', jobId: child.parentId, childId: child.id });
       return;
     }
-    if (!job || !info || isFinished(info.state)) return; // the first final state wins; resends are no-ops
+    if (!job || !info || isFinished(info.state)) {
+      // The first final state wins; resends are no-ops. A final state for a run finished here
+      // without the agent (stopped or lost while it was away) is its confirmation.
+      if (msg.state !== 'Running') store.updateChild(child.id, { stopUnconfirmed: false });
+      return;
+    }
     if (msg.state === 'Running') return;
     let state: JobState = msg.state;
     let reason = msg.reason;

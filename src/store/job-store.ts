@@ -57,6 +57,11 @@ export interface ChildJobRecord {
   readUpto: number;
   beginTime?: string;
   endTime?: string;
+  /**
+   * Finished here (stopped, or failed as lost) while its agent was away, so the agent never
+   * confirmed: when it reconnects it is told to stop the run, until it reports a final state.
+   */
+  stopUnconfirmed: boolean;
 }
 
 /** What to run, kept so that a restarted bot can dispatch children that had not started. */
@@ -99,6 +104,7 @@ export interface ChildUpdate {
   beginTime?: string;
   endTime?: string;
   configurationName?: string;
+  stopUnconfirmed?: boolean;
 }
 
 export interface JobUpdate {
@@ -130,6 +136,13 @@ export interface JobStore {
   updateChild(id: number, update: ChildUpdate): void;
   /** Children dispatched and still running on `agent` (resend `run` on reconnect). */
   runningChildrenOn(agent: string): ChildJobRecord[];
+  /** Children of `agent` finished without its confirmation (tell it to stop them on reconnect). */
+  unconfirmedStopsOn(agent: string): ChildJobRecord[];
+  /**
+   * Deletes finished jobs that ended before `endedBefore` (ISO time), with their children and
+   * output (JOB_RETENTION). Returns the ids deleted.
+   */
+  pruneJobsEndedBefore(endedBefore: string): number[];
 
   /**
    * Stores one output record. Returns false (and stores nothing) when (runId, seq) is already

@@ -54,6 +54,7 @@ interface ChildRow {
   read_upto: number;
   begin_time: string | null;
   end_time: string | null;
+  stop_unconfirmed: number;
 }
 
 interface OutputRow {
@@ -113,6 +114,7 @@ function toChild(r: ChildRow): ChildJobRecord {
     readUpto: r.read_upto,
     ...(r.begin_time !== null ? { beginTime: r.begin_time } : {}),
     ...(r.end_time !== null ? { endTime: r.end_time } : {}),
+    stopUnconfirmed: r.stop_unconfirmed === 1,
   };
 }
 
@@ -159,6 +161,8 @@ export class SqliteJobStore implements JobStore {
       getChild: db.prepare('SELECT * FROM child_jobs WHERE id = ?'),
       childByRun: db.prepare('SELECT * FROM child_jobs WHERE run_id = ?'),
       runningOn: db.prepare(`SELECT * FROM child_jobs WHERE agent = ? AND dispatched = 1 AND state NOT IN ${FINISHED} ORDER BY id`),
+      unconfirmedOn: db.prepare('SELECT * FROM child_jobs WHERE agent = ? AND stop_unconfirmed = 1 ORDER BY id'),
+      pruneEnded: db.prepare(`DELETE FROM jobs WHERE end_time < ? AND state IN ${FINISHED} RETURNING id`),
       insertOutput: db.prepare(`INSERT OR IGNORE INTO job_output (job_id, child_id, computer, run_id, seq, stream, data, at)
         VALUES (@jobId, @childId, @computer, @runId, @seq, @stream, @data, @at)`),
       outputJob: db.prepare('SELECT * FROM job_output WHERE job_id = ? AND id > ? ORDER BY id'),
@@ -324,11 +328,21 @@ export class SqliteJobStore implements JobStore {
       begin_time: u.beginTime,
       end_time: u.endTime,
       configuration_name: u.configurationName,
+      stop_unconfirmed: u.stopUnconfirmed === undefined ? undefined : u.stopUnconfirmed ? 1 : 0,
     });
   }
 
   runningChildrenOn(agent: string): ChildJobRecord[] {
     return (this.stmts.runningOn.all(agent) as ChildRow[]).map(toChild);
+  }
+
+  unconfirmedStopsOn(agent: string): ChildJobRecord[] {
+    return (this.stmts.unconfirmedOn.all(agent) as ChildRow[]).map(toChild);
+  }
+
+  pruneJobsEndedBefore(endedBefore: string): number[] {
+    // Children, runs, output and post records go with their job (ON DELETE CASCADE).
+    return this.db.transaction(() => (this.stmts.pruneEnded.all(endedBefore) as Array<{ id: number }>).map((r) => r.id))();
   }
 
   appendOutput(record: Omit<OutputRecord, 'id'>): boolean {

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
     expect(c.hub).toMatchObject({ host: '127.0.0.1', port: 5985 });
     expect(c.hub.tls).toBeUndefined();
     expect(c.runbooksDir).toBe('./runbooks');
+    expect(c).toMatchObject({ maxRuntimeMs: 86_400_000, jobRetentionMs: 7 * 86_400_000, agentLostGraceMs: 300_000 });
     expect(c.slack).toBeUndefined();
     expect(c.discord).toBeUndefined();
   });
@@ -47,7 +48,10 @@ describe('loadConfig', () => {
       HUB_LISTEN: 'nowhere',
       HUB_TLS_CERT: '/nonexistent/cert.pem',
       HUB_HEARTBEAT_MS: 'soon',
-      MAX_RUNTIME_MS: '-1',
+      JOB_MAX_RUNTIME: '-1',
+      JOB_RETENTION: '7',
+      AGENT_LOST_GRACE: '25d',
+      MAX_RUNTIME_MS: '1000',
       EMBEDDED_AGENT: 'maybe',
       LOG_LEVEL: 'loud',
       CHATOPS_ADMINS: 'root',
@@ -59,7 +63,10 @@ describe('loadConfig', () => {
       /HUB_TLS_CERT names a file that does not exist/,
       /HUB_LISTEN must be HOST:PORT, got 'nowhere'/,
       /HUB_HEARTBEAT_MS must be an integer/,
-      /MAX_RUNTIME_MS must be an integer/,
+      /JOB_MAX_RUNTIME must be a duration from 0 to 24d such as 90s, 30m, 12h or 7d, got '-1'/,
+      /JOB_RETENTION must be a duration from 0 to 3650d such as 90s, 30m, 12h or 7d, got '7'/,
+      /AGENT_LOST_GRACE must be a duration from 0 to 24d .* got '25d'/,
+      /MAX_RUNTIME_MS was renamed JOB_MAX_RUNTIME/,
       /EMBEDDED_AGENT must be true or false, got 'maybe'/,
       /LOG_LEVEL must be debug, info, warn or error, got 'loud'/,
       /CHATOPS_ADMINS entries must be .* got 'root'/,
@@ -68,6 +75,18 @@ describe('loadConfig', () => {
     ];
     for (const re of expected) expect(found.some((p) => re.test(p)), `${re} in\n${found.join('\n')}`).toBe(true);
     expect(found.length).toBe(expected.length);
+  });
+
+  it('reads durations with a unit; 0 alone turns a limit off', () => {
+    expect(loadConfig({ JOB_MAX_RUNTIME: '90s', JOB_RETENTION: '12h', AGENT_LOST_GRACE: '1500ms' })).toMatchObject({
+      maxRuntimeMs: 90_000,
+      jobRetentionMs: 43_200_000,
+      agentLostGraceMs: 1500,
+    });
+    expect(loadConfig({ JOB_MAX_RUNTIME: '0', JOB_RETENTION: '0' })).toMatchObject({ maxRuntimeMs: 0, jobRetentionMs: 0 });
+    expect(problems({ AGENT_LOST_GRACE: '5 minutes' })).toEqual([
+      "AGENT_LOST_GRACE must be a duration from 0 to 24d such as 90s, 30m, 12h or 7d, got '5 minutes'",
+    ]);
   });
 
   it('refuses a HUB_LISTEN without a host instead of listening on every interface', () => {
@@ -91,7 +110,7 @@ describe('loadConfig', () => {
 describe('.env.example', () => {
   it('lists every key loadConfig reads, each with a one-line comment above it', () => {
     const source = readFileSync(join(REPO, 'src', 'config.ts'), 'utf8');
-    const read = new Set([...source.matchAll(/\b(?:str|int|bool)\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]!));
+    const read = new Set([...source.matchAll(/\b(?:str|int|bool|duration)\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]!));
     expect(read.size).toBeGreaterThan(10);
     const lines = readFileSync(join(REPO, '.env.example'), 'utf8').split('\n');
     const listed = new Map<string, number>();

@@ -7,7 +7,7 @@ import type { Block } from '../../src/messages/model';
 let rt: TestRuntime;
 
 beforeAll(async () => {
-  rt = await startTestRuntime({ agents: [{ name: 'web1', tags: ['role=web'] }, { name: 'db1', tags: ['role=db'] }], env: { MAX_RUNTIME_MS: '2500' } });
+  rt = await startTestRuntime({ agents: [{ name: 'web1', tags: ['role=web'] }, { name: 'db1', tags: ['role=db'] }], env: { JOB_MAX_RUNTIME: '2500ms' } });
 });
 
 afterAll(async () => {
@@ -22,7 +22,7 @@ function table(blocks: Block[]): { columns: string[]; rows: string[][] } | undef
 }
 
 describe('job cmdlets', () => {
-  it('stops a command that runs longer than MAX_RUNTIME_MS and fails its child with the reason', async () => {
+  it('stops a command that runs longer than JOB_MAX_RUNTIME and fails its child with the reason', async () => {
     const t0 = Date.now();
     const { sink, ok } = await run('icm web1 { sleep 10 }');
     expect(Date.now() - t0).toBeLessThan(8000);

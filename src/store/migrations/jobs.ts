@@ -99,4 +99,13 @@ export const JOB_MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    id: 201,
+    name: 'unconfirmed stops, retention',
+    sql: `
+      ALTER TABLE child_jobs ADD COLUMN stop_unconfirmed INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX child_jobs_unconfirmed ON child_jobs (agent) WHERE stop_unconfirmed = 1;
+      CREATE INDEX jobs_end_time ON jobs (end_time) WHERE end_time IS NOT NULL;
+    `,
+  },
 ];

@@ -1,0 +1,139 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime';
+
+/**
+ * An agent that goes away mid-job: its children are Disconnected for AGENT_LOST_GRACE, then end
+ * Failed saying the agent was lost, while the children on the other agents run to the end. Runs
+ * given up (or stopped) while their agent was away are stopped there when it comes back.
+ */
+
+const GRACE = '1500ms';
+let rt: TestRuntime;
+
+beforeAll(async () => {
+  rt = await startTestRuntime({
+    agents: ['web1', 'web2', 'web3'].map((name) => ({ name, env: { AGENT_ID: name } })),
+    env: { AGENT_LOST_GRACE: GRACE },
+  });
+});
+
+afterAll(async () => {
+  await rt?.stop();
+});
+
+const lostMessage = (agent: string): RegExp =>
+  new RegExp(`^The agent ${agent} was lost: it did not reconnect within ${GRACE} \\(AGENT_LOST_GRACE\\)\\. Output it sent before that is kept\\.$`);
+
+function child(jobId: number, computer: string) {
+  const c = rt.app.store.children(jobId).find((x) => x.computer === computer);
+  if (!c) throw new Error(`no child on ${computer}`);
+  return c;
+}
+
+/** Resolves once the agent process is running the command (its first line is stored). */
+async function started(jobId: number, computer: string): Promise<void> {
+  await waitFor(() => rt.app.store.output(jobId).some((o) => o.computer === computer), 10_000, `output from ${computer}`);
+}
+
+describe('an agent lost mid-job', () => {
+  it('SIGKILLed: its child fails with the lost-agent message after the grace period, the others complete', async () => {
+    const { jobIds } = await rt.run('icm web1,web2,web3 { echo "start $AGENT_ID"; sleep 2; echo "done $AGENT_ID" } -AsJob');
+    const id = jobIds[0]!;
+    await started(id, 'web3');
+    const killedAt = Date.now();
+    await rt.agent('web3').kill('SIGKILL');
+
+    await waitFor(() => child(id, 'web3').state === 'Disconnected', 10_000, 'web3 Disconnected');
+    // Within the grace period the child waits: it is not failed yet.
+    expect(child(id, 'web3').state).toBe('Disconnected');
+
+    const job = await rt.app.jobs.waitFor(id, 20_000);
+    expect(job?.state).toBe('Failed');
+    const web3 = child(id, 'web3');
+    expect(web3.state).toBe('Failed');
+    expect(web3.reason).toMatch(lostMessage('web3'));
+    // Not before the grace period, counted from when the hub noticed (up to two heartbeats).
+    expect(Date.parse(web3.endTime!) - killedAt).toBeGreaterThanOrEqual(1500);
+    expect([child(id, 'web1').state, child(id, 'web2').state]).toEqual(['Completed', 'Completed']);
+
+    const received = await rt.run(`Receive-Job ${id}`);
+    expect(received.ok).toBe(false);
+    const shown = received.sink.postBlocks();
+    const code = shown.flatMap((b) => (b.kind === 'code' ? [`${b.title}: ${b.text}`] : []));
+    expect(code).toEqual(expect.arrayContaining(['web1: start web1\ndone web1', 'web2: start web2\ndone web2']));
+    // What web3 sent before it was lost is kept, and its failure says why.
+    expect(code.some((c) => c.startsWith('web3') && c.includes('start web3') && !c.includes('done web3'))).toBe(true);
+    expect(JSON.stringify(shown)).toContain('The agent web3 was lost');
+
+    // The agent comes back after its crash: its report on the old run does not change the result.
+    await rt.agent('web3').restart();
+    await waitFor(() => !child(id, 'web3').stopUnconfirmed, 10_000, 'web3 to report on its old run');
+    expect(child(id, 'web3')).toMatchObject({ state: 'Failed', reason: expect.stringMatching(lostMessage('web3')) });
+  });
+
+  it('cut off but alive: the run it kept going is stopped when the agent reconnects after being given up', async () => {
+    const marker = join(rt.dir, 'late');
+    const { jobIds } = await rt.run(`icm web1,web2 { echo "start $AGENT_ID"; if [ "$AGENT_ID" = web2 ]; then sleep 30; else sleep 1; fi; touch "$1-$AGENT_ID" } -ArgumentList '${marker}' -AsJob`);
+    const id = jobIds[0]!;
+    await started(id, 'web2');
+    // Frozen, the agent answers no heartbeat: the hub cuts it off, while its command keeps running.
+    await frozen('web2', () => waitFor(() => child(id, 'web2').state === 'Failed', 15_000, 'web2 given up as lost'));
+    expect(child(id, 'web2')).toMatchObject({ reason: expect.stringMatching(lostMessage('web2')), stopUnconfirmed: true });
+    await rt.waitConnected(['web2']);
+    // The hub told it to stop the run; its final report on that run is the confirmation.
+    await waitFor(() => !child(id, 'web2').stopUnconfirmed, 10_000, 'web2 to confirm the stop');
+    expect(existsSync(`${marker}-web2`)).toBe(false);
+    expect(child(id, 'web2').state).toBe('Failed');
+    const job = await rt.app.jobs.waitFor(id, 15_000);
+    expect(job?.state).toBe('Failed');
+    expect(child(id, 'web1').state).toBe('Completed');
+    expect(existsSync(`${marker}-web1`)).toBe(true);
+  });
+
+  it('Stop-Job while the agent is away: Stopped at once, and the run is stopped when the agent is back', async () => {
+    const marker = join(rt.dir, 'stopped-late');
+    const { jobIds } = await rt.run(`icm web3 { echo started; sleep 30; touch "$1" } -ArgumentList '${marker}' -AsJob`);
+    const id = jobIds[0]!;
+    await started(id, 'web3');
+    await frozen('web3', async () => {
+      await waitFor(() => child(id, 'web3').state === 'Disconnected', 10_000, 'web3 Disconnected');
+      const stopped = await rt.run(`Stop-Job ${id}`);
+      expect(stopped.ok).toBe(true);
+      expect(child(id, 'web3')).toMatchObject({ state: 'Stopped', stopUnconfirmed: true });
+      expect(rt.app.store.getJob(id)?.state).toBe('Stopped');
+    });
+    await rt.waitConnected(['web3']);
+    await waitFor(() => !child(id, 'web3').stopUnconfirmed, 10_000, 'web3 to confirm the stop');
+    expect(existsSync(marker)).toBe(false);
+    expect(child(id, 'web3').state).toBe('Stopped');
+  });
+
+  it('an agent that does not come back after a bot restart is lost too; the others complete', async () => {
+    const { jobIds } = await rt.run('icm web1,web3 { echo "start $AGENT_ID"; sleep 1; echo "done $AGENT_ID" } -AsJob');
+    const id = jobIds[0]!;
+    await started(id, 'web3');
+    await rt.agent('web3').kill('SIGKILL');
+    await rt.restartApp();
+    // The new bot has not heard from either agent yet: both children are away.
+    expect(rt.app.store.children(id).map((c) => c.state)).toEqual(['Disconnected', 'Disconnected']);
+    const job = await rt.app.jobs.waitFor(id, 20_000);
+    expect(job?.state, JSON.stringify(rt.app.store.children(id))).toBe('Failed');
+    expect(child(id, 'web1').state).toBe('Completed');
+    expect(rt.app.store.output(id).filter((o) => o.computer === 'web1').map((o) => o.data.trim())).toEqual(['start web1', 'done web1']);
+    expect(child(id, 'web3').reason).toMatch(lostMessage('web3'));
+    await rt.agent('web3').restart();
+  });
+});
+
+/** Runs `fn` with the agent process stopped (SIGSTOP), and lets it go on afterwards. */
+async function frozen(name: string, fn: () => Promise<void>): Promise<void> {
+  const agent = rt.agent(name).process()!;
+  agent.kill('SIGSTOP');
+  try {
+    await fn();
+  } finally {
+    agent.kill('SIGCONT');
+  }
+}
