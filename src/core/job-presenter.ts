@@ -2,7 +2,7 @@ import type { ChatSink, MessageHandle } from './ports';
 import type { CoreServices } from './context';
 import type { JobRecord } from '../store/job-store';
 import type { Block, NeutralMessage } from '../messages/model';
-import { jobTable, renderResults, statusMessage, statusView, type ChildOutput } from '../messages/results';
+import { jobTable, renderResults, statusMessage, statusView, type ChildOutput, type RenderOptions } from '../messages/results';
 import { hasMoreData, isFinished } from '../jobs/job-state';
 
 /**
@@ -221,8 +221,9 @@ export async function postResultBlocks(
   outputs: ChildOutput[],
   hideComputerName: boolean,
   post: (message: NeutralMessage, what: string) => Promise<boolean>,
+  options: Omit<RenderOptions, 'hideComputerName'> = {},
 ): Promise<boolean> {
-  const blocks = renderResults(outputs, { hideComputerName });
+  const blocks = renderResults(outputs, { ...options, hideComputerName });
   let allPosted = true;
   // One message per block (per computer group) for a few blocks; a fan-out with many distinct
   // results is sent a few blocks per message, since chat platforms rate-limit posts (adapters

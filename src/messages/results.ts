@@ -30,6 +30,11 @@ export interface RenderOptions {
   tailLines?: number;
   /** Show failure reasons of failed children (default true). */
   showFailures?: boolean;
+  /**
+   * Show the reason of a Stopped child as a failure (default true: a status thread tells why a
+   * stop was not confirmed). Receive-Job passes false: PowerShell writes reasons of Failed jobs only.
+   */
+  showStopReasons?: boolean;
 }
 
 interface Piece {
@@ -130,7 +135,7 @@ export function renderResults(outputs: ChildOutput[], options: RenderOptions): B
     if (text !== '') pieces.push({ order: out[0]?.id ?? other[0]?.id ?? first, computers: [child.computer], text, kind: 'output' });
     const errText = trimFinalNewline(joinChunks(err));
     if (errText !== '') pieces.push({ order: err[0]?.id ?? first, computers: [child.computer], text: errText, kind: 'error' });
-    const failed = child.state === 'Failed' || (child.state === 'Stopped' && child.reason !== undefined);
+    const failed = child.state === 'Failed' || (child.state === 'Stopped' && child.reason !== undefined && options.showStopReasons !== false);
     if (failed && options.showFailures !== false) failures.push(failureText(child, options.hideComputerName));
   }
 

@@ -127,6 +127,18 @@ describe('Receive-Job -Wait', () => {
     expect(codeBlocks(again.sink.postBlocks())).toEqual([{ title: 'web1', text: 'kept-line' }]);
   });
 
+  it('assigned: the value holds the output; stderr and failure reasons are still shown as errors', async () => {
+    const id = await startJob('echo value-line; echo "bad thing" >&2; sleep 0.3; exit 2');
+    const assigned = await rt.run(`$streamed = Receive-Job ${id} -Wait`);
+    expect(assigned.ok).toBe(false);
+    expect(assigned.sink.posts()).toEqual([]);
+    expect(rt.app.store.getVariables('console').get('streamed')).toEqual(['value-line']);
+    const replies = assigned.sink.replies();
+    expect(replies[0]).toBe('ERROR: web1: bad thing');
+    expect(replies.slice(1)).toHaveLength(1);
+    expect(replies[1]).toMatch(/^ERROR: web1: .*2/);
+  });
+
   it('-WriteEvents shows each job reaching its final state and returns the events with the output', async () => {
     const id = await startJob('sleep 0.3; echo evented');
     const shown = await rt.run(`Receive-Job ${id} -Wait -WriteEvents`);

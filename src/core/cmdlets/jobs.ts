@@ -234,7 +234,7 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
       if (blocks.length === 0 && failures.length === 0) {
         await safePost(ctx, { blocks: [{ kind: 'text', text: isFinished(job.state) ? 'No new output.' : 'No new output yet; the job is still running.' }] });
       } else {
-        const posted = await postResultBlocks(outputs, job.hideComputerName, async (m) => (await safePost(ctx, m)) !== undefined);
+        const posted = await postResultBlocks(outputs, job.hideComputerName, async (m) => (await safePost(ctx, m)) !== undefined, { showStopReasons: false });
         allPosted &&= posted;
       }
     }
@@ -242,7 +242,12 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
     // fails. Shown results already carry each failed child's reason; it is repeated as an error
     // only when nothing was shown.
     if (failures.length > 0) ctx.outcome.ok = false;
-    if (!ctx.display) for (const c of failures) await showError(ctx, failureText(c, job.hideComputerName));
+    if (!ctx.display) {
+      // The value holds the output stream only; what the jobs wrote to stderr is still shown,
+      // as PowerShell writes a job's error records even when its output is assigned.
+      for (const b of blocks) if (b.kind === 'error') await showError(ctx, b.text);
+      for (const c of failures) await showError(ctx, failureText(c, job.hideComputerName));
+    }
     if (!keep) {
       let read = false;
       for (const { child, records } of outputs) {
@@ -307,10 +312,16 @@ async function postWhatIf(ctx: ExecContext, lines: string[]): Promise<void> {
   if (lines.length > 0) await safePost(ctx, { blocks: [{ kind: 'text', text: lines.join('\n') }] });
 }
 
+/**
+ * How long Stop-Job waits for the agents to confirm. PowerShell's Stop-Job returns once the jobs
+ * are stopped; an agent that does not answer must not hold the channel's command forever.
+ */
+const STOP_CONFIRM_MS = 10_000;
+
 export async function stopJob(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
   const selected = (await selectJobs(call, ctx, { recurse: true })).filter((s) => !s.child);
   const whatIf = asBool(call.parameters.WhatIf);
-  const stopped: string[] = [];
+  const stopping: JobRecord[] = [];
   const whatIfLines: string[] = [];
   for (const s of selected) {
     if (isFinished(s.job.state)) continue; // already finished jobs are skipped silently, before ShouldProcess
@@ -319,16 +330,24 @@ export async function stopJob(call: BoundCall, ctx: ExecContext): Promise<PsValu
       continue;
     }
     ctx.services.jobs.stopJob(s.job.id);
-    stopped.push(`${s.job.name} (Id ${s.job.id})`);
+    stopping.push(s.job);
   }
   await postWhatIf(ctx, whatIfLines);
+  // The children become Stopped when their agents confirm (they kill the process trees first).
+  const confirmed = await Promise.all(stopping.map((j) => ctx.services.jobs.waitFor(j.id, STOP_CONFIRM_MS)));
   if (asBool(call.parameters.PassThru)) {
     const fresh = selected.map((s) => ({ job: ctx.services.store.getJob(s.job.id) ?? s.job }));
     await showJobs(ctx, fresh);
     return refs(fresh);
   }
-  if (ctx.display && stopped.length > 0) {
-    await safePost(ctx, { blocks: [{ kind: 'text', text: `Stopping ${stopped.join(', ')}.` }] });
+  if (ctx.display && stopping.length > 0) {
+    const lines = stopping.map((j, i) => {
+      const now = confirmed[i];
+      return now !== undefined
+        ? `Stopping ${j.name} (Id ${j.id}): ${now.state}.`
+        : `Stopping ${j.name} (Id ${j.id}): not all its agents have confirmed yet; it becomes Stopped when they do.`;
+    });
+    await safePost(ctx, { blocks: [{ kind: 'text', text: lines.join('\n') }] });
   }
   return [];
 }

@@ -4,7 +4,7 @@ import type { JobState } from '../../messages/model';
 import type { JobEvent } from '../../jobs/job-manager';
 import { type ExecContext, safePost, showError } from '../context';
 import { isFinished, PERSISTENT_STATES } from '../../jobs/job-state';
-import { failureText, jobTable, type ChildOutput } from '../../messages/results';
+import { failureText, jobTable, renderResults, type ChildOutput } from '../../messages/results';
 import { forgetJobStatus, postResultBlocks, refreshJobStatus } from '../job-presenter';
 import { jobRef } from '../value-helpers';
 
@@ -159,7 +159,8 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
       const child = store.getChild(childId);
       if (!child) continue;
       const records = store.unreadOutput(childId);
-      const failedNow = (child.state === 'Failed' || (child.state === 'Stopped' && child.reason !== undefined)) && !reported.has(childId);
+      // PowerShell writes the reasons of Failed jobs only (JobStateFailed), once.
+      const failedNow = child.state === 'Failed' && !reported.has(childId);
       if (records.length === 0 && !failedNow) continue;
       const entry = byJob.get(job.id) ?? { job, outputs: [] };
       entry.outputs.push({ child, records });
@@ -169,8 +170,14 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
     for (const { job, outputs } of byJob.values()) {
       let posted = true;
       if (ctx.display) {
-        posted = await postResultBlocks(outputs, job.hideComputerName, async (m) => (await safePost(ctx, m)) !== undefined);
+        posted = await postResultBlocks(outputs, job.hideComputerName, async (m) => (await safePost(ctx, m)) !== undefined, {
+          showStopReasons: false,
+        });
         postedAnything ||= posted;
+      } else {
+        // Assigned or piped: the value holds the output stream; stderr is still shown, as errors.
+        const blocks = renderResults(outputs, { hideComputerName: job.hideComputerName, showFailures: false });
+        for (const b of blocks) if (b.kind === 'error') await showError(ctx, b.text);
       }
       // Output that could not be shown stays unread (and is tried again with the next post).
       if (!posted) continue;
@@ -178,11 +185,11 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
         for (const r of records) if (r.stream === 'output') takeLines(child.id, r.data, false);
         const last = records[records.length - 1];
         if (last) store.markRead(child.id, last.id);
-        if (child.state === 'Failed' || (child.state === 'Stopped' && child.reason !== undefined)) {
+        if (child.state === 'Failed' && !reported.has(child.id)) {
           reported.add(child.id);
           // The reason is an error of the command (JobStateFailed); a post already showed it.
-          if (child.state === 'Failed') ctx.outcome.ok = false;
-          if (!ctx.display && child.state === 'Failed') await showError(ctx, failureText(child, job.hideComputerName));
+          ctx.outcome.ok = false;
+          if (!ctx.display) await showError(ctx, failureText(child, job.hideComputerName));
         }
       }
     }
