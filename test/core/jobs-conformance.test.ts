@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime';
+import { startTestRuntime, waitFor, type RecordingSink, type TestRuntime } from '../helpers/runtime';
 import type { Block } from '../../src/messages/model';
 import type { PsValue } from '../../src/language/values';
 
@@ -75,8 +75,73 @@ const idNotFound = (id: number): string =>
   `The command cannot find a job with the job ID ${id}. Verify the value of the Id parameter and then try the command again.`;
 const JOB_DISPLAY = 'System.Management.Automation.PSRemotingJob';
 
+/** The blocks of a status message as last drawn (posted, then edited). */
+function latestMessage(sink: RecordingSink, id: string): Block[] {
+  let blocks: Block[] = [];
+  for (const e of sink.events) if ((e.type === 'post' || e.type === 'update') && e.id === id) blocks = e.message.blocks;
+  return blocks;
+}
+
 describe('Job.Tests.ps1: Job Cmdlet Tests', () => {
   afterEach(removeAllJobs);
+
+  describe('Simple Jobs (the job object)', () => {
+    it('Start-Job produces a job object', async () => {
+      // The answer to -AsJob is the job's row (Get-Job's columns) inside the status message,
+      // which is edited as the job runs: State and HasMoreData stay current.
+      const started = await run('$j = icm web1 { sleep 0.5; echo 2 } -AsJob -JobName "My Job"');
+      const id = started.jobIds[0]!;
+      expect(variable('j')).toEqual({ kind: 'job', id, display: JOB_DISPLAY });
+      const status = started.sink.statusPosts()[0]!;
+      const command = commandOf(id);
+      const row = (state: string, hasMoreData: string) => ({ Id: String(id), Name: 'My Job', PSJobTypeName: 'RemoteJob', State: state, HasMoreData: hasMoreData, Location: 'web1', Command: command });
+      expect(tableOf(started.sink.events.find((e) => e.type === 'post')!.message.blocks)).toEqual([row('Running', 'True')]);
+      const got = await run(`Get-Job -Id ${id}`);
+      expect(tableOf(got.sink.postBlocks())).toEqual([row('Running', 'True')]);
+
+      await run('Wait-Job $j');
+      await waitFor(() => tableOf(latestMessage(started.sink, status.id))[0]?.State === 'Completed', 5000, 'the row to show Completed');
+      expect(tableOf(latestMessage(started.sink, status.id))).toEqual([row('Completed', 'True')]);
+      expect(latestMessage(started.sink, status.id).find((b) => b.kind === 'actions')).toMatchObject({ buttons: [{ action: 'receive-job' }] });
+      // Received: HasMoreData turns False in the status too, and its Receive-Job button goes.
+      await run('Receive-Job $j');
+      await waitFor(() => tableOf(latestMessage(started.sink, status.id))[0]?.HasMoreData === 'False', 5000, 'the row to show HasMoreData False');
+      expect(tableOf(latestMessage(started.sink, status.id))).toEqual([row('Completed', 'False')]);
+      expect(latestMessage(started.sink, status.id).some((b) => b.kind === 'actions')).toBe(false);
+    });
+
+    it('Get-Job retrieves a job object', async () => {
+      const id = await startJob('echo 2', { variable: 'j', name: 'MyJob' });
+      await run(`$got = Get-Job -Id ${id}`);
+      expect(variable('got')).toEqual([variable('j')]);
+    });
+
+    it('Get-Job retrieves an array of job objects', async () => {
+      const ids = [await startJob('echo 2', { name: 'MyJob' }), await startJob('echo 4')];
+      await run('$jobs = Get-Job');
+      expect(variable('jobs')).toEqual(ids.map((id) => ({ kind: 'job', id, display: JOB_DISPLAY })));
+    });
+
+    it('Receive-Job can retrieve job results', async () => {
+      const id = await startJob('echo 2', { name: 'MyJob' });
+      await run(`$w = Wait-Job -Timeout 60 -Id ${id}`);
+      expect(items(variable('w'))).toHaveLength(1);
+      await run(`$r = Receive-Job -Id ${id}`);
+      expect(variable('r')).toEqual(['2']);
+    });
+  });
+
+  describe('Jobs with arguments', () => {
+    it('Start-Job accepts arguments', async () => {
+      // $args[1], $args[0] in PowerShell; the shell's $2, $1 here.
+      const started = await run(`$j = icm web1 -ArgumentList '/tmp/test drive',42 { echo "$2"; echo "$1" } -AsJob`);
+      await run('$w = Wait-Job -Timeout 300 $j');
+      expect(variable('w')).toEqual([variable('j')]);
+      await run('$r = Receive-Job $j');
+      expect(items(variable('r')).join(',')).toBe('42,/tmp/test drive');
+      expect(started.ok).toBe(true);
+    });
+  });
 
   describe('Simple Jobs', () => {
     it('Remove-Job can remove a job', async () => {
