@@ -2,7 +2,7 @@ import type { ChatSink, MessageHandle } from './ports';
 import type { CoreServices } from './context';
 import type { JobRecord } from '../store/job-store';
 import type { Block, NeutralMessage } from '../messages/model';
-import { jobTable, renderResults, statusMessage, statusView, type ChildOutput, type RenderOptions } from '../messages/results';
+import { JOB_COLUMNS, jobTable, renderResults, statusMessage, statusView, type ChildOutput, type RenderOptions } from '../messages/results';
 import { hasMoreData, isFinished } from '../jobs/job-state';
 
 /**
@@ -75,7 +75,12 @@ export class JobPresenter {
     const { store } = this.services;
     const children = store.children(job.id);
     const view = statusView(job, children, { hasMoreData: hasMoreData(store, job, children) });
-    return statusMessage(view, this.asJob ? [jobTable(store, [{ job }])] : []);
+    if (!this.asJob) return statusMessage(view);
+    // The status shows the whole command already; in the row a long one is cut, so the status
+    // stays one message on every platform (an edit cannot grow into several).
+    const row = jobTable(store, [{ job }]);
+    if (row.kind === 'table') row.rows = row.rows.map((r) => r.map((c, i) => (i === COMMAND_COLUMN && c.length > MAX_ROW_COMMAND ? `${c.slice(0, MAX_ROW_COMMAND - 1)}…` : c)));
+    return statusMessage(view, [row]);
   }
 
   private schedule(): void {
@@ -189,6 +194,9 @@ export class JobPresenter {
  * Presenters whose status message is still on screen, per core (a test process may run several
  * cores), so a later Receive-Job or Remove-Job can redraw it. Bounded: the oldest are dropped.
  */
+const COMMAND_COLUMN = JOB_COLUMNS.indexOf('Command');
+const MAX_ROW_COMMAND = 200;
+
 const live = new WeakMap<CoreServices, Map<number, JobPresenter>>();
 const MAX_LIVE_PRESENTERS = 1000;
 

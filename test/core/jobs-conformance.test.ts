@@ -110,6 +110,19 @@ describe('Job.Tests.ps1: Job Cmdlet Tests', () => {
       expect(latestMessage(started.sink, status.id).some((b) => b.kind === 'actions')).toBe(false);
     });
 
+    it('(ours) a long command is cut in the -AsJob row and whole in the status and in Get-Job', async () => {
+      const long = `echo ${'x'.repeat(400)}`;
+      const started = await run(`icm web1 { ${long} } -AsJob`);
+      const id = started.jobIds[0]!;
+      const posted = started.sink.events.find((e) => e.type === 'post')!.message.blocks;
+      const cell = tableOf(posted)[0]!.Command!;
+      expect(cell).toHaveLength(200);
+      expect(cell.endsWith('…')).toBe(true);
+      expect(commandOf(id).startsWith(cell.slice(0, -1))).toBe(true);
+      expect(started.sink.statusPosts()[0]!.status.command).toBe(commandOf(id));
+      expect(tableOf((await run(`Get-Job -Id ${id}`)).sink.postBlocks())[0]!.Command).toBe(commandOf(id));
+    });
+
     it('Get-Job retrieves a job object', async () => {
       const id = await startJob('echo 2', { variable: 'j', name: 'MyJob' });
       await run(`$got = Get-Job -Id ${id}`);
