@@ -122,7 +122,9 @@ describe('Receive-Job -Wait', () => {
     const id = await startJob('echo kept-line');
     await rt.run(`Wait-Job ${id}`);
     const sink = new RecordingSink({ failWhen: (type, m) => type === 'post' && m.blocks.some((b) => b.kind === 'code') });
-    await rt.core.handle({ channel: 'console', user: { platform: 'console', userId: 'console', displayName: 'tester' }, text: `Receive-Job ${id} -Wait`, source: 'command' }, sink);
+    const outcome = await rt.core.handle({ channel: 'console', user: { platform: 'console', userId: 'console', displayName: 'tester' }, text: `Receive-Job ${id} -Wait`, source: 'command' }, sink);
+    expect(outcome.ok).toBe(false);
+    expect(sink.posts().at(-1)).toContain('Some output could not be posted; it is kept unread: Receive-Job shows it.');
     const again = await rt.run(`Receive-Job ${id}`);
     expect(codeBlocks(again.sink.postBlocks())).toEqual([{ title: 'web1', text: 'kept-line' }]);
   });

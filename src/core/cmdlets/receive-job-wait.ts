@@ -83,6 +83,7 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
   for (const s of selected) {
     if (s.child) {
       const child = store.getChild(s.child.id) ?? s.child;
+      if (locations && !locations.includes(child.computer.toLowerCase())) continue;
       units.push(track(child.id, child.name, true, child.state));
       streamed.set(child.id, s.job);
       continue;
@@ -138,6 +139,7 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
   const partial = new Map<number, string>();
   const reported = new Set<number>();
   let postedAnything = false;
+  let postFailed = false;
   let lastFlush = 0;
   let flushing: Promise<void> = Promise.resolve();
 
@@ -174,6 +176,7 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
           showStopReasons: false,
         });
         postedAnything ||= posted;
+        postFailed ||= !posted;
       } else {
         // Assigned or piped: the value holds the output stream; stderr is still shown, as errors.
         const blocks = renderResults(outputs, { hideComputerName: job.hideComputerName, showFailures: false });
@@ -303,8 +306,16 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
     summary.push(`${job.name} (Id ${job.id}) is ${job.state}.`);
     await refreshJobStatus(ctx.services, job.id);
   }
+  if (postFailed) {
+    // Tried again with every later post; what is still unread is kept for the next Receive-Job.
+    const unread = [...streamed.keys()].some((id) => store.hasUnreadOutput(id));
+    if (unread) {
+      ctx.outcome.ok = false;
+      summary.push('Some output could not be posted; it is kept unread: Receive-Job shows it.');
+    }
+  }
   if (ctx.display) {
-    if (!postedAnything) summary.push('No new output.');
+    if (!postedAnything && !postFailed) summary.push('No new output.');
     await safePost(ctx, { blocks: [{ kind: 'text', text: summary.join('\n') }] });
   }
   return values;
