@@ -152,4 +152,17 @@ describe('Receive-Job -Wait', () => {
     const again = await rt.run(`Receive-Job ${id} -Wait -WriteEvents`);
     expect(again.sink.posts().join('\n')).toContain(`Job ${id} (Job${id}) state: Completed`);
   });
+
+  it('a bot shutdown ends the wait; the output not posted yet is received after the restart', async () => {
+    const id = await startJob('echo before-restart; sleep 2; echo after-restart');
+    const { sink, done } = start(`Receive-Job ${id} -Wait`);
+    await waitFor(() => postedText(sink).includes('before-restart'), 5000, 'the first line');
+    await rt.restartApp();
+    await done;
+    expect(sink.posts().at(-1)).toContain('The bot is stopping: Receive-Job -Wait ended.');
+    expect(postedText(sink)).not.toContain('after-restart');
+    await rt.waitConnected(['web1']);
+    const again = await rt.run(`Receive-Job ${id} -Wait`);
+    expect(codeBlocks(again.sink.postBlocks())).toEqual([{ title: 'web1', text: 'after-restart' }]);
+  });
 });
