@@ -112,6 +112,7 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     log,
     ...(options.recoveryGraceMs !== undefined ? { recoveryGraceMs: options.recoveryGraceMs } : {}),
     lostGraceMs: config.agentLostGraceMs,
+    reconnectSettleMs: 2 * config.hub.heartbeatMs,
   });
   // Handlers are wired before the hub listens, so no early message is missed.
   jobs.start();

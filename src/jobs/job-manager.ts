@@ -88,6 +88,7 @@ export class JobManager {
   private readonly agentInfo = new Map<string, AgentInfo>();
   private readonly waiters = new Map<number, Array<(job: JobRecord | undefined) => void>>();
   private recoveryTimer: NodeJS.Timeout | undefined;
+  private settleTimer: NodeJS.Timeout | undefined;
   /** Per agent (lower-cased) that went away with children on it: when they are given up. */
   private readonly lostTimers = new Map<string, NodeJS.Timeout>();
   private stopping = false;
@@ -105,6 +106,11 @@ export class JobManager {
        * reconnected since this bot started) wait for it before they end Failed, agent lost.
        */
       lostGraceMs?: number;
+      /**
+       * After a restart, how long agents with running children have to dial in again before
+       * those children show Disconnected (two heartbeats: when the hub would call it offline).
+       */
+      reconnectSettleMs?: number;
     },
   ) {}
 
@@ -125,16 +131,21 @@ export class JobManager {
       if (active.remaining === 0) this.finishJob(active);
     }
     for (const agent of transport.connected()) this.resendRuns(agent);
-    // Children that were running when the bot went down are away until their agent dials in
-    // again; the lost-agent grace period counts from now.
-    const away = new Set<string>();
+    // Agents with running children normally dial in again within moments of a restart; those
+    // that have not after the settle time are away (Disconnected), and the lost-agent grace
+    // period counts from then.
+    const withRuns = new Set<string>();
     for (const job of this.jobs.values()) {
       for (const c of job.children.values()) {
-        const running = c.state === 'Running' || c.state === 'Disconnected';
-        if (c.dispatched && c.agent !== undefined && running && !transport.isConnected(c.agent)) away.add(c.agent);
+        if (c.dispatched && c.agent !== undefined && (c.state === 'Running' || c.state === 'Disconnected')) withRuns.add(c.agent);
       }
     }
-    for (const agent of away) this.onDisconnected(agent, true);
+    if (withRuns.size > 0) {
+      this.settleTimer = setTimeout(() => {
+        for (const agent of withRuns) if (!transport.isConnected(agent)) this.onDisconnected(agent, true);
+      }, this.deps.reconnectSettleMs ?? 30_000);
+      this.settleTimer.unref();
+    }
     if ([...this.jobs.values()].some((j) => j.recovering)) {
       this.recoveryTimer = setTimeout(() => {
         for (const j of this.jobs.values()) {
@@ -152,6 +163,7 @@ export class JobManager {
     if (this.stopping) return;
     this.stopping = true;
     if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
+    if (this.settleTimer) clearTimeout(this.settleTimer);
     for (const t of this.lostTimers.values()) clearTimeout(t);
     this.lostTimers.clear();
     this.emit({ type: 'stopping' });

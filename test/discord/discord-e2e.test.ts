@@ -426,21 +426,21 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
       const m = statusMessageFor(id);
       return m?.components[0]?.components[0]?.custom_id === `chatops:receive-job:${id}` ? m : undefined;
     });
-    expect(JSON.stringify(fake.messages.get(status.id)!.history.map((h) => h.content))).not.toContain('received-output');
+    expect(JSON.stringify(fake.messages.get(status.id)!.history.map((h) => h.content))).not.toContain('```\\nreceived-output');
     // -AsJob: the thread shows the state change only; the output waits for Receive-Job.
     await fake.waitFor('state change in the thread', () => threadText(status.id).includes('is Completed'));
     expect(threadText(status.id)).not.toContain('received-output');
     const press = fake.pressButton(status.id, `chatops:receive-job:${id}`, { user: ALICE });
     await fake.waitFor(
       'received output',
-      () => [...fake.messages.values()].some((m) => !m.deleted && m.content.includes('received-output')),
+      () => [...fake.messages.values()].some((m) => !m.deleted && m.content.includes('```\nreceived-output')),
       15_000,
     );
     await handled(press);
     expect(press.callback).toMatchObject({ type: 5, data: { flags: 64 } });
     // The output goes in the job's thread, under the state change, not in the channel.
     expect(threadText(status.id)).toContain('**web1**\n```\nreceived-output\n```');
-    expect(fake.channelMessages(OPS).some((m) => !m.deleted && m.content.includes('received-output'))).toBe(false);
+    expect(fake.channelMessages(OPS).some((m) => !m.deleted && m.content.includes('```\nreceived-output'))).toBe(false);
     // Received: nothing is left unread.
     await fake.waitFor('output marked read', () => !rt.app.store.children(id).some((c) => rt.app.store.hasUnreadOutput(c.id)));
     // Its button goes away; the status embed stays.
