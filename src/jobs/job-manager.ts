@@ -33,6 +33,8 @@ export type JobEvent =
   | { type: 'child'; jobId: number; childId: number; state: JobState }
   | { type: 'job'; job: JobRecord }
   | { type: 'output'; jobId: number; childId: number }
+  /** The job was deleted (Remove-Job, -AutoRemoveJob, retention): whoever follows it stops. */
+  | { type: 'removed'; jobId: number }
   /** The manager is shutting down: listeners drop timers and stop touching the store. */
   | { type: 'stopping' };
 
@@ -262,6 +264,7 @@ export class JobManager {
     if (active) this.deactivate(active);
     // Whoever waits for a removed job stops waiting.
     this.resolveWaiters(jobId, undefined);
+    this.emit({ type: 'removed', jobId });
   }
 
   // ---- internals ---------------------------------------------------------------------------

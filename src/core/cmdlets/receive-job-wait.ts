@@ -1,18 +1,13 @@
 import type { HashtableValue, PsValue } from '../../language/values';
-import type { ChildJobRecord, JobRecord } from '../../store/job-store';
+import type { JobRecord } from '../../store/job-store';
 import type { JobState } from '../../messages/model';
 import type { JobEvent } from '../../jobs/job-manager';
 import { type ExecContext, safePost, showError } from '../context';
 import { isFinished, PERSISTENT_STATES } from '../../jobs/job-state';
 import { failureText, jobTable, renderResults, type ChildOutput } from '../../messages/results';
-import { forgetJobStatus, postResultBlocks, refreshJobStatus } from '../job-presenter';
+import { postResultBlocks, refreshJobStatus } from '../job-presenter';
+import { removeJobRecord, type Selected } from './job-selection';
 import { jobRef } from '../value-helpers';
-
-/** A job the user named: a top-level job, or one of its children when an Id/Name matched a child. */
-export interface Selected {
-  job: JobRecord;
-  child?: ChildJobRecord;
-}
 
 export interface ReceiveWaitOptions {
   /** -Force: wait for Completed/Failed/Stopped only (else any persistent state ends the wait). */
@@ -23,13 +18,6 @@ export interface ReceiveWaitOptions {
   noRecurse: boolean;
   /** -Location / -ComputerName: only these children (compared case-insensitively). */
   locations?: string[];
-}
-
-/** Deletes a job and its stored output (Remove-Job, -AutoRemoveJob). */
-export function removeJobRecord(ctx: ExecContext, jobId: number): void {
-  ctx.services.jobs.forget(jobId);
-  ctx.services.store.deleteJob(jobId);
-  forgetJobStatus(ctx.services, jobId);
 }
 
 /** A job or child whose state changes are followed (for the end of the wait and -WriteEvents). */
@@ -235,6 +223,10 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
     }
     if (ev.type === 'output') {
       if (streamed.has(ev.childId)) scheduleFlush();
+      return;
+    }
+    if (ev.type === 'removed') {
+      if (allDone()) finishWait();
       return;
     }
     const id = ev.type === 'job' ? ev.job.id : ev.childId;
