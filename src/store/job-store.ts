@@ -163,6 +163,7 @@ export interface JobStore {
   setVariable(channel: string, name: string, value: PsValue): void;
   removeVariable(channel: string, name: string): boolean;
 
+  /** Records a post attempt; a no-op when the job was removed meanwhile. */
   recordPost(jobId: number, what: string, ok: boolean, error?: string): void;
   posts(jobId: number): Array<{ what: string; ok: boolean; error?: string; at: string }>;
 }

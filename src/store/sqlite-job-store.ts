@@ -179,7 +179,10 @@ export class SqliteJobStore implements JobStore {
       setVar: db.prepare(`INSERT INTO channel_variables (channel, name, value, updated_at) VALUES (?, ?, ?, ?)
         ON CONFLICT (channel, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
       removeVar: db.prepare('DELETE FROM channel_variables WHERE channel = ? AND name = ?'),
-      recordPost: db.prepare('INSERT INTO job_posts (job_id, what, ok, error, at) VALUES (?, ?, ?, ?, ?)'),
+      // A post may finish after its job was removed: then there is nothing to record it against.
+      recordPost: db.prepare(
+        'INSERT INTO job_posts (job_id, what, ok, error, at) SELECT @jobId, @what, @ok, @error, @at WHERE EXISTS (SELECT 1 FROM jobs WHERE id = @jobId)',
+      ),
       posts: db.prepare('SELECT what, ok, error, at FROM job_posts WHERE job_id = ? ORDER BY id'),
     };
   }
@@ -399,7 +402,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   recordPost(jobId: number, what: string, ok: boolean, error?: string): void {
-    this.stmts.recordPost.run(jobId, what, ok ? 1 : 0, error ?? null, new Date().toISOString());
+    this.stmts.recordPost.run({ jobId, what, ok: ok ? 1 : 0, error: error ?? null, at: new Date().toISOString() });
   }
 
   posts(jobId: number): Array<{ what: string; ok: boolean; error?: string; at: string }> {

@@ -120,10 +120,16 @@ export async function selectJobs(call: BoundCall, ctx: ExecContext, options: { r
     const state = stateParam(p.State);
     for (const job of jobs) if (job.state === state) add({ job });
   } else if (p.Command !== undefined) {
-    const patterns = asStrings(p.Command);
+    // PowerShell's Command of a remote job is the script-block text; ours shows the whole typed
+    // line. A pattern matches either, trimmed, case-insensitively, wildcards allowed.
+    const patterns = asStrings(p.Command).map((pat) => {
+      const text = pat.trim();
+      const like = wildcard(text);
+      return (cmd: string): boolean => cmd.toLowerCase() === text.toLowerCase() || like(cmd);
+    });
     for (const job of jobs) {
-      const cmd = job.command.trim();
-      if (patterns.some((pat) => cmd.toLowerCase() === pat.trim().toLowerCase() || wildcard(pat.trim())(cmd))) add({ job });
+      const texts = [job.command.trim(), store.getRunSpec(job.id)?.script.trim() ?? ''];
+      if (patterns.some((matches) => texts.some(matches))) add({ job });
     }
   } else if (p.Filter !== undefined) {
     // Filters only reach job-source adapters (scheduled jobs); remote jobs never match.
