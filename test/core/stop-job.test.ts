@@ -1,0 +1,171 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime';
+import type { Block } from '../../src/messages/model';
+import type { PsValue } from '../../src/language/values';
+
+/**
+ * Stop-Job against a connected agent (reference 3.11.4, 4.3; issue 7 "Stop-Job kills the process
+ * trees on the agents; the children become Stopped once the agents confirm"), with a real agent
+ * running bash (its default configuration here): the script leaves a background grandchild and
+ * writes both process ids to files, so the test can see that the whole tree is gone.
+ */
+
+let rt: TestRuntime;
+
+beforeAll(async () => {
+  rt = await startTestRuntime({ agents: [{ name: 'web1' }] });
+});
+
+afterAll(async () => {
+  // Whatever a failed case left running on the agent.
+  for (const job of rt?.app.store.listJobs('console') ?? []) if (job.state === 'Running') await rt.run(`Stop-Job -Id ${job.id}`);
+  await rt?.stop();
+});
+
+const run = (text: string) => rt.run(text);
+
+function tableOf(blocks: Block[]): Array<Record<string, string>> {
+  const t = blocks.find((b) => b.kind === 'table');
+  if (!t || t.kind !== 'table') return [];
+  return t.rows.map((r) => Object.fromEntries(t.columns.map((c, i) => [c, r[i] ?? ''])));
+}
+
+async function jobRow(id: number): Promise<Record<string, string> | undefined> {
+  return tableOf((await run(`Get-Job -Id ${id}`)).sink.postBlocks())[0];
+}
+
+function variable(name: string): PsValue | undefined {
+  return rt.app.store.getVariables('console').get(name.toLowerCase());
+}
+
+/**
+ * Whether a process exists and has not exited. An exited process whose parent died is a zombie
+ * until init reaps it, and this machine's init does not reap: `kill(pid, 0)` still succeeds for
+ * it, so a zombie (state Z in /proc) counts as gone, as it has already ended.
+ */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw e;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false; // gone between the two checks
+  }
+}
+
+/** A pid file the script wrote completely (`echo` ends it with a newline). */
+async function readPid(path: string): Promise<number> {
+  await waitFor(() => existsSync(path) && readFileSync(path, 'utf8').endsWith('\n'), 10_000, `${path} to be written`);
+  return Number(readFileSync(path, 'utf8').trim());
+}
+
+let serial = 0;
+
+/** Starts a job whose script leaves a background grandchild; returns its id and both pids once running. */
+async function startTree(name: string, script: string): Promise<{ id: number; shellPid: number; bgPid: number }> {
+  const pidFile = join(rt.dir, `pids-${++serial}`);
+  const started = await run(`icm web1 -ArgumentList '${pidFile}' { ${script} } -AsJob -JobName ${name}`);
+  expect(started.ok).toBe(true);
+  const id = started.jobIds[0]!;
+  const shellPid = await readPid(pidFile);
+  const bgPid = await readPid(`${pidFile}.bg`);
+  expect(shellPid).not.toBe(bgPid);
+  expect(isRunning(shellPid)).toBe(true);
+  expect(isRunning(bgPid)).toBe(true);
+  return { id, shellPid, bgPid };
+}
+
+describe('Stop-Job against a connected agent', () => {
+  it('kills the whole process tree on the agent; the child is Stopped only once the agent confirms', async () => {
+    const { id, shellPid, bgPid } = await startTree('tree', 'sleep 300 & echo $! > "$1.bg"; echo $$ > "$1"; wait');
+    const childId = rt.app.store.children(id)[0]!.id;
+    expect(rt.app.store.getChild(childId)!.state).toBe('Running');
+    expect(rt.app.hub.isConnected('web1')).toBe(true);
+
+    const stopped = await run(`Stop-Job ${id}`);
+    expect(stopped.ok).toBe(true);
+    expect(stopped.sink.replies()).toEqual([]);
+    expect(stopped.sink.posts()).toEqual([`Stopping tree (Id ${id}): Stopped.`]);
+
+    // When Stop-Job returns, the shell and its background grandchild are gone.
+    expect(isRunning(shellPid)).toBe(false);
+    expect(isRunning(bgPid)).toBe(false);
+    // The agent confirmed: Stopped, not the hub's "could not confirm" fallback.
+    const child = rt.app.store.getChild(childId)!;
+    expect(child.state).toBe('Stopped');
+    expect(child.reason ?? '').not.toMatch(/not connected to confirm/);
+    expect(child.endTime).toBeDefined();
+    expect(rt.app.store.getJob(id)!.state).toBe('Stopped');
+    // No output was written: nothing more to receive.
+    expect(await jobRow(id)).toMatchObject({ Id: String(id), Name: 'tree', State: 'Stopped', HasMoreData: 'False' });
+    const childRow = tableOf((await run(`Get-Job -Id ${id} -IncludeChildJob`)).sink.postBlocks())[1];
+    expect(childRow).toMatchObject({ Id: String(childId), State: 'Stopped', HasMoreData: 'False', Location: 'web1' });
+  });
+
+  it('kills a grandchild that ignores SIGTERM too, and returns only after the agent has confirmed', async () => {
+    // The agent sends SIGTERM to the process group, then SIGKILL after its grace period (2 s):
+    // the confirmation, and so Stop-Job's return, comes after that.
+    const { id, shellPid, bgPid } = await startTree('stubborn', `trap '' TERM; sleep 300 & echo $! > "$1.bg"; echo $$ > "$1"; wait`);
+    const t0 = Date.now();
+    const stopped = await run(`Stop-Job -Id ${id}`);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
+    expect(stopped.ok).toBe(true);
+    expect(isRunning(shellPid)).toBe(false);
+    expect(isRunning(bgPid)).toBe(false);
+    const child = rt.app.store.children(id)[0]!;
+    expect(child.state).toBe('Stopped');
+    expect(child.reason ?? '').not.toMatch(/not connected to confirm/);
+    expect(rt.app.store.getJob(id)!.state).toBe('Stopped');
+  });
+
+  it('Stop-Job of an already finished job is silent and leaves it as it was', async () => {
+    const started = await run('icm web1 { echo done } -AsJob -JobName done');
+    const id = started.jobIds[0]!;
+    await run(`Wait-Job -Id ${id}`);
+    const before = rt.app.store.getJob(id)!;
+    const childBefore = rt.app.store.children(id)[0]!;
+    expect(before.state).toBe('Completed');
+
+    const stopped = await run(`Stop-Job -Id ${id}`);
+    expect(stopped.ok).toBe(true);
+    expect(stopped.sink.events).toEqual([]);
+    expect(rt.app.store.getJob(id)).toEqual(before);
+    expect(rt.app.store.children(id)).toEqual([childBefore]);
+    expect(await jobRow(id)).toMatchObject({ State: 'Completed', HasMoreData: 'True' });
+    // Its output is still there to receive.
+    const received = await run(`$out = Receive-Job -Id ${id}`);
+    expect(received.ok).toBe(true);
+    expect(variable('out')).toEqual(['done']);
+  });
+
+  it('-PassThru returns every matched job, the already finished ones too', async () => {
+    const finished = await run('icm web1 { echo finished } -AsJob -JobName passFinished');
+    const finishedId = finished.jobIds[0]!;
+    await run(`Wait-Job -Id ${finishedId}`);
+    const { id: runningId, shellPid, bgPid } = await startTree('passRunning', 'sleep 300 & echo $! > "$1.bg"; echo $$ > "$1"; wait');
+
+    const stopped = await run(`$r = Stop-Job -Name pass* -PassThru`);
+    expect(stopped.ok).toBe(true);
+    expect(variable('r')).toEqual([
+      { kind: 'job', id: finishedId, display: 'System.Management.Automation.PSRemotingJob' },
+      { kind: 'job', id: runningId, display: 'System.Management.Automation.PSRemotingJob' },
+    ]);
+    expect(isRunning(shellPid)).toBe(false);
+    expect(isRunning(bgPid)).toBe(false);
+
+    // Shown rather than assigned: the jobs as they are after the stop.
+    const { id: againId } = await startTree('passAgain', 'sleep 300 & echo $! > "$1.bg"; echo $$ > "$1"; wait');
+    const shown = await run(`Stop-Job -Id ${finishedId},${againId} -PassThru`);
+    expect(tableOf(shown.sink.postBlocks()).map((r) => [Number(r.Id), r.Name, r.State])).toEqual([
+      [finishedId, 'passFinished', 'Completed'],
+      [againId, 'passAgain', 'Stopped'],
+    ]);
+  });
+});
