@@ -137,6 +137,11 @@ async function main(): Promise<void> {
   }
   const o = parsed.options;
   const log = createLogger(o.logLevel);
+  // Last resort: a rejection nobody handled is a bug, but exiting would kill the commands this
+  // agent runs and drop their unacknowledged output. Log it (masked) and keep running.
+  process.on('unhandledRejection', (reason) => {
+    log.error('unhandled rejection (a bug): the agent keeps running', { error: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason) });
+  });
   const state = readState(o.stateDir);
   if (!state && !o.token) {
     process.stderr.write(`agent: ${o.name} is not enrolled yet (no secret in ${o.stateDir}): pass --token TOKEN\n`);

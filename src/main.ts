@@ -24,6 +24,11 @@ async function main(): Promise<number> {
   for (const s of [config.slack?.botToken, config.slack?.signingSecret, config.slack?.appToken, config.discord?.token]) {
     if (s) log.addSecret(s);
   }
+  // Last resort. A rejection nobody handled is a bug, but Node's default (exit) would take down
+  // every channel and every job's live status with it: log it, masked, and keep running.
+  process.on('unhandledRejection', (reason) => {
+    log.error('unhandled rejection (a bug): the bot keeps running', { error: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason) });
+  });
 
   let app: App;
   try {

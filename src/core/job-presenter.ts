@@ -1,5 +1,5 @@
 import type { ChatSink, MessageHandle } from './ports';
-import type { CoreServices } from './context';
+import { jobLocks, type CoreServices } from './context';
 import type { JobRecord } from '../store/job-store';
 import type { Block, NeutralMessage } from '../messages/model';
 import { JOB_COLUMNS, jobTable, renderResults, statusMessage, statusView, type ChildOutput, type RenderOptions } from '../messages/results';
@@ -10,6 +10,10 @@ import { hasMoreData, isFinished } from '../jobs/job-state';
  * most once per `statusIntervalMs`, and always for the final state). For -AsJob jobs the thread
  * shows state changes only; for synchronous ones `postResults` puts the per-computer results
  * there. What could not be posted stays in the store and the status says so.
+ *
+ * Its async work runs detached from events (timers, job events), so it never lets a rejection
+ * escape: everything is caught and logged. A job removed meanwhile (Remove-Job, -AutoRemoveJob,
+ * retention) ends it: it unsubscribes, resolves `finished` and edits nothing more.
  */
 export class JobPresenter {
   private handle: MessageHandle | undefined;
@@ -24,8 +28,10 @@ export class JobPresenter {
   private done = false;
   /** The bot is stopping: the store is closing, so no more edits at all. */
   private disposed = false;
+  /** The job was removed: no more posts or edits; `finished` resolved. */
+  private removedJob = false;
   private finishedResolve!: () => void;
-  /** Resolves when the job finished and the final status was drawn. */
+  /** Resolves when the job finished and the final status was drawn, or when it was removed. */
   readonly finished: Promise<void>;
 
   constructor(
@@ -39,9 +45,17 @@ export class JobPresenter {
     this.finished = new Promise((r) => (this.finishedResolve = r));
   }
 
+  /** Whether the job was removed while this presenter followed it (`finished` resolved then). */
+  get removed(): boolean {
+    return this.removedJob;
+  }
+
   async start(): Promise<void> {
     const job = this.services.store.getJob(this.jobId);
-    if (!job) return;
+    if (!job) {
+      this.onRemoved();
+      return;
+    }
     this.postedState = job.state;
     try {
       this.handle = await this.sink.post(this.statusMessage(job));
@@ -57,14 +71,36 @@ export class JobPresenter {
       }
       const id = ev.type === 'job' ? ev.job.id : ev.jobId;
       if (id !== this.jobId || ev.type === 'output') return;
+      if (ev.type === 'removed') {
+        this.onRemoved();
+        return;
+      }
       if (ev.type === 'job' && isFinished(ev.job.state)) {
-        void this.finish(ev.job);
+        this.detached(this.finish(ev.job), 'finish');
         return;
       }
       this.schedule();
     });
+    // Removed or finished while the status was being posted (no event reached us then).
     const now = this.services.store.getJob(this.jobId);
-    if (now && isFinished(now.state)) void this.finish(now);
+    if (!now) this.onRemoved();
+    else if (isFinished(now.state)) this.detached(this.finish(now), 'finish');
+  }
+
+  /** Work started from an event or timer: nobody awaits it, so a failure is logged here. */
+  private detached(work: Promise<void>, what: string): void {
+    work.catch((e: unknown) => {
+      this.services.log.error('job presenter failed', { job: this.jobId, what, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    });
+  }
+
+  /** The job was deleted: stop following it, and whoever awaits `finished` goes on. */
+  private onRemoved(): void {
+    this.removedJob = true;
+    this.stopListening();
+    const byJob = live.get(this.services);
+    if (byJob?.get(this.jobId) === this) byJob.delete(this.jobId);
+    this.finishedResolve();
   }
 
   /**
@@ -88,17 +124,18 @@ export class JobPresenter {
     const wait = Math.max(0, this.lastUpdate + this.services.statusIntervalMs - Date.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.update();
+      this.detached(this.update(), 'status update');
     }, wait);
   }
 
+  /** Never rejects: a failed edit (or store read) is logged, and the chain goes on. */
   private update(): Promise<void> {
     this.updating = this.updating.then(async () => {
-      if (this.disposed) return;
-      const job = this.services.store.getJob(this.jobId);
-      if (!job || !this.handle) return;
-      this.lastUpdate = Date.now();
+      if (this.disposed || this.removedJob) return;
       try {
+        const job = this.services.store.getJob(this.jobId);
+        if (!job || !this.handle) return;
+        this.lastUpdate = Date.now();
         await this.sink.update(this.handle, this.statusMessage(job));
       } catch (e) {
         this.services.log.warn('status update failed', { job: this.jobId, error: String(e) });
@@ -133,14 +170,28 @@ export class JobPresenter {
   private async finish(job: JobRecord): Promise<void> {
     if (this.done) return;
     this.stopListening();
-    if (this.asJob && this.handle && this.postedState !== job.state) {
-      await this.thread({ blocks: [{ kind: 'text', text: this.stateChangeText(job) }] }, 'state change');
+    // Removal can no longer reach us through the listener: `gone` checks the store instead.
+    try {
+      if (this.asJob && this.handle && this.postedState !== job.state && !this.gone()) {
+        await this.thread({ blocks: [{ kind: 'text', text: this.stateChangeText(job) }] }, 'state change');
+      }
+      if (!this.asJob && this.showResults && !this.gone()) {
+        await this.postResults(job);
+      }
+      await this.update();
+    } finally {
+      // Also when something above threw (logged by `detached`): a synchronous Invoke-Command
+      // awaiting `finished` must never hang.
+      this.finishedResolve();
     }
-    if (!this.asJob && this.showResults) {
-      await this.postResults(job);
-    }
-    await this.update();
-    this.finishedResolve();
+  }
+
+  /** Removed (or the bot stopping): nothing more is posted for the job. */
+  private gone(): boolean {
+    if (this.disposed || this.removedJob) return true;
+    if (this.services.store.getJob(this.jobId) !== undefined) return false;
+    this.removedJob = true;
+    return true;
   }
 
   private stateChangeText(job: JobRecord): string {
@@ -153,6 +204,7 @@ export class JobPresenter {
   }
 
   private async thread(message: NeutralMessage, what: string): Promise<boolean> {
+    if (this.gone()) return false;
     if (!this.handle) {
       this.recordFailure(what, new Error('the status message could not be posted'));
       return false;
@@ -169,6 +221,7 @@ export class JobPresenter {
 
   private recordFailure(what: string, e: unknown): void {
     this.services.log.warn('could not post', { job: this.jobId, what, error: String(e) });
+    if (this.gone()) return;
     this.services.store.recordPost(this.jobId, what, false, String(e));
     this.notPosted.push(what);
     this.services.store.updateJob(this.jobId, { notPosted: this.notPosted.join('; ') });
@@ -180,13 +233,14 @@ export class JobPresenter {
    */
   private async postResults(job: JobRecord): Promise<void> {
     const { store } = this.services;
-    const children = store.children(job.id);
-    const outputs: ChildOutput[] = children.map((child) => ({ child, records: store.unreadOutput(child.id) }));
-    if (!(await postResultBlocks(outputs, job.hideComputerName, (m, what) => this.thread(m, what)))) return;
-    for (const { child, records } of outputs) {
-      const last = records[records.length - 1];
-      if (last) store.markRead(child.id, last.id);
-    }
+    // Under the job's lock: a Receive-Job typed meanwhile must not show the same output again.
+    await jobLocks(this.services).withLock(job.id, async () => {
+      if (this.gone()) return;
+      const children = store.children(job.id);
+      const outputs: ChildOutput[] = children.map((child) => ({ child, records: store.unreadOutput(child.id) }));
+      if (!(await postResultBlocks(outputs, job.hideComputerName, (m, what) => this.thread(m, what)))) return;
+      markAllRead(store, outputs);
+    });
   }
 }
 
@@ -213,6 +267,23 @@ function register(services: CoreServices, jobId: number, presenter: JobPresenter
  */
 export async function refreshJobStatus(services: CoreServices, jobId: number): Promise<void> {
   await live.get(services)?.get(jobId)?.refresh();
+}
+
+/**
+ * Marks each child's output read up to the last record shown, in one transaction: a -Keep
+ * reader (which takes no lock) sees all of it read or none.
+ */
+export function markAllRead(store: CoreServices['store'], outputs: ChildOutput[]): boolean {
+  let read = false;
+  store.transaction(() => {
+    for (const { child, records } of outputs) {
+      const last = records[records.length - 1];
+      if (!last) continue;
+      store.markRead(child.id, last.id);
+      read = true;
+    }
+  });
+  return read;
 }
 
 /** The job was removed: its status message stays as it was last drawn. */

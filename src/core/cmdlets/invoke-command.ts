@@ -224,8 +224,17 @@ export async function invokeCommand(call: BoundCall, ctx: ExecContext): Promise<
   await presenter.start();
   if (plan.asJob) return jobRef(job.id);
 
+  // Ends when the job finished, or when it was removed meanwhile (Remove-Job -Force in another
+  // command): then there is no result to give, and the command fails saying so.
   await presenter.finished;
   const done = store.getJob(job.id);
+  if (presenter.removed || done === undefined) {
+    throw new ChatOpsError(
+      'JobRemoved',
+      `${job.name} (Id ${job.id}) was removed (Remove-Job) while Invoke-Command was waiting for it: the command ended, and its output was deleted with the job.`,
+      { target: String(job.id) },
+    );
+  }
   if (done?.state === 'Failed' || done?.state === 'Stopped') ctx.outcome.ok = false;
   if (done?.notPosted !== undefined) ctx.outcome.ok = false;
   // The value of a synchronous call is its output, one item per line (for `$r = icm ...`).

@@ -2,10 +2,10 @@ import type { HashtableValue, PsValue } from '../../language/values';
 import type { JobRecord } from '../../store/job-store';
 import type { JobState } from '../../messages/model';
 import type { JobEvent } from '../../jobs/job-manager';
-import { type ExecContext, safePost, showError } from '../context';
+import { type ExecContext, jobLocks, safePost, showError } from '../context';
 import { isFinished, PERSISTENT_STATES } from '../../jobs/job-state';
 import { failureText, jobTable, renderResults, type ChildOutput } from '../../messages/results';
-import { postResultBlocks, refreshJobStatus } from '../job-presenter';
+import { markAllRead, postResultBlocks, refreshJobStatus } from '../job-presenter';
 import { removeJobRecord, type Selected } from './job-selection';
 import { jobRef } from '../value-helpers';
 
@@ -142,47 +142,61 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
     } else partial.set(childId, rest);
   };
 
-  const flushNow = async (final: boolean): Promise<void> => {
-    lastFlush = Date.now();
-    const byJob = new Map<number, { job: JobRecord; outputs: ChildOutput[] }>();
-    for (const [childId, job] of streamed) {
+  // The streamed children per job: each job's output is received under that job's lock.
+  const streamedByJob = new Map<number, { job: JobRecord; childIds: number[] }>();
+  for (const [childId, job] of streamed) {
+    const entry = streamedByJob.get(job.id) ?? { job, childIds: [] };
+    entry.childIds.push(childId);
+    streamedByJob.set(job.id, entry);
+  }
+
+  /**
+   * Reads, posts and marks read one job's unread output, under the job's lock (per flush, not
+   * for the whole wait): a Receive-Job typed meanwhile shows what this flush did not.
+   */
+  const receiveJob = async (job: JobRecord, childIds: number[]): Promise<void> => {
+    const outputs: ChildOutput[] = [];
+    for (const childId of childIds) {
       const child = store.getChild(childId);
       if (!child) continue;
       const records = store.unreadOutput(childId);
       // PowerShell writes the reasons of Failed jobs only (JobStateFailed), once.
       const failedNow = child.state === 'Failed' && !reported.has(childId);
       if (records.length === 0 && !failedNow) continue;
-      const entry = byJob.get(job.id) ?? { job, outputs: [] };
-      entry.outputs.push({ child, records });
-      byJob.set(job.id, entry);
+      outputs.push({ child, records });
     }
+    if (outputs.length === 0) return;
+    let posted = true;
+    if (ctx.display) {
+      posted = await postResultBlocks(outputs, job.hideComputerName, async (m) => (await safePost(ctx, m)) !== undefined, {
+        showStopReasons: false,
+      });
+      postedAnything ||= posted;
+      postFailed ||= !posted;
+    } else {
+      // Assigned or piped: the value holds the output stream; stderr is still shown, as errors.
+      const blocks = renderResults(outputs, { hideComputerName: job.hideComputerName, showFailures: false });
+      for (const b of blocks) if (b.kind === 'error') await showError(ctx, b.text);
+    }
+    // Output that could not be shown stays unread (and is tried again with the next post).
+    if (!posted) return;
+    markAllRead(store, outputs);
+    for (const { child, records } of outputs) {
+      for (const r of records) if (r.stream === 'output') takeLines(child.id, r.data, false);
+      if (child.state === 'Failed' && !reported.has(child.id)) {
+        reported.add(child.id);
+        // The reason is an error of the command (JobStateFailed); a post already showed it.
+        ctx.outcome.ok = false;
+        if (!ctx.display) await showError(ctx, failureText(child, job.hideComputerName));
+      }
+    }
+  };
+
+  const flushNow = async (final: boolean): Promise<void> => {
+    lastFlush = Date.now();
     const events = pendingEvents.splice(0);
-    for (const { job, outputs } of byJob.values()) {
-      let posted = true;
-      if (ctx.display) {
-        posted = await postResultBlocks(outputs, job.hideComputerName, async (m) => (await safePost(ctx, m)) !== undefined, {
-          showStopReasons: false,
-        });
-        postedAnything ||= posted;
-        postFailed ||= !posted;
-      } else {
-        // Assigned or piped: the value holds the output stream; stderr is still shown, as errors.
-        const blocks = renderResults(outputs, { hideComputerName: job.hideComputerName, showFailures: false });
-        for (const b of blocks) if (b.kind === 'error') await showError(ctx, b.text);
-      }
-      // Output that could not be shown stays unread (and is tried again with the next post).
-      if (!posted) continue;
-      for (const { child, records } of outputs) {
-        for (const r of records) if (r.stream === 'output') takeLines(child.id, r.data, false);
-        const last = records[records.length - 1];
-        if (last) store.markRead(child.id, last.id);
-        if (child.state === 'Failed' && !reported.has(child.id)) {
-          reported.add(child.id);
-          // The reason is an error of the command (JobStateFailed); a post already showed it.
-          ctx.outcome.ok = false;
-          if (!ctx.display) await showError(ctx, failureText(child, job.hideComputerName));
-        }
-      }
+    for (const { job, childIds } of streamedByJob.values()) {
+      await jobLocks(ctx.services).withLock(job.id, () => receiveJob(job, childIds));
     }
     if (final) for (const childId of [...partial.keys()]) takeLines(childId, '', true);
     if (events.length > 0) {
@@ -193,7 +207,8 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
       }
     }
   };
-  const flush = (final = false): Promise<void> => (flushing = flushing.then(() => flushNow(final)));
+  // A flush runs after the previous one, whether or not that one failed (its caller saw that).
+  const flush = (final = false): Promise<void> => (flushing = flushing.then(() => flushNow(final), () => flushNow(final)));
 
   // ---- waiting ----------------------------------------------------------------------------
   let ended = false;
@@ -210,7 +225,8 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
     const wait = Math.max(0, lastFlush + statusIntervalMs - Date.now());
     flushTimer = setTimeout(() => {
       flushTimer = undefined;
-      if (!ended) void flush();
+      // Nobody awaits a timed flush: a failure (the store closing under it) is logged here.
+      if (!ended) flush().catch((e: unknown) => ctx.services.log.warn('Receive-Job -Wait: flush failed', { error: String(e) }));
     }, wait);
   };
   const onEvent = (ev: JobEvent): void => {

@@ -1,11 +1,11 @@
 import type { BoundCall } from '../../language/bound-call';
 import type { PsValue } from '../../language/values';
 import type { Block } from '../../messages/model';
-import { type ExecContext, safePost, showError } from '../context';
+import { type ExecContext, jobLocks, safePost, showError } from '../context';
 import { ChatOpsError } from '../../errors';
 import { isFinished } from '../../jobs/job-state';
 import { failureText, renderResults, type ChildOutput } from '../../messages/results';
-import { postResultBlocks, refreshJobStatus } from '../job-presenter';
+import { markAllRead, postResultBlocks, refreshJobStatus } from '../job-presenter';
 import { receiveAndWait } from './receive-job-wait';
 import { outputValues } from './invoke-command';
 import { selectJobs } from './job-selection';
@@ -43,47 +43,44 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
   const values: PsValue[] = [];
 
   for (const s of selected) {
-    const job = store.getJob(s.job.id) ?? s.job;
-    let children = s.child ? [store.getChild(s.child.id) ?? s.child] : noRecurse ? [] : store.children(job.id);
-    if (locations) children = children.filter((c) => locations.some((l) => l.toLowerCase() === c.computer.toLowerCase()));
-    const outputs: ChildOutput[] = children.map((child) => ({ child, records: store.unreadOutput(child.id) }));
-    values.push(...outputValues(outputs.flatMap((o) => o.records)));
-    const blocks: Block[] = renderResults(outputs, { hideComputerName: job.hideComputerName, showFailures: false });
-    const failures = children.filter((c) => c.state === 'Failed');
-    let allPosted = true;
-    if (ctx.display) {
-      const header: Block = { kind: 'text', text: `Receive-Job ${job.name} (Id ${job.id}${s.child ? `, child ${s.child.id} on ${s.child.computer}` : ''}): ${job.state}` };
-      allPosted = (await safePost(ctx, { blocks: [header] })) !== undefined;
-      if (blocks.length === 0 && failures.length === 0) {
-        await safePost(ctx, { blocks: [{ kind: 'text', text: isFinished(job.state) ? 'No new output.' : 'No new output yet; the job is still running.' }] });
-      } else {
-        const posted = await postResultBlocks(outputs, job.hideComputerName, async (m) => (await safePost(ctx, m)) !== undefined, { showStopReasons: false });
-        allPosted &&= posted;
-      }
-    }
-    // A Failed job also emits its failure reasons as errors (JobStateFailed), so the command
-    // fails. Shown results already carry each failed child's reason; it is repeated as an error
-    // only when nothing was shown.
-    if (failures.length > 0) ctx.outcome.ok = false;
-    if (!ctx.display) {
-      // The value holds the output stream only; what the jobs wrote to stderr is still shown,
-      // as PowerShell writes a job's error records even when its output is assigned.
-      for (const b of blocks) if (b.kind === 'error') await showError(ctx, b.text);
-      for (const c of failures) await showError(ctx, failureText(c, job.hideComputerName));
-    }
-    if (!keep) {
-      let read = false;
-      for (const { child, records } of outputs) {
-        const last = records[records.length - 1];
-        // Output that could not be shown stays unread, so nothing is lost.
-        if (last && allPosted) {
-          store.markRead(child.id, last.id);
-          read = true;
+    // Read, post and mark read under the job's lock, so that two receivers at once (two
+    // Receive-Jobs, a -Wait stream, a synchronous Invoke-Command's results) show each output
+    // once. -Keep marks nothing: it reads without the lock (marking read is one transaction).
+    const receive = async (): Promise<boolean> => {
+      const job = store.getJob(s.job.id) ?? s.job;
+      let children = s.child ? [store.getChild(s.child.id) ?? s.child] : noRecurse ? [] : store.children(job.id);
+      if (locations) children = children.filter((c) => locations.some((l) => l.toLowerCase() === c.computer.toLowerCase()));
+      const outputs: ChildOutput[] = children.map((child) => ({ child, records: store.unreadOutput(child.id) }));
+      values.push(...outputValues(outputs.flatMap((o) => o.records)));
+      const blocks: Block[] = renderResults(outputs, { hideComputerName: job.hideComputerName, showFailures: false });
+      const failures = children.filter((c) => c.state === 'Failed');
+      let allPosted = true;
+      if (ctx.display) {
+        const header: Block = { kind: 'text', text: `Receive-Job ${job.name} (Id ${job.id}${s.child ? `, child ${s.child.id} on ${s.child.computer}` : ''}): ${job.state}` };
+        allPosted = (await safePost(ctx, { blocks: [header] })) !== undefined;
+        if (blocks.length === 0 && failures.length === 0) {
+          await safePost(ctx, { blocks: [{ kind: 'text', text: isFinished(job.state) ? 'No new output.' : 'No new output yet; the job is still running.' }] });
+        } else {
+          const posted = await postResultBlocks(outputs, job.hideComputerName, async (m) => (await safePost(ctx, m)) !== undefined, { showStopReasons: false });
+          allPosted &&= posted;
         }
       }
-      // HasMoreData may have changed: the job's status message (and its -AsJob row) follows.
-      if (read) await refreshJobStatus(ctx.services, job.id);
-    }
+      // A Failed job also emits its failure reasons as errors (JobStateFailed), so the command
+      // fails. Shown results already carry each failed child's reason; it is repeated as an error
+      // only when nothing was shown.
+      if (failures.length > 0) ctx.outcome.ok = false;
+      if (!ctx.display) {
+        // The value holds the output stream only; what the jobs wrote to stderr is still shown,
+        // as PowerShell writes a job's error records even when its output is assigned.
+        for (const b of blocks) if (b.kind === 'error') await showError(ctx, b.text);
+        for (const c of failures) await showError(ctx, failureText(c, job.hideComputerName));
+      }
+      // Output that could not be shown stays unread, so nothing is lost.
+      return !keep && allPosted && markAllRead(store, outputs);
+    };
+    const read = keep ? await receive() : await jobLocks(ctx.services).withLock(s.job.id, receive);
+    // HasMoreData may have changed: the job's status message (and its -AsJob row) follows.
+    if (read) await refreshJobStatus(ctx.services, s.job.id);
   }
   return values;
 }
