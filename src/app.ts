@@ -110,7 +110,8 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     transport: hub,
     directory,
     log,
-    ...(options.recoveryGraceMs !== undefined ? { recoveryGraceMs: options.recoveryGraceMs } : {}),
+    // Children not dispatched before a restart wait for their agent as long as running ones do.
+    recoveryGraceMs: options.recoveryGraceMs ?? config.agentLostGraceMs,
     lostGraceMs: config.agentLostGraceMs,
     reconnectSettleMs: 2 * config.hub.heartbeatMs,
   });

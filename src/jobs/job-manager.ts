@@ -48,8 +48,6 @@ function lostReason(agent: string, graceMs: number): string {
   return `The agent ${agent} was lost: it did not reconnect within ${formatDuration(graceMs)} (AGENT_LOST_GRACE). Output it sent before that is kept.`;
 }
 
-const DEFAULT_LOST_GRACE_MS = 5 * 60_000;
-
 interface ChildInfo {
   id: number;
   runId: string;
@@ -102,17 +100,17 @@ export class JobManager {
       directory: AgentDirectory;
       log: Logger;
       /** How long queued children of a resumed job wait for their agent to reconnect. */
-      recoveryGraceMs?: number;
+      recoveryGraceMs: number;
       /**
        * AGENT_LOST_GRACE: how long running children of an agent that went away (or that has not
        * reconnected since this bot started) wait for it before they end Failed, agent lost.
        */
-      lostGraceMs?: number;
+      lostGraceMs: number;
       /**
        * After a restart, how long agents with running children have to dial in again before
        * those children show Disconnected (two heartbeats: when the hub would call it offline).
        */
-      reconnectSettleMs?: number;
+      reconnectSettleMs: number;
     },
   ) {}
 
@@ -132,6 +130,7 @@ export class JobManager {
       this.deps.log.info('resuming job after restart', { job: job.id, queued: active.queue.length, running: active.inFlight.size });
       if (active.remaining === 0) this.finishJob(active);
     }
+    // A transport started before the manager (a shared connection) already has agents.
     for (const agent of transport.connected()) this.resendRuns(agent);
     // Agents with running children normally dial in again within moments of a restart; those
     // that have not after the settle time are away (Disconnected), and the lost-agent grace
@@ -145,7 +144,7 @@ export class JobManager {
     if (withRuns.size > 0) {
       this.settleTimer = setTimeout(() => {
         for (const agent of withRuns) if (!transport.isConnected(agent)) this.onDisconnected(agent, true);
-      }, this.deps.reconnectSettleMs ?? 30_000);
+      }, this.deps.reconnectSettleMs);
       this.settleTimer.unref();
     }
     if ([...this.jobs.values()].some((j) => j.recovering)) {
@@ -155,7 +154,7 @@ export class JobManager {
           j.recovering = false;
           this.pump(j);
         }
-      }, this.deps.recoveryGraceMs ?? 30_000);
+      }, this.deps.recoveryGraceMs);
       this.recoveryTimer.unref();
     }
   }
@@ -213,26 +212,37 @@ export class JobManager {
    * process tree and reports Stopped). A child whose agent is gone is marked Stopped here.
    */
   stopJob(jobId: number): void {
-    const { store, transport } = this.deps;
     const active = this.jobs.get(jobId);
     if (!active) return;
     active.stopRequested = true;
-    store.updateJob(jobId, { stopRequested: true });
+    this.deps.store.updateJob(jobId, { stopRequested: true });
     active.queue = [];
-    for (const child of [...active.children.values()]) {
-      if (isFinished(child.state)) continue;
-      if (child.dispatched && child.agent !== undefined && transport.send(child.agent, { op: 'stop', runId: child.runId })) {
-        continue;
-      }
-      this.finishChild(
-        active,
-        child,
-        'Stopped',
-        child.dispatched ? `The job was stopped; the agent ${child.computer} was not connected to confirm it.` : undefined,
-        undefined,
-        child.dispatched,
-      );
+    for (const child of [...active.children.values()]) this.stopChildNow(active, child);
+  }
+
+  /** Stop-Job of one child job (named by its Id): only that computer's run stops. */
+  stopChild(jobId: number, childId: number): void {
+    const active = this.jobs.get(jobId);
+    const child = active?.children.get(childId);
+    if (!active || !child) return;
+    active.queue = active.queue.filter((id) => id !== childId);
+    this.stopChildNow(active, child);
+    if (this.jobs.has(jobId)) this.pump(active);
+  }
+
+  private stopChildNow(active: ActiveJob, child: ChildInfo): void {
+    if (isFinished(child.state)) return;
+    if (child.dispatched && child.agent !== undefined && this.deps.transport.send(child.agent, { op: 'stop', runId: child.runId })) {
+      return;
     }
+    this.finishChild(
+      active,
+      child,
+      'Stopped',
+      child.dispatched ? `The job was stopped; the agent ${child.computer} was not connected to confirm it.` : undefined,
+      undefined,
+      child.dispatched,
+    );
   }
 
   /** Resolves when the job is finished (undefined if it does not exist or the timeout passed). */
@@ -258,16 +268,32 @@ export class JobManager {
     });
   }
 
-  /** Forgets a removed job (the caller deletes it from the store). */
+  /**
+   * Forgets a removed job (the caller deletes it from the store). Its runs that may still be
+   * running (Remove-Job -Force before the agents confirmed the stop) become pending stops, which
+   * outlive the job.
+   */
   forget(jobId: number): void {
     const active = this.jobs.get(jobId);
-    if (active) this.deactivate(active);
+    if (active) {
+      for (const child of active.children.values()) {
+        if (child.dispatched && child.agent !== undefined && !isFinished(child.state)) this.addPendingStop(active, child);
+      }
+      this.deactivate(active);
+    }
     // Whoever waits for a removed job stops waiting.
     this.resolveWaiters(jobId, undefined);
     this.emit({ type: 'removed', jobId });
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  /** The run cannot outlive its maximum runtime (the agent enforces it), so neither does the stop. */
+  private addPendingStop(job: ActiveJob, child: ChildInfo): void {
+    if (child.agent === undefined) return;
+    const max = job.spec.maxRuntimeMs;
+    this.deps.store.addPendingStop(child.agent, child.runId, max > 0 ? new Date(Date.now() + max).toISOString() : undefined);
+  }
 
   private activate(job: JobRecord, children: ChildJobRecord[], spec: JobRunSpec): ActiveJob {
     const active: ActiveJob = {
@@ -325,15 +351,16 @@ export class JobManager {
   /**
    * PowerShell's Disconnected state: children running on an agent that went away wait for it
    * (the agent keeps running them and keeps their output); the parent is Disconnected when all
-   * its unfinished children are. They return to Running when the agent reconnects.
+   * its unfinished children are. They return to Running when the agent reconnects, and end
+   * Failed (agent lost) when it has not after the grace period. `hasAway`: the agent has
+   * Disconnected children already (a restart found them so).
    */
-  /** `hasAway`: the agent has Disconnected children already (a restart found them so). */
   private onDisconnected(agent: string, hasAway = false): void {
     if (this.stopping) return;
     if (this.setRunningOn(agent, 'Running', 'Disconnected') === 0 && !hasAway) return;
     const key = lower(agent);
     if (this.lostTimers.has(key)) return;
-    const grace = this.deps.lostGraceMs ?? DEFAULT_LOST_GRACE_MS;
+    const grace = this.deps.lostGraceMs;
     const timer = setTimeout(() => {
       this.lostTimers.delete(key);
       this.onLost(agent, grace);
@@ -400,7 +427,7 @@ export class JobManager {
     this.lostTimers.delete(key);
     this.setRunningOn(agent, 'Disconnected', 'Running');
     // Runs given up while it was away may still be running there (a network cut, not a crash).
-    for (const child of this.deps.store.unconfirmedStopsOn(agent)) this.deps.transport.send(agent, { op: 'stop', runId: child.runId });
+    for (const runId of this.deps.store.pendingStopsOn(agent, new Date().toISOString())) this.deps.transport.send(agent, { op: 'stop', runId });
     this.resendRuns(agent);
     for (const j of this.jobs.values()) if (j.recovering) this.pump(j);
   }
@@ -468,14 +495,14 @@ export class JobManager {
     this.emit({ type: 'child', jobId: job.id, childId: child.id, state: 'Running' });
   }
 
-  /** `unconfirmed`: finished here while the agent may still be running it (see stopUnconfirmed). */
+  /** `unconfirmed`: finished here while the agent may still be running it (a pending stop). */
   private finishChild(job: ActiveJob, child: ChildInfo, state: JobState, reason?: string, exitCode?: number, unconfirmed = false): void {
     if (isFinished(child.state)) return;
+    if (unconfirmed) this.addPendingStop(job, child);
     this.deps.store.updateChild(child.id, {
       state,
       ...(reason !== undefined ? { reason } : {}),
       ...(exitCode !== undefined ? { exitCode } : {}),
-      ...(unconfirmed ? { stopUnconfirmed: true } : {}),
       endTime: new Date().toISOString(),
     });
     child.state = state;
@@ -493,6 +520,8 @@ export class JobManager {
     // Runs of finished or unknown jobs (late resends): look them up to store late output.
     const child = info ? { id: info.id, parentId: job!.id, computer: info.computer, agent: info.agent } : store.childByRunId(msg.runId);
     if (!child) {
+      // A removed job's run: its final state confirms a pending stop.
+      if (msg.op === 'state' && msg.state !== 'Running') store.clearPendingStop(agent, msg.runId);
       log.debug('message for an unknown or removed run', { agent, runId: msg.runId });
       return;
     }
@@ -518,7 +547,7 @@ export class JobManager {
     if (!job || !info || isFinished(info.state)) {
       // The first final state wins; resends are no-ops. A final state for a run finished here
       // without the agent (stopped or lost while it was away) is its confirmation.
-      if (msg.state !== 'Running') store.updateChild(child.id, { stopUnconfirmed: false });
+      if (msg.state !== 'Running') store.clearPendingStop(agent, msg.runId);
       return;
     }
     if (msg.state === 'Running') return;

@@ -57,11 +57,6 @@ export interface ChildJobRecord {
   readUpto: number;
   beginTime?: string;
   endTime?: string;
-  /**
-   * Finished here (stopped, or failed as lost) while its agent was away, so the agent never
-   * confirmed: when it reconnects it is told to stop the run, until it reports a final state.
-   */
-  stopUnconfirmed: boolean;
 }
 
 /** What to run, kept so that a restarted bot can dispatch children that had not started. */
@@ -104,7 +99,6 @@ export interface ChildUpdate {
   beginTime?: string;
   endTime?: string;
   configurationName?: string;
-  stopUnconfirmed?: boolean;
 }
 
 export interface JobUpdate {
@@ -136,8 +130,17 @@ export interface JobStore {
   updateChild(id: number, update: ChildUpdate): void;
   /** Children dispatched and still running on `agent` (resend `run` on reconnect). */
   runningChildrenOn(agent: string): ChildJobRecord[];
-  /** Children of `agent` finished without its confirmation (tell it to stop them on reconnect). */
-  unconfirmedStopsOn(agent: string): ChildJobRecord[];
+  /**
+   * Runs given up here while their agent may still be running them (stopped or failed as lost
+   * while it was away, or removed before it confirmed). They outlive their job: the agent is
+   * told to stop them whenever it connects, until it reports a final state for the run or
+   * `expiresAt` (when its maximum runtime ends it anyway) has passed.
+   */
+  addPendingStop(agent: string, runId: string, expiresAt?: string): void;
+  /** Run ids to stop on `agent`; drops those expired by `now` (ISO time). */
+  pendingStopsOn(agent: string, now: string): string[];
+  /** The agent reported a final state for the run: it is not running there any more. */
+  clearPendingStop(agent: string, runId: string): void;
   /**
    * Deletes finished jobs that ended before `endedBefore` (ISO time), with their children and
    * output (JOB_RETENTION). Returns the ids deleted.

@@ -54,7 +54,6 @@ interface ChildRow {
   read_upto: number;
   begin_time: string | null;
   end_time: string | null;
-  stop_unconfirmed: number;
 }
 
 interface OutputRow {
@@ -114,7 +113,6 @@ function toChild(r: ChildRow): ChildJobRecord {
     readUpto: r.read_upto,
     ...(r.begin_time !== null ? { beginTime: r.begin_time } : {}),
     ...(r.end_time !== null ? { endTime: r.end_time } : {}),
-    stopUnconfirmed: r.stop_unconfirmed === 1,
   };
 }
 
@@ -161,7 +159,10 @@ export class SqliteJobStore implements JobStore {
       getChild: db.prepare('SELECT * FROM child_jobs WHERE id = ?'),
       childByRun: db.prepare('SELECT * FROM child_jobs WHERE run_id = ?'),
       runningOn: db.prepare(`SELECT * FROM child_jobs WHERE agent = ? AND dispatched = 1 AND state NOT IN ${FINISHED} ORDER BY id`),
-      unconfirmedOn: db.prepare('SELECT * FROM child_jobs WHERE agent = ? AND stop_unconfirmed = 1 ORDER BY id'),
+      addPendingStop: db.prepare('INSERT OR REPLACE INTO pending_stops (run_id, agent, expires_at) VALUES (?, ?, ?)'),
+      expirePendingStops: db.prepare('DELETE FROM pending_stops WHERE agent = ? AND expires_at IS NOT NULL AND expires_at < ?'),
+      pendingStopsOn: db.prepare('SELECT run_id FROM pending_stops WHERE agent = ? ORDER BY run_id'),
+      clearPendingStop: db.prepare('DELETE FROM pending_stops WHERE run_id = ? AND agent = ?'),
       pruneEnded: db.prepare(`DELETE FROM jobs WHERE end_time < ? AND state IN ${FINISHED} RETURNING id`),
       insertOutput: db.prepare(`INSERT OR IGNORE INTO job_output (job_id, child_id, computer, run_id, seq, stream, data, at)
         VALUES (@jobId, @childId, @computer, @runId, @seq, @stream, @data, @at)`),
@@ -331,7 +332,6 @@ export class SqliteJobStore implements JobStore {
       begin_time: u.beginTime,
       end_time: u.endTime,
       configuration_name: u.configurationName,
-      stop_unconfirmed: u.stopUnconfirmed === undefined ? undefined : u.stopUnconfirmed ? 1 : 0,
     });
   }
 
@@ -339,8 +339,17 @@ export class SqliteJobStore implements JobStore {
     return (this.stmts.runningOn.all(agent) as ChildRow[]).map(toChild);
   }
 
-  unconfirmedStopsOn(agent: string): ChildJobRecord[] {
-    return (this.stmts.unconfirmedOn.all(agent) as ChildRow[]).map(toChild);
+  addPendingStop(agent: string, runId: string, expiresAt?: string): void {
+    this.stmts.addPendingStop.run(runId, agent, expiresAt ?? null);
+  }
+
+  pendingStopsOn(agent: string, now: string): string[] {
+    this.stmts.expirePendingStops.run(agent, now);
+    return (this.stmts.pendingStopsOn.all(agent) as Array<{ run_id: string }>).map((r) => r.run_id);
+  }
+
+  clearPendingStop(agent: string, runId: string): void {
+    this.stmts.clearPendingStop.run(runId, agent);
   }
 
   pruneJobsEndedBefore(endedBefore: string): number[] {

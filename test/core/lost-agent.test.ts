@@ -26,6 +26,12 @@ afterAll(async () => {
 const lostMessage = (agent: string): RegExp =>
   new RegExp(`^The agent ${agent} was lost: it did not reconnect within ${GRACE} \\(AGENT_LOST_GRACE\\)\\. Output it sent before that is kept\\.$`);
 
+/** Whether the hub still has to tell `agent` to stop the run of this child. */
+function stopPending(jobId: number, computer: string): boolean {
+  const c = child(jobId, computer);
+  return rt.app.store.pendingStopsOn(c.agent!, new Date().toISOString()).includes(c.runId);
+}
+
 function child(jobId: number, computer: string) {
   const c = rt.app.store.children(jobId).find((x) => x.computer === computer);
   if (!c) throw new Error(`no child on ${computer}`);
@@ -69,7 +75,7 @@ describe('an agent lost mid-job', () => {
 
     // The agent comes back after its crash: its report on the old run does not change the result.
     await rt.agent('web3').restart();
-    await waitFor(() => !child(id, 'web3').stopUnconfirmed, 10_000, 'web3 to report on its old run');
+    await waitFor(() => !stopPending(id, 'web3'), 10_000, 'web3 to report on its old run');
     expect(child(id, 'web3')).toMatchObject({ state: 'Failed', reason: expect.stringMatching(lostMessage('web3')) });
   });
 
@@ -80,10 +86,11 @@ describe('an agent lost mid-job', () => {
     await started(id, 'web2');
     // Frozen, the agent answers no heartbeat: the hub cuts it off, while its command keeps running.
     await frozen('web2', () => waitFor(() => child(id, 'web2').state === 'Failed', 15_000, 'web2 given up as lost'));
-    expect(child(id, 'web2')).toMatchObject({ reason: expect.stringMatching(lostMessage('web2')), stopUnconfirmed: true });
+    expect(child(id, 'web2').reason).toMatch(lostMessage('web2'));
+    expect(stopPending(id, 'web2')).toBe(true);
     await rt.waitConnected(['web2']);
     // The hub told it to stop the run; its final report on that run is the confirmation.
-    await waitFor(() => !child(id, 'web2').stopUnconfirmed, 10_000, 'web2 to confirm the stop');
+    await waitFor(() => !stopPending(id, 'web2'), 10_000, 'web2 to confirm the stop');
     expect(existsSync(`${marker}-web2`)).toBe(false);
     expect(child(id, 'web2').state).toBe('Failed');
     const job = await rt.app.jobs.waitFor(id, 15_000);
@@ -101,13 +108,63 @@ describe('an agent lost mid-job', () => {
       await waitFor(() => child(id, 'web3').state === 'Disconnected', 10_000, 'web3 Disconnected');
       const stopped = await rt.run(`Stop-Job ${id}`);
       expect(stopped.ok).toBe(true);
-      expect(child(id, 'web3')).toMatchObject({ state: 'Stopped', stopUnconfirmed: true });
+      expect(child(id, 'web3').state).toBe('Stopped');
+      expect(stopPending(id, 'web3')).toBe(true);
       expect(rt.app.store.getJob(id)?.state).toBe('Stopped');
     });
     await rt.waitConnected(['web3']);
-    await waitFor(() => !child(id, 'web3').stopUnconfirmed, 10_000, 'web3 to confirm the stop');
+    await waitFor(() => !stopPending(id, 'web3'), 10_000, 'web3 to confirm the stop');
     expect(existsSync(marker)).toBe(false);
     expect(child(id, 'web3').state).toBe('Stopped');
+  });
+
+  it('Wait-Job returns as soon as the job is Disconnected, with the warning; -Force waits on to Failed', async () => {
+    const { jobIds } = await rt.run('icm web2 { echo started; sleep 30 } -AsJob');
+    const id = jobIds[0]!;
+    await started(id, 'web2');
+    await frozen('web2', async () => {
+      const waited = await rt.run(`Wait-Job ${id} -Timeout 60`);
+      expect(rt.app.store.getJob(id)?.state).toBe('Disconnected');
+      const table = waited.sink.postBlocks().find((b) => b.kind === 'table');
+      expect(table && table.kind === 'table' && table.rows.map((r) => [r[0], r[3]])).toEqual([[String(id), 'Disconnected']]);
+      expect(waited.sink.replies().join('\n')).toContain('One or more jobs are in a suspended or disconnected state');
+      // -Force waits through Disconnected: here until the agent is given up as lost.
+      const forced = await rt.run(`Wait-Job ${id} -Force`);
+      const row = forced.sink.postBlocks().find((b) => b.kind === 'table');
+      expect(row && row.kind === 'table' && row.rows[0]?.[3]).toBe('Failed');
+    });
+    await rt.waitConnected(['web2']);
+  });
+
+  it('Remove-Job -Force while the agent is away: the job is gone, and its run is still stopped when the agent is back', async () => {
+    const marker = join(rt.dir, 'removed-late');
+    const { jobIds } = await rt.run(`icm web3 { echo started; sleep 30; touch "$1" } -ArgumentList '${marker}' -AsJob`);
+    const id = jobIds[0]!;
+    await started(id, 'web3');
+    const runId = child(id, 'web3').runId;
+    await frozen('web3', async () => {
+      await waitFor(() => child(id, 'web3').state === 'Disconnected', 10_000, 'web3 Disconnected');
+      const removed = await rt.run(`Remove-Job ${id} -Force`);
+      expect(removed.ok).toBe(true);
+      expect(rt.app.store.getJob(id)).toBeUndefined();
+      expect(rt.app.store.pendingStopsOn('web3', new Date().toISOString())).toContain(runId);
+    });
+    await rt.waitConnected(['web3']);
+    await waitFor(() => !rt.app.store.pendingStopsOn('web3', new Date().toISOString()).includes(runId), 10_000, 'web3 to confirm the stop');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('a pending stop ends with the maximum runtime of its run: the agent has stopped it by then anyway', () => {
+    const store = rt.app.store;
+    store.addPendingStop('web9', 'run-expiring', '2026-01-01T00:00:00.000Z');
+    store.addPendingStop('web9', 'run-forever');
+    expect(store.pendingStopsOn('web9', '2025-12-31T23:59:59.000Z')).toEqual(['run-expiring', 'run-forever']);
+    expect(store.pendingStopsOn('web9', '2026-01-01T00:00:01.000Z')).toEqual(['run-forever']);
+    // Only the agent that runs it confirms it.
+    store.clearPendingStop('web8', 'run-forever');
+    expect(store.pendingStopsOn('web9', '2026-01-01T00:00:01.000Z')).toEqual(['run-forever']);
+    store.clearPendingStop('web9', 'run-forever');
+    expect(store.pendingStopsOn('web9', '2026-01-01T00:00:01.000Z')).toEqual([]);
   });
 
   it('an agent that does not come back after a bot restart is lost too; the others complete', async () => {

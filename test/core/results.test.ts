@@ -6,7 +6,7 @@ let nextId = 1;
 function child(id: number, computer: string, extra: Partial<ChildJobRecord> = {}): ChildJobRecord {
   return {
     id, parentId: 1, position: id, name: `Job${id}`, instanceId: `i${id}`, computer, runId: `r${id}`,
-    state: 'Completed', dispatched: true, readUpto: 0, stopUnconfirmed: false, configurationName: 'bash', ...extra,
+    state: 'Completed', dispatched: true, readUpto: 0, configurationName: 'bash', ...extra,
   };
 }
 function out(c: ChildJobRecord, data: string, stream: OutputRecord['stream'] = 'output'): OutputRecord {

@@ -5,7 +5,9 @@ import { type ExecContext, safePost, showError } from '../context';
 import { ChatOpsError } from '../../errors';
 import { childHasMoreData, hasMoreData, isFinished, PERSISTENT_STATES } from '../../jobs/job-state';
 import { refs, removeJobRecord, selectJobs, showJobs, stateParam, type Selected } from './job-selection';
-import { asBool, asNumber, asString, jobRef } from '../value-helpers';
+import { asBool, asNumber, asString } from '../value-helpers';
+import { currentState, waitUntil } from '../job-waits';
+import type { JobState } from '../../messages/model';
 
 /** Get-Job, Wait-Job, Stop-Job and Remove-Job (reference 3.11); Receive-Job is in receive-job.ts. */
 
@@ -64,41 +66,44 @@ export async function waitJob(call: BoundCall, ctx: ExecContext): Promise<PsValu
   const timeoutSec = asNumber(p.Timeout) ?? -1;
   const any = asBool(p.Any);
   const force = asBool(p.Force);
-  const selected = (await selectJobs(call, ctx, { recurse: true })).filter((s) => !s.child);
+  // Child jobs named by Id or Name are waited for as themselves (lookups recurse, 3.11).
+  const selected = await selectJobs(call, ctx, { recurse: true });
   if (timeoutSec === 0) return [];
-  const done = (j: JobRecord): boolean => (force ? isFinished(j.state) : PERSISTENT_STATES.has(j.state));
-  const store = ctx.services.store;
+  const done = (state: JobState): boolean => (force ? isFinished(state) : PERSISTENT_STATES.has(state));
   // A job removed meanwhile (Remove-Job in another command) is no longer waited for.
-  const current = (): JobRecord[] => selected.flatMap((s) => store.getJob(s.job.id) ?? []);
-  const deadline = timeoutSec < 0 ? undefined : Date.now() + timeoutSec * 1000;
+  const present = (): Selected[] => selected.filter((s) => currentState(ctx.services, s) !== undefined);
+  const isDone = (s: Selected): boolean => done(currentState(ctx.services, s)!);
   const ready = (): boolean => {
-    const jobs = current();
-    return jobs.length === 0 || (any ? jobs.some(done) : jobs.every(done));
+    const left = present();
+    return left.length === 0 || (any ? left.some(isDone) : left.every(isDone));
   };
-  while (!ready()) {
-    const remaining = deadline === undefined ? undefined : deadline - Date.now();
-    if (remaining !== undefined && remaining <= 0) return []; // timeouts end without output or error
-    const waits = current()
-      .filter((j) => !done(j))
-      .map((j) => ctx.services.jobs.waitFor(j.id, remaining));
-    await (any ? Promise.race(waits) : Promise.all(waits));
-  }
-  let result = current().filter(done);
+  const jobIds = new Set(selected.map((s) => s.job.id));
+  const finished = await waitUntil(ctx.services, jobIds, ready, timeoutSec < 0 ? undefined : timeoutSec * 1000);
+  if (!finished) return []; // a timeout ends without output or error
+  let result = present().filter(isDone).map((s) => fresh(ctx, s));
   if (any) result = result.slice(0, 1);
-  await showJobs(ctx, result.map((job) => ({ job })));
-  if (result.some((j) => j.state === 'Suspended' || j.state === 'Disconnected')) {
+  await showJobs(ctx, result);
+  const states = result.map((s) => s.child?.state ?? s.job.state);
+  if (states.some((state) => state === 'Suspended' || state === 'Disconnected')) {
     await showError(ctx, 'One or more jobs are in a suspended or disconnected state, and cannot continue without additional user input.  Specify the -Force parameter to continue to a completed, failed, or stopped state.');
   }
-  return result.map((j) => jobRef(j.id));
+  return refs(result);
+}
+
+/** The job (and child) as stored now. */
+function fresh(ctx: ExecContext, s: Selected): Selected {
+  const job = ctx.services.store.getJob(s.job.id) ?? s.job;
+  const child = s.child ? (ctx.services.store.getChild(s.child.id) ?? s.child) : undefined;
+  return child ? { job, child } : { job };
 }
 
 /**
  * ShouldProcess targets of Stop-Job and Remove-Job (reference 3.11.4/3.11.5, gotcha 17: the two
  * cmdlets use swapped resource strings, hence `a job` vs `the job`).
  */
-function whatIfLine(action: 'Stop' | 'Remove', job: JobRecord): string {
+function whatIfLine(action: 'Stop' | 'Remove', job: JobRecord, id: number = job.id): string {
   const article = action === 'Stop' ? 'a' : 'the';
-  return `What if: Performing the operation "${action}" on target "Remote Command: ${job.command}, associated with ${article} job that has an ID of "${job.id}".".`;
+  return `What if: Performing the operation "${action}" on target "Remote Command: ${job.command}, associated with ${article} job that has an ID of "${id}".".`;
 }
 
 /** -WhatIf messages go to the host in PowerShell: here, the channel, whatever the pipeline position. */
@@ -113,33 +118,39 @@ async function postWhatIf(ctx: ExecContext, lines: string[]): Promise<void> {
 const STOP_CONFIRM_MS = 10_000;
 
 export async function stopJob(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
-  const selected = (await selectJobs(call, ctx, { recurse: true })).filter((s) => !s.child);
+  // A child job named by Id or Name stops alone (lookups recurse, 3.11); a parent stops them all.
+  const selected = await selectJobs(call, ctx, { recurse: true });
   const whatIf = asBool(call.parameters.WhatIf);
-  const stopping: JobRecord[] = [];
+  const stopping: Selected[] = [];
   const whatIfLines: string[] = [];
   for (const s of selected) {
-    if (isFinished(s.job.state)) continue; // already finished jobs are skipped silently, before ShouldProcess
+    const state = currentState(ctx.services, s);
+    if (state === undefined || isFinished(state)) continue; // finished jobs are skipped silently, before ShouldProcess
     if (whatIf) {
-      whatIfLines.push(whatIfLine('Stop', s.job));
+      whatIfLines.push(whatIfLine('Stop', s.job, s.child?.id));
       continue;
     }
-    ctx.services.jobs.stopJob(s.job.id);
-    stopping.push(s.job);
+    if (s.child) ctx.services.jobs.stopChild(s.job.id, s.child.id);
+    else ctx.services.jobs.stopJob(s.job.id);
+    stopping.push(s);
   }
   await postWhatIf(ctx, whatIfLines);
   // The children become Stopped when their agents confirm (they kill the process trees first).
-  const confirmed = await Promise.all(stopping.map((j) => ctx.services.jobs.waitFor(j.id, STOP_CONFIRM_MS)));
+  const jobIds = new Set(stopping.map((s) => s.job.id));
+  await waitUntil(ctx.services, jobIds, () => stopping.every((s) => isFinished(currentState(ctx.services, s) ?? 'Stopped')), STOP_CONFIRM_MS);
   if (asBool(call.parameters.PassThru)) {
-    const fresh = selected.map((s) => ({ job: ctx.services.store.getJob(s.job.id) ?? s.job }));
-    await showJobs(ctx, fresh);
-    return refs(fresh);
+    const now = selected.map((s) => fresh(ctx, s));
+    await showJobs(ctx, now);
+    return refs(now);
   }
   if (ctx.display && stopping.length > 0) {
-    const lines = stopping.map((j, i) => {
-      const now = confirmed[i];
-      return now !== undefined
-        ? `Stopping ${j.name} (Id ${j.id}): ${now.state}.`
-        : `Stopping ${j.name} (Id ${j.id}): not all its agents have confirmed yet; it becomes Stopped when they do.`;
+    const lines = stopping.map((s) => {
+      const now = fresh(ctx, s);
+      const name = now.child ? `${now.child.name} (Id ${now.child.id}, on ${now.child.computer})` : `${now.job.name} (Id ${now.job.id})`;
+      const state = now.child?.state ?? now.job.state;
+      return isFinished(state)
+        ? `Stopping ${name}: ${state}.`
+        : `Stopping ${name}: not all its agents have confirmed yet; it becomes Stopped when they do.`;
     });
     await safePost(ctx, { blocks: [{ kind: 'text', text: lines.join('\n') }] });
   }

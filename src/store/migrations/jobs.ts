@@ -101,10 +101,15 @@ export const JOB_MIGRATIONS: Migration[] = [
   },
   {
     id: 201,
-    name: 'unconfirmed stops, retention',
+    name: 'pending stops, retention',
     sql: `
-      ALTER TABLE child_jobs ADD COLUMN stop_unconfirmed INTEGER NOT NULL DEFAULT 0;
-      CREATE INDEX child_jobs_unconfirmed ON child_jobs (agent) WHERE stop_unconfirmed = 1;
+      -- No foreign key: a pending stop outlives its job (Remove-Job -Force, retention).
+      CREATE TABLE pending_stops (
+        run_id TEXT PRIMARY KEY,
+        agent TEXT NOT NULL,
+        expires_at TEXT
+      );
+      CREATE INDEX pending_stops_agent ON pending_stops (agent);
       CREATE INDEX jobs_end_time ON jobs (end_time) WHERE end_time IS NOT NULL;
     `,
   },
