@@ -2,7 +2,6 @@ import type { BoundCall } from '../../language/bound-call';
 import type { PsValue } from '../../language/values';
 import type { JobRecord } from '../../store/job-store';
 import { type ExecContext, safePost, showError } from '../context';
-import { ChatOpsError } from '../../errors';
 import { childHasMoreData, hasMoreData, isFinished, PERSISTENT_STATES } from '../../jobs/job-state';
 import { refs, removeJobRecord, selectJobs, showJobs, stateParam, type Selected } from './job-selection';
 import { asBool, asNumber, asString } from '../value-helpers';
@@ -11,11 +10,9 @@ import type { JobState } from '../../messages/model';
 
 /** Get-Job, Wait-Job, Stop-Job and Remove-Job (reference 3.11); Receive-Job is in receive-job.ts. */
 
-function parseDate(v: PsValue | undefined, name: string): number {
-  const s = asString(v) ?? '';
-  const t = Date.parse(s);
-  if (Number.isNaN(t)) throw new ChatOpsError('InvalidArgument', `Cannot convert value "${s}" to type "System.DateTime" for -${name}.`);
-  return t;
+/** -Before / -After: the binder has converted the value to an ISO DateTime string already. */
+function dateParam(v: PsValue | undefined): number {
+  return Date.parse(asString(v) ?? '');
 }
 
 export async function getJob(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
@@ -42,11 +39,11 @@ export async function getJob(call: BoundCall, ctx: ExecContext): Promise<PsValue
     return e === undefined ? undefined : Date.parse(e);
   };
   if (p.Before !== undefined) {
-    const t = parseDate(p.Before, 'Before');
+    const t = dateParam(p.Before);
     selected = selected.filter((s) => (endOf(s) ?? Infinity) < t);
   }
   if (p.After !== undefined) {
-    const t = parseDate(p.After, 'After');
+    const t = dateParam(p.After);
     selected = selected.filter((s) => (endOf(s) ?? -Infinity) > t);
   }
   if (p.Newest !== undefined) {
