@@ -10,7 +10,8 @@ import type { Block } from '../../src/messages/model';
  * The channel's jobs, started and finished one after the other (so their end times are ordered):
  *   first   web1        `echo one`                        Completed, output received (HasMoreData False)
  *   second  web1        `echo two; exit 3`                Failed, output unread
- *   mixed   web1,web2   `echo mixed; exit 5 on web2 only` Failed: one Completed child, one Failed child
+ *   mixed   web1,web2   `echo mixed; exit 5 on web2 only` Failed: one Completed child, one Failed child;
+ *                                                         the web1 child's output received, the web2 child's not
  *   running web2        `sleep 30`                        Running, no end time
  */
 
@@ -80,9 +81,14 @@ beforeAll(async () => {
   expect(store.getJob(ids.running)!.endTime).toBeUndefined();
   expect(endTime(ids.first) < endTime(ids.second) && endTime(ids.second) < endTime(ids.mixed)).toBe(true);
 
-  // Only `first`'s output is received: it alone has no more data.
+  // `first`'s output is received: it alone has no more data. Of `mixed`, only the web1 child's
+  // output is received: that child has no more data, while its parent still has.
   const received = await run(`Receive-Job -Id ${ids.first}`);
   expect(received.ok).toBe(true);
+  const receivedChild = await run(`Receive-Job -Id ${mixedOk}`);
+  expect(receivedChild.ok).toBe(true);
+  expect(store.hasUnreadOutput(mixedOk)).toBe(false);
+  expect(store.hasUnreadOutput(mixedFailed)).toBe(true);
 });
 
 afterAll(async () => {
@@ -144,8 +150,9 @@ describe('Get-Job filters with several jobs in one channel', () => {
     expect(await shownIds('Get-Job -HasMoreData:$false')).toEqual([ids.first]);
     expect(await shownIds('Get-Job -HasMoreData $false')).toEqual([ids.first]);
     expect(await shownIds('Get-Job -HasMoreData $true')).toEqual([ids.second, ids.mixed, ids.running]);
-    // With the children, each child by its own HasMoreData.
-    expect(await shownIds('Get-Job -IncludeChildJob -HasMoreData:$false')).toEqual([ids.first, firstChild]);
+    // With the children, each child by its own HasMoreData, not its parent's.
+    expect(await shownIds('Get-Job -IncludeChildJob -HasMoreData:$false')).toEqual([ids.first, firstChild, mixedOk]);
+    expect(await shownIds(`Get-Job -Id ${ids.mixed} -IncludeChildJob -HasMoreData $true`)).toEqual([ids.mixed, mixedFailed]);
     const shown = await run('Get-Job -HasMoreData $true');
     expect(tableOf(shown.sink.postBlocks()).map((r) => r.HasMoreData)).toEqual(['True', 'True', 'True']);
   });

@@ -15,7 +15,13 @@ import type { PsValue } from '../../src/language/values';
 let rt: TestRuntime;
 
 beforeAll(async () => {
-  rt = await startTestRuntime({ agents: [{ name: 'web1' }] });
+  // Each agent's scripts know which agent runs them, to write their pid files apart.
+  rt = await startTestRuntime({
+    agents: [
+      { name: 'web1', env: { CHATOPS_TEST_AGENT: 'web1' } },
+      { name: 'web2', env: { CHATOPS_TEST_AGENT: 'web2' } },
+    ],
+  });
 });
 
 afterAll(async () => {
@@ -68,23 +74,41 @@ async function readPid(path: string): Promise<number> {
 
 let serial = 0;
 
-/** Starts a job whose script leaves a background grandchild; returns its id and both pids once running. */
-async function startTree(name: string, script: string): Promise<{ id: number; shellPid: number; bgPid: number }> {
+/** A shell that starts a background grandchild, writes both pids (to "$1.<agent>" and "$1.<agent>.bg"), and waits. */
+const TREE = 'sleep 300 & echo $! > "$1.$CHATOPS_TEST_AGENT.bg"; echo $$ > "$1.$CHATOPS_TEST_AGENT"; wait';
+
+interface Tree {
+  id: number;
+  shellPid: number;
+  bgPid: number;
+}
+
+/** Starts a job running `script` (default TREE) on `computers`; returns its id and the pids on each computer once running. */
+async function startTrees(name: string, computers: string[], script = TREE): Promise<{ id: number; pids: Record<string, { shellPid: number; bgPid: number }> }> {
   const pidFile = join(rt.dir, `pids-${++serial}`);
-  const started = await run(`icm web1 -ArgumentList '${pidFile}' { ${script} } -AsJob -JobName ${name}`);
+  const started = await run(`icm ${computers.join(',')} -ArgumentList '${pidFile}' { ${script} } -AsJob -JobName ${name}`);
   expect(started.ok).toBe(true);
   const id = started.jobIds[0]!;
-  const shellPid = await readPid(pidFile);
-  const bgPid = await readPid(`${pidFile}.bg`);
-  expect(shellPid).not.toBe(bgPid);
-  expect(isRunning(shellPid)).toBe(true);
-  expect(isRunning(bgPid)).toBe(true);
-  return { id, shellPid, bgPid };
+  const pids: Record<string, { shellPid: number; bgPid: number }> = {};
+  for (const computer of computers) {
+    const shellPid = await readPid(`${pidFile}.${computer}`);
+    const bgPid = await readPid(`${pidFile}.${computer}.bg`);
+    expect(shellPid).not.toBe(bgPid);
+    expect(isRunning(shellPid)).toBe(true);
+    expect(isRunning(bgPid)).toBe(true);
+    pids[computer] = { shellPid, bgPid };
+  }
+  return { id, pids };
+}
+
+async function startTree(name: string, script = TREE): Promise<Tree> {
+  const { id, pids } = await startTrees(name, ['web1'], script);
+  return { id, ...pids.web1! };
 }
 
 describe('Stop-Job against a connected agent', () => {
   it('kills the whole process tree on the agent; the child is Stopped only once the agent confirms', async () => {
-    const { id, shellPid, bgPid } = await startTree('tree', 'sleep 300 & echo $! > "$1.bg"; echo $$ > "$1"; wait');
+    const { id, shellPid, bgPid } = await startTree('tree');
     const childId = rt.app.store.children(id)[0]!.id;
     expect(rt.app.store.getChild(childId)!.state).toBe('Running');
     expect(rt.app.hub.isConnected('web1')).toBe(true);
@@ -100,7 +124,8 @@ describe('Stop-Job against a connected agent', () => {
     // The agent confirmed: Stopped, not the hub's "could not confirm" fallback.
     const child = rt.app.store.getChild(childId)!;
     expect(child.state).toBe('Stopped');
-    expect(child.reason ?? '').not.toMatch(/not connected to confirm/);
+    // The reason is the agent's, not the hub's "could not confirm" fallback.
+    expect(child.reason).toBe('The command was stopped');
     expect(child.endTime).toBeDefined();
     expect(rt.app.store.getJob(id)!.state).toBe('Stopped');
     // No output was written: nothing more to receive.
@@ -112,7 +137,7 @@ describe('Stop-Job against a connected agent', () => {
   it('kills a grandchild that ignores SIGTERM too, and returns only after the agent has confirmed', async () => {
     // The agent sends SIGTERM to the process group, then SIGKILL after its grace period (2 s):
     // the confirmation, and so Stop-Job's return, comes after that.
-    const { id, shellPid, bgPid } = await startTree('stubborn', `trap '' TERM; sleep 300 & echo $! > "$1.bg"; echo $$ > "$1"; wait`);
+    const { id, shellPid, bgPid } = await startTree('stubborn', `trap '' TERM; ${TREE}`);
     const t0 = Date.now();
     const stopped = await run(`Stop-Job -Id ${id}`);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
@@ -121,8 +146,35 @@ describe('Stop-Job against a connected agent', () => {
     expect(isRunning(bgPid)).toBe(false);
     const child = rt.app.store.children(id)[0]!;
     expect(child.state).toBe('Stopped');
-    expect(child.reason ?? '').not.toMatch(/not connected to confirm/);
+    expect(child.reason).toBe('The command was stopped');
     expect(rt.app.store.getJob(id)!.state).toBe('Stopped');
+  });
+
+  it('Stop-Job of a child job Id stops that child alone; stopping the parent then stops the rest', async () => {
+    const { id, pids } = await startTrees('pair', ['web1', 'web2']);
+    const children = rt.app.store.children(id);
+    const onWeb1 = children.find((c) => c.computer === 'web1')!;
+    const onWeb2 = children.find((c) => c.computer === 'web2')!;
+
+    const one = await run(`Stop-Job -Id ${onWeb1.id}`);
+    expect(one.ok).toBe(true);
+    expect(one.sink.replies()).toEqual([]);
+    expect(isRunning(pids.web1!.shellPid)).toBe(false);
+    expect(isRunning(pids.web1!.bgPid)).toBe(false);
+    expect(rt.app.store.getChild(onWeb1.id)).toMatchObject({ state: 'Stopped', reason: 'The command was stopped' });
+    // The other child, and so the parent, still run.
+    expect(isRunning(pids.web2!.shellPid)).toBe(true);
+    expect(isRunning(pids.web2!.bgPid)).toBe(true);
+    expect(rt.app.store.getChild(onWeb2.id)!.state).toBe('Running');
+    expect(rt.app.store.getJob(id)!.state).toBe('Running');
+
+    const all = await run(`Stop-Job -Id ${id}`);
+    expect(all.ok).toBe(true);
+    expect(isRunning(pids.web2!.shellPid)).toBe(false);
+    expect(isRunning(pids.web2!.bgPid)).toBe(false);
+    expect(rt.app.store.getChild(onWeb2.id)).toMatchObject({ state: 'Stopped', reason: 'The command was stopped' });
+    expect(rt.app.store.getJob(id)!.state).toBe('Stopped');
+    expect(await jobRow(id)).toMatchObject({ State: 'Stopped', HasMoreData: 'False', Location: 'web1,web2' });
   });
 
   it('Stop-Job of an already finished job is silent and leaves it as it was', async () => {
@@ -149,7 +201,7 @@ describe('Stop-Job against a connected agent', () => {
     const finished = await run('icm web1 { echo finished } -AsJob -JobName passFinished');
     const finishedId = finished.jobIds[0]!;
     await run(`Wait-Job -Id ${finishedId}`);
-    const { id: runningId, shellPid, bgPid } = await startTree('passRunning', 'sleep 300 & echo $! > "$1.bg"; echo $$ > "$1"; wait');
+    const { id: runningId, shellPid, bgPid } = await startTree('passRunning');
 
     const stopped = await run(`$r = Stop-Job -Name pass* -PassThru`);
     expect(stopped.ok).toBe(true);
@@ -161,7 +213,7 @@ describe('Stop-Job against a connected agent', () => {
     expect(isRunning(bgPid)).toBe(false);
 
     // Shown rather than assigned: the jobs as they are after the stop.
-    const { id: againId } = await startTree('passAgain', 'sleep 300 & echo $! > "$1.bg"; echo $$ > "$1"; wait');
+    const { id: againId } = await startTree('passAgain');
     const shown = await run(`Stop-Job -Id ${finishedId},${againId} -PassThru`);
     expect(tableOf(shown.sink.postBlocks()).map((r) => [Number(r.Id), r.Name, r.State])).toEqual([
       [finishedId, 'passFinished', 'Completed'],
