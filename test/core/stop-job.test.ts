@@ -136,11 +136,10 @@ describe('Stop-Job against a connected agent', () => {
 
   it('kills a grandchild that ignores SIGTERM too, and returns only after the agent has confirmed', async () => {
     // The agent sends SIGTERM to the process group, then SIGKILL after its grace period (2 s):
-    // the confirmation, and so Stop-Job's return, comes after that.
+    // the confirmation, and so Stop-Job's return, comes after that. Had Stop-Job returned before
+    // the agent confirmed, these processes would still be running.
     const { id, shellPid, bgPid } = await startTree('stubborn', `trap '' TERM; ${TREE}`);
-    const t0 = Date.now();
     const stopped = await run(`Stop-Job -Id ${id}`);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
     expect(stopped.ok).toBe(true);
     expect(isRunning(shellPid)).toBe(false);
     expect(isRunning(bgPid)).toBe(false);
