@@ -14,6 +14,7 @@ import { getAgent, getVariable, removeVariable } from './cmdlets/agents-and-vari
 import { getCommand, getHelp } from './cmdlets/help';
 import { refuseSessionCmdlet, refuseStartJob, SESSION_CMDLETS } from './cmdlets/sessions';
 import { toText } from './value-helpers';
+import { JobLocks } from './job-locks';
 
 /** Stands in for a nested call's result while a statement is bound dry (see preflightMessage). */
 const DEFERRED = 'chatops:deferred-nested-result';
@@ -21,7 +22,7 @@ const DEFERRED = 'chatops:deferred-nested-result';
 /** Errors thrown by a cmdlet after its call was allowed and audited. */
 const AUDITED = new WeakSet<object>();
 
-export interface ChatCoreOptions extends Omit<CoreServices, 'statusIntervalMs'> {
+export interface ChatCoreOptions extends Omit<CoreServices, 'statusIntervalMs' | 'jobLocks'> {
   /** Minimum ms between two edits of a live status message; default 500. */
   statusIntervalMs?: number;
   /**
@@ -44,7 +45,7 @@ export class ChatCore implements Core {
 
   constructor(options: ChatCoreOptions) {
     const { extraCmdlets, statusIntervalMs, ...services } = options;
-    this.services = { ...services, statusIntervalMs: statusIntervalMs ?? 500 };
+    this.services = { ...services, statusIntervalMs: statusIntervalMs ?? 500, jobLocks: new JobLocks() };
     const builtins: Record<string, Handler> = {
       'Invoke-Command': { run: invokeCommand, describe: describeInvoke },
       'Get-Job': { run: getJob },

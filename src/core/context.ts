@@ -8,7 +8,7 @@ import type { JobManager } from '../jobs/job-manager';
 import type { AuditLog, AuthorizationRequest, Authorizer } from './authorizer';
 import type { ChatSink, IncomingCommand, Invoker, MessageHandle } from './ports';
 import { maskSecrets } from '../log';
-import { JobLocks } from './job-locks';
+import type { JobLocks } from './job-locks';
 
 export interface CoreServices {
   store: JobStore;
@@ -21,16 +21,8 @@ export interface CoreServices {
   maxRuntimeMs: number;
   /** Minimum ms between two edits of a live status message (adapters coalesce further). */
   statusIntervalMs: number;
-  /**
-   * Per-job locks around receiving output (read, post, mark read): one instance per core. Made
-   * on first use by `jobLocks(services)`, so whoever builds the services need not supply it.
-   */
-  jobLocks?: JobLocks;
-}
-
-/** The core's per-job receive locks (see JobLocks). */
-export function jobLocks(services: CoreServices): JobLocks {
-  return (services.jobLocks ??= new JobLocks());
+  /** Per-job locks around receiving output (read, post, mark read): one instance per core. */
+  jobLocks: JobLocks;
 }
 
 /** Everything a cmdlet implementation sees while it runs for one command. */

@@ -1,5 +1,5 @@
 import type { ChatSink, MessageHandle } from './ports';
-import { jobLocks, type CoreServices } from './context';
+import type { CoreServices } from './context';
 import type { JobRecord } from '../store/job-store';
 import type { Block, NeutralMessage } from '../messages/model';
 import { JOB_COLUMNS, jobTable, renderResults, statusMessage, statusView, type ChildOutput, type RenderOptions } from '../messages/results';
@@ -234,7 +234,7 @@ export class JobPresenter {
   private async postResults(job: JobRecord): Promise<void> {
     const { store } = this.services;
     // Under the job's lock: a Receive-Job typed meanwhile must not show the same output again.
-    await jobLocks(this.services).withLock(job.id, async () => {
+    await this.services.jobLocks.withLock(job.id, async () => {
       if (this.gone()) return;
       const children = store.children(job.id);
       const outputs: ChildOutput[] = children.map((child) => ({ child, records: store.unreadOutput(child.id) }));

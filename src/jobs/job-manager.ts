@@ -171,6 +171,11 @@ export class JobManager {
     this.listeners.clear();
   }
 
+  /** How many listeners follow jobs now (presenters, waits): a removed job's must be gone. */
+  listenerCount(): number {
+    return this.listeners.size;
+  }
+
   on(listener: JobListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

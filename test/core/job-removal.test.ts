@@ -41,7 +41,7 @@ afterEach(() => {
 
 /** Job listeners subscribed now (presenters, waits): a removed job's must all be gone. */
 function listenerCount(): number {
-  return (rt.app.jobs as unknown as { listeners: Set<unknown> }).listeners.size;
+  return rt.app.jobs.listenerCount();
 }
 
 /**

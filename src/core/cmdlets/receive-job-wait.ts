@@ -2,7 +2,7 @@ import type { HashtableValue, PsValue } from '../../language/values';
 import type { JobRecord } from '../../store/job-store';
 import type { JobState } from '../../messages/model';
 import type { JobEvent } from '../../jobs/job-manager';
-import { type ExecContext, jobLocks, safePost, showError } from '../context';
+import { type ExecContext, safePost, showError } from '../context';
 import { isFinished, PERSISTENT_STATES } from '../../jobs/job-state';
 import { failureText, jobTable, renderResults, type ChildOutput } from '../../messages/results';
 import { markAllRead, postResultBlocks, refreshJobStatus } from '../job-presenter';
@@ -196,7 +196,7 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
     lastFlush = Date.now();
     const events = pendingEvents.splice(0);
     for (const { job, childIds } of streamedByJob.values()) {
-      await jobLocks(ctx.services).withLock(job.id, () => receiveJob(job, childIds));
+      await ctx.services.jobLocks.withLock(job.id, () => receiveJob(job, childIds));
     }
     if (final) for (const childId of [...partial.keys()]) takeLines(childId, '', true);
     if (events.length > 0) {

@@ -1,7 +1,7 @@
 import type { BoundCall } from '../../language/bound-call';
 import type { PsValue } from '../../language/values';
 import type { Block } from '../../messages/model';
-import { type ExecContext, jobLocks, safePost, showError } from '../context';
+import { type ExecContext, safePost, showError } from '../context';
 import { ChatOpsError } from '../../errors';
 import { isFinished } from '../../jobs/job-state';
 import { failureText, renderResults, type ChildOutput } from '../../messages/results';
@@ -78,7 +78,7 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
       // Output that could not be shown stays unread, so nothing is lost.
       return !keep && allPosted && markAllRead(store, outputs);
     };
-    const read = keep ? await receive() : await jobLocks(ctx.services).withLock(s.job.id, receive);
+    const read = keep ? await receive() : await ctx.services.jobLocks.withLock(s.job.id, receive);
     // HasMoreData may have changed: the job's status message (and its -AsJob row) follows.
     if (read) await refreshJobStatus(ctx.services, s.job.id);
   }
