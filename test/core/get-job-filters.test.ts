@@ -176,6 +176,8 @@ describe('Get-Job filters with several jobs in one channel', () => {
       [mixedOk, 'Completed', 'web1'],
       [mixedFailed, 'Failed', 'web2'],
     ]);
+    // Bound is enough, as in PowerShell (FindChildJobs checks BoundParameters): :$false adds them too.
+    expect(await shownIds(`Get-Job -Id ${ids.mixed} -IncludeChildJob:$false`)).toEqual([ids.mixed, mixedOk, mixedFailed]);
   });
 
   it('-ChildJobState appends only the found parents\' children in that state, with the parents', async () => {

@@ -19,10 +19,12 @@ export async function getJob(call: BoundCall, ctx: ExecContext): Promise<PsValue
   const p = call.parameters;
   let selected = await selectJobs(call, ctx, { recurse: true });
   const store = ctx.services.store;
-  // -ChildJobState adds the children in that state, with or without -IncludeChildJob.
+  // -ChildJobState adds the children in that state, with or without -IncludeChildJob. Both apply
+  // when bound, whatever the value: PowerShell's FindChildJobs checks BoundParameters, so even
+  // -IncludeChildJob:$false adds the children (reference 3.11.1).
   const byChildState = p.ChildJobState !== undefined;
   const childState = byChildState ? stateParam(p.ChildJobState) : undefined;
-  if (byChildState || asBool(p.IncludeChildJob)) {
+  if (byChildState || p.IncludeChildJob !== undefined) {
     const extra: Selected[] = [];
     for (const s of selected) {
       if (s.child) continue;
