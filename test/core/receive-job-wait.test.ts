@@ -44,6 +44,13 @@ async function startJob(script: string, computers = 'web1'): Promise<number> {
 }
 
 describe('Receive-Job -Wait', () => {
+  it('of a job that does not exist says only that', async () => {
+    const missing = await rt.run('Receive-Job 4242 -Wait');
+    expect(missing.ok).toBe(false);
+    expect(missing.sink.replies().join('\n')).toContain('The command cannot find a job with the job ID 4242.');
+    expect(missing.sink.postBlocks()).toEqual([]);
+  });
+
   it('posts each line as it arrives, before the job finishes, and each exactly once', async () => {
     const id = await startJob('echo first-line; sleep 1.5; echo second-line');
     const { sink, done } = start(`Receive-Job ${id} -Wait`);

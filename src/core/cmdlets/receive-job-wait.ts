@@ -259,7 +259,7 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
     if (!ended && allDone()) finishWait();
   }, POLL_MS);
   try {
-    if (ctx.display) {
+    if (ctx.display && selected.length > 0) {
       const lines = selected.map((s) => {
         const job = store.getJob(s.job.id) ?? s.job;
         const what = s.child ? `, child ${s.child.id} on ${s.child.computer}` : '';
@@ -322,7 +322,8 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
       summary.push('Some output could not be posted; it is kept unread: Receive-Job shows it.');
     }
   }
-  if (ctx.display) {
+  // Nothing was found (the not-found errors said so): nothing to sum up.
+  if (ctx.display && selected.length > 0) {
     if (!postedAnything && !postFailed) summary.push('No new output.');
     await safePost(ctx, { blocks: [{ kind: 'text', text: summary.join('\n') }] });
   }
