@@ -15,6 +15,7 @@ import { getCommand, getHelp } from './cmdlets/help';
 import { refuseSessionCmdlet, refuseStartJob, SESSION_CMDLETS } from './cmdlets/sessions';
 import { toText } from './value-helpers';
 import { JobLocks } from './job-locks';
+import { isFollowed, JobPresenter } from './job-presenter';
 
 /** Stands in for a nested call's result while a statement is bound dry (see preflightMessage). */
 const DEFERRED = 'chatops:deferred-nested-result';
@@ -98,6 +99,18 @@ export class ChatCore implements Core {
       }
     }
     return outcome;
+  }
+
+  reattach(sinkFor: (channel: string) => ChatSink | undefined): number {
+    let picked = 0;
+    for (const job of this.services.store.jobsWithLiveStatus()) {
+      if (job.statusHandle === undefined || isFollowed(this.services, job.id)) continue;
+      const sink = sinkFor(job.channel);
+      if (!sink) continue;
+      JobPresenter.resume(this.services, sink, { ...job, statusHandle: job.statusHandle });
+      picked++;
+    }
+    return picked;
   }
 
   async complete(channel: string, user: Invoker, kind: 'computer' | 'job', prefix: string): Promise<string[]> {

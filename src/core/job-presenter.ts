@@ -11,6 +11,9 @@ import { hasMoreData, isFinished } from '../jobs/job-state';
  * shows state changes only; for synchronous ones `postResults` puts the per-computer results
  * there. What could not be posted stays in the store and the status says so.
  *
+ * The status message's handle is stored with the job until the final state is drawn, so a
+ * restarted bot follows it on (`resume`, through an adapter's sink for that channel).
+ *
  * Its async work runs detached from events (timers, job events), so it never lets a rejection
  * escape: everything is caught and logged. A job removed meanwhile (Remove-Job, -AutoRemoveJob,
  * retention) ends it: it unsubscribes, resolves `finished` and edits nothing more.
@@ -60,10 +63,35 @@ export class JobPresenter {
     try {
       this.handle = await this.sink.post(this.statusMessage(job));
       this.services.store.recordPost(this.jobId, 'status', true);
+      if (!this.gone()) {
+        this.services.store.updateJob(this.jobId, { statusHandle: this.handle.id, statusShowsResults: !this.asJob && this.showResults });
+      }
       register(this.services, this.jobId, this);
     } catch (e) {
       this.recordFailure('status message', e);
     }
+    this.follow();
+  }
+
+  /**
+   * After a restart: follows a job whose status message an earlier bot process posted (its
+   * handle stored with the job), through `sink`, a sink of the adapter that posted it.
+   */
+  static resume(services: CoreServices, sink: ChatSink, job: JobRecord & { statusHandle: string }): JobPresenter {
+    const presenter = new JobPresenter(services, sink, job.id, job.asJob, job.statusShowsResults);
+    presenter.handle = { id: job.statusHandle };
+    // Posted while the job ran: an -AsJob job's final state is told in the thread.
+    presenter.postedState = 'Running';
+    register(services, job.id, presenter);
+    // Redrawn at once (it shows the state the old process last drew); a finished job's final
+    // drawing then replaces this pending one.
+    presenter.schedule();
+    presenter.follow();
+    return presenter;
+  }
+
+  /** Follows the job's events until it finishes, is removed, or the bot stops. */
+  private follow(): void {
     this.unsubscribe = this.services.jobs.on((ev) => {
       if (ev.type === 'stopping') {
         this.dispose();
@@ -179,6 +207,8 @@ export class JobPresenter {
         await this.postResults(job);
       }
       await this.update();
+      // Drawn for good: a restarted bot has nothing to pick up.
+      if (!this.gone()) this.services.store.updateJob(this.jobId, { statusHandle: null });
     } finally {
       // Also when something above threw (logged by `detached`): a synchronous Invoke-Command
       // awaiting `finished` must never hang.
@@ -259,6 +289,11 @@ function register(services: CoreServices, jobId: number, presenter: JobPresenter
   if (!byJob) live.set(services, (byJob = new Map()));
   byJob.set(jobId, presenter);
   if (byJob.size > MAX_LIVE_PRESENTERS) byJob.delete(byJob.keys().next().value!);
+}
+
+/** Whether a presenter of this core follows the job's status message now. */
+export function isFollowed(services: CoreServices, jobId: number): boolean {
+  return live.get(services)?.has(jobId) ?? false;
 }
 
 /**

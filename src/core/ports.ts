@@ -65,4 +65,11 @@ export interface Core {
    * with `prefix`. A hint only; what is then typed is decided like any command.
    */
   complete(channel: string, user: Invoker, kind: 'computer' | 'job', prefix: string): Promise<string[]>;
+  /**
+   * After a restart: an adapter hands over a sink for each channel of its own (`undefined` for
+   * any other channel), and the core follows on the status messages a previous bot process
+   * posted there and left unfinished: edits, the -AsJob state note, a synchronous call's results.
+   * Sinks must work from a stored handle alone. Returns how many status messages it picked up.
+   */
+  reattach(sinkFor: (channel: string) => ChatSink | undefined): number;
 }

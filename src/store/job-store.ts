@@ -33,6 +33,13 @@ export interface JobRecord {
   endTime?: string;
   notPosted?: string;
   createdAt: string;
+  /**
+   * The live status message, set while its job is followed (a platform's handle id, see
+   * MessageHandle) and cleared once the final state is drawn: a restarted bot picks it up.
+   */
+  statusHandle?: string;
+  /** The status thread gets the results (a synchronous call whose value is not assigned). */
+  statusShowsResults: boolean;
 }
 
 export interface ChildJobRecord {
@@ -108,6 +115,8 @@ export interface JobUpdate {
   beginTime?: string;
   endTime?: string;
   notPosted?: string | null;
+  statusHandle?: string | null;
+  statusShowsResults?: boolean;
 }
 
 export interface JobStore {
@@ -120,6 +129,8 @@ export interface JobStore {
   listJobs(channel?: string): JobRecord[];
   /** Jobs not yet finished, across channels (for restart recovery). */
   unfinishedJobs(): JobRecord[];
+  /** Jobs whose status message is still followed (statusHandle set), across channels. */
+  jobsWithLiveStatus(): JobRecord[];
   updateJob(id: number, update: JobUpdate): void;
   deleteJob(id: number): void;
   getRunSpec(jobId: number): JobRunSpec | undefined;

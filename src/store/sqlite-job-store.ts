@@ -35,6 +35,8 @@ interface JobRow {
   end_time: string | null;
   not_posted: string | null;
   created_at: string;
+  status_handle: string | null;
+  status_shows_results: number;
 }
 
 interface ChildRow {
@@ -92,6 +94,8 @@ function toJob(r: JobRow): JobRecord {
     ...(r.end_time !== null ? { endTime: r.end_time } : {}),
     ...(r.not_posted !== null ? { notPosted: r.not_posted } : {}),
     createdAt: r.created_at,
+    ...(r.status_handle !== null ? { statusHandle: r.status_handle } : {}),
+    statusShowsResults: r.status_shows_results === 1,
   };
 }
 
@@ -152,6 +156,7 @@ export class SqliteJobStore implements JobStore {
       listAll: db.prepare('SELECT * FROM jobs ORDER BY id'),
       listChannel: db.prepare('SELECT * FROM jobs WHERE channel = ? ORDER BY id'),
       unfinished: db.prepare(`SELECT * FROM jobs WHERE state NOT IN ${FINISHED} ORDER BY id`),
+      liveStatus: db.prepare('SELECT * FROM jobs WHERE status_handle IS NOT NULL ORDER BY id'),
       deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
       deleteChildren: db.prepare('DELETE FROM child_jobs WHERE parent_id = ?'),
       getRun: db.prepare('SELECT * FROM job_runs WHERE job_id = ?'),
@@ -252,6 +257,10 @@ export class SqliteJobStore implements JobStore {
     return rows.map(toJob);
   }
 
+  jobsWithLiveStatus(): JobRecord[] {
+    return (this.stmts.liveStatus.all() as JobRow[]).map(toJob);
+  }
+
   unfinishedJobs(): JobRecord[] {
     return (this.stmts.unfinished.all() as JobRow[]).map(toJob);
   }
@@ -264,6 +273,8 @@ export class SqliteJobStore implements JobStore {
       begin_time: u.beginTime,
       end_time: u.endTime,
       not_posted: u.notPosted,
+      status_handle: u.statusHandle,
+      status_shows_results: u.statusShowsResults === undefined ? undefined : u.statusShowsResults ? 1 : 0,
     });
   }
 

@@ -16,9 +16,12 @@ export class RecordingSink implements ChatSink {
   readonly events: SinkEvent[] = [];
   private next = 1;
   failWhen?: (type: SinkEvent['type'], message: NeutralMessage) => boolean;
+  /** Starts every handle id, so handles of several sinks never collide (as a platform's don't). */
+  private readonly idPrefix: string;
 
-  constructor(options: { failWhen?: (type: SinkEvent['type'], message: NeutralMessage) => boolean } = {}) {
+  constructor(options: { failWhen?: (type: SinkEvent['type'], message: NeutralMessage) => boolean; idPrefix?: string } = {}) {
     if (options.failWhen) this.failWhen = options.failWhen;
+    this.idPrefix = options.idPrefix ?? '';
   }
 
   private check(type: SinkEvent['type'], message: NeutralMessage): void {
@@ -32,7 +35,7 @@ export class RecordingSink implements ChatSink {
 
   async post(message: NeutralMessage): Promise<MessageHandle> {
     this.check('post', message);
-    const id = `m${this.next++}`;
+    const id = `${this.idPrefix}m${this.next++}`;
     this.events.push({ type: 'post', id, message, at: Date.now() });
     return { id };
   }
@@ -44,7 +47,7 @@ export class RecordingSink implements ChatSink {
 
   async postInThread(parent: MessageHandle, message: NeutralMessage): Promise<MessageHandle> {
     this.check('thread', message);
-    const id = `m${this.next++}`;
+    const id = `${this.idPrefix}m${this.next++}`;
     this.events.push({ type: 'thread', id, parent: parent.id, message, at: Date.now() });
     return { id };
   }

@@ -113,4 +113,13 @@ export const JOB_MIGRATIONS: Migration[] = [
       CREATE INDEX jobs_end_time ON jobs (end_time) WHERE end_time IS NOT NULL;
     `,
   },
+  {
+    id: 202,
+    name: 'status messages a restarted bot picks up',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN status_handle TEXT;
+      ALTER TABLE jobs ADD COLUMN status_shows_results INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX jobs_live_status ON jobs (id) WHERE status_handle IS NOT NULL;
+    `,
+  },
 ];
