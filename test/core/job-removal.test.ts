@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestRuntime, waitFor, RecordingSink, type TestRuntime } from '../helpers/runtime';
+import { startTestRuntime, waitFor, whileFrozen, RecordingSink, type TestRuntime } from '../helpers/runtime';
 import type { IncomingCommand, MessageHandle } from '../../src/core/ports';
 import type { NeutralMessage } from '../../src/messages/model';
 
@@ -92,16 +92,9 @@ async function outputFrom(jobId: number, computer: string): Promise<void> {
   await waitFor(() => rt.app.store.output(jobId).some((o) => o.computer === computer), 10_000, `output from ${computer}`);
 }
 
-/** Runs `fn` with the agent process stopped (SIGSTOP), and lets it go on afterwards. */
+/** whileFrozen, then waits for the agent to be back: the hub cut it off meanwhile. */
 async function frozen(name: string, fn: () => Promise<void>): Promise<void> {
-  const agent = rt.agent(name).process()!;
-  agent.kill('SIGSTOP');
-  try {
-    await fn();
-  } finally {
-    agent.kill('SIGCONT');
-  }
-  // The hub cut it off meanwhile: the next test needs it back.
+  await whileFrozen(rt.agent(name), fn);
   await rt.waitConnected([name]);
 }
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime';
+import { startTestRuntime, waitFor, whileFrozen, type TestRuntime } from '../helpers/runtime';
 
 /**
  * An agent that goes away mid-job: its children are Disconnected for AGENT_LOST_GRACE, then end
@@ -186,13 +186,6 @@ describe('an agent lost mid-job', () => {
   });
 });
 
-/** Runs `fn` with the agent process stopped (SIGSTOP), and lets it go on afterwards. */
-async function frozen(name: string, fn: () => Promise<void>): Promise<void> {
-  const agent = rt.agent(name).process()!;
-  agent.kill('SIGSTOP');
-  try {
-    await fn();
-  } finally {
-    agent.kill('SIGCONT');
-  }
+function frozen(name: string, fn: () => Promise<void>): Promise<void> {
+  return whileFrozen(rt.agent(name), fn);
 }

@@ -92,6 +92,21 @@ export interface TestRuntime {
 
 const CONSOLE_USER: Invoker = { platform: 'console', userId: 'console', displayName: 'tester' };
 
+/**
+ * Runs `fn` with the agent's process stopped (SIGSTOP: alive but silent, so the hub cuts it off
+ * while its commands keep running), and lets it go on afterwards, whatever `fn` did.
+ */
+export async function whileFrozen(agent: TestAgent, fn: () => Promise<void>): Promise<void> {
+  const child = agent.process();
+  if (!child) throw new Error(`agent ${agent.name} is not running`);
+  child.kill('SIGSTOP');
+  try {
+    await fn();
+  } finally {
+    child.kill('SIGCONT');
+  }
+}
+
 export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
