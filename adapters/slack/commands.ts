@@ -9,6 +9,12 @@ export function slackChannel(teamId: string, channelId: string): string {
   return `slack:${teamId}/${channelId}`;
 }
 
+/** The inverse of `slackChannel`: undefined for a channel this adapter did not make (console, Discord, ...). */
+export function parseSlackChannel(channel: string): { teamId: string; channelId: string } | undefined {
+  const m = /^slack:([^/|]+)\/([^/|]+)$/.exec(channel);
+  return m ? { teamId: m[1]!, channelId: m[2]! } : undefined;
+}
+
 /** `/icm ARGS` is `/ps Invoke-Command ARGS`; `/ps LINE` is LINE. Empty when nothing was typed. */
 export function commandLine(kind: 'ps' | 'icm', text: string): string {
   const line = text.trim();

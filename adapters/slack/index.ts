@@ -17,7 +17,7 @@ import type { Core, IncomingCommand } from '../../src/core/ports';
 import { errorMessage, textMessage } from '../../src/messages/model';
 import { ChatOpsError, isChatOpsError } from '../../src/errors';
 import { createLogger, type Logger } from '../../src/log';
-import { buttonCommand, commandLine, slackChannel } from './commands';
+import { buttonCommand, commandLine, parseSlackChannel, slackChannel } from './commands';
 import { DisplayNames } from './display-names';
 import { ReplayGuard } from './replay-guard';
 import { DEFAULT_RENDER_OPTIONS, withoutButton, type RenderOptions } from './render';
@@ -140,11 +140,11 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
     }
   };
 
-  const sinkFor = (channelId: string, userId: string, respond: RespondFn | undefined, threadTs?: string): SlackChatSink =>
+  const sinkFor = (channelId: string, userId: string | undefined, respond: RespondFn | undefined, threadTs?: string): SlackChatSink =>
     new SlackChatSink({
       client,
       channelId,
-      userId,
+      ...(userId !== undefined ? { userId } : {}),
       ...(respond ? { respond } : {}),
       ...(threadTs ? { threadTs } : {}),
       coalescer,
@@ -258,6 +258,21 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
     await app.stop().catch(() => undefined);
     const what = receiver ? `could not listen on port ${options.port ?? cfg.port}` : 'could not open a Socket Mode connection (check SLACK_APP_TOKEN)';
     throw new ChatOpsError('SlackStartFailed', `Slack adapter ${what}: ${describe(err)}`, { cause: err });
+  }
+
+  // Status messages an earlier bot process posted in Slack and left unfinished: the core edits
+  // them on, and posts the -AsJob note / a synchronous call's results in their threads, through
+  // sinks that work from the stored handle (`CHANNEL|TS|THREAD_TS`) and the bot token alone.
+  try {
+    const picked = host.core.reattach((channel) => {
+      const slack = parseSlackChannel(channel);
+      return slack ? sinkFor(slack.channelId, undefined, undefined) : undefined;
+    });
+    log.info(`Slack adapter follows ${picked} status message${picked === 1 ? '' : 's'} left unfinished by an earlier bot process`);
+  } catch (err) {
+    // A bug, not a reason to refuse commands: those messages stay as last drawn (Get-Job and
+    // Receive-Job still show everything).
+    log.error('Slack: could not follow the status messages left by an earlier bot process', { error: describe(err) });
   }
 
   const settled = async (): Promise<void> => {

@@ -20,8 +20,11 @@ export interface SlackSinkContext {
   client: WebClient;
   /** Slack channel id (`C123`), not the platform-qualified one. */
   channelId: string;
-  /** Who ran the command: ephemeral replies go to them only. */
-  userId: string;
+  /**
+   * Who ran the command: ephemeral replies go to them only. Absent for a sink that follows, after
+   * a restart, status messages an earlier bot process posted: nobody is there to reply to.
+   */
+  userId?: string;
   respond?: RespondFn;
   /** When set, `post` replies in this thread instead of the channel (button presses answer under their message). */
   threadTs?: string;
@@ -63,6 +66,13 @@ export class SlackChatSink implements ChatSink {
   async replyPrivately(message: NeutralMessage): Promise<void> {
     // Files cannot be ephemeral: the inline preview is all the user gets here.
     const { messages } = renderMessage(message, this.ctx.render);
+    const userId = this.ctx.userId;
+    if (userId === undefined) {
+      // A resumed status never replies privately (core contract); should it, the text is not
+      // the channel's to see, so it is logged (masked) instead of posted.
+      this.ctx.log.warn('Slack: private reply with no user to send it to; not posted', { channel: this.ctx.channelId, text: messages.map((m) => m.text).join('\n') });
+      return;
+    }
     for (const m of messages) {
       if (this.ctx.respond) {
         try {
@@ -75,7 +85,7 @@ export class SlackChatSink implements ChatSink {
       await callSlack('chat.postEphemeral', () =>
         this.ctx.client.chat.postEphemeral({
           channel: this.ctx.channelId,
-          user: this.ctx.userId,
+          user: userId,
           text: m.text,
           blocks: m.blocks,
         }),
