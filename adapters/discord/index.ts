@@ -34,6 +34,11 @@ export interface DiscordAdapterOptions {
   threadArchiveMinutes?: 60 | 1440 | 4320 | 10080;
   /** How long to wait for the gateway's READY and guilds at start; default 30 s. */
   readyTimeoutMs?: number;
+  /**
+   * How long `stop` lets started commands finish (a synchronous Invoke-Command runs as long as
+   * its job; a restarted bot follows on its status); default 5 s.
+   */
+  stopGraceMs?: number;
 }
 
 export interface DiscordAdapter {
@@ -47,10 +52,18 @@ export function discordChannelId(guildId: string, channelId: string): string {
   return `discord:${guildId}/${channelId}`;
 }
 
+/** The parts of a channel id made by `discordChannelId`; undefined for any other channel. */
+export function parseDiscordChannelId(channel: string): { guildId: string; channelId: string } | undefined {
+  const m = /^discord:(\d+)\/(\d+)$/.exec(channel);
+  return m ? { guildId: m[1]!, channelId: m[2]! } : undefined;
+}
+
 /**
  * Starts the Discord adapter: registers the application commands (guild commands when a guild
  * id is configured, else global), logs in to the gateway, and turns slash commands, button
- * presses and autocomplete requests into calls to the core. Resolves once the bot is ready.
+ * presses and autocomplete requests into calls to the core. Once the bot is ready it has the core
+ * follow on the status messages a previous bot process left unfinished in Discord channels
+ * (`Core.reattach`). Resolves then.
  */
 export async function startDiscordAdapter(
   app: { core: Core; config: Config; log?: Logger },
@@ -263,6 +276,19 @@ export async function startDiscordAdapter(
   }
   log.info('discord: connected', { user: client.user?.tag });
 
+  // Handles are `channelId/messageId` and edits and threads need only the bot token, so the
+  // statuses an earlier process posted are followed on from here; other adapters' channels are not ours.
+  try {
+    const picked = core.reattach((channel) => {
+      const parts = parseDiscordChannelId(channel);
+      return parts ? DiscordSink.reattach(ctx, parts.channelId) : undefined;
+    });
+    log.info('discord: following on status messages left unfinished by the previous bot process', { count: picked });
+  } catch (e) {
+    // Commands work without it; those statuses stay as last drawn (Receive-Job still shows all).
+    log.error('discord: could not follow on earlier status messages', { error: e instanceof Error ? e.message : String(e) });
+  }
+
   return {
     client,
     async stop() {
@@ -270,7 +296,7 @@ export async function startDiscordAdapter(
       // Let started commands and pending status edits finish, but never hang shutdown.
       await Promise.race([
         Promise.allSettled([...inflight, updater.flush()]),
-        new Promise((r) => setTimeout(r, 5000).unref()),
+        new Promise((r) => setTimeout(r, options.stopGraceMs ?? 5000).unref()),
       ]);
       await client.destroy();
     },

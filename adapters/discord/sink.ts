@@ -2,7 +2,7 @@ import { MessageFlags, RESTJSONErrorCodes, Routes, DiscordAPIError, type REST, t
 import type { ChatSink, MessageHandle } from '../../src/core/ports';
 import { ChatOpsError } from '../../src/errors';
 import type { Logger } from '../../src/log';
-import type { NeutralMessage } from '../../src/messages/model';
+import type { JobStatusView, NeutralMessage } from '../../src/messages/model';
 import type { MessageUpdater } from './message-updater';
 import { renderForEdit, renderMessage, toBody, type DiscordPayload } from './render';
 
@@ -19,6 +19,11 @@ import { renderForEdit, renderMessage, toBody, type DiscordPayload } from './ren
  *
  * A handle id is `channelId/messageId`, so the core may keep it (in SQLite) and hand it back to
  * any later sink. A thread started from a message has that message's id (a Discord rule).
+ *
+ * After a restart the core follows on the status messages the previous process left unfinished
+ * (`Core.reattach`) through `DiscordSink.reattach(ctx, channelId)`: a sink with no interaction,
+ * which edits and posts in threads from the stored handle alone, with the same rendering,
+ * updater, thread creation and queues as any other.
  */
 export interface SinkContext {
   rest: REST;
@@ -83,6 +88,16 @@ export class Queue {
   }
 }
 
+/** A result thread's name: the job and its command, within Discord's 100 characters. */
+function threadName(status: JobStatusView): string {
+  return `Job ${status.jobId} · ${status.command}`.replace(/\s+/g, ' ').slice(0, 100);
+}
+
+function statusOf(message: NeutralMessage): JobStatusView | undefined {
+  const b = message.blocks.find((x) => x.kind === 'status');
+  return b?.kind === 'status' ? b.status : undefined;
+}
+
 export class DiscordSink implements ChatSink {
   private original: OriginalState = 'deferred';
   private readonly originalQueue = new Queue();
@@ -92,27 +107,44 @@ export class DiscordSink implements ChatSink {
   /**
    * `under`: the message whose button was pressed. What the press shows (Receive-Job's output)
    * goes in that message's thread, with the rest of the job's results, not in the channel.
+   * `interaction` is undefined only for a reattach sink (see `reattach`).
    */
   constructor(
     private readonly ctx: SinkContext,
     private readonly channelId: string,
-    private readonly interaction: InteractionRef,
+    private readonly interaction: InteractionRef | undefined,
     private readonly under?: MessageHandle,
   ) {}
 
+  /**
+   * A sink for `Core.reattach` after a restart: `update` and `postInThread` work from a stored
+   * handle with the bot token alone. There is no invoker to answer: `replyPrivately` is logged
+   * and dropped (said in public it could show what was meant for one person), and `post` is
+   * logged and refused (a resumed status never posts a new message; a caller records it as not
+   * posted). `channelId` is the channel part of `discord:GUILD/CHANNEL`.
+   */
+  static reattach(ctx: SinkContext, channelId: string): DiscordSink {
+    return new DiscordSink(ctx, channelId, undefined);
+  }
+
   async replyPrivately(message: NeutralMessage): Promise<void> {
+    const interaction = this.interaction;
+    if (!interaction) {
+      this.ctx.log.warn('discord: a private reply with no interaction to answer was dropped', { channel: this.channelId });
+      return;
+    }
     const payloads = renderMessage(message);
     await this.originalQueue.run(async () => {
       for (const p of payloads) {
         if (this.original === 'deferred') {
-          await this.ctx.rest.patch(Routes.webhookMessage(this.ctx.applicationId, this.interaction.token, '@original'), {
+          await this.ctx.rest.patch(Routes.webhookMessage(this.ctx.applicationId, interaction.token, '@original'), {
             body: toBody(p),
             files: files(p),
             auth: false,
           });
           this.original = 'used';
         } else {
-          await this.ctx.rest.post(Routes.webhook(this.ctx.applicationId, this.interaction.token), {
+          await this.ctx.rest.post(Routes.webhook(this.ctx.applicationId, interaction.token), {
             body: toBody(p, { flags: MessageFlags.Ephemeral }),
             files: files(p),
             auth: false,
@@ -123,6 +155,10 @@ export class DiscordSink implements ChatSink {
   }
 
   async post(message: NeutralMessage): Promise<MessageHandle> {
+    if (!this.interaction) {
+      this.ctx.log.warn('discord: a reattach sink was asked to post a new message; refused', { channel: this.channelId });
+      throw new ChatOpsError('DiscordNoInteraction', 'This Discord sink only follows on messages already posted; it posts no new ones.');
+    }
     const status = message.blocks.find((b) => b.kind === 'status');
     let handle: MessageHandle;
     try {
@@ -136,10 +172,7 @@ export class DiscordSink implements ChatSink {
       );
       throw e;
     }
-    if (status?.kind === 'status') {
-      const s = status.status;
-      remember(this.ctx.threadNames, handle.id, `Job ${s.jobId} · ${s.command}`.replace(/\s+/g, ' ').slice(0, 100));
-    }
+    if (status?.kind === 'status') remember(this.ctx.threadNames, handle.id, threadName(status.status));
     this.ctx.updater.noteSent(handle.id);
     void this.dismissThinking();
     return handle;
@@ -147,6 +180,9 @@ export class DiscordSink implements ChatSink {
 
   async update(handle: MessageHandle, message: NeutralMessage): Promise<void> {
     parseHandle(handle);
+    // A status posted by an earlier process: its thread, if started now, gets the usual name.
+    const status = statusOf(message);
+    if (status && !this.ctx.threadNames.has(handle.id)) remember(this.ctx.threadNames, handle.id, threadName(status));
     await this.ctx.updater.update(handle.id, renderForEdit(message));
   }
 
@@ -165,10 +201,12 @@ export class DiscordSink implements ChatSink {
    * what it posted could not reach the channel, say that (nobody else can see it failed).
    */
   async finish(): Promise<void> {
+    const interaction = this.interaction;
+    if (!interaction) return;
     await this.originalQueue.run(async () => {
       if (this.original !== 'deferred') return;
       const content = this.failedPosts.length > 0 ? this.failedPosts.join('\n').slice(0, 2000) : 'Done.';
-      await this.ctx.rest.patch(Routes.webhookMessage(this.ctx.applicationId, this.interaction.token, '@original'), {
+      await this.ctx.rest.patch(Routes.webhookMessage(this.ctx.applicationId, interaction.token, '@original'), {
         body: toBody({ content, embeds: [], components: [], files: [] }),
         auth: false,
       });
@@ -177,11 +215,13 @@ export class DiscordSink implements ChatSink {
   }
 
   private async dismissThinking(): Promise<void> {
+    const interaction = this.interaction;
+    if (!interaction) return;
     await this.originalQueue.run(async () => {
       if (this.original !== 'deferred') return;
       this.original = 'deleted';
       try {
-        await this.ctx.rest.delete(Routes.webhookMessage(this.ctx.applicationId, this.interaction.token, '@original'), {
+        await this.ctx.rest.delete(Routes.webhookMessage(this.ctx.applicationId, interaction.token, '@original'), {
           auth: false,
         });
       } catch (e) {
@@ -209,7 +249,7 @@ export class DiscordSink implements ChatSink {
     if (this.ctx.threadChannels.has(channelId)) return Promise.resolve(channelId);
     let t = this.ctx.threads.get(messageId);
     if (!t) {
-      t = this.createThread(channelId, messageId, this.ctx.threadNames.get(parent.id) ?? 'Results');
+      t = this.createThread(channelId, messageId, parent.id);
       remember(this.ctx.threads, messageId, t);
       // A failed creation is not remembered: the next result tries again.
       t.catch(() => this.ctx.threads.delete(messageId));
@@ -217,7 +257,8 @@ export class DiscordSink implements ChatSink {
     return t;
   }
 
-  private async createThread(channelId: string, messageId: string, name: string): Promise<string> {
+  private async createThread(channelId: string, messageId: string, parentId: string): Promise<string> {
+    const name = this.ctx.threadNames.get(parentId) ?? (await this.nameFromMessage(channelId, messageId));
     try {
       const ch = (await this.ctx.rest.post(Routes.threads(channelId, messageId), {
         body: { name, auto_archive_duration: this.ctx.threadArchiveMinutes },
@@ -235,6 +276,21 @@ export class DiscordSink implements ChatSink {
       }
       throw e;
     }
+  }
+
+  /**
+   * The thread name of a status this process neither posted nor redrew (after a restart, a job
+   * that ended while no bot ran): the status embed's title (`Job 7 · Job7`), else `Results`.
+   */
+  private async nameFromMessage(channelId: string, messageId: string): Promise<string> {
+    try {
+      const msg = (await this.ctx.rest.get(Routes.channelMessage(channelId, messageId))) as { embeds?: Array<{ title?: string }> };
+      const title = msg.embeds?.[0]?.title?.slice(0, 100);
+      if (title) return title;
+    } catch (e) {
+      this.ctx.log.warn('discord: could not read a status message to name its thread', { error: String(e) });
+    }
+    return 'Results';
   }
 }
 
