@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startDiscordAdapter, type DiscordAdapter, type DiscordAdapterOptions } from '../../adapters/discord/index';
+import { REST } from 'discord.js';
+import { parseDiscordChannelId, startDiscordAdapter, type DiscordAdapter, type DiscordAdapterOptions } from '../../adapters/discord/index';
+import { MessageUpdater } from '../../adapters/discord/message-updater';
+import type { DiscordPayload } from '../../adapters/discord/render';
+import { DiscordSink, sendEdit } from '../../adapters/discord/sink';
 import { createLogger } from '../../src/log';
 import { createPermissionsModule } from '../../src/permissions/module';
 import { FakeDiscord, type FakeInteraction, type FakeMessage } from '../fakes/discord-server';
@@ -213,3 +217,33 @@ it('jobs that ended while no bot ran: the restarted bot draws their end and post
   expect(threadContents(syncStatus.id)).toEqual(['**web1**\n```\na\nb\n```']);
   expect(threadContents(asJobStatus.id)).toEqual([expect.stringContaining(`Job${asJobId} is Completed.`)]);
 }, 40_000);
+
+it('a reattach sink answers nobody privately and posts nothing new; only the adapter\'s own channels get one', async () => {
+  expect(parseDiscordChannelId(CHANNEL)).toEqual({ guildId: GUILD, channelId: OPS });
+  for (const other of ['console', 'slack:T1/C1', `discord:${GUILD}`, `discord:${GUILD}/${OPS}/x`]) {
+    expect(parseDiscordChannelId(other)).toBeUndefined();
+  }
+  const log: string[] = [];
+  const rest = new REST({ api: fake.apiUrl, retries: 0, timeout: 5000, offset: 0 }).setToken(TOKEN);
+  const sink = DiscordSink.reattach(
+    {
+      rest,
+      applicationId: APP,
+      updater: new MessageUpdater<DiscordPayload>((k, p) => sendEdit(rest, k, p), { minIntervalMs: 50 }),
+      log: createLogger('debug', (l) => log.push(l)),
+      threadNames: new Map(),
+      threads: new Map(),
+      threadQueues: new Map(),
+      threadChannels: new Map(),
+      threadArchiveMinutes: 60,
+    },
+    OPS,
+  );
+  const from = fake.calls.length;
+  await sink.replyPrivately({ blocks: [{ kind: 'text', text: 'meant for one person' }] });
+  await expect(sink.post({ blocks: [{ kind: 'text', text: 'a new message' }] })).rejects.toMatchObject({ code: 'DiscordNoInteraction' });
+  await sink.finish();
+  expect(fake.calls.slice(from)).toEqual([]); // nothing reached Discord
+  expect(log.filter((l) => l.includes('WARN')).length).toBe(2);
+  expect(log.join('\n')).not.toContain('meant for one person');
+});
