@@ -257,8 +257,8 @@ export class DiscordSink implements ChatSink {
     return t;
   }
 
-  private async createThread(channelId: string, messageId: string, parentId: string): Promise<string> {
-    const name = this.ctx.threadNames.get(parentId) ?? (await this.nameFromMessage(channelId, messageId));
+  private async createThread(channelId: string, messageId: string, parentHandleId: string): Promise<string> {
+    const name = this.ctx.threadNames.get(parentHandleId) ?? (await this.nameFromMessage(channelId, messageId));
     try {
       const ch = (await this.ctx.rest.post(Routes.threads(channelId, messageId), {
         body: { name, auto_archive_duration: this.ctx.threadArchiveMinutes },
@@ -285,7 +285,8 @@ export class DiscordSink implements ChatSink {
   private async nameFromMessage(channelId: string, messageId: string): Promise<string> {
     try {
       const msg = (await this.ctx.rest.get(Routes.channelMessage(channelId, messageId))) as { embeds?: Array<{ title?: string }> };
-      const title = msg.embeds?.[0]?.title?.slice(0, 100);
+      // The title is Markdown-escaped (renderStatusEmbed); a thread name is plain text.
+      const title = msg.embeds?.[0]?.title?.replace(/\\([\\*_~`|>#\[\]().-])/g, '$1').slice(0, 100);
       if (title) return title;
     } catch (e) {
       this.ctx.log.warn('discord: could not read a status message to name its thread', { error: String(e) });
