@@ -24,6 +24,8 @@ export class JobPresenter {
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private updating: Promise<void> = Promise.resolve();
+  /** Whether the last edit of the status message reached the platform. */
+  private lastUpdateOk = false;
   /** The state the status message was first posted with (-AsJob: a change is told in the thread). */
   private postedState: string | undefined;
   private readonly notPosted: string[] = [];
@@ -164,7 +166,9 @@ export class JobPresenter {
         const job = this.services.store.getJob(this.jobId);
         if (!job || !this.handle) return;
         this.lastUpdate = Date.now();
+        this.lastUpdateOk = false;
         await this.sink.update(this.handle, this.statusMessage(job));
+        this.lastUpdateOk = true;
       } catch (e) {
         this.services.log.warn('status update failed', { job: this.jobId, error: String(e) });
       }
@@ -207,8 +211,9 @@ export class JobPresenter {
         await this.postResults(job);
       }
       await this.update();
-      // Drawn for good: a restarted bot has nothing to pick up.
-      if (!this.gone()) this.services.store.updateJob(this.jobId, { statusHandle: null });
+      // Drawn for good: a restarted bot has nothing to pick up. A final edit that failed (the
+      // adapter stopping under it) is left for the next process to draw.
+      if (this.lastUpdateOk && !this.gone()) this.services.store.updateJob(this.jobId, { statusHandle: null });
     } finally {
       // Also when something above threw (logged by `detached`): a synchronous Invoke-Command
       // awaiting `finished` must never hang.

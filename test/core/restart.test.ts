@@ -99,3 +99,23 @@ it('follows on the status messages the previous process posted: edits, the -AsJo
   expect(after.threadBlocks(asJob!.id)).toEqual([expect.objectContaining({ kind: 'text', text: expect.stringContaining(`Job${asJobId} is Completed.`) })]);
   expect(rt.app.store.children(asJobId).some((c) => rt.app.store.hasUnreadOutput(c.id))).toBe(true);
 });
+
+it('leaves a status whose final edit failed for the next process to draw, without posting its results twice', async () => {
+  const user = { platform: 'console', userId: 'console', displayName: 'tester' } as const;
+  const finalEdit = (type: string, m: { blocks: Array<{ kind: string }> }): boolean =>
+    type === 'update' && m.blocks.some((b) => b.kind === 'status' && (b as { status: { state: string } }).status.state === 'Completed');
+  // The platform refuses the last edit, as an adapter stopping under it would.
+  const first = new RecordingSink({ idPrefix: 'flaky-', failWhen: finalEdit });
+  const done = await rt.core.handle({ channel: 'console', user, text: 'icm web1 { echo once }', source: 'command' }, first);
+  const id = done.jobIds[0]!;
+  const handle = first.statusPosts()[0]!.id;
+  expect(first.threadBlocks(handle).filter((b) => b.kind === 'code')).toEqual([{ kind: 'code', title: 'web1', text: 'once' }]);
+  expect(rt.app.store.getJob(id)?.statusHandle).toBe(handle);
+
+  await rt.restartApp();
+  const next = new RecordingSink({ idPrefix: 'next-' });
+  expect(rt.core.reattach((channel) => (channel === 'console' ? next : undefined))).toBeGreaterThanOrEqual(1);
+  await waitFor(() => rt.app.store.getJob(id)?.statusHandle === undefined, 10_000, 'the status drawn for good');
+  expect(next.events.some((e) => e.type === 'update' && e.id === handle && finalEdit('update', e.message))).toBe(true);
+  expect(next.threadBlocks(handle)).toEqual([]);
+});
