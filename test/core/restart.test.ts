@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestRuntime, waitFor, RecordingSink, type TestRuntime } from '../helpers/runtime';
+import type { NeutralMessage } from '../../src/messages/model';
 
 /**
  * A restart of the bot in the middle of a job loses nothing: the job keeps its state, the
@@ -102,8 +103,8 @@ it('follows on the status messages the previous process posted: edits, the -AsJo
 
 it('leaves a status whose final edit failed for the next process to draw, without posting its results twice', async () => {
   const user = { platform: 'console', userId: 'console', displayName: 'tester' } as const;
-  const finalEdit = (type: string, m: { blocks: Array<{ kind: string }> }): boolean =>
-    type === 'update' && m.blocks.some((b) => b.kind === 'status' && (b as { status: { state: string } }).status.state === 'Completed');
+  const finalEdit = (type: string, m: NeutralMessage): boolean =>
+    type === 'update' && m.blocks.some((b) => b.kind === 'status' && b.status.state === 'Completed');
   // The platform refuses the last edit, as an adapter stopping under it would.
   const first = new RecordingSink({ idPrefix: 'flaky-', failWhen: finalEdit });
   const done = await rt.core.handle({ channel: 'console', user, text: 'icm web1 { echo once }', source: 'command' }, first);
