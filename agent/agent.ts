@@ -322,9 +322,13 @@ export class Agent extends EventEmitter {
       case 'ack':
         this.outbox.ack(msg.runId, msg.seq);
         return;
-      case 'stop':
-        this.active.get(msg.runId)?.stop();
+      case 'stop': {
+        const run = this.active.get(msg.runId);
+        if (run) run.stop();
+        else if (!this.started.has(msg.runId)) this.stopUnstarted(msg.runId);
+        // Otherwise it ended already and its final state is on its way or was acknowledged.
         return;
+      }
       case 'run':
         this.startRun(msg);
         return;
@@ -357,6 +361,17 @@ export class Agent extends EventEmitter {
     const full = this.outbox.append(m);
     if (isFinal(full)) this.started.markEnded(full.runId);
     this.sendRaw(full);
+  }
+
+  /**
+   * A stop for a run this agent never started (its `run` was lost with a connection): it is
+   * recorded as ended, so a `run` arriving later is not started, and reported Stopped, which
+   * confirms the stop to the hub.
+   */
+  private stopUnstarted(runId: string): void {
+    this.started.add(runId);
+    this.emitRun({ op: 'state', runId, state: 'Stopped', reason: `The command was stopped before it started on ${this.name}.`, at: Date.now() });
+    this.emit('finished', runId, 'Stopped');
   }
 
   private restartedReason(): string {

@@ -238,6 +238,9 @@ export class JobManager {
   private stopChildNow(active: ActiveJob, child: ChildInfo): void {
     if (isFinished(child.state)) return;
     if (child.dispatched && child.agent !== undefined && this.deps.transport.send(child.agent, { op: 'stop', runId: child.runId })) {
+      // Handed to the connection, which may already be dead: kept until the agent confirms, and
+      // sent again when it reconnects.
+      this.addPendingStop(active, child);
       return;
     }
     this.finishChild(
@@ -431,14 +434,18 @@ export class JobManager {
     if (timer) clearTimeout(timer);
     this.lostTimers.delete(key);
     this.setRunningOn(agent, 'Disconnected', 'Running');
-    // Runs given up while it was away may still be running there (a network cut, not a crash).
-    for (const runId of this.deps.store.pendingStopsOn(agent, new Date().toISOString())) this.deps.transport.send(agent, { op: 'stop', runId });
-    this.resendRuns(agent);
+    // Stops it may not have had (sent into a connection that was already dead, or given up while
+    // it was away): it may still run them. A run with a pending stop is never sent again, so a
+    // stopped command whose `run` was lost cannot start late.
+    const stops = new Set(this.deps.store.pendingStopsOn(agent, new Date().toISOString()));
+    for (const runId of stops) this.deps.transport.send(agent, { op: 'stop', runId });
+    this.resendRuns(agent, stops);
     for (const j of this.jobs.values()) if (j.recovering) this.pump(j);
   }
 
-  private resendRuns(agent: string): void {
+  private resendRuns(agent: string, stopped: ReadonlySet<string> = new Set()): void {
     for (const child of this.deps.store.runningChildrenOn(agent)) {
+      if (stopped.has(child.runId)) continue;
       const spec = this.jobs.get(child.parentId)?.spec ?? this.deps.store.getRunSpec(child.parentId);
       if (spec) this.deps.transport.send(agent, runMessage(child.runId, spec, child.configurationName ?? spec.configurationName ?? ''));
     }
@@ -535,6 +542,8 @@ export class JobManager {
       log.warn('agent sent a message for a run it does not own; dropped', { agent, runId: msg.runId });
       return;
     }
+    // A final state confirms any stop sent for the run.
+    if (msg.op === 'state' && msg.state !== 'Running') store.clearPendingStop(agent, msg.runId);
     if (msg.op === 'output') {
       const stored = store.appendOutput({
         jobId: child.parentId,
@@ -550,9 +559,7 @@ export class JobManager {
       return;
     }
     if (!job || !info || isFinished(info.state)) {
-      // The first final state wins; resends are no-ops. A final state for a run finished here
-      // without the agent (stopped or lost while it was away) is its confirmation.
-      if (msg.state !== 'Running') store.clearPendingStop(agent, msg.runId);
+      // The first final state wins; resends are no-ops.
       return;
     }
     if (msg.state === 'Running') return;

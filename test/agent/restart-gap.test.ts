@@ -57,3 +57,34 @@ describe('a resent run the agent knows but has no trace of', () => {
     expect(h.text(done.runId, 'output')).toBe('done\n');
   });
 });
+
+describe('a stop for a run the agent never received', () => {
+  const h = new HubHarness();
+  let agent: AgentProcess;
+
+  beforeAll(async () => {
+    await h.start({ heartbeatMs: 1000 });
+    const token = h.registry.createToken({ ttlMs: 60_000, uses: 1 });
+    agent = startAgentProcess(['--hub', h.url, '--name', 'lost1', '--token', token, '--state-dir', join(h.dir, 's-lost1'), '--configuration', 'bash']);
+    await waitFor(() => h.hub.isConnected('lost1'), 'lost1', 15_000);
+  });
+
+  afterAll(async () => {
+    await agent?.kill('SIGKILL');
+    await h.destroy();
+  });
+
+  it('is answered Stopped, and the run arriving late is never started', async () => {
+    const runId = `late-${Date.now()}`;
+    h.hub.send('lost1', { op: 'stop', runId });
+    const final = await waitFor(() => h.final(runId), 'a final state for the stopped run', 10_000);
+    expect(final).toMatchObject({ state: 'Stopped', reason: 'The command was stopped before it started on lost1.' });
+    // The `run` lost with the old connection, resent after it: the stopped command never starts.
+    h.hub.send('lost1', { op: 'run', runId, configurationName: 'bash', script: 'echo must-not-run', arguments: [], using: {}, maxRuntimeMs: 0 });
+    // A run the agent does start, after it: once it has finished, the late one had its chance.
+    const after = await h.run('lost1', { script: 'echo later' });
+    expect(after.final.state).toBe('Completed');
+    expect(h.text(runId, 'output')).toBe('');
+    expect(h.messages(runId).filter((m) => m.op === 'state')).toHaveLength(1);
+  });
+});
