@@ -26,6 +26,8 @@ export class JobPresenter {
   private updating: Promise<void> = Promise.resolve();
   /** Whether the last edit of the status message reached the platform. */
   private lastUpdateOk = false;
+  /** Picked up after a restart (`resume`): the earlier process may have posted some of it. */
+  private resumed = false;
   /** The state the status message was first posted with (-AsJob: a change is told in the thread). */
   private postedState: string | undefined;
   private readonly notPosted: string[] = [];
@@ -82,6 +84,7 @@ export class JobPresenter {
   static resume(services: CoreServices, sink: ChatSink, job: JobRecord & { statusHandle: string }): JobPresenter {
     const presenter = new JobPresenter(services, sink, job.id, job.asJob, job.statusShowsResults);
     presenter.handle = { id: job.statusHandle };
+    presenter.resumed = true;
     // Posted while the job ran: an -AsJob job's final state is told in the thread.
     presenter.postedState = 'Running';
     register(services, job.id, presenter);
@@ -212,8 +215,9 @@ export class JobPresenter {
       }
       await this.update();
       // Drawn for good: a restarted bot has nothing to pick up. A final edit that failed (the
-      // adapter stopping under it) is left for the next process to draw.
-      if (this.lastUpdateOk && !this.gone()) this.services.store.updateJob(this.jobId, { statusHandle: null });
+      // adapter stopping under it) is left for the next process to draw, once: a message that
+      // is gone (deleted) must not be tried on every restart.
+      if ((this.lastUpdateOk || this.resumed) && !this.gone()) this.services.store.updateJob(this.jobId, { statusHandle: null });
     } finally {
       // Also when something above threw (logged by `detached`): a synchronous Invoke-Command
       // awaiting `finished` must never hang.
@@ -240,6 +244,8 @@ export class JobPresenter {
 
   private async thread(message: NeutralMessage, what: string): Promise<boolean> {
     if (this.gone()) return false;
+    // What the earlier process posted already (the note, results) is not posted twice.
+    if (this.resumed && this.services.store.posts(this.jobId).some((p) => p.ok && p.what === what)) return true;
     if (!this.handle) {
       this.recordFailure(what, new Error('the status message could not be posted'));
       return false;

@@ -144,6 +144,7 @@ export async function stopJob(call: BoundCall, ctx: ExecContext): Promise<PsValu
   }
   if (ctx.display && stopping.length > 0) {
     const lines = stopping.map((s) => {
+      if (ctx.services.store.getJob(s.job.id) === undefined) return `Stopping ${s.job.name} (Id ${s.job.id}): removed meanwhile.`;
       const now = fresh(ctx, s);
       const name = now.child ? `${now.child.name} (Id ${now.child.id}, on ${now.child.computer})` : `${now.job.name} (Id ${now.job.id})`;
       const state = now.child?.state ?? now.job.state;
