@@ -285,13 +285,15 @@ export class JobPresenter {
   }
 }
 
-/**
- * Presenters whose status message is still on screen, per core (a test process may run several
- * cores), so a later Receive-Job or Remove-Job can redraw it. Bounded: the oldest are dropped.
- */
+/** The -AsJob row cuts a long Command (the status shows it whole). */
 const COMMAND_COLUMN = JOB_COLUMNS.indexOf('Command');
 const MAX_ROW_COMMAND = 200;
 
+/**
+ * Presenters whose status message is still on screen, per core (a test process may run several
+ * cores), so a later Receive-Job can redraw it and a restart's reattach does not follow a job
+ * twice. Bounded: the oldest are dropped.
+ */
 const live = new WeakMap<CoreServices, Map<number, JobPresenter>>();
 const MAX_LIVE_PRESENTERS = 1000;
 

@@ -38,9 +38,6 @@ interface StateEvent {
   reason: string | undefined;
 }
 
-/** How often the wait re-reads the store, in case a job was removed meanwhile (no event then). */
-const POLL_MS = 500;
-
 /**
  * Receive-Job -Wait (reference 3.11.2): writes what the selected jobs have now, then streams new
  * output as it is stored, until every selected job is in a persistent state (with -Force:
@@ -253,11 +250,9 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
     else if (pendingEvents.length > 0) scheduleFlush();
   };
 
-  // Subscribed before the first read, so nothing stored meanwhile is missed.
+  // Subscribed before the first read, so nothing stored meanwhile is missed. Every change that
+  // ends the wait comes as an event, removal included (JobManager.forget emits 'removed').
   const unsubscribe = jobs.on(onEvent);
-  const poll = setInterval(() => {
-    if (!ended && allDone()) finishWait();
-  }, POLL_MS);
   try {
     if (ctx.display && selected.length > 0) {
       const lines = selected.map((s) => {
@@ -274,7 +269,6 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
     await waitEnded;
   } finally {
     unsubscribe();
-    clearInterval(poll);
     if (flushTimer) clearTimeout(flushTimer);
     flushTimer = undefined;
   }
