@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OutputMessage, StateMessage } from '../src/protocol/agent-protocol';
+import { ensurePrivateDir } from '../src/private-files';
 
 export type RunMessageOut = OutputMessage | StateMessage;
 
@@ -40,7 +41,7 @@ export class Outbox {
 
   constructor(dir?: string) {
     this.dir = dir;
-    if (dir) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (dir) ensurePrivateDir(dir);
   }
 
   /**

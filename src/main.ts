@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { loadConfig, readDotEnv } from './config';
 import { createLogger } from './log';
+import { openToOthers } from './private-files';
 import { isChatOpsError } from './errors';
 import { startApp, type App } from './app';
 import { runConsole } from '../adapters/console';
@@ -21,6 +22,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const log = createLogger(config.logLevel);
+  if (openToOthers('.env')) log.warn('.env holds the bot\'s settings and other users can read it: chmod 600 .env');
   for (const s of [config.slack?.botToken, config.slack?.signingSecret, config.slack?.appToken, config.discord?.token]) {
     if (s) log.addSecret(s);
   }

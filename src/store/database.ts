@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensureParentDir, ensurePrivateFile, openToOthers, tightenIfPresent } from '../private-files';
 import { MIGRATIONS } from './migrations';
 
 export type Db = Database.Database;
@@ -8,15 +8,27 @@ export type Db = Database.Database;
 /**
  * Opens (creating if needed) the SQLite file in WAL mode and applies pending migrations in one
  * transaction each. Every table of the embedded store lives in this one file.
+ *
+ * The file is created 0600 before SQLite opens it, and SQLite gives its -wal and -shm files the
+ * database file's mode, so all three are readable by the bot's OS user alone whatever the umask
+ * (files left by an older version are tightened). A data directory the bot creates is 0700.
+ * `onWarning` hears about an existing data directory that other users may enter.
  */
-export function openDatabase(path: string): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+export function openDatabase(path: string, onWarning?: (message: string) => void): Db {
+  if (path !== ':memory:') {
+    if (!ensureParentDir(path) && openToOthers(dirname(path))) {
+      onWarning?.(`the data directory ${dirname(path)} is open to other users; the database files in it are 0600, but chmod 700 it to hide them`);
+    }
+    ensurePrivateFile(path);
+    tightenIfPresent([`${path}-wal`, `${path}-shm`, `${path}-journal`]);
+  }
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   applyMigrations(db);
+  if (path !== ':memory:') tightenIfPresent([`${path}-wal`, `${path}-shm`]);
   return db;
 }
 
