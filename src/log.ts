@@ -10,9 +10,19 @@ export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
-  /** Registers a value that must never be printed; it is replaced by `***`. */
+  /**
+   * Registers a value that must never be printed; it is replaced by `***`. Only for secrets the
+   * process holds or has verified (its own settings, a credential it checked): never for a value
+   * a peer merely presented. The list is bounded (MAX_MASKED_SECRETS); credentials of our own
+   * format need no registration, SECRET_PATTERNS masks them.
+   */
   addSecret(secret: string): void;
+  /** How many secrets are registered (tests count it: it must not grow with peers' input). */
+  maskedCount(): number;
 }
+
+/** Masking costs one pass over each log line per secret: a handful of settings, never thousands. */
+export const MAX_MASKED_SECRETS = 64;
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -36,6 +46,7 @@ export function createLogger(
   write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
 ): Logger {
   const secrets = new Set<string>();
+  let full = false;
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[lvl] < ORDER[level]) return;
     const extra = fields && Object.keys(fields).length > 0 ? ' ' + JSON.stringify(fields) : '';
@@ -46,7 +57,17 @@ export function createLogger(
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    addSecret: (s) => void secrets.add(s),
+    addSecret: (s) => {
+      if (s.length < 6 || secrets.has(s)) return;
+      if (secrets.size >= MAX_MASKED_SECRETS) {
+        // A bug, not an attack (only verified secrets come here): say so once, loudly.
+        if (!full) write(`${new Date().toISOString()} ERROR more than ${MAX_MASKED_SECRETS} secrets registered for masking; later ones are not masked`);
+        full = true;
+        return;
+      }
+      secrets.add(s);
+    },
+    maskedCount: () => secrets.size,
   };
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { isChatOpsError } from '../errors';
 import type { Logger } from '../log';
@@ -26,6 +26,7 @@ import {
 import { parseAgentMessage } from '../protocol/validate';
 import type { AgentTransport, AgentTransportHandlers } from '../transport/agent-transport';
 import { isValidAgentName, nameKey, type AgentRegistry } from './agent-registry';
+import { PendingConnections } from './pending-connections';
 
 export interface WebSocketHubOptions {
   host: string;
@@ -45,6 +46,9 @@ export interface WebSocketHubOptions {
   removalCheckMs?: number;
   /** Default MAX_FRAME_BYTES. */
   maxFrameBytes?: number;
+  /** Connections not yet authenticated, in total (default 512) and per remote address (default 64). */
+  maxPending?: number;
+  maxPendingPerAddress?: number;
   /**
    * Where enrolment attempts are recorded (allowed, or refused with the reason: forged, expired
    * or used-up token, name taken). Reconnections with a secret are not enrolments and are only logged.
@@ -82,6 +86,7 @@ export class WebSocketHub implements AgentTransport {
   private removalTimer?: NodeJS.Timeout;
   private lastChange = -1;
   private nonce = 0;
+  private pending?: PendingConnections;
 
   constructor(options: WebSocketHubOptions) {
     this.options = options;
@@ -99,6 +104,17 @@ export class WebSocketHub implements AgentTransport {
     const server = tls
       ? createHttpsServer({ cert: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) })
       : createHttpServer();
+    const pending = new PendingConnections(
+      {
+        maxTotal: this.options.maxPending ?? 512,
+        maxPerAddress: this.options.maxPendingPerAddress ?? 64,
+        upgradeTimeoutMs: this.options.helloTimeoutMs ?? HELLO_TIMEOUT_MS,
+      },
+      this.log,
+    );
+    this.pending = pending;
+    // Raw TCP connections, before TLS and HTTP: the caps hold however slow the peer is.
+    server.on('connection', (socket: Socket) => void pending.admit(socket));
     server.on('request', (_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('This is the chatops agent hub: connect with WebSocket.\n');
     });
@@ -137,6 +153,7 @@ export class WebSocketHub implements AgentTransport {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.pending?.close();
     clearInterval(this.heartbeatTimer);
     clearInterval(this.removalTimer);
     for (const conn of [...this.connections.values()]) this.drop(conn, CLOSE_HUB_STOPPING, 'the hub is stopping');
@@ -157,6 +174,11 @@ export class WebSocketHub implements AgentTransport {
 
   isConnected(agentName: string): boolean {
     return this.find(agentName) !== undefined;
+  }
+
+  /** Connections not authenticated yet (what HUB_MAX_PENDING caps). */
+  pendingConnections(): number {
+    return this.pending?.size() ?? 0;
   }
 
   connected(): string[] {
@@ -181,6 +203,7 @@ export class WebSocketHub implements AgentTransport {
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    this.pending?.upgraded(req.socket);
     this.sockets.add(ws);
     let conn: Connection | undefined;
     const helloTimer = setTimeout(() => {
@@ -207,6 +230,7 @@ export class WebSocketHub implements AgentTransport {
         if (msg.op !== 'hello') return this.protocolError(ws, remote, conn, 'the first frame must be hello');
         try {
           conn = this.handshake(ws, msg, remote);
+          if (conn) this.pending?.authenticated(req.socket);
         } catch (e) {
           // e.g. the database is unavailable: refuse this one connection, keep the bot up.
           this.log.error('agent handshake failed', { remote, error: e instanceof Error ? e.message : String(e) });
@@ -231,8 +255,9 @@ export class WebSocketHub implements AgentTransport {
   }
 
   private handshake(ws: WebSocket, hello: HelloMessage, remote: string): Connection | undefined {
-    if (hello.token !== undefined) this.log.addSecret(hello.token);
-    if (hello.secret !== undefined) this.log.addSecret(hello.secret);
+    // Nothing a hello presents is registered for masking: an unverified value would let a forged
+    // hello blank out what the log shows (and grow the mask list). Tokens and secrets are never
+    // logged, and any credential of our own format is masked by its shape (log.ts).
     const refuse = (code: RefusalCode, reason: string): undefined => {
       this.log.warn('agent refused', { agent: hello.name.slice(0, 80), remote, code, reason });
       ws.send(JSON.stringify({ op: 'refused', code, reason } satisfies HubToAgent));
@@ -257,7 +282,6 @@ export class WebSocketHub implements AgentTransport {
     if (hello.token !== undefined) {
       try {
         secret = this.registry.enroll(hello.name, hello.token, info).secret;
-        this.log.addSecret(secret);
         this.log.info('agent enrolled', { agent: hello.name, remote });
         this.auditEnrolment(hello.name, remote, 'allowed', 'enrolled with a valid enrolment token');
       } catch (e) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SqliteAgentRegistry } from '../../src/hub/agent-registry';
 import { WebSocketHub } from '../../src/hub/ws-hub';
-import { createLogger } from '../../src/log';
+import { createLogger, type Logger } from '../../src/log';
 import type { OutputMessage, RunMessage, StateMessage } from '../../src/protocol/agent-protocol';
 import { openDatabase, type Db } from '../../src/store/database';
 
@@ -42,6 +42,8 @@ export class HubHarness {
   registry!: SqliteAgentRegistry;
   hub!: WebSocketHub;
   readonly logs: string[] = [];
+  /** The hub's logger (everything it logs lands in `logs`). */
+  readonly log: Logger = createLogger('debug', (line) => this.logs.push(line));
   readonly stored = new Map<string, RunMsg>();
   readonly deliveries = new Map<string, number>();
   readonly events: string[] = [];
@@ -64,7 +66,15 @@ export class HubHarness {
   }
 
   async start(
-    options: { port?: number; heartbeatMs?: number; helloTimeoutMs?: number; maxFrameBytes?: number; tls?: { certPath: string; keyPath: string } } = {},
+    options: {
+      port?: number;
+      heartbeatMs?: number;
+      helloTimeoutMs?: number;
+      maxFrameBytes?: number;
+      maxPending?: number;
+      maxPendingPerAddress?: number;
+      tls?: { certPath: string; keyPath: string };
+    } = {},
   ): Promise<this> {
     this.db = openDatabase(this.dbPath);
     this.registry = new SqliteAgentRegistry(this.db);
@@ -74,9 +84,11 @@ export class HubHarness {
       heartbeatMs: options.heartbeatMs ?? 1000,
       ...(options.helloTimeoutMs ? { helloTimeoutMs: options.helloTimeoutMs } : {}),
       ...(options.maxFrameBytes ? { maxFrameBytes: options.maxFrameBytes } : {}),
+      ...(options.maxPending ? { maxPending: options.maxPending } : {}),
+      ...(options.maxPendingPerAddress ? { maxPendingPerAddress: options.maxPendingPerAddress } : {}),
       ...(options.tls ? { tls: options.tls } : {}),
       registry: this.registry,
-      log: createLogger('debug', (line) => this.logs.push(line)),
+      log: this.log,
     });
     this.hub.on({
       connected: (name) => this.events.push(`connected ${name}`),

@@ -1,0 +1,111 @@
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { PROTOCOL_VERSION } from '../../src/protocol/agent-protocol';
+import { HubHarness, startAgentProcess, waitFor, type AgentProcess } from '../hub/harness';
+
+/**
+ * What a peer can cost the hub before it has proved anything: forged hellos cannot change what
+ * the log shows nor grow the mask list, and unauthenticated connections are capped in total and
+ * per address and cut quickly when they never complete an upgrade. Real hub, real SQLite file,
+ * a real agent process; the floods are bounded and come from loopback addresses only.
+ */
+
+const h = new HubHarness();
+const agents: AgentProcess[] = [];
+const sockets: Socket[] = [];
+
+beforeAll(async () => {
+  await h.start({ heartbeatMs: 1000, helloTimeoutMs: 800, maxPending: 30, maxPendingPerAddress: 10 });
+});
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await Promise.all(agents.map((a) => a.kill('SIGKILL')));
+  await h.destroy();
+});
+
+function forgedHello(secret: string): Promise<void> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(h.url);
+    ws.on('open', () =>
+      ws.send(JSON.stringify({ op: 'hello', protocol: PROTOCOL_VERSION, name: 'web1', secret, os: 'x', version: '1', tags: [], configurations: [], defaultConfiguration: '' })),
+    );
+    ws.on('close', () => resolve());
+    ws.on('error', () => resolve());
+  });
+}
+
+/** A TCP connection to the hub from `from` that sends nothing (or what `drip` sends). */
+function idle(from: string): Promise<{ socket: Socket; closed: Promise<number> }> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port: h.port, localAddress: from });
+    sockets.push(socket);
+    const t0 = Date.now();
+    const closed = new Promise<number>((r) => socket.on('close', () => r(Date.now() - t0)));
+    socket.on('error', () => {});
+    socket.on('connect', () => resolve({ socket, closed }));
+    socket.on('close', () => resolve({ socket, closed }));
+  });
+}
+
+async function enrolledAgent(name: string): Promise<AgentProcess> {
+  const token = h.registry.createToken({ ttlMs: 60_000, uses: 1 });
+  const a = startAgentProcess(['--hub', h.url, '--name', name, '--token', token, '--state-dir', `${h.dir}/${name}`, '--configuration', 'bash']);
+  agents.push(a);
+  await waitFor(() => h.hub.isConnected(name), `${name} to connect`, 20_000);
+  return a;
+}
+
+describe('forged hellos and the log', () => {
+  it('a forged secret never masks later log lines, and a flood of them registers nothing', async () => {
+    const before = h.log.maskedCount();
+    await forgedHello('agent connected');
+    await forgedHello('127.0.0.1');
+    for (let i = 0; i < 10; i++) await Promise.all(Array.from({ length: 30 }, (_, j) => forgedHello(`forged-secret-${i}-${j}-padding`)));
+    expect(h.log.maskedCount()).toBe(before);
+    await enrolledAgent('web1');
+    const line = h.logs.find((l) => l.includes('"agent":"web1"') && l.includes('agent connected'));
+    expect(line).toBeDefined();
+    expect(line).toContain('"remote":"127.0.0.1:');
+    expect(line).not.toContain('***');
+  }, 60_000);
+});
+
+describe('connections that have not authenticated', () => {
+  it('are capped per address and in total, logged once, cut when they never upgrade; a real agent still gets in', async () => {
+    // 25 idle connections from one address: at most 10 are kept.
+    const one = await Promise.all(Array.from({ length: 25 }, () => idle('127.0.0.2')));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(one.filter((c) => !c.socket.destroyed && c.socket.readyState === 'open').length).toBeLessThanOrEqual(10);
+    expect(h.hub.pendingConnections()).toBeLessThanOrEqual(10);
+    // From four more addresses: the total cap (30) holds.
+    const many = await Promise.all(['127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6'].flatMap((a) => Array.from({ length: 10 }, () => idle(a))));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.hub.pendingConnections()).toBeLessThanOrEqual(30);
+    expect([...one, ...many].filter((c) => c.socket.readyState === 'open').length).toBeLessThanOrEqual(30);
+    expect(h.logs.some((l) => l.includes('WARN agent hub: refusing connections') && l.includes('HUB_MAX_PENDING_PER_ADDRESS=10'))).toBe(true);
+    expect(h.logs.filter((l) => l.includes('refusing connections')).length).toBeLessThanOrEqual(2);
+
+    // Idle sockets are cut after the upgrade timeout (800 ms), so the slots come back.
+    const times = await Promise.all([...one, ...many].map((c) => c.closed));
+    expect(Math.max(...times)).toBeLessThan(5000);
+    await waitFor(() => h.hub.pendingConnections() === 0, 'pending connections to drain', 5000);
+
+    // A real agent connects and works meanwhile, from its own address.
+    await enrolledAgent('web2');
+    const r = await h.run('web2', { script: 'echo still-served', configurationName: 'bash' });
+    expect(r.stdout).toBe('still-served\n');
+  }, 60_000);
+
+  it('cuts a slow upgrade that drips its headers', async () => {
+    const { socket, closed } = await idle('127.0.0.7');
+    socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const drip = setInterval(() => {
+      if (!socket.destroyed) socket.write('X');
+    }, 100);
+    const ms = await closed;
+    clearInterval(drip);
+    expect(ms).toBeGreaterThanOrEqual(700);
+    expect(ms).toBeLessThan(3000);
+  });
+});
