@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { platform, release } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { silentLogger, type Logger } from '../src/log';
+import { ensurePrivateDir } from '../src/private-files';
 import {
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
@@ -25,6 +26,7 @@ import {
   type RunningRun,
 } from './executors';
 import { isFinal, Outbox, StartedRuns, type RunMessageOut } from './outbox';
+import type { ScriptUser } from './script-environment';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -56,7 +58,12 @@ export interface AgentOptions {
   runbooksDir?: string;
   /** Configurations that only run runbooks from runbooksDir (JEA-like endpoints). */
   restrictToRunbooks?: string[];
+  /** Default: a process executor with `scriptEnv` and `runAs`. */
   executor?: Executor;
+  /** Variables every script gets besides the fixed set (script-environment.ts). */
+  scriptEnv?: Record<string, string>;
+  /** Run scripts as this OS user (the agent must be root); default the agent's own user. */
+  runAs?: ScriptUser;
   log?: Logger;
   /** Reconnect backoff: first retry after about initialMs (default 200), doubling up to maxMs (default 10000), with jitter. */
   reconnect?: { initialMs?: number; maxMs?: number };
@@ -106,10 +113,15 @@ export class Agent extends EventEmitter {
       options.defaultConfiguration ??
       (names.includes('Microsoft.PowerShell') ? 'Microsoft.PowerShell' : names.includes('bash') ? 'bash' : (names[0] ?? ''));
     this.restricted = new Set((options.restrictToRunbooks ?? []).map(lower));
-    this.executor = options.executor ?? createProcessExecutor();
+    this.executor =
+      options.executor ??
+      createProcessExecutor({
+        ...(options.scriptEnv ? { scriptEnv: options.scriptEnv } : {}),
+        ...(options.runAs ? { runAs: options.runAs } : {}),
+      });
     if (options.token) this.log.addSecret(options.token);
     const dir = options.stateDir;
-    if (dir !== null) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (dir !== null) ensurePrivateDir(dir);
     this.outbox = new Outbox(dir === null ? undefined : join(dir, 'outbox'));
     this.started = new StartedRuns(dir === null ? undefined : join(dir, 'runs.log'));
     this.secret = options.secret ?? (dir === null ? undefined : readState(dir)?.secret);
@@ -491,7 +503,7 @@ export function readState(stateDir: string): AgentState | undefined {
 
 /** Written atomically with mode 0600: it holds the agent's secret. */
 export function writeState(stateDir: string, state: AgentState): void {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(stateDir);
   const tmp = join(stateDir, `state.json.${process.pid}.tmp`);
   writeFileSync(tmp, JSON.stringify(state) + '\n', { mode: 0o600 });
   renameSync(tmp, join(stateDir, 'state.json'));

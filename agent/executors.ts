@@ -3,6 +3,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { OutputStream, RunState } from '../src/protocol/agent-protocol';
+import { currentUser, scriptEnvironment, scriptWorkingDirectory, type ScriptUser } from './script-environment';
 
 /** What an executor is asked to run (the agent has already resolved configuration and runbook). */
 export interface ExecutorRun {
@@ -177,20 +178,35 @@ export interface ProcessExecutorOptions {
   flushMs?: number;
   /** Largest chunk of text per output message. Default 32 KiB (frames stay far below the limit). */
   maxChunkChars?: number;
-  /** Environment for the children; default process.env. */
+  /**
+   * The agent's own environment, from which only the fixed names of script-environment.ts are
+   * taken (PATH, the locale, ...); default process.env. Scripts never see the rest of it.
+   */
   env?: NodeJS.ProcessEnv;
+  /** Variables the agent's configuration gives every script (`--script-env`). */
+  scriptEnv?: Record<string, string>;
+  /**
+   * Run scripts as this OS user (the agent must run as root to switch). Default: the agent's
+   * own user.
+   */
+  runAs?: ScriptUser;
 }
 
 /**
- * Runs scripts as child processes: bash/sh as `bash -c SCRIPT chatops ARG1 ARG2...` (so the
+ * Runs scripts as child processes, each from the fixed environment of script-environment.ts in
+ * its user's home directory: bash/sh as `bash -c SCRIPT chatops ARG1 ARG2...` (so the
  * values are "$1".., $0 is `chatops`, $Using: values are `USING_<NAME>` environment variables),
  * pwsh with PWSH_ARGS and the run's data on stdin. Each run gets its own process group
  * (detached) so stop and the runtime limit kill the whole tree.
  */
 export function createProcessExecutor(options: ProcessExecutorOptions = {}): Executor {
   const killGraceMs = options.killGraceMs ?? 2000;
-  // Read once: copying process.env costs a native call per variable, on every run.
-  const baseEnv: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
+  const agentEnv = options.env ?? process.env;
+  const user = options.runAs ?? currentUser(agentEnv);
+  // Built once: a fixed set, never the agent's (or the bot's) whole environment.
+  const baseEnv = scriptEnvironment(agentEnv, user, options.scriptEnv);
+  const cwd = scriptWorkingDirectory(user);
+  const ids = options.runAs ? { uid: options.runAs.uid, gid: options.runAs.gid } : {};
   return (run, sink) => {
     const usingNames = Object.keys(run.using);
     const env: NodeJS.ProcessEnv = run.kind !== 'Microsoft.PowerShell' && usingNames.length > 0 ? { ...baseEnv } : baseEnv;
@@ -225,7 +241,7 @@ export function createProcessExecutor(options: ProcessExecutorOptions = {}): Exe
 
     let child: ChildProcess;
     try {
-      child = spawn(command, args, { detached: true, env, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+      child = spawn(command, args, { detached: true, env, cwd, ...ids, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     } catch (e) {
       finish({ state: 'Failed', reason: `Could not start ${command}: ${e instanceof Error ? e.message : String(e)}` });
       return { stop: () => {} };

@@ -8,7 +8,7 @@ import { openDatabase, type Db } from './store/database';
 import { SqliteJobStore } from './store/sqlite-job-store';
 import type { JobStore } from './store/job-store';
 import { SqliteAgentRegistry, type AgentRegistry } from './hub/agent-registry';
-import { embeddedAgentName, startEmbeddedAgent } from './hub/embedded-agent';
+import { embeddedAgentName, embeddedScriptUser, startEmbeddedAgent } from './hub/embedded-agent';
 import { WebSocketHub } from './hub/ws-hub';
 import { RetentionPruner } from './jobs/retention';
 import { JobManager } from './jobs/job-manager';
@@ -44,6 +44,8 @@ export interface AppDeps {
   registry: AgentRegistry;
   config: Config;
   log: Logger;
+  /** The embedded agent's names (its name and `localhost`); empty when it does not run. */
+  embeddedAgentNames: string[];
 }
 
 export interface StartAppOptions {
@@ -89,10 +91,14 @@ function registryDirectory(registry: AgentRegistry, hub: WebSocketHub): AgentDir
  */
 export async function startApp(config: Config, options: StartAppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger(config.logLevel);
-  const db = openDatabase(config.dbPath);
+  const embedded = options.embeddedAgent ?? config.embeddedAgent;
+  // Checked before anything starts: scripts must never run as the wrong user.
+  const runAs = embedded && config.embeddedAgentUser !== undefined ? embeddedScriptUser(config.embeddedAgentUser) : undefined;
+  const db = openDatabase(config.dbPath, (m) => log.warn(m));
   const registry = new SqliteAgentRegistry(db);
   const store = new SqliteJobStore(db);
-  const deps: AppDeps = { db, registry, config, log };
+  const localName = embedded ? embeddedAgentName() : undefined;
+  const deps: AppDeps = { db, registry, config, log, embeddedAgentNames: localName === undefined ? [] : [localName, 'localhost'] };
   // Before the hub: enrolments are audited from the first connection on.
   const audit = typeof options.audit === 'function' ? options.audit(deps) : (options.audit ?? new SqliteAuditLog(db));
   const hub = new WebSocketHub({
@@ -100,6 +106,8 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     port: config.hub.port,
     ...(config.hub.tls ? { tls: config.hub.tls } : {}),
     heartbeatMs: config.hub.heartbeatMs,
+    maxPending: config.hub.maxPending,
+    maxPendingPerAddress: config.hub.maxPendingPerAddress,
     registry,
     log,
     audit,
@@ -114,6 +122,7 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
     recoveryGraceMs: options.recoveryGraceMs ?? config.agentLostGraceMs,
     lostGraceMs: config.agentLostGraceMs,
     reconnectSettleMs: 2 * config.hub.heartbeatMs,
+    maxOutputBytes: config.maxOutputBytes,
   });
   // Handlers are wired before the hub listens, so no early message is missed.
   jobs.start();
@@ -163,13 +172,11 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
   });
 
   let agent: Agent | undefined;
-  let localName: string | undefined;
-  if (options.embeddedAgent ?? config.embeddedAgent) {
+  if (localName !== undefined) {
     // In-process, registered under the host name and as `localhost`; its outbox lives beside
     // the database so unacknowledged output survives a restart of the bot. Named after the
     // database file: two bots whose databases share a directory must not share it (the second
     // would kill the first one's runs as left over from a restart and take their output).
-    localName = embeddedAgentName();
     try {
       agent = await startEmbeddedAgent({
         registry,
@@ -179,6 +186,7 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
         stateDir: config.dbPath === ':memory:' ? null : join(dirname(resolve(config.dbPath)), `${basename(config.dbPath)}.embedded-agent`),
         runbooksDir: resolve(config.runbooksDir),
         ...(config.hub.tls ? { tlsCa: readFileSync(config.hub.tls.certPath) } : {}),
+        ...(runAs ? { runAs } : {}),
       });
     } catch (e) {
       log.error('the embedded agent could not connect', { error: e instanceof Error ? e.message : String(e) });

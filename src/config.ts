@@ -14,6 +14,10 @@ export interface Config {
     port: number;
     tls?: { certPath: string; keyPath: string };
     heartbeatMs: number;
+    /** Connections not yet authenticated (upgrade and hello pending), in total (HUB_MAX_PENDING). */
+    maxPending: number;
+    /** ...and from one remote address (HUB_MAX_PENDING_PER_ADDRESS). */
+    maxPendingPerAddress: number;
   };
   runbooksDir: string;
   /** Per-child runtime limit in ms (JOB_MAX_RUNTIME); 0 = none. The agent enforces it. */
@@ -25,8 +29,17 @@ export interface Config {
    * end Failed, their agent lost.
    */
   agentLostGraceMs: number;
+  /** Most output bytes stored per computer per command (JOB_MAX_OUTPUT); the rest is dropped, with a note. */
+  maxOutputBytes: number;
   /** Start an agent for this computer inside the bot (the embedded default). */
   embeddedAgent: boolean;
+  /**
+   * May rules let chat channels target the embedded agent (EMBEDDED_AGENT_CHAT)? Off by default:
+   * its scripts run as the bot's OS user unless `embeddedAgentUser` is set.
+   */
+  embeddedAgentChat: boolean;
+  /** Run the embedded agent's scripts as this OS user (EMBEDDED_AGENT_USER; the bot must be root). */
+  embeddedAgentUser?: string;
   policyFile?: string;
   /** Platform-qualified user ids (`slack:U123`, `discord:123`, `console`) allowed to administer. */
   admins: string[];
@@ -52,6 +65,16 @@ export interface Config {
 export type Env = Record<string, string | undefined>;
 
 const DAY = 86_400_000;
+const MIB = 1024 * 1024;
+
+/** `512KB`, `16MB`, `1GB` (powers of 1024) or a plain number of bytes. */
+export function parseByteSize(text: string): number | undefined {
+  const m = /^(\d+)\s*(B|KB|K|MB|M|GB|G)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const unit = (m[2] ?? 'B').toUpperCase()[0]!;
+  const factor = unit === 'K' ? 1024 : unit === 'M' ? MIB : unit === 'G' ? 1024 * MIB : 1;
+  return Number(m[1]) * factor;
+}
 
 export function loadConfig(env: Env): Config {
   const problems: string[] = [];
@@ -175,6 +198,20 @@ export function loadConfig(env: Env): Config {
     problems.push('MAX_RUNTIME_MS was renamed JOB_MAX_RUNTIME, a duration such as 90s, 30m or 24h (0 = no limit)');
   }
   const policyFile = str('CHATOPS_POLICY_FILE');
+  const embeddedAgentUser = str('EMBEDDED_AGENT_USER');
+  if (embeddedAgentUser !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9._-]*\$?$/.test(embeddedAgentUser)) {
+    problems.push(`EMBEDDED_AGENT_USER must be an OS user name, got '${embeddedAgentUser}'`);
+  }
+  const maxOutput = str('JOB_MAX_OUTPUT');
+  let maxOutputBytes = 16 * MIB;
+  if (maxOutput !== undefined) {
+    const bytes = parseByteSize(maxOutput);
+    if (bytes === undefined || bytes < 1024 || bytes > 1024 * MIB) {
+      problems.push(`JOB_MAX_OUTPUT must be a size from 1KB to 1GB such as 512KB, 16MB or 1GB, got '${maxOutput}'`);
+    } else {
+      maxOutputBytes = bytes;
+    }
+  }
   const config: Config = {
     dbPath: str('CHATOPS_DB', './data/chatops.db')!,
     hub: {
@@ -182,13 +219,18 @@ export function loadConfig(env: Env): Config {
       port,
       ...(tls ? { tls } : {}),
       heartbeatMs: int('HUB_HEARTBEAT_MS', 15_000, 100, 3_600_000),
+      maxPending: int('HUB_MAX_PENDING', 512, 1, 100_000),
+      maxPendingPerAddress: int('HUB_MAX_PENDING_PER_ADDRESS', 64, 1, 100_000),
     },
     runbooksDir: str('RUNBOOKS_DIR', './runbooks')!,
     // Timers cap these at 2^31-1 ms (24.8 days): 24d is the longest whole-day value.
     maxRuntimeMs: duration('JOB_MAX_RUNTIME', DAY, 0, 24 * DAY),
     jobRetentionMs: duration('JOB_RETENTION', 7 * DAY, 0, 3650 * DAY),
     agentLostGraceMs: duration('AGENT_LOST_GRACE', 5 * 60_000, 0, 24 * DAY),
+    maxOutputBytes,
     embeddedAgent: bool('EMBEDDED_AGENT', true),
+    embeddedAgentChat: bool('EMBEDDED_AGENT_CHAT', false),
+    ...(embeddedAgentUser !== undefined ? { embeddedAgentUser } : {}),
     ...(policyFile ? { policyFile } : {}),
     admins,
     logLevel: logLevel as Config['logLevel'],

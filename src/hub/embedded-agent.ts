@@ -1,6 +1,8 @@
 import { hostname, platform, release } from 'node:os';
 import { Agent, AGENT_VERSION, type SessionConfiguration } from '../../agent/agent';
 import { availableKinds, type Executor } from '../../agent/executors';
+import { lookupUser, type ScriptUser } from '../../agent/script-environment';
+import { ChatOpsError } from '../errors';
 import type { Logger } from '../log';
 import { isValidAgentName, nameKey, type AgentRegistry } from './agent-registry';
 
@@ -28,6 +30,8 @@ export interface EmbeddedAgentOptions {
   executor?: Executor;
   /** For a wss:// hub: the hub's certificate (or its CA). */
   tlsCa?: string | Buffer;
+  /** Run scripts as this OS user (EMBEDDED_AGENT_USER; the bot is root). */
+  runAs?: ScriptUser;
 }
 
 /**
@@ -67,9 +71,34 @@ export async function startEmbeddedAgent(options: EmbeddedAgentOptions): Promise
     log: options.log,
     ...(options.runbooksDir ? { runbooksDir: options.runbooksDir } : {}),
     ...(options.executor ? { executor: options.executor } : {}),
+    ...(options.runAs ? { runAs: options.runAs } : {}),
     ...(options.tlsCa !== undefined ? { tls: { ca: options.tlsCa } } : {}),
   });
   agent.start();
   await agent.waitConnected();
   return agent;
+}
+
+/**
+ * The OS user EMBEDDED_AGENT_USER names, checked: the bot must be root to switch to it, and it
+ * must not be root itself. Throws ChatOpsError `InvalidConfig` saying what to do.
+ */
+export function embeddedScriptUser(name: string, uid: number | undefined = process.getuid?.()): ScriptUser {
+  if (uid !== 0) {
+    throw new ChatOpsError(
+      'InvalidConfig',
+      `EMBEDDED_AGENT_USER=${name} needs the bot to run as root (it switches to that user for each script); ` +
+        'unset it, or run an agent under its own OS user for this computer (README: Security)',
+    );
+  }
+  let user: ScriptUser;
+  try {
+    user = lookupUser(name);
+  } catch (e) {
+    throw new ChatOpsError('InvalidConfig', `EMBEDDED_AGENT_USER=${name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (user.uid === 0) {
+    throw new ChatOpsError('InvalidConfig', `EMBEDDED_AGENT_USER=${name} is root (uid 0): name an unprivileged user for scripts`);
+  }
+  return user;
 }

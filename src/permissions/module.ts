@@ -43,6 +43,7 @@ export function createPermissionsModule(
         tags: (name) => deps.registry.get(name)?.tags,
         // The embedded agent's registered name, its alias `localhost`, and the host name.
         localNames: options.localNames ?? [embeddedAgentName(), 'localhost'],
+        embedded: { names: deps.embeddedAgentNames, allowChat: deps.config.embeddedAgentChat },
         log: deps.log,
         audit: new SqliteAuditLog(deps.db),
         ...(options.reloadDebounceMs !== undefined ? { reloadDebounceMs: options.reloadDebounceMs } : {}),

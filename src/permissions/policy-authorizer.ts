@@ -12,6 +12,9 @@ import { invalidCmdletPattern, invalidComputerPattern, showName } from './names'
 import {
   ADMIN_CMDLETS,
   embeddedDefaultRule,
+  embeddedRuleProblem,
+  NO_EMBEDDED_AGENT,
+  type EmbeddedGuard,
   evaluate,
   isCmdlet,
   mayTarget,
@@ -32,6 +35,8 @@ export interface PolicyAuthorizerOptions {
   tags: TagLookup;
   /** Names of the local (embedded) agent for the default console rule; default hostname + localhost. */
   localNames?: readonly string[];
+  /** The embedded agent chat channels may not reach (EMBEDDED_AGENT_CHAT); default: none. */
+  embedded?: EmbeddedGuard;
   log?: Logger;
   /** Where grants and revocations from chat are recorded (kind `admin`). */
   audit?: AuditLog;
@@ -91,6 +96,16 @@ export function createPolicyAuthorizer(options: PolicyAuthorizerOptions): Policy
   const chat = new ChatRuleStore(options.db);
   const localNames = options.localNames ?? [hostname(), 'localhost'];
   const policyPath = options.policyFile === undefined ? undefined : resolve(options.policyFile);
+  const guard = options.embedded ?? NO_EMBEDDED_AGENT;
+  /** The file's rules that name the embedded agent for chat channels refuse the whole file. */
+  const checked = (parsed: PolicyFile, fileName: string): PolicyFile => {
+    const problems = parsed.rules.flatMap((r) => {
+      const why = embeddedRuleProblem(guard, r, parsed.groups);
+      return why === undefined ? [] : [`rule ${r.id} (${r.origin ?? fileName}): ${why}`];
+    });
+    if (problems.length > 0) throw new ChatOpsError('InvalidPolicy', `Policy file ${fileName} is not valid:\n- ${problems.join('\n- ')}`);
+    return parsed;
+  };
 
   let file: PolicyFile = { embeddedDefault: true, groups: new Map(), rules: [] };
   let fileText: string | undefined;
@@ -98,7 +113,7 @@ export function createPolicyAuthorizer(options: PolicyAuthorizerOptions): Policy
   if (policyPath !== undefined) {
     status.policyFile = policyPath;
     fileText = readPolicyText(policyPath);
-    file = parsePolicy(fileText, basename(policyPath)); // throws InvalidPolicy naming lines: refuse to start
+    file = checked(parsePolicy(fileText, basename(policyPath)), basename(policyPath)); // throws InvalidPolicy naming lines: refuse to start
     status.loadedAt = new Date().toISOString();
     log.info('policy file loaded', { file: policyPath, rules: file.rules.length });
   }
@@ -117,7 +132,7 @@ export function createPolicyAuthorizer(options: PolicyAuthorizerOptions): Policy
         ? { allowed: true, reason: `${userKey(request.user)} is a bot admin` }
         : { allowed: false, reason: `Only bot admins may run ${request.cmdlet}; ${userKey(request.user)} is not one (CHATOPS_ADMINS)` };
     }
-    return evaluate(policy(), request, options.tags);
+    return evaluate(policy(), request, options.tags, guard);
   };
 
   const requireAdmin = (by: Invoker, cmdlet: string): void => {
@@ -143,7 +158,7 @@ export function createPolicyAuthorizer(options: PolicyAuthorizerOptions): Policy
     if (text === fileText) return status.error === undefined;
     fileText = text;
     try {
-      file = parsePolicy(text, basename(policyPath));
+      file = checked(parsePolicy(text, basename(policyPath)), basename(policyPath));
       status.loadedAt = new Date().toISOString();
       delete status.error;
       log.info('policy file reloaded', { file: policyPath, rules: file.rules.length });
@@ -210,6 +225,10 @@ export function createPolicyAuthorizer(options: PolicyAuthorizerOptions): Policy
     for (const [k, v] of [['MaxComputers', input.maxComputers], ['MaxThrottleLimit', input.maxThrottleLimit]] as const) {
       if (v !== undefined && (!Number.isInteger(v) || v < 1)) problems.push(`-${k} must be a whole number of at least 1, got ${v}`);
     }
+    if (problems.length === 0) {
+      const why = embeddedRuleProblem(guard, { channels: [target], computers: input.computers ?? [] }, file.groups);
+      if (why !== undefined) problems.push(`-ComputerName: ${why}`);
+    }
     if (problems.length > 0) throw new ChatOpsError('InvalidArgument', `Cannot grant: ${problems.join('; ')}`);
 
     const rule: Omit<PolicyRule, 'id' | 'source' | 'origin'> = {
@@ -273,7 +292,7 @@ export function createPolicyAuthorizer(options: PolicyAuthorizerOptions): Policy
     authorize: async (request) => decide(request),
     decide,
     isAdmin,
-    mayTarget: (channel, user, computer) => mayTarget(policy(), channel, user, computer, options.tags),
+    mayTarget: (channel, user, computer) => mayTarget(policy(), channel, user, computer, options.tags, guard),
     listRules,
     grant,
     revoke,

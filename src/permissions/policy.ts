@@ -3,6 +3,7 @@ import type { AuthorizationRequest, Decision } from '../core/authorizer';
 import type { Invoker } from '../core/ports';
 import { userKey } from '../core/context';
 import { DEFAULT_THROTTLE_LIMIT } from '../language/values';
+import { canonicalName } from '../hub/agent-registry';
 import { asciiLower, invalidComputerName, showName, wildcardMatcher } from './names';
 
 /**
@@ -49,6 +50,61 @@ export interface Policy {
 
 /** Tags the agent registry holds for a computer (`role=web`); never taken from user input. */
 export type TagLookup = (computer: string) => readonly string[] | undefined;
+
+/**
+ * The bot's own computer. Its embedded agent runs scripts as the bot's OS user, within reach of
+ * the database, the audit trail and the bot's settings, so only the console may target it unless
+ * an admin turns on EMBEDDED_AGENT_CHAT. Rules cannot lift this: a rule that names it for a chat
+ * channel is refused when it is loaded or granted, and a wildcard or tag never reaches it.
+ */
+export interface EmbeddedGuard {
+  /** Names of the embedded agent (its name and `localhost`); empty when there is none. */
+  names: readonly string[];
+  /** EMBEDDED_AGENT_CHAT. */
+  allowChat: boolean;
+}
+
+export const NO_EMBEDDED_AGENT: EmbeddedGuard = { names: [], allowChat: false };
+
+/** The comparison key of a computer name: ASCII lower case, a trailing dot dropped (DNS). */
+function computerKey(name: string): string {
+  return asciiLower(name).replace(/\.+$/, '');
+}
+
+export function isEmbeddedTarget(guard: EmbeddedGuard, computer: string): boolean {
+  const key = computerKey(computer);
+  return guard.names.some((n) => computerKey(n) === key);
+}
+
+/** Why `channel` may not target `computer` as the embedded agent, or undefined when it may. */
+export function embeddedRefusal(guard: EmbeddedGuard, channel: string, computer: string): string | undefined {
+  if (guard.allowChat || channel === 'console' || !isEmbeddedTarget(guard, computer)) return undefined;
+  return (
+    `This channel may not target ${computer}: it is the bot's own computer, whose embedded agent runs scripts as the bot's OS user ` +
+    `(its database and settings within reach). Only the console may target it; an admin can run an agent under its own OS user ` +
+    `for this computer, or set EMBEDDED_AGENT_CHAT=true (README: Security)`
+  );
+}
+
+/**
+ * Why `rule` may not stand, when it names the embedded agent for a chat channel (by name, alias
+ * or the `embedded=true` tag); undefined otherwise. Wildcards are not refused: they skip it.
+ */
+export function embeddedRuleProblem(guard: EmbeddedGuard, rule: Pick<PolicyRule, 'channels' | 'computers'>, groups: Policy['groups']): string | undefined {
+  if (guard.allowChat || guard.names.length === 0) return undefined;
+  const members = rule.channels.flatMap((c) => groups.get(asciiLower(c)) ?? [c]);
+  const chat = members.filter((c) => c !== 'console');
+  if (chat.length === 0) return undefined;
+  const named = rule.computers.find((p) =>
+    p.includes('=') ? !/[*?]/.test(p.slice(0, p.indexOf('='))) && wildcardMatcher(p)('embedded=true') : !/[*?]/.test(p) && isEmbeddedTarget(guard, p),
+  );
+  if (named === undefined) return undefined;
+  return (
+    `it lets chat channels (${chat.join(', ')}) target ${named}, the bot's own computer: its embedded agent runs scripts as the bot's ` +
+    `OS user, with the database and the bot's settings within reach. Name an agent that runs under its own OS user instead ` +
+    `(README: Security), or set EMBEDDED_AGENT_CHAT=true to allow it`
+  );
+}
 
 /** Allowed in every channel, with or without rules: they reach no agent. */
 export const ALWAYS_ALLOWED: readonly string[] = ['Get-Help', 'Get-Command'];
@@ -146,11 +202,15 @@ function runbookMatches(pattern: string, name: string): boolean {
 }
 
 function coversComputer(rule: PolicyRule, computer: string, tags: TagLookup): boolean {
+  // `web1.` is the fully qualified spelling of `web1` (the registry stores and matches it
+  // so): compared without the dot, a pattern such as `web1?` cannot take `web1.` for another
+  // computer, and a rule naming `web1.` means web1.
+  const name = canonicalName(computer);
   for (const p of rule.computers) {
     if (p.includes('=')) {
-      const known = tags(computer);
+      const known = tags(name);
       if (known?.some((t) => wildcardMatcher(p)(t))) return true;
-    } else if (wildcardMatcher(p)(computer)) {
+    } else if (wildcardMatcher(canonicalName(p))(name)) {
       return true;
     }
   }
@@ -215,12 +275,16 @@ function refuse(reason: string): Decision {
  * allows is named. Get-Help and Get-Command are always allowed; admin cmdlets are decided by
  * the authorizer (they depend on config.admins, not on rules).
  */
-export function evaluate(policy: Policy, req: AuthorizationRequest, tags: TagLookup): Decision {
+export function evaluate(policy: Policy, req: AuthorizationRequest, tags: TagLookup, guard: EmbeddedGuard = NO_EMBEDDED_AGENT): Decision {
   if (isCmdlet(req.cmdlet, ALWAYS_ALLOWED)) return { allowed: true, reason: `${req.cmdlet} is always allowed` };
 
   for (const c of req.computers) {
     const why = invalidComputerName(c);
     if (why !== undefined) return refuse(`This channel may not target ${showName(c)}: ${why}`);
+  }
+  for (const c of req.computers) {
+    const why = embeddedRefusal(guard, req.channel, c);
+    if (why !== undefined) return refuse(why);
   }
   if (req.runbook !== undefined && normalizeRunbook(req.runbook) === undefined) {
     return refuse(`This channel may not run runbook ${req.runbook}: it is outside the runbook library`);
@@ -273,8 +337,15 @@ function coversAny(rule: PolicyRule, req: AuthorizationRequest, tags: TagLookup)
  * in some form (ad-hoc or runbook, any configuration). Offering a name is a hint, never a grant:
  * every real command is still decided by `evaluate`.
  */
-export function mayTarget(policy: Policy, channel: string, user: Invoker, computer: string, tags: TagLookup): boolean {
-  if (invalidComputerName(computer) !== undefined) return false;
+export function mayTarget(
+  policy: Policy,
+  channel: string,
+  user: Invoker,
+  computer: string,
+  tags: TagLookup,
+  guard: EmbeddedGuard = NO_EMBEDDED_AGENT,
+): boolean {
+  if (invalidComputerName(computer) !== undefined || embeddedRefusal(guard, channel, computer) !== undefined) return false;
   return policy.rules.some(
     (rule) =>
       channelMatches(rule, channel, policy.groups) &&

@@ -30,6 +30,21 @@ describe('loadConfig', () => {
     expect(c.discord).toBeUndefined();
   });
 
+  it('has safe defaults for the security settings, and reads sizes and users', () => {
+    const c = loadConfig({});
+    expect(c.hub).toMatchObject({ maxPending: 512, maxPendingPerAddress: 64 });
+    expect(c).toMatchObject({ maxOutputBytes: 16 * 1024 * 1024, embeddedAgentChat: false });
+    expect(c.embeddedAgentUser).toBeUndefined();
+    const set = loadConfig({ JOB_MAX_OUTPUT: '512KB', EMBEDDED_AGENT_CHAT: 'true', EMBEDDED_AGENT_USER: 'chatops-scripts', HUB_MAX_PENDING: '10' });
+    expect(set).toMatchObject({ maxOutputBytes: 512 * 1024, embeddedAgentChat: true, embeddedAgentUser: 'chatops-scripts' });
+    expect(set.hub.maxPending).toBe(10);
+    expect(problems({ JOB_MAX_OUTPUT: '12 parsecs', EMBEDDED_AGENT_USER: 'a b', HUB_MAX_PENDING_PER_ADDRESS: '0' }).sort()).toEqual([
+      "EMBEDDED_AGENT_USER must be an OS user name, got 'a b'",
+      "HUB_MAX_PENDING_PER_ADDRESS must be an integer from 1 to 100000, got '0'",
+      "JOB_MAX_OUTPUT must be a size from 1KB to 1GB such as 512KB, 16MB or 1GB, got '12 parsecs'",
+    ]);
+  });
+
   it('defaults to port 5986 with TLS', () => {
     const dir = mkdtempSync(join(tmpdir(), 'config-'));
     try {
