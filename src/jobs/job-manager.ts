@@ -111,8 +111,14 @@ export class JobManager {
        * those children show Disconnected (two heartbeats: when the hub would call it offline).
        */
       reconnectSettleMs: number;
+      /** JOB_MAX_OUTPUT: most output bytes stored per child; default 16 MiB. */
+      maxOutputBytes?: number;
     },
-  ) {}
+  ) {
+    this.maxOutputBytes = deps.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  }
+
+  private readonly maxOutputBytes: number;
 
   /** Wires the transport and picks up jobs that were running before a restart. */
   start(): void {
@@ -542,20 +548,32 @@ export class JobManager {
       log.warn('agent sent a message for a run it does not own; dropped', { agent, runId: msg.runId });
       return;
     }
-    // A final state confirms any stop sent for the run.
-    if (msg.op === 'state' && msg.state !== 'Running') store.clearPendingStop(agent, msg.runId);
+    // A final state confirms any stop sent for the run, and nothing may follow it.
+    if (msg.op === 'state' && msg.state !== 'Running') {
+      store.clearPendingStop(agent, msg.runId);
+      store.recordFinalSeq(child.id, msg.seq);
+    }
     if (msg.op === 'output') {
-      const stored = store.appendOutput({
-        jobId: child.parentId,
-        childId: child.id,
-        computer: child.computer,
-        runId: msg.runId,
-        seq: msg.seq,
-        stream: msg.stream,
-        data: msg.data,
-        at: msg.at,
-      });
-      if (stored) this.emit({ type: 'output', jobId: child.parentId, childId: child.id });
+      const outcome = store.appendRunOutput(
+        {
+          jobId: child.parentId,
+          childId: child.id,
+          computer: child.computer,
+          runId: msg.runId,
+          seq: msg.seq,
+          stream: msg.stream,
+          data: msg.data,
+          at: msg.at,
+        },
+        this.maxOutputBytes,
+      );
+      if (outcome === 'stored' || outcome === 'cut') this.emit({ type: 'output', jobId: child.parentId, childId: child.id });
+      if (outcome === 'after-final') {
+        // An honest agent never sends this: its outbox ends a run with the final state.
+        log.warn('agent sent output after its run\'s final state; dropped', { agent, runId: msg.runId, seq: msg.seq });
+      } else if (outcome === 'cut') {
+        log.warn('a run reached the output limit (JOB_MAX_OUTPUT); later output is dropped', { agent, runId: msg.runId, maxBytes: this.maxOutputBytes });
+      }
       return;
     }
     if (!job || !info || isFinished(info.state)) {
@@ -591,6 +609,9 @@ export class JobManager {
     this.resolveWaiters(job.id, updated);
   }
 }
+
+/** JOB_MAX_OUTPUT's default. */
+export const DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 
 function runMessage(runId: string, spec: JobRunSpec, configurationName: string): RunMessage {
   return {

@@ -77,6 +77,9 @@ export interface JobRunSpec {
   maxRuntimeMs: number;
 }
 
+/** What appendRunOutput did: `cut` stored part of the record and the note. */
+export type AppendOutcome = 'stored' | 'duplicate' | 'cut' | 'over-limit' | 'after-final';
+
 export interface OutputRecord {
   id: number;
   jobId: number;
@@ -163,6 +166,15 @@ export interface JobStore {
    * stored: a resent record is stored once.
    */
   appendOutput(record: Omit<OutputRecord, 'id'>): boolean;
+  /**
+   * Stores one output record of a run within its limits: nothing after the run's final state
+   * (`recordFinalSeq`), and at most `maxBytes` (UTF-8) per child. The record that crosses the
+   * limit is cut there and followed by a warning record (seq -1) saying so; later records are
+   * dropped. Duplicates (same run and seq) are no-ops.
+   */
+  appendRunOutput(record: Omit<OutputRecord, 'id'>, maxBytes: number): AppendOutcome;
+  /** The seq of the final state the agent sent for a child's run (the first one counts). */
+  recordFinalSeq(childId: number, seq: number): void;
   /** Output of a job (optionally one child), in the order received; `afterId` skips read rows. */
   output(jobId: number, options?: { childId?: number; afterId?: number }): OutputRecord[];
   /** Output rows newer than the child's read position. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
 import type {
+  AppendOutcome,
   ChildJobRecord,
   ChildUpdate,
   JobRecord,
@@ -169,6 +170,11 @@ export class SqliteJobStore implements JobStore {
       pendingStopsOn: db.prepare('SELECT run_id FROM pending_stops WHERE agent = ? ORDER BY run_id'),
       clearPendingStop: db.prepare('DELETE FROM pending_stops WHERE run_id = ? AND agent = ?'),
       pruneEnded: db.prepare(`DELETE FROM jobs WHERE end_time < ? AND state IN ${FINISHED} RETURNING id`),
+      outputLimits: db.prepare('SELECT final_seq, output_bytes, output_cut FROM child_jobs WHERE id = ?'),
+      addOutputBytes: db.prepare('UPDATE child_jobs SET output_bytes = output_bytes + ? WHERE id = ?'),
+      cutOutput: db.prepare('UPDATE child_jobs SET output_bytes = ?, output_cut = 1 WHERE id = ?'),
+      setFinalSeq: db.prepare('UPDATE child_jobs SET final_seq = ? WHERE id = ? AND final_seq IS NULL'),
+      outputExists: db.prepare('SELECT 1 FROM job_output WHERE run_id = ? AND seq = ?'),
       insertOutput: db.prepare(`INSERT OR IGNORE INTO job_output (job_id, child_id, computer, run_id, seq, stream, data, at)
         VALUES (@jobId, @childId, @computer, @runId, @seq, @stream, @data, @at)`),
       outputJob: db.prepare('SELECT * FROM job_output WHERE job_id = ? AND id > ? ORDER BY id'),
@@ -372,6 +378,44 @@ export class SqliteJobStore implements JobStore {
     return this.stmts.insertOutput.run(record).changes === 1;
   }
 
+  appendRunOutput(record: Omit<OutputRecord, 'id'>, maxBytes: number): AppendOutcome {
+    this.appendRunOutputTx ??= this.db.transaction((r: Omit<OutputRecord, 'id'>, max: number) => this.appendWithinLimits(r, max));
+    return this.appendRunOutputTx(record, maxBytes);
+  }
+
+  recordFinalSeq(childId: number, seq: number): void {
+    this.stmts.setFinalSeq.run(seq, childId);
+  }
+
+  private appendRunOutputTx?: (record: Omit<OutputRecord, 'id'>, maxBytes: number) => AppendOutcome;
+
+  /** Runs inside appendRunOutput's transaction. */
+  private appendWithinLimits(record: Omit<OutputRecord, 'id'>, maxBytes: number): AppendOutcome {
+    const limits = this.stmts.outputLimits.get(record.childId) as
+      | { final_seq: number | null; output_bytes: number; output_cut: number }
+      | undefined;
+    if (limits?.final_seq != null && record.seq > limits.final_seq) return 'after-final';
+    const bytes = Buffer.byteLength(record.data, 'utf8');
+    const used = limits?.output_bytes ?? 0;
+    if (limits?.output_cut !== 1 && used + bytes <= maxBytes) {
+      if (this.stmts.insertOutput.run(record).changes !== 1) return 'duplicate';
+      this.stmts.addOutputBytes.run(bytes, record.childId);
+      return 'stored';
+    }
+    if (this.stmts.outputExists.get(record.runId, record.seq) !== undefined) return 'duplicate';
+    if (limits?.output_cut === 1) return 'over-limit';
+    const kept = utf8Prefix(record.data, maxBytes - used);
+    if (kept !== '') this.stmts.insertOutput.run({ ...record, data: kept });
+    this.stmts.insertOutput.run({
+      ...record,
+      seq: -1,
+      stream: 'warning',
+      data: `Output was cut at ${formatBytes(maxBytes)} (JOB_MAX_OUTPUT): the rest of this command's output on ${record.computer} was not stored.\n`,
+    });
+    this.stmts.cutOutput.run(maxBytes, record.childId);
+    return 'cut';
+  }
+
   output(jobId: number, options: { childId?: number; afterId?: number } = {}): OutputRecord[] {
     const after = options.afterId ?? 0;
     const rows = (
@@ -430,4 +474,22 @@ export class SqliteJobStore implements JobStore {
       this.stmts.posts.all(jobId) as Array<{ what: string; ok: number; error: string | null; at: string }>
     ).map((r) => ({ what: r.what, ok: r.ok === 1, ...(r.error !== null ? { error: r.error } : {}), at: r.at }));
   }
+}
+
+/** The longest prefix of `text` that fits in `bytes` of UTF-8, never splitting a character. */
+export function utf8Prefix(text: string, bytes: number): string {
+  if (bytes <= 0) return '';
+  const buf = Buffer.from(text, 'utf8');
+  if (buf.length <= bytes) return text;
+  let end = bytes;
+  // Back up over continuation bytes (10xxxxxx) to the start of the cut character.
+  while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--;
+  return buf.subarray(0, end).toString('utf8');
+}
+
+/** `16 MiB`, `512 KiB`, `100 bytes`. */
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
 }

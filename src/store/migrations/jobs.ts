@@ -122,4 +122,14 @@ export const JOB_MIGRATIONS: Migration[] = [
       CREATE INDEX jobs_live_status ON jobs (id) WHERE status_handle IS NOT NULL;
     `,
   },
+  {
+    id: 203,
+    name: 'output limits: nothing after a run\'s final state, bytes stored per run',
+    sql: `
+      -- The seq of the run's final state as the agent sent it: later seqs are refused.
+      ALTER TABLE child_jobs ADD COLUMN final_seq INTEGER;
+      ALTER TABLE child_jobs ADD COLUMN output_bytes INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE child_jobs ADD COLUMN output_cut INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
