@@ -1,9 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChatSink, MessageHandle } from '../../src/core/ports';
 import type { JobState, NeutralMessage } from '../../src/messages/model';
 import { FINISHED_STATES } from '../../src/messages/model';
 import { messageToText } from '../../src/messages/plain-text';
+import { ensurePrivateDir } from '../../src/private-files';
+import { showControlChars } from './control-chars';
 
 export interface ConsoleSinkOptions {
   write: (text: string) => void;
@@ -21,7 +23,8 @@ export interface ConsoleSinkOptions {
 }
 
 /**
- * Draws neutral messages on a terminal. Threads are shown inline, indented under nothing: the
+ * Draws neutral messages on a terminal, every character from outside made harmless
+ * (control-chars.ts). Threads are shown inline, indented under nothing: the
  * console is a single stream, so results simply follow their status line.
  */
 export class ConsoleSink implements ChatSink {
@@ -34,7 +37,7 @@ export class ConsoleSink implements ChatSink {
 
   async replyPrivately(message: NeutralMessage): Promise<void> {
     this.bottom = undefined;
-    this.options.writeError(`${messageToText(message)}\n`);
+    this.options.writeError(`${showControlChars(messageToText(message))}\n`);
   }
 
   async post(message: NeutralMessage): Promise<MessageHandle> {
@@ -54,7 +57,13 @@ export class ConsoleSink implements ChatSink {
       this.print(handle.id, message);
       return;
     }
-    const finishedNow = after !== undefined && FINISHED_STATES.has(after) && before !== after;
+    if (after === undefined) {
+      // An edited message that is not a status (the core's post-limit notice getting its
+      // count): what scrolled by cannot be edited, so the new version is printed.
+      this.print(handle.id, message);
+      return;
+    }
+    const finishedNow = FINISHED_STATES.has(after) && before !== after;
     if (finishedNow) this.print(handle.id, message);
   }
 
@@ -70,7 +79,10 @@ export class ConsoleSink implements ChatSink {
   }
 
   private print(id: string, message: NeutralMessage): void {
-    const text = messageToText(this.saveAttachments(message));
+    // Files get the output's raw bytes (they are data, not the terminal); the screen gets
+    // everything the message carries with its control characters made visible. The console's
+    // own sequences (the redraw in `update`) are written apart and stay effective.
+    const text = showControlChars(messageToText(this.saveAttachments(message)));
     if (text === '') return;
     this.options.write(`${text}\n`);
     const isStatus = message.blocks.some((b) => b.kind === 'status');
@@ -84,7 +96,7 @@ export class ConsoleSink implements ChatSink {
     const blocks = message.blocks.map((b) => {
       if (b.kind !== 'attachment') return b;
       try {
-        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        ensurePrivateDir(dir);
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         const path = join(dir, `${stamp}-${this.next++}-${b.filename.replace(/[^A-Za-z0-9._-]/g, '_')}`);
         writeFileSync(path, b.content, { mode: 0o600 });

@@ -3,8 +3,10 @@ import { userInfo } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import type { Core, IncomingCommand, Invoker } from '../../src/core/ports';
 import { ConsoleSink } from './console-sink';
+import { showControlChars } from './control-chars';
 
 export { ConsoleSink } from './console-sink';
+export { showControlChars } from './control-chars';
 
 export interface ConsoleOptions {
   input: Readable;
@@ -81,7 +83,7 @@ export async function runConsole(core: Core, options: ConsoleOptions): Promise<n
       busy = busy
         .then(() => run(line))
         .catch((e: unknown) => {
-          err.write(`ERROR: ${String(e)}\n`);
+          err.write(`ERROR: ${showControlChars(String(e))}\n`);
           failed = true;
         })
         .then(() => {

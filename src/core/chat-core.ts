@@ -15,6 +15,8 @@ import { getCommand, getHelp } from './cmdlets/help';
 import { refuseSessionCmdlet, refuseStartJob, SESSION_CMDLETS } from './cmdlets/sessions';
 import { toText } from './value-helpers';
 import { JobLocks } from './job-locks';
+import { checkMessageLimits } from './limits';
+import { PostBudget } from './post-budget';
 import { isFollowed, JobPresenter } from './job-presenter';
 
 /** Stands in for a nested call's result while a statement is bound dry (see preflightMessage). */
@@ -70,9 +72,11 @@ export class ChatCore implements Core {
   async handle(command: IncomingCommand, sink: ChatSink): Promise<CommandOutcome> {
     const outcome = { ok: true, jobIds: [] as number[] };
     const admin = this.services.authorizer.isAdmin(command.user);
+    // Everything run for this message (jobs it starts included) posts through the budget.
+    const budget = new PostBudget(sink, this.services.log);
     const base = {
       command,
-      sink,
+      sink: budget as ChatSink,
       channel: command.channel,
       admin,
       outcome,
@@ -80,23 +84,31 @@ export class ChatCore implements Core {
       auditAllowed: (call: BoundCall, request: AuthorizationRequest, reason: string, jobId?: number) =>
         this.auditDecision(command, call.text, request.computers, 'allowed', reason, jobId),
     };
+    // The one error that ends the message is always shown, even past the post budget.
+    const failed = { ...base, sink: budget.unbounded };
     let statements: ParsedStatement[];
     try {
       statements = parseScript(command.text).statements;
+      // Before anything is bound, authorized or audited per statement: one refusal, one row.
+      checkMessageLimits(statements);
       await this.preflightMessage(statements, { ...base, display: false });
     } catch (e) {
-      await this.fail(base, e, command.text);
+      await this.fail(failed, e, command.text);
       return outcome;
     }
-    for (const stmt of statements) {
-      try {
-        await this.runStatement(stmt, base);
-      } catch (e) {
-        await this.fail(base, e, stmt.text);
-        // A statement that failed terminally ends the message: later lines of a runbook in chat
-        // usually depend on it.
-        break;
+    try {
+      for (const stmt of statements) {
+        try {
+          await this.runStatement(stmt, base);
+        } catch (e) {
+          await this.fail(failed, e, stmt.text);
+          // A statement that failed terminally ends the message: later lines of a runbook in chat
+          // usually depend on it.
+          break;
+        }
       }
+    } finally {
+      await budget.close();
     }
     return outcome;
   }

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConsoleSink } from '../../adapters/console';
 import type { JobStatusView, NeutralMessage } from '../../src/messages/model';
@@ -41,5 +44,67 @@ describe('ConsoleSink', () => {
     expect(out.split('\n').filter((l) => l.startsWith('Job1'))).toHaveLength(2);
     expect(out).not.toMatch(/\x1b\[/);
     expect(err).toBe('ERROR: nope\n');
+  });
+
+  it('prints an edited message that is not a status again (a terminal cannot edit what scrolled by)', async () => {
+    let out = '';
+    const sink = new ConsoleSink({ tty: false, write: (t) => (out += t), writeError: (t) => (out += t) });
+    const h = await sink.post({ blocks: [{ kind: 'text', text: 'limit reached: the rest is left out' }] });
+    await sink.update(h, { blocks: [{ kind: 'text', text: 'limit reached: 3 more posts were left out' }] });
+    expect(out).toBe('limit reached: the rest is left out\nlimit reached: 3 more posts were left out\n');
+  });
+});
+
+describe('ConsoleSink: text from outside cannot drive the terminal', () => {
+  // Everything except newline, tab and the CR of a CRLF: no C0 control, DEL or C1 control.
+  const RAW_CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]|\r(?!\n)/;
+  const evil = 'A\x1b]0;PWNED\x07\x1b[2JB\x1b]52;c;aGk=\x07C\x9b31mD\x7fE\rF\x00G';
+  const shown = 'A^[]0;PWNED^G^[[2JB^[]52;c;aGk=^GC\\u{9B}31mD^?E^MF^@G';
+
+  it('shows the control characters of every block kind in caret / \\u{..} notation', async () => {
+    let out = '';
+    let err = '';
+    for (const tty of [false, true]) {
+      const sink = new ConsoleSink({ tty, write: (t) => (out += t), writeError: (t) => (err += t) });
+      const s = status('Running', 1, 0).blocks[0]!;
+      if (s.kind !== 'status') throw new Error('status block expected');
+      const h = await sink.post({
+        blocks: [{ kind: 'status', status: { ...s.status, name: `n${evil}`, command: `icm ${evil}`, invokedBy: evil, notPosted: evil } }],
+      });
+      await sink.update(h, { blocks: [{ kind: 'status', status: { ...s.status, state: 'Completed', command: evil } }] });
+      await sink.postInThread(h, {
+        blocks: [
+          { kind: 'code', title: `web1${evil}`, text: `line1\tcol\r\nline2 ${evil}` },
+          { kind: 'text', text: evil },
+          { kind: 'table', title: evil, columns: ['Name', evil], rows: [[evil, 'x']] },
+          { kind: 'attachment', title: evil, filename: 'out.txt', content: evil, head: [evil], tail: [evil], omittedLines: 3 },
+        ],
+      });
+      await sink.replyPrivately({ blocks: [{ kind: 'error', text: `the job name ${evil} was not found` }] });
+    }
+    // The console's own redraw (tty: up N lines, clear to the end) is the only sequence left.
+    const redraw = /\x1b\[\d+A\x1b\[J/g;
+    expect(out.match(redraw)).toHaveLength(1);
+    expect(out.replace(redraw, '') + err).not.toMatch(RAW_CONTROL);
+    expect(out).toContain(`icm ${shown}`);
+    expect(out).toContain(`── web1${shown} ──\nline1\tcol\r\nline2 ${shown}`);
+    expect(err).toContain(`ERROR: the job name ${shown} was not found`);
+  });
+
+  it('keeps the raw bytes in the file it saves an attachment to, and shows them escaped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chatops-sink-'));
+    try {
+      let out = '';
+      const sink = new ConsoleSink({ tty: false, write: (t) => (out += t), writeError: (t) => (out += t), attachmentsDir: dir });
+      const content = `${evil}\n${'x\n'.repeat(10)}${evil}\n`;
+      await sink.post({ blocks: [{ kind: 'attachment', filename: 'out.txt', content, head: [evil], tail: [evil], omittedLines: 10 }] });
+      const m = /whole output saved to (\S+)\)/.exec(out);
+      expect(m, out).not.toBeNull();
+      expect(readFileSync(m![1]!, 'utf8')).toBe(content);
+      expect(out).not.toMatch(RAW_CONTROL);
+      expect(out).toContain(shown);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
