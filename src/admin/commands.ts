@@ -1,7 +1,7 @@
 import type { Arguments } from 'yargs-parser';
 import type { Config } from '../config';
 import { ChatOpsError } from '../errors';
-import { SqliteAgentRegistry } from '../hub/agent-registry';
+import { isValidTag, sameTag, SqliteAgentRegistry, withoutTags, withTags } from '../hub/agent-registry';
 import type { Db } from '../store/database';
 import { userInfo } from 'node:os';
 import { AUDIT_ADMIN_COMMANDS } from '../audit/admin-commands';
@@ -112,8 +112,64 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
       return 0;
     },
   },
+  {
+    words: ['agent', 'tag'],
+    usage: 'agent tag NAME KEY=VALUE...            set tags (replacing those keys); rules match them',
+    flags: {},
+    run({ args, db, out }) {
+      const [name, ...tags] = args._.map(String);
+      if (name === undefined || tags.length === 0) throw new ChatOpsError('InvalidArgument', 'agent tag needs a NAME and at least one KEY=VALUE');
+      const bad = tags.find((t) => !isValidTag(t));
+      if (bad !== undefined) throw new ChatOpsError('InvalidTag', `tags must be KEY=VALUE without spaces, got '${bad}'`);
+      return changeTags(db, out, name, `agent tag ${name} ${tags.join(' ')}`, (current) => withTags(current, tags));
+    },
+  },
+  {
+    words: ['agent', 'untag'],
+    usage: 'agent untag NAME KEY[=VALUE]...        remove tags: every value of KEY, or that one tag',
+    flags: {},
+    run({ args, db, out }) {
+      const [name, ...keys] = args._.map(String);
+      if (name === undefined || keys.length === 0) throw new ChatOpsError('InvalidArgument', 'agent untag needs a NAME and at least one KEY');
+      const bad = keys.find((k) => (k.includes('=') ? !isValidTag(k) : !/^[^=\s]+$/.test(k)));
+      if (bad !== undefined) throw new ChatOpsError('InvalidTag', `give a tag key (role) or a whole tag (role=web), got '${bad}'`);
+      const whole = keys.filter((k) => k.includes('='));
+      const plain = keys.filter((k) => !k.includes('='));
+      return changeTags(db, out, name, `agent untag ${name} ${keys.join(' ')}`, (current) =>
+        withoutTags(current, plain).filter((t) => !whole.some((w) => sameTag(w, t))),
+      );
+    },
+  },
   ...AUDIT_ADMIN_COMMANDS,
 ];
+
+/**
+ * Reads the agent's registered tags, applies `change` and stores the result in one transaction,
+ * then audits it. A running bot reads tags from SQLite at each permission check, so the change
+ * applies from its next command, without a restart.
+ */
+function changeTags(db: Db, out: (line: string) => void, name: string, command: string, change: (current: string[]) => string[]): number {
+  const registry = new SqliteAgentRegistry(db);
+  const { before, after } = db.transaction(() => {
+    const record = registry.get(name);
+    if (record === undefined) throw new ChatOpsError('AgentNotFound', `There is no enrolled agent named ${name}.`);
+    return { before: record.tags, after: registry.setTags(record.name, change(record.tags)) };
+  })();
+  const shown = (tags: string[]): string => (tags.length === 0 ? '(none)' : tags.join(','));
+  new SqliteAuditLog(db).append({
+    at: new Date().toISOString(),
+    platform: 'admin',
+    channel: 'admin',
+    user: `os:${osUser()}`,
+    command,
+    targets: [after.name],
+    decision: 'allowed',
+    reason: `tags of ${after.name} changed with the admin CLI: ${shown(before)} -> ${shown(after.tags)}`,
+    kind: 'agent-tags',
+  });
+  out(`Tags of ${after.name}: ${shown(after.tags)}. A running bot uses them from its next command.`);
+  return 0;
+}
 
 function osUser(): string {
   try {

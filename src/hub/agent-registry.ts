@@ -6,7 +6,13 @@ import type { Db } from '../store/database';
 /**
  * Who may connect to the hub: enrolled agents (name + hashed secret), one-time enrolment
  * tokens, and aliases (other names for an enrolled computer, e.g. `localhost` for the embedded
- * agent). Computer names match case-insensitively by ASCII lower-casing only.
+ * agent). Computer names match case-insensitively by ASCII lower-casing only, and a trailing
+ * dot is no part of a name (`web1.` is DNS's fully qualified spelling of `web1`): see nameKey.
+ *
+ * Tags (`role=web`) are the registry's, not the agent's: they are taken from the agent's hello
+ * only when it enrols (and from the bot itself for the embedded agent), and changed afterwards
+ * only by an admin (`setTags`). Rules match tags, so what an agent claims when it reconnects
+ * must not widen what it may be sent.
  *
  * Sync by design for the embedded SQLite store; a scaled (PostgreSQL) implementation would
  * keep these semantics behind the same methods.
@@ -15,6 +21,7 @@ export interface AgentRecord {
   name: string;
   os: string;
   version: string;
+  /** Registered tags (set at enrolment, then by admins): what rules match, not what the agent claims now. */
   tags: string[];
   configurations: string[];
   defaultConfiguration: string;
@@ -55,13 +62,24 @@ export interface AgentRegistry {
    * an alias of another agent unless `replace` (then the alias moves to `agentName`).
    */
   addAlias(alias: string, agentName: string, options?: { replace?: boolean }): void;
+  /** Records the connection; `info` updates os, version and configurations, never tags. */
   markOnline(name: string, info?: AgentInfo): void;
   markOffline(name: string): void;
   /** Marks every agent offline (a hub starting after a crash knows of no live connection). */
   markAllOffline(): void;
   /** Records that these agents were seen alive now (one batch per heartbeat round). */
   touch(names: string[]): void;
+  /**
+   * Records what a connected agent reports about itself: os, version and configurations. Its
+   * claimed tags are ignored: the registered ones stay (see setTags).
+   */
   updateInfo(name: string, info: AgentInfo): void;
+  /**
+   * Replaces the registered tags of the agent `nameOrAlias` names (admin changes; a running hub
+   * and policy see them at the next lookup). Returns the agent's name and its tags as stored.
+   * Throws ChatOpsError AgentNotFound, or InvalidTag naming the first tag that is not KEY=VALUE.
+   */
+  setTags(nameOrAlias: string, tags: string[]): { name: string; tags: string[] };
   /**
    * A number that changes whenever another process may have changed the registry (e.g. `agent
    * remove` run from the admin CLI). The hub polls it cheaply and re-checks its connections.
@@ -78,9 +96,65 @@ export function isValidAgentName(name: string): boolean {
   return AGENT_NAME_PATTERN.test(name);
 }
 
-/** ASCII-only lower-casing: the one comparison key for computer names. */
+/**
+ * A computer name as stored and shown: without trailing dots. In DNS `web1.` is the fully
+ * qualified spelling of the same name as `web1`, so the two must never be two agents.
+ */
+export function canonicalName(name: string): string {
+  return name.replace(/\.+$/, '');
+}
+
+/**
+ * The one comparison key for computer names: ASCII-only lower-casing (no Unicode folding can
+ * make two different names collide) of the name without trailing dots.
+ */
 export function nameKey(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
+  return asciiLower(canonicalName(name));
+}
+
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
+}
+
+/** An agent tag: KEY=VALUE, no spaces, a non-empty key (the agent's `--tag` rule). */
+export const TAG_PATTERN = /^[^=\s]+=\S*$/;
+
+export function isValidTag(tag: string): boolean {
+  return TAG_PATTERN.test(tag);
+}
+
+/** A tag's key, ASCII lower-cased: rules match tags case-insensitively, so `Role=` and `role=` are one key. */
+export function tagKey(tag: string): string {
+  const i = tag.indexOf('=');
+  return asciiLower(i < 0 ? tag : tag.slice(0, i));
+}
+
+/**
+ * `current` with every tag whose key is among `add`'s keys replaced by `add`'s tags: re-tagging
+ * `role=db` over `role=web` must not leave the agent matching both, while one change may still
+ * give a key several values (`role=web role=cache`).
+ */
+export function withTags(current: readonly string[], add: readonly string[]): string[] {
+  const keys = new Set(add.map(tagKey));
+  const out = current.filter((t) => !keys.has(tagKey(t)));
+  for (const t of add) if (!out.some((o) => sameTag(o, t))) out.push(t);
+  return out;
+}
+
+/** Whether two tags are one for rules, which match tags ASCII case-insensitively. */
+export function sameTag(a: string, b: string): boolean {
+  return asciiLower(a) === asciiLower(b);
+}
+
+/** Tags in `claimed` that `registered` lacks: what an agent asks for that rules will not give it. */
+export function unregisteredTags(claimed: readonly string[], registered: readonly string[]): string[] {
+  return claimed.filter((c) => !registered.some((r) => sameTag(r, c)));
+}
+
+/** `current` without the tags whose key is one of `keys` (case-insensitive). */
+export function withoutTags(current: readonly string[], keys: readonly string[]): string[] {
+  const drop = new Set(keys.map(tagKey));
+  return current.filter((t) => !drop.has(tagKey(t)));
 }
 
 export const TOKEN_PREFIX = 'cht_';
@@ -183,9 +257,12 @@ export class SqliteAgentRegistry implements AgentRegistry {
         throw new ChatOpsError('NameTaken', `The name ${name} is already an alias of another computer.`, { target: name });
       }
       const secret = newCredential(SECRET_PREFIX);
-      const existing = this.db.prepare('SELECT name_key FROM agents WHERE name_key = ?').get(key);
+      const existing = this.db.prepare('SELECT tags FROM agents WHERE name_key = ?').get(key) as { tags: string } | undefined;
       if (existing) {
-        this.db.prepare('UPDATE agents SET secret_hash = ? WHERE name_key = ?').run(sha256(secret), key);
+        // The bot's own tags (embedded=true) are set again; tags an admin added are kept.
+        this.db
+          .prepare('UPDATE agents SET secret_hash = ?, tags = ? WHERE name_key = ?')
+          .run(sha256(secret), JSON.stringify(withTags(parseList(existing.tags), info.tags)), key);
         this.updateInfo(name, info);
         return { secret };
       }
@@ -258,7 +335,7 @@ export class SqliteAgentRegistry implements AgentRegistry {
       }
       this.db
         .prepare('INSERT OR REPLACE INTO agent_aliases (alias_key, alias, agent_key) VALUES (?, ?, ?)')
-        .run(aliasKey, alias, agentKey);
+        .run(aliasKey, canonicalName(alias), agentKey);
     })();
   }
 
@@ -289,18 +366,29 @@ export class SqliteAgentRegistry implements AgentRegistry {
   }
 
   updateInfo(name: string, info: AgentInfo): void {
+    // No tags: an enrolled agent that restarts with `--tag role=web` must not start matching
+    // rules for role=web. Tags change only at enrolment and through setTags (an admin).
     this.db
-      .prepare(
-        'UPDATE agents SET os = ?, version = ?, tags = ?, configurations = ?, default_configuration = ? WHERE name_key = ?',
-      )
-      .run(
-        info.os,
-        info.version,
-        JSON.stringify(info.tags),
-        JSON.stringify(info.configurations),
-        info.defaultConfiguration,
-        nameKey(name),
-      );
+      .prepare('UPDATE agents SET os = ?, version = ?, configurations = ?, default_configuration = ? WHERE name_key = ?')
+      .run(info.os, info.version, JSON.stringify(info.configurations), info.defaultConfiguration, nameKey(name));
+  }
+
+  setTags(nameOrAlias: string, tags: string[]): { name: string; tags: string[] } {
+    const bad = tags.find((t) => !isValidTag(t));
+    if (bad !== undefined) {
+      throw new ChatOpsError('InvalidTag', `The tag '${bad.slice(0, 80)}' is not valid: write KEY=VALUE without spaces.`, { target: bad });
+    }
+    return this.db.transaction(() => {
+      const key = this.resolveKey(nameOrAlias);
+      const row =
+        key === undefined ? undefined : (this.db.prepare('SELECT name FROM agents WHERE name_key = ?').get(key) as { name: string } | undefined);
+      if (key === undefined || row === undefined) {
+        throw new ChatOpsError('AgentNotFound', `There is no enrolled computer named ${nameOrAlias.slice(0, 80)}.`, { target: nameOrAlias });
+      }
+      const stored = withTags([], tags);
+      this.db.prepare('UPDATE agents SET tags = ? WHERE name_key = ?').run(JSON.stringify(stored), key);
+      return { name: row.name, tags: stored };
+    })();
   }
 
   changeCounter(): number {
@@ -350,7 +438,7 @@ export class SqliteAgentRegistry implements AgentRegistry {
       )
       .run(
         nameKey(name),
-        name,
+        canonicalName(name),
         sha256(secret),
         info.os,
         info.version,

@@ -25,7 +25,7 @@ import {
 } from '../protocol/agent-protocol';
 import { parseAgentMessage } from '../protocol/validate';
 import type { AgentTransport, AgentTransportHandlers } from '../transport/agent-transport';
-import { isValidAgentName, nameKey, type AgentRegistry } from './agent-registry';
+import { isValidAgentName, nameKey, unregisteredTags, type AgentRegistry } from './agent-registry';
 import { PendingConnections } from './pending-connections';
 
 export interface WebSocketHubOptions {
@@ -306,12 +306,20 @@ export class WebSocketHub implements AgentTransport {
     }
     const conn: Connection = { ws, name, key, awaitingPong: false, nonce: 0, chain: Promise.resolve() };
     this.registry.markOnline(name, info);
+    // Tags are the registry's (set at enrolment, then by `npm run admin -- agent tag`): a tag the
+    // agent claims on its own widens nothing; say so when it asks for more.
+    const registered = this.registry.get(name)?.tags ?? [];
+    const unregistered = unregisteredTags(info.tags, registered);
+    if (unregistered.length > 0) {
+      this.log.warn('agent claims tags it is not registered with; they are ignored', { agent: name, claimed: unregistered, registered });
+    }
+    const known: AgentInfo = { ...info, tags: registered };
     this.connections.set(key, conn);
     ws.send(JSON.stringify({ op: 'welcome', heartbeatMs: this.options.heartbeatMs, ...(secret ? { secret } : {}) } satisfies HubToAgent));
     this.log.info('agent connected', { agent: name, remote });
     for (const h of this.handlers) {
       try {
-        h.connected?.(name, info);
+        h.connected?.(name, known);
       } catch (e) {
         this.log.error('connected handler failed', { agent: name, error: String(e) });
       }
