@@ -2,36 +2,54 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import yargsParser from 'yargs-parser';
-import { isValidAgentName } from '../src/hub/agent-registry';
+import { isValidAgentName, isValidTag } from '../src/hub/agent-registry';
 import { createLogger, type LogLevel } from '../src/log';
 import { Agent, parseConfiguration, readState, type SessionConfiguration } from './agent';
 import { availableKinds } from './executors';
+import { lookupUser, parseScriptEnv, type ScriptUser } from './script-environment';
 
-const USAGE = `Usage: npm run agent -- --hub ws://HOST:5985 --name NAME [--token TOKEN] [options]
+const USAGE = `Usage: npm run agent -- --hub ws://HOST:5985 --name NAME [--token-file FILE] [options]
 
   --hub URL                     the bot's agent hub (ws:// or wss://)
   --name NAME                   this computer's name (letters, digits, . _ -)
-  --token TOKEN                 enrolment token from 'npm run admin -- token create' (first start only)
+  --token-file FILE             read the enrolment token from 'npm run admin -- token create' from
+                                FILE (first start only); or set CHATOPS_AGENT_TOKEN instead
+  --token TOKEN                 the token on the command line: other users of this computer can
+                                read it in the process list (ps) while the agent runs
   --state-dir DIR               where the secret and the outbox are kept (default ./.agent-state/NAME)
-  --tag KEY=VALUE               a tag reported to the hub (repeatable)
+  --tag KEY=VALUE               a tag to enrol with (repeatable); only the first start counts,
+                                later changes are an admin's: npm run admin -- agent tag NAME KEY=VALUE
   --configuration NAME[=KIND]   a session configuration to offer (repeatable); KIND is
                                 Microsoft.PowerShell, bash or sh (default: NAME). Default: every one found on PATH
   --runbooks-dir DIR            where restricted configurations find their runbooks
   --restrict-to-runbooks NAME   this configuration runs only runbooks from --runbooks-dir (repeatable)
+  --script-env NAME[=VALUE]     give every script this variable (repeatable): NAME alone copies it from
+                                the agent's environment. Scripts see nothing else of it: they start with
+                                PATH, HOME, USER, LOGNAME, SHELL, the locale and TZ only
+  --run-as USER                 run scripts as this OS user (the agent must run as root)
   --tls-ca FILE                 CA certificate to trust for a wss:// hub
   --log-level LEVEL             debug, info, warn or error (default info)
+
+Environment:
+  CHATOPS_AGENT_TOKEN           the enrolment token (instead of --token-file or --token)
 `;
+
+/** The environment variable an agent reads its enrolment token from. */
+export const TOKEN_ENV = 'CHATOPS_AGENT_TOKEN';
 
 const FLAGS = [
   'hub',
   'name',
   'token',
+  'token-file',
   'state-dir',
   'tag',
   'configuration',
   'runbooks-dir',
   'restrict-to-runbooks',
   'tls-ca',
+  'script-env',
+  'run-as',
   'log-level',
   'help',
 ];
@@ -39,22 +57,38 @@ const FLAGS = [
 export interface AgentCliOptions {
   hubUrl: string;
   name: string;
+  /** From --token or CHATOPS_AGENT_TOKEN. */
   token?: string;
+  /** --token-file: read (readTokenFile) only while the agent is not enrolled yet. */
+  tokenFile?: string;
+  /** Where the token comes from; `--token` is warned about (it shows in the process list). */
+  tokenSource?: '--token' | '--token-file' | typeof TOKEN_ENV;
   stateDir: string;
   tags: string[];
   configurations?: SessionConfiguration[];
   runbooksDir?: string;
   restrictToRunbooks: string[];
   tlsCa?: string;
+  /** --script-env, resolved against the agent's environment. */
+  scriptEnv: Record<string, string>;
+  /** --run-as. */
+  runAs?: ScriptUser;
   logLevel: LogLevel;
 }
 
-/** Parses and validates the agent's flags; returns every problem at once. */
-export function parseAgentArgs(argv: string[]): { ok: true; options: AgentCliOptions } | { ok: false; problems: string[]; help?: boolean } {
+/**
+ * Parses and validates the agent's flags (and, for the token, `env`: CHATOPS_AGENT_TOKEN).
+ * Returns every problem at once.
+ */
+export function parseAgentArgs(
+  argv: string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+  uid: number | undefined = process.getuid?.(),
+): { ok: true; options: AgentCliOptions } | { ok: false; problems: string[]; help?: boolean } {
   const a = yargsParser(argv, {
-    string: ['hub', 'name', 'token', 'state-dir', 'tag', 'configuration', 'runbooks-dir', 'restrict-to-runbooks', 'tls-ca', 'log-level'],
+    string: ['hub', 'name', 'token', 'token-file', 'state-dir', 'tag', 'configuration', 'runbooks-dir', 'restrict-to-runbooks', 'tls-ca', 'script-env', 'run-as', 'log-level'],
     boolean: ['help'],
-    array: ['tag', 'configuration', 'restrict-to-runbooks'],
+    array: ['tag', 'configuration', 'restrict-to-runbooks', 'script-env'],
     configuration: { 'camel-case-expansion': false, 'dot-notation': false },
   });
   if (a.help) return { ok: false, problems: [], help: true };
@@ -78,9 +112,9 @@ export function parseAgentArgs(argv: string[]): { ok: true; options: AgentCliOpt
   const name = one('name');
   if (a.name === undefined) problems.push('--name is required');
   else if (name !== undefined && !isValidAgentName(name)) problems.push(`--name '${name}' is not valid: use 1-63 letters, digits, '.', '_' or '-'`);
-  const token = one('token');
+  const { token, tokenFile, tokenSource } = enrolmentToken(one('token'), one('token-file'), env, problems);
   const tags = many('tag');
-  for (const t of tags) if (!/^[^=\s]+=\S*$/.test(t)) problems.push(`--tag must be KEY=VALUE, got '${t}'`);
+  for (const t of tags) if (!isValidTag(t)) problems.push(`--tag must be KEY=VALUE, got '${t}'`);
 
   let configurations: SessionConfiguration[] | undefined;
   const specs = many('configuration');
@@ -104,28 +138,90 @@ export function parseAgentArgs(argv: string[]): { ok: true; options: AgentCliOpt
   const logLevel = (one('log-level') ?? 'info') as LogLevel;
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) problems.push(`--log-level must be debug, info, warn or error`);
   const tlsCa = one('tls-ca');
+  const scriptEnv = parseScriptEnv(many('script-env'), env);
+  if (!scriptEnv.ok) problems.push(...scriptEnv.problems);
+  const runAsName = one('run-as');
+  let runAs: ScriptUser | undefined;
+  if (runAsName !== undefined) {
+    if (uid !== 0) problems.push(`--run-as ${runAsName} needs the agent to run as root (it switches to that user for each script)`);
+    else {
+      try {
+        runAs = lookupUser(runAsName);
+        if (runAs.uid === 0) problems.push(`--run-as ${runAsName} is root (uid 0): name an unprivileged user for scripts`);
+      } catch (e) {
+        problems.push(`--run-as ${runAsName}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
 
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0 || !scriptEnv.ok) return { ok: false, problems };
   const stateDir = one('state-dir') ?? join('.agent-state', name!);
   return {
     ok: true,
     options: {
       hubUrl: hubUrl!,
       name: name!,
-      ...(token ? { token } : {}),
+      ...(token !== undefined ? { token } : {}),
+      ...(tokenFile !== undefined ? { tokenFile } : {}),
+      ...(tokenSource !== undefined ? { tokenSource } : {}),
       stateDir,
       tags,
       ...(configurations ? { configurations } : {}),
       ...(runbooksDir ? { runbooksDir } : {}),
       restrictToRunbooks,
       ...(tlsCa ? { tlsCa } : {}),
+      scriptEnv: scriptEnv.env,
+      ...(runAs ? { runAs } : {}),
       logLevel,
     },
   };
 }
 
+/**
+ * The token source: at most one of --token, --token-file and CHATOPS_AGENT_TOKEN (two are
+ * refused rather than one picked silently); problems are added to `problems`.
+ */
+function enrolmentToken(
+  flag: string | undefined,
+  file: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): Pick<AgentCliOptions, 'token' | 'tokenFile' | 'tokenSource'> {
+  const fromEnv = env[TOKEN_ENV]?.trim() || undefined;
+  const given = [
+    ...(flag !== undefined ? ['--token' as const] : []),
+    ...(file !== undefined ? ['--token-file' as const] : []),
+    ...(fromEnv !== undefined ? [TOKEN_ENV] : []),
+  ];
+  if (given.length > 1) {
+    problems.push(`give the enrolment token one way only, not ${given.join(' and ')}`);
+    return {};
+  }
+  if (flag !== undefined) return { token: flag, tokenSource: '--token' };
+  if (fromEnv !== undefined) return { token: fromEnv, tokenSource: TOKEN_ENV };
+  if (file !== undefined) return { tokenFile: file, tokenSource: '--token-file' };
+  return {};
+}
+
+/**
+ * The enrolment token in `file`, trimmed. Read only while the agent is not enrolled, so the
+ * file may be deleted once the agent has its secret.
+ */
+export function readTokenFile(file: string): { ok: true; token: string } | { ok: false; problem: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return { ok: false, problem: `--token-file '${file}' cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e))}` };
+  }
+  const token = text.trim();
+  return token === '' ? { ok: false, problem: `--token-file '${file}' is empty` } : { ok: true, token };
+}
+
 async function main(): Promise<void> {
-  const parsed = parseAgentArgs(process.argv.slice(2));
+  const parsed = parseAgentArgs(process.argv.slice(2), process.env);
+  // Read once; nothing this agent starts needs it, so it does not stay in the environment.
+  delete process.env[TOKEN_ENV];
   if (!parsed.ok) {
     if (parsed.help) {
       process.stdout.write(USAGE);
@@ -142,23 +238,43 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => {
     log.error('unhandled rejection (a bug): the agent keeps running', { error: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason) });
   });
+  if (o.token) log.addSecret(o.token);
+  if (o.tokenSource === '--token') {
+    log.warn(
+      'the enrolment token was given with --token: other users of this computer can read it in the process list (ps) ' +
+        `while the agent runs; use --token-file FILE or ${TOKEN_ENV} instead`,
+    );
+  }
   const state = readState(o.stateDir);
-  if (!state && !o.token) {
-    process.stderr.write(`agent: ${o.name} is not enrolled yet (no secret in ${o.stateDir}): pass --token TOKEN\n`);
+  let token = o.token;
+  if (!state && o.tokenFile !== undefined) {
+    const read = readTokenFile(o.tokenFile);
+    if (!read.ok) {
+      process.stderr.write(`agent: ${read.problem}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    token = read.token;
+    log.addSecret(token);
+  }
+  if (!state && !token) {
+    process.stderr.write(`agent: ${o.name} is not enrolled yet (no secret in ${o.stateDir}): pass --token-file FILE (or set ${TOKEN_ENV})\n`);
     process.exitCode = 2;
     return;
   }
-  if (state && o.token) log.info('already enrolled: using the secret from the state directory, not the token');
+  if (state && o.tokenSource) log.info('already enrolled: using the secret from the state directory, not the token');
   const agent = new Agent({
     hubUrl: o.hubUrl,
     name: o.name,
-    ...(o.token ? { token: o.token } : {}),
+    ...(token ? { token } : {}),
     stateDir: o.stateDir,
     tags: o.tags,
     ...(o.configurations ? { configurations: o.configurations } : {}),
     ...(o.runbooksDir ? { runbooksDir: o.runbooksDir } : {}),
     restrictToRunbooks: o.restrictToRunbooks,
     ...(o.tlsCa ? { tls: { ca: readFileSync(o.tlsCa) } } : {}),
+    scriptEnv: o.scriptEnv,
+    ...(o.runAs ? { runAs: o.runAs } : {}),
     log,
   });
   agent.on('fatal', (e: Error & { code?: string }) => {

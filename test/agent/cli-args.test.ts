@@ -1,12 +1,14 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfiguration } from '../../agent/agent';
 import { Chunker } from '../../agent/executors';
-import { parseAgentArgs } from '../../agent/main';
+import { parseAgentArgs, readTokenFile } from '../../agent/main';
 import { runAdmin } from '../../src/admin/main';
 import { tempDir } from '../hub/harness';
 import { openDatabase } from '../../src/store/database';
 import { SqliteAgentRegistry } from '../../src/hub/agent-registry';
+import { readAudit } from '../../src/audit/audit-log';
 
 describe('agent command line', () => {
   it('parses the documented flags', () => {
@@ -14,13 +16,15 @@ describe('agent command line', () => {
       '--hub', 'ws://127.0.0.1:5985', '--name', 'web1', '--token', 'cht_abc',
       '--tag', 'role=web', '--tag', 'dc=eu', '--configuration', 'bash', '--configuration', 'ops=sh',
       '--restrict-to-runbooks', 'ops', '--runbooks-dir', '/srv/runbooks',
-    ]);
+      '--script-env', 'FROM_AGENT', '--script-env', 'SET=to this', '--script-env', 'NOT_SET',
+    ], { FROM_AGENT: 'copied', SLACK_BOT_TOKEN: 'xoxb-never' });
     expect(r).toEqual({
       ok: true,
       options: {
         hubUrl: 'ws://127.0.0.1:5985',
         name: 'web1',
         token: 'cht_abc',
+        tokenSource: '--token',
         stateDir: join('.agent-state', 'web1'),
         tags: ['role=web', 'dc=eu'],
         configurations: [
@@ -29,9 +33,29 @@ describe('agent command line', () => {
         ],
         runbooksDir: '/srv/runbooks',
         restrictToRunbooks: ['ops'],
+        scriptEnv: { FROM_AGENT: 'copied', SET: 'to this' },
         logLevel: 'info',
       },
     });
+  });
+
+  it('never hands a bot setting or a USING_ name to scripts, and --run-as needs root and a plain user', () => {
+    const base = ['--hub', 'ws://127.0.0.1:5985', '--name', 'web1'];
+    const r = parseAgentArgs([...base, '--script-env', 'SLACK_BOT_TOKEN', '--script-env', 'chatops_db=x', '--script-env', 'USING_X=1', '--script-env', '1BAD'], {}, 1000);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems).toEqual([
+      "--script-env 'SLACK_BOT_TOKEN': SLACK_BOT_TOKEN is a setting of the bot (SLACK_*, DISCORD_*, CHATOPS_*, HUB_*) and is never given to scripts",
+      "--script-env 'chatops_db=x': chatops_db is a setting of the bot (SLACK_*, DISCORD_*, CHATOPS_*, HUB_*) and is never given to scripts",
+      "--script-env 'USING_X=1': USING_* names carry $Using: values and cannot be set by the agent",
+      "--script-env '1BAD': '1BAD' is not an environment variable name",
+    ]);
+    const notRoot = parseAgentArgs([...base, '--run-as', 'nobody'], {}, 1000);
+    expect(notRoot.ok ? [] : notRoot.problems).toEqual(['--run-as nobody needs the agent to run as root (it switches to that user for each script)']);
+    const asRoot = parseAgentArgs([...base, '--run-as', 'root'], {}, 0);
+    expect(asRoot.ok ? [] : asRoot.problems).toEqual(['--run-as root is root (uid 0): name an unprivileged user for scripts']);
+    const nobody = parseAgentArgs([...base, '--run-as', 'nobody'], {}, 0);
+    expect(nobody.ok && nobody.options.runAs).toMatchObject({ name: 'nobody', uid: 65534 });
   });
 
   it('reports every problem at once', () => {
@@ -50,6 +74,42 @@ describe('agent command line', () => {
       ]),
     );
     expect(parseAgentArgs(['--name', 'a', '--name', 'b', '--hub', 'ws://h'])).toMatchObject({ ok: false, problems: ['--name needs one value'] });
+  });
+
+  it('takes the enrolment token from a file or CHATOPS_AGENT_TOKEN, and from one source only', () => {
+    const dir = tempDir();
+    const file = join(dir, 'token');
+    const base = ['--hub', 'ws://h:1', '--name', 'web1'];
+    const token = (argv: string[], env: Record<string, string> = {}) => {
+      const r = parseAgentArgs([...base, ...argv], env);
+      return r.ok ? { token: r.options.token, tokenFile: r.options.tokenFile, tokenSource: r.options.tokenSource } : { problems: r.problems };
+    };
+    expect(token(['--token-file', file])).toEqual({ token: undefined, tokenFile: file, tokenSource: '--token-file' });
+    expect(token([], { CHATOPS_AGENT_TOKEN: ' cht_fromenv ' })).toEqual({ token: 'cht_fromenv', tokenFile: undefined, tokenSource: 'CHATOPS_AGENT_TOKEN' });
+    expect(token(['--token', 'cht_argv'])).toEqual({ token: 'cht_argv', tokenFile: undefined, tokenSource: '--token' });
+    // Already enrolled agents start with none; an empty variable is no token.
+    const none = { token: undefined, tokenFile: undefined, tokenSource: undefined };
+    expect(token([], { CHATOPS_AGENT_TOKEN: '' })).toEqual(none);
+    // The environment is only what the caller passes: the test runner's own is not read.
+    expect(token([])).toEqual(none);
+
+    expect(token(['--token', 'cht_a', '--token-file', file])).toEqual({
+      problems: ['give the enrolment token one way only, not --token and --token-file'],
+    });
+    expect(token(['--token-file', file], { CHATOPS_AGENT_TOKEN: 'cht_b' })).toEqual({
+      problems: ['give the enrolment token one way only, not --token-file and CHATOPS_AGENT_TOKEN'],
+    });
+    expect(token(['--token', 'cht_a', '--token-file', file], { CHATOPS_AGENT_TOKEN: 'cht_b' })).toEqual({
+      problems: ['give the enrolment token one way only, not --token and --token-file and CHATOPS_AGENT_TOKEN'],
+    });
+    expect(token(['--token-file'])).toEqual({ problems: ['--token-file needs one value'] });
+
+    // The file is read (trimmed) only when the agent still has to enrol: it may be deleted after.
+    expect(readTokenFile(file)).toEqual({ ok: false, problem: `--token-file '${file}' cannot be read: ENOENT` });
+    writeFileSync(file, '  cht_fromfile\n', { mode: 0o600 });
+    expect(readTokenFile(file)).toEqual({ ok: true, token: 'cht_fromfile' });
+    writeFileSync(file, ' \n');
+    expect(readTokenFile(file)).toEqual({ ok: false, problem: `--token-file '${file}' is empty` });
   });
 
   it('reads configuration specs case-insensitively into canonical names', () => {
@@ -124,5 +184,51 @@ describe('admin command line', () => {
     expect(out.find((l) => l.startsWith('stale1'))).toMatch(/^stale1\s+offline\s/);
     expect(await list(['agent', 'list', 'extra'])).not.toBe(0);
     expect(err.join('\n')).toContain("agent list takes no arguments, got 'extra'");
+  });
+
+  it('agent tag and agent untag change registered tags, validated, audited, by name, alias or trailing-dot name', async () => {
+    const dbPath = join(tempDir(), 'db.sqlite');
+    const db = openDatabase(dbPath);
+    const reg = new SqliteAgentRegistry(db);
+    reg.enroll('web1', reg.createToken({ ttlMs: 60_000, uses: 1 }), { os: 'linux', version: '0.1.0', tags: ['dc=eu'], configurations: ['bash'], defaultConfiguration: 'bash' });
+    reg.addAlias('w1', 'web1');
+    db.close();
+    const admin = async (argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runAdmin(argv, { env: { CHATOPS_DB: dbPath }, out: (l) => out.push(l), err: (l) => err.push(l), dotEnvPath: '/nonexistent/.env' });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    const tags = () => {
+      const d = openDatabase(dbPath);
+      try {
+        return new SqliteAgentRegistry(d).get('web1')!.tags;
+      } finally {
+        d.close();
+      }
+    };
+    expect(await admin(['agent', 'tag', 'web1.', 'role=web', 'role=cache'])).toMatchObject({ code: 0, out: 'Tags of web1: dc=eu,role=web,role=cache. A running bot uses them from its next command.' });
+    expect(await admin(['agent', 'tag', 'W1', 'Role=db'])).toMatchObject({ code: 0 });
+    expect(tags()).toEqual(['dc=eu', 'Role=db']);
+    expect(await admin(['agent', 'tag', 'web1', 'role web'])).toMatchObject({ code: 1, err: "admin: tags must be KEY=VALUE without spaces, got 'role web'" });
+    expect(await admin(['agent', 'tag', 'web1', 'novalue'])).toMatchObject({ code: 1, err: expect.stringContaining("got 'novalue'") });
+    expect(await admin(['agent', 'tag', 'web1'])).toMatchObject({ code: 1, err: expect.stringContaining('needs a NAME and at least one KEY=VALUE') });
+    expect(await admin(['agent', 'tag', 'web9', 'role=web'])).toMatchObject({ code: 1, err: 'admin: There is no enrolled agent named web9.' });
+    expect(tags()).toEqual(['dc=eu', 'Role=db']);
+    expect(await admin(['agent', 'untag', 'web1', 'role=DB'])).toMatchObject({ code: 0, out: expect.stringContaining('Tags of web1: dc=eu.') });
+    expect(await admin(['agent', 'untag', 'web1', 'DC'])).toMatchObject({ code: 0, out: expect.stringContaining('Tags of web1: (none).') });
+    expect(await admin(['agent', 'untag', 'web1', 'a b'])).toMatchObject({ code: 1 });
+    expect(await admin(['agent', 'list'])).toMatchObject({ code: 0, out: expect.stringMatching(/^web1\s.*\sw1\s/m) });
+
+    const d = openDatabase(dbPath);
+    const audited = readAudit(d).filter((r) => r.kind === 'agent-tags');
+    d.close();
+    expect(audited.map((r) => [r.command, r.targets, r.reason])).toEqual([
+      ['agent tag web1. role=web role=cache', ['web1'], 'tags of web1 changed with the admin CLI: dc=eu -> dc=eu,role=web,role=cache'],
+      ['agent tag W1 Role=db', ['web1'], 'tags of web1 changed with the admin CLI: dc=eu,role=web,role=cache -> dc=eu,Role=db'],
+      ['agent untag web1 role=DB', ['web1'], 'tags of web1 changed with the admin CLI: dc=eu,Role=db -> dc=eu'],
+      ['agent untag web1 DC', ['web1'], 'tags of web1 changed with the admin CLI: dc=eu -> (none)'],
+    ]);
+    expect(audited.every((r) => r.user.startsWith('os:') && r.platform === 'admin' && r.decision === 'allowed')).toBe(true);
   });
 });

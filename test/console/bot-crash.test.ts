@@ -247,9 +247,9 @@ async function crashMidJob(scenario: Scenario): Promise<void> {
     const stateDir = join(dir, 'agents', name);
     const proc = start(
       `agent ${name}`,
-      [join(REPO, 'agent', 'main.ts'), '--hub', `ws://127.0.0.1:${port}`, '--name', name, '--state-dir', stateDir, '--token', token, '--log-level', 'info'],
-      // The script names its computer from this, so each agent's lines are told apart (and not
-      // merged into one result block, as identical outputs are).
+      [join(REPO, 'agent', 'main.ts'), '--hub', `ws://127.0.0.1:${port}`, '--name', name, '--state-dir', stateDir, '--token', token, '--log-level', 'info', '--script-env', 'CRASH_TEST_AGENT'],
+      // The script names its computer from this (given to scripts by --script-env), so each
+      // agent's lines are told apart (and not merged into one result block, as identical outputs are).
       { ...baseEnv(), CRASH_TEST_AGENT: name },
     );
     return { name, stateDir, proc, connections: () => count(proc.stderr(), /connected to the hub/g) };

@@ -57,10 +57,10 @@ function endTime(id: number): string {
 }
 
 beforeAll(async () => {
-  rt = await startTestRuntime({ agents: [{ name: 'web1' }, { name: 'web2', env: { CHATOPS_TEST_FAIL_HERE: '1' } }] });
+  rt = await startTestRuntime({ agents: [{ name: 'web1' }, { name: 'web2', env: { TEST_FAIL_HERE: '1' } }] });
   ids.first = await startAndFinish('icm web1 { echo one } -AsJob -JobName first');
   ids.second = await startAndFinish('icm web1 { echo two; exit 3 } -AsJob -JobName second');
-  ids.mixed = await startAndFinish('icm web1,web2 { echo mixed; if [ -n "$CHATOPS_TEST_FAIL_HERE" ]; then exit 5; fi } -AsJob -JobName mixed');
+  ids.mixed = await startAndFinish('icm web1,web2 { echo mixed; if [ -n "$TEST_FAIL_HERE" ]; then exit 5; fi } -AsJob -JobName mixed');
   const running = await run('icm web2 { sleep 30 } -AsJob -JobName running');
   ids.running = running.jobIds[0]!;
   await waitFor(() => rt.app.store.children(ids.running)[0]?.state === 'Running', 5000, 'the running job to run');

@@ -18,8 +18,8 @@ beforeAll(async () => {
   // Each agent's scripts know which agent runs them, to write their pid files apart.
   rt = await startTestRuntime({
     agents: [
-      { name: 'web1', env: { CHATOPS_TEST_AGENT: 'web1' } },
-      { name: 'web2', env: { CHATOPS_TEST_AGENT: 'web2' } },
+      { name: 'web1', env: { TEST_AGENT: 'web1' } },
+      { name: 'web2', env: { TEST_AGENT: 'web2' } },
     ],
   });
 });
@@ -75,7 +75,7 @@ async function readPid(path: string): Promise<number> {
 let serial = 0;
 
 /** A shell that starts a background grandchild, writes both pids (to "$1.<agent>" and "$1.<agent>.bg"), and waits. */
-const TREE = 'sleep 300 & echo $! > "$1.$CHATOPS_TEST_AGENT.bg"; echo $$ > "$1.$CHATOPS_TEST_AGENT"; wait';
+const TREE = 'sleep 300 & echo $! > "$1.$TEST_AGENT.bg"; echo $$ > "$1.$TEST_AGENT"; wait';
 
 interface Tree {
   id: number;

@@ -7,6 +7,7 @@ import { loadConfig, type Config, type Env } from '../../src/config';
 import { startApp, type App, type StartAppOptions } from '../../src/app';
 import type { Core, Invoker } from '../../src/core/ports';
 import { RecordingSink } from './recording-sink';
+import { BOT_SETTING_NAME, PASSED_FROM_AGENT } from '../../agent/script-environment';
 import { createLogger, silentLogger, type Logger } from '../../src/log';
 
 export { RecordingSink } from './recording-sink';
@@ -25,10 +26,22 @@ export interface TestAgentSpec {
   tags?: string[];
   /** Extra agent CLI flags, e.g. `['--configuration', 'bash']`. */
   args?: string[];
-  /** Extra environment for the agent process (e.g. a PATH with a stand-in pwsh first). */
+  /**
+   * Extra environment for the agent process (e.g. a PATH with a stand-in pwsh first). Each name
+   * but the bot's settings is also given to its scripts (`--script-env NAME`), as an agent's
+   * configuration would, unless `envToScripts` is false.
+   */
   env?: Record<string, string>;
+  /** Default true: name `env`'s variables with --script-env. */
+  envToScripts?: boolean;
   /** Do not start it (enrol later with `runtime.addAgent`). */
   start?: boolean;
+  /**
+   * How its first start gets the enrolment token: `argument` (`--token`, the default), `file`
+   * (`--token-file DIR/NAME.token`, a 0600 file in the runtime's directory, passed at every start)
+   * or `environment` (CHATOPS_AGENT_TOKEN).
+   */
+  tokenVia?: 'argument' | 'file' | 'environment';
 }
 
 export interface TestAgent {
@@ -40,8 +53,11 @@ export interface TestAgent {
   stderr(): string;
   /** Kills the agent process (SIGKILL by default: a crash; SIGTERM stops it cleanly). */
   kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts it again with the secret from its state directory and waits until connected. */
-  restart(): Promise<void>;
+  /**
+   * Starts it again with the secret from its state directory and waits until connected;
+   * `tags` replaces the spec's `--tag` flags for this start.
+   */
+  restart(options?: { tags?: string[] }): Promise<void>;
 }
 
 export interface TestRuntimeOptions {
@@ -219,8 +235,11 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
           c.kill(signal);
         });
       },
-      async restart() {
+      async restart(restartOptions = {}) {
         await agent.kill('SIGKILL');
+        // Not the test runner's own CHATOPS_AGENT_TOKEN: an agent refuses two token sources.
+        const { CHATOPS_AGENT_TOKEN: _inherited, ...inherited } = process.env;
+        const childEnv: NodeJS.ProcessEnv = { ...inherited, ...spec.env };
         const args = [
           '--import',
           'tsx',
@@ -233,16 +252,29 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
           stateDir,
           '--log-level',
           options.logLevel ?? 'warn',
-          ...(spec.tags ?? []).flatMap((t) => ['--tag', t]),
+          ...(restartOptions.tags ?? spec.tags ?? []).flatMap((t) => ['--tag', t]),
+          // Scripts see only what the agent's configuration names: the test's variables are named.
+          ...Object.keys(spec.envToScripts === false ? {} : (spec.env ?? {}))
+            .filter((k) => !PASSED_FROM_AGENT.includes(k) && !BOT_SETTING_NAME.test(k))
+            .flatMap((k) => ['--script-env', k]),
           ...(spec.args ?? []),
         ];
+        // Passed at every start, as a service definition would; the agent reads it only to enrol.
+        if (spec.tokenVia === 'file') args.push('--token-file', join(dir, `${spec.name}.token`));
         if (!enrolled) {
-          args.push('--token', app.registry.createToken({ ttlMs: 60_000, uses: 1 }));
+          const token = app.registry.createToken({ ttlMs: 60_000, uses: 1 });
+          if (spec.tokenVia === 'file') {
+            writeFileSync(join(dir, `${spec.name}.token`), `${token}\n`, { mode: 0o600 });
+          } else if (spec.tokenVia === 'environment') {
+            childEnv.CHATOPS_AGENT_TOKEN = token;
+          } else {
+            args.push('--token', token);
+          }
           enrolled = true;
         }
         const c = spawn(process.execPath, args, {
           cwd: REPO,
-          env: { ...process.env, ...spec.env },
+          env: childEnv,
           stdio: ['ignore', 'ignore', 'pipe'],
         });
         c.stderr?.on('data', (d: Buffer) => {

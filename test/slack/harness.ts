@@ -68,7 +68,7 @@ export interface Ack {
   ms: number;
 }
 
-/** `agentEnv`: extra environment per agent (scripts see it); every agent gets SLACK_TEST_ROLE=group-a unless overridden. */
+/** `agentEnv`: extra environment per agent (scripts see it); every agent gets TEST_ROLE=group-a unless overridden. */
 export async function startSlackRig(
   mode: 'http' | 'socket',
   adapterOptions: SlackAdapterOptions = {},
@@ -86,7 +86,7 @@ export async function startSlackRig(
   let adapter: SlackAdapter | undefined;
   try {
     rt = await startTestRuntime({
-      agents: ['web1', 'web2', 'web3'].map((name) => ({ name, env: { SLACK_TEST_ROLE: 'group-a', ...agentEnv[name] } })),
+      agents: ['web1', 'web2', 'web3'].map((name) => ({ name, env: { TEST_ROLE: 'group-a', ...agentEnv[name] } })),
       authorizer: permissions.authorizer,
       extraCmdlets: permissions.extraCmdlets,
       env: {

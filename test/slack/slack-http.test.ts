@@ -15,7 +15,7 @@ let rig: SlackRig;
 const logLines: string[] = [];
 
 beforeAll(async () => {
-  rig = await startSlackRig('http', { log: createLogger('debug', (line) => logLines.push(line)) }, { web3: { SLACK_TEST_ROLE: 'group-b' } });
+  rig = await startSlackRig('http', { log: createLogger('debug', (line) => logLines.push(line)) }, { web3: { TEST_ROLE: 'group-b' } });
 }, 60_000);
 
 afterAll(async () => {
@@ -30,16 +30,16 @@ function threadTexts(msg: StoredMessage): string[] {
 
 describe('Slack over HTTP with real agents', () => {
   it('acknowledges at once, posts a live status, edits it in place, and threads grouped results', async () => {
-    const ack = await rig.slash('Invoke-Command -ComputerName web1,web2,web3 { printenv SLACK_TEST_ROLE }');
+    const ack = await rig.slash('Invoke-Command -ComputerName web1,web2,web3 { printenv TEST_ROLE }');
     expect(ack.status).toBe(200);
     expect(ack.ms).toBeLessThan(3000);
 
-    const msg = await rig.statusMessage('printenv SLACK_TEST_ROLE');
+    const msg = await rig.statusMessage('printenv TEST_ROLE');
     await rig.waitVersion(msg, isFinal('Completed'), 'the final status');
     const first = textOf(msg.versions[0]!.blocks);
     const last = textOf(msg.blocks);
     expect(first).toMatch(/\*Job\d+\* \(Id \d+\) · \*(Running|NotStarted)\*/);
-    expect(first).toContain('Invoke-Command -ComputerName web1,web2,web3 { printenv SLACK_TEST_ROLE }');
+    expect(first).toContain('Invoke-Command -ComputerName web1,web2,web3 { printenv TEST_ROLE }');
     expect(first).toContain('by alice.e');
     expect(last).toContain('3 Completed of 3');
     expect(last).toMatch(/· [\d.]+s elapsed/);
