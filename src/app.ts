@@ -17,6 +17,9 @@ import { ChatCore, type ChatCoreOptions } from './core/chat-core';
 import { createPermissionsModule } from './permissions/module';
 import { SqliteAuditLog } from './audit/audit-log';
 import type { Agent } from '../agent/agent';
+import type { AppDeps } from './app-deps';
+
+export type { AppDeps } from './app-deps';
 
 export interface App {
   core: Core;
@@ -36,16 +39,6 @@ export interface App {
   /** Name of the embedded agent, when one runs. */
   embeddedAgentName?: string;
   stop(): Promise<void>;
-}
-
-/** What an authorizer or audit log factory gets (they usually keep state in the same database). */
-export interface AppDeps {
-  db: Db;
-  registry: AgentRegistry;
-  config: Config;
-  log: Logger;
-  /** The embedded agent's names (its name and `localhost`); empty when it does not run. */
-  embeddedAgentNames: string[];
 }
 
 export interface StartAppOptions {

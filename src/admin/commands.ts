@@ -1,30 +1,13 @@
-import type { Arguments } from 'yargs-parser';
-import type { Config } from '../config';
 import { ChatOpsError } from '../errors';
 import { isValidTag, sameTag, SqliteAgentRegistry, withoutTags, withTags } from '../hub/agent-registry';
 import type { Db } from '../store/database';
+import type { AdminCommand } from './admin-command';
+
+export type { AdminCommand, AdminContext } from './admin-command';
 import { userInfo } from 'node:os';
 import { AUDIT_ADMIN_COMMANDS } from '../audit/admin-commands';
 import { agentAuditRecord } from '../audit/agent-events';
 import { SqliteAuditLog } from '../audit/audit-log';
-
-/** What a command gets: parsed flags (positionals after the command words in `args._`), config, the open store, output. */
-export interface AdminContext {
-  args: Arguments;
-  config: Config;
-  db: Db;
-  out: (line: string) => void;
-}
-
-export interface AdminCommand {
-  /** The command words, e.g. ['token', 'create']. */
-  words: string[];
-  usage: string;
-  /** Flags this command accepts (besides the command words). */
-  flags: { string?: string[]; boolean?: string[]; number?: string[] };
-  /** Returns the exit code. Throw ChatOpsError for a user-facing failure. */
-  run(ctx: AdminContext): number | Promise<number>;
-}
 
 /**
  * The admin commands. Adding one is adding an entry here (e.g. `audit verify`).

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import type { AdminCommand } from '../admin/commands';
+import type { AdminCommand } from '../admin/admin-command';
 import { ChatOpsError } from '../errors';
 import { auditAnchorPath, exportAudit, SqliteAuditLog, verifyAuditChain, type AuditVerification } from './audit-log';
 

@@ -1,4 +1,5 @@
-import type { AppDeps, StartAppOptions } from '../app';
+import type { AppDeps } from '../app-deps';
+import type { ChatCoreOptions } from '../core/chat-core';
 import { embeddedAgentName } from '../hub/embedded-agent';
 import { SqliteAuditLog } from '../audit/audit-log';
 import { permissionCmdlets } from './admin-cmdlets';
@@ -19,7 +20,7 @@ import { createPolicyAuthorizer, type PolicyAuthorizer, type PolicyAuthorizerOpt
  */
 export interface PermissionsModule {
   authorizer: (deps: AppDeps) => PolicyAuthorizer;
-  extraCmdlets: NonNullable<StartAppOptions['extraCmdlets']>;
+  extraCmdlets: NonNullable<ChatCoreOptions['extraCmdlets']>;
   /** The authorizer, once startApp has built it. */
   instance(): PolicyAuthorizer | undefined;
   close(): void;

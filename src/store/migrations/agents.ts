@@ -1,4 +1,4 @@
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 /**
  * Agents, enrolment tokens and computer-name aliases (ids 100-199).

@@ -4,19 +4,11 @@
  * not collide: 100s agents/enrolment, 200s jobs/output/variables, 300s permissions/audit,
  * 400s adapters.
  */
-export interface Migration {
-  id: number;
-  name: string;
-  sql: string;
-}
-
-export const MIGRATIONS: Migration[] = [];
-
-import { JOB_MIGRATIONS } from './jobs';
-MIGRATIONS.push(...JOB_MIGRATIONS);
-
 import { AGENT_MIGRATIONS } from './agents';
-MIGRATIONS.push(...AGENT_MIGRATIONS);
-
+import { JOB_MIGRATIONS } from './jobs';
+import type { Migration } from './migration';
 import { PERMISSIONS_MIGRATIONS } from './permissions';
-MIGRATIONS.push(...PERMISSIONS_MIGRATIONS);
+
+export type { Migration } from './migration';
+
+export const MIGRATIONS: Migration[] = [...JOB_MIGRATIONS, ...AGENT_MIGRATIONS, ...PERMISSIONS_MIGRATIONS];

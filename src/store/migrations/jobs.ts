@@ -1,4 +1,4 @@
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 /**
  * Jobs, child jobs, output records, Receive-Job read positions, channel variables and the record

@@ -1,4 +1,4 @@
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 /**
  * Permissions and audit (ids 300-399). `audit_log` is append-only: triggers refuse UPDATE and
