@@ -41,6 +41,17 @@ export function maskSecrets(text: string, secrets: Iterable<string> = []): strin
   return out;
 }
 
+/**
+ * Log lines reach a terminal too: control characters a peer put in a name or a reason (C0 but
+ * newline and tab, DEL, and C1, which JSON.stringify leaves raw) are written as `\u` escapes.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+function showControls(line: string): string {
+  return line.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function createLogger(
   level: LogLevel = 'info',
   write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
@@ -50,7 +61,7 @@ export function createLogger(
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[lvl] < ORDER[level]) return;
     const extra = fields && Object.keys(fields).length > 0 ? ' ' + JSON.stringify(fields) : '';
-    write(maskSecrets(`${new Date().toISOString()} ${lvl.toUpperCase()} ${msg}${extra}`, secrets));
+    write(showControls(maskSecrets(`${new Date().toISOString()} ${lvl.toUpperCase()} ${msg}${extra}`, secrets)));
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -6,7 +6,9 @@ import type { Logger } from '../log';
  * They cost a file descriptor each and prove nothing, so they are capped in total and per
  * remote address; a connection over a cap is destroyed at once (an agent retries with backoff),
  * and one that has not completed its WebSocket upgrade within `upgradeTimeoutMs` is cut, so slow
- * header dripping cannot hold a slot. Authenticated agents do not count.
+ * header dripping cannot hold a slot. Authenticated agents do not count. IPv6 peers are
+ * counted per /64 (one host usually holds a whole /64, so counting each address would let it
+ * past the per-address cap).
  */
 export interface PendingLimits {
   /** HUB_MAX_PENDING. */
@@ -44,7 +46,7 @@ export class PendingConnections {
 
   /** A new TCP connection. Returns false, having destroyed it, when a cap is reached. */
   admit(socket: Socket): boolean {
-    const address = socket.remoteAddress ?? '?';
+    const address = addressGroup(socket.remoteAddress ?? '?');
     const fromHere = this.perAddress.get(address) ?? 0;
     if (this.entries.size >= this.limits.maxTotal || fromHere >= this.limits.maxPerAddress) {
       socket.destroy();
@@ -120,4 +122,14 @@ export class PendingConnections {
 
 function keyOf(socket: Socket): string {
   return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+}
+
+/** The per-address key: an IPv4 address as it is; an IPv6 address as its /64 prefix. */
+export function addressGroup(address: string): string {
+  if (!address.includes(':') || /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address)) return address;
+  const [head = '', tail] = address.toLowerCase().split('%')[0]!.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }

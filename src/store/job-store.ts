@@ -167,8 +167,9 @@ export interface JobStore {
    */
   appendOutput(record: Omit<OutputRecord, 'id'>): boolean;
   /**
-   * Stores one output record of a run within its limits: nothing after the run's final state
-   * (`recordFinalSeq`), and at most `maxBytes` (UTF-8) per child. The record that crosses the
+   * Stores one output record of a run within its limits: nothing at or after the seq of the
+   * run's final state (`recordFinalSeq`), no empty chunk, and at most `maxBytes` per child (the
+   * UTF-8 text plus OUTPUT_ROW_OVERHEAD per row). The record that crosses the
    * limit is cut there and followed by a warning record (seq -1) saying so; later records are
    * dropped. Duplicates (same run and seq) are no-ops.
    */

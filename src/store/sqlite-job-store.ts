@@ -394,8 +394,13 @@ export class SqliteJobStore implements JobStore {
     const limits = this.stmts.outputLimits.get(record.childId) as
       | { final_seq: number | null; output_bytes: number; output_cut: number }
       | undefined;
-    if (limits?.final_seq != null && record.seq > limits.final_seq) return 'after-final';
-    const bytes = Buffer.byteLength(record.data, 'utf8');
+    // The final state is the run's last message: its own seq and anything after it are refused.
+    if (limits?.final_seq != null && record.seq >= limits.final_seq) return 'after-final';
+    // An honest agent never sends an empty chunk; stored, each would cost a row for nothing.
+    if (record.data === '') return 'duplicate';
+    // Each row is charged its bookkeeping too, so many tiny chunks cannot cost far more disk
+    // than the limit says.
+    const bytes = Buffer.byteLength(record.data, 'utf8') + OUTPUT_ROW_OVERHEAD;
     const used = limits?.output_bytes ?? 0;
     if (limits?.output_cut !== 1 && used + bytes <= maxBytes) {
       if (this.stmts.insertOutput.run(record).changes !== 1) return 'duplicate';
@@ -404,7 +409,7 @@ export class SqliteJobStore implements JobStore {
     }
     if (this.stmts.outputExists.get(record.runId, record.seq) !== undefined) return 'duplicate';
     if (limits?.output_cut === 1) return 'over-limit';
-    const kept = utf8Prefix(record.data, maxBytes - used);
+    const kept = utf8Prefix(record.data, maxBytes - used - OUTPUT_ROW_OVERHEAD);
     if (kept !== '') this.stmts.insertOutput.run({ ...record, data: kept });
     this.stmts.insertOutput.run({
       ...record,
@@ -475,6 +480,9 @@ export class SqliteJobStore implements JobStore {
     ).map((r) => ({ what: r.what, ok: r.ok === 1, ...(r.error !== null ? { error: r.error } : {}), at: r.at }));
   }
 }
+
+/** What one stored output row is charged against JOB_MAX_OUTPUT besides its text (bytes). */
+export const OUTPUT_ROW_OVERHEAD = 64;
 
 /** The longest prefix of `text` that fits in `bytes` of UTF-8, never splitting a character. */
 export function utf8Prefix(text: string, bytes: number): string {

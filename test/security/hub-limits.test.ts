@@ -1,6 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { addressGroup } from '../../src/hub/pending-connections';
+import { createLogger, MAX_MASKED_SECRETS } from '../../src/log';
 import { PROTOCOL_VERSION } from '../../src/protocol/agent-protocol';
 import { HubHarness, startAgentProcess, waitFor, type AgentProcess } from '../hub/harness';
 
@@ -24,11 +26,11 @@ afterAll(async () => {
   await h.destroy();
 });
 
-function forgedHello(secret: string): Promise<void> {
+function forgedHello(secret: string, name = 'web1'): Promise<void> {
   return new Promise((resolve) => {
     const ws = new WebSocket(h.url);
     ws.on('open', () =>
-      ws.send(JSON.stringify({ op: 'hello', protocol: PROTOCOL_VERSION, name: 'web1', secret, os: 'x', version: '1', tags: [], configurations: [], defaultConfiguration: '' })),
+      ws.send(JSON.stringify({ op: 'hello', protocol: PROTOCOL_VERSION, name, secret, os: 'x', version: '1', tags: [], configurations: [], defaultConfiguration: '' })),
     );
     ws.on('close', () => resolve());
     ws.on('error', () => resolve());
@@ -69,9 +71,33 @@ describe('forged hellos and the log', () => {
     expect(line).toContain('"remote":"127.0.0.1:');
     expect(line).not.toContain('***');
   }, 60_000);
+  it('a name full of terminal controls reaches the log escaped, never raw', async () => {
+    await forgedHello('chs_whatever-secret-value-1234567890', '\u009d0;PWNED\u0007\u009b2J\u001b[31m');
+    const line = h.logs.find((l) => l.includes('PWNED'));
+    expect(line).toBeDefined();
+    expect(line).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(line).toContain('\\u009d0;PWNED');
+  });
+
+  it('the mask list is bounded, and says so once when full', () => {
+    const lines: string[] = [];
+    const log = createLogger('info', (l) => lines.push(l));
+    for (let i = 0; i < 3 * MAX_MASKED_SECRETS; i++) log.addSecret(`secret-number-${i}`);
+    expect(log.maskedCount()).toBe(MAX_MASKED_SECRETS);
+    expect(lines.filter((l) => l.includes(`more than ${MAX_MASKED_SECRETS} secrets`))).toHaveLength(1);
+    log.info('secret-number-0 is masked');
+    expect(lines.at(-1)).toContain('*** is masked');
+  });
 });
 
 describe('connections that have not authenticated', () => {
+  it('IPv6 peers are counted per /64, IPv4 per address', () => {
+    expect(addressGroup('2001:db8:1:2::5')).toBe(addressGroup('2001:0db8:0001:0002:aaaa:bbbb:cccc:dddd'));
+    expect(addressGroup('2001:db8:1:2::5')).not.toBe(addressGroup('2001:db8:1:3::5'));
+    expect(addressGroup('127.0.0.2')).not.toBe(addressGroup('127.0.0.3'));
+    expect(addressGroup('::ffff:127.0.0.2')).toBe('::ffff:127.0.0.2');
+  });
+
   it('are capped per address and in total, logged once, cut when they never upgrade; a real agent still gets in', async () => {
     // 25 idle connections from one address: at most 10 are kept.
     const one = await Promise.all(Array.from({ length: 25 }, () => idle('127.0.0.2')));

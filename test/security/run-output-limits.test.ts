@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION, type HubToAgent, type RunMessage } from '../../src/protocol/agent-protocol';
+import { OUTPUT_ROW_OVERHEAD } from '../../src/store/sqlite-job-store';
 import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime';
 
 /**
@@ -53,17 +54,29 @@ async function startJob(): Promise<{ jobId: number; runId: string }> {
 const storedBytes = (jobId: number): number => rt.app.store.output(jobId).reduce((n, o) => n + Buffer.byteLength(o.data), 0);
 
 describe('a misbehaving agent', () => {
-  it('cannot add output after its run\'s final state', async () => {
+  it('cannot add output at or after its run\'s final state, nor rows of nothing', async () => {
     const { jobId, runId } = await startJob();
     send({ op: 'state', runId, seq: 1, state: 'Running' });
     send({ op: 'output', runId, seq: 2, stream: 'output', data: 'honest line\n' });
-    send({ op: 'state', runId, seq: 3, state: 'Completed', exitCode: 0 });
+    for (let seq = 3; seq < 503; seq++) send({ op: 'output', runId, seq, stream: 'output', data: '' });
+    send({ op: 'state', runId, seq: 503, state: 'Completed', exitCode: 0 });
+    send({ op: 'output', runId, seq: 503, stream: 'output', data: 'same seq as the final state\n' });
     const big = 'x'.repeat(500_000) + '\n';
-    for (let seq = 4; seq < 24; seq++) send({ op: 'output', runId, seq, stream: 'output', data: big });
+    for (let seq = 504; seq < 524; seq++) send({ op: 'output', runId, seq, stream: 'output', data: big });
     // Everything was handled (acknowledged, so the agent would not resend), nothing was stored.
-    await waitFor(() => acks.get(runId) === 23, 20_000, 'acks up to seq 23');
+    await waitFor(() => acks.get(runId) === 523, 20_000, 'acks up to seq 523');
     expect(rt.app.store.getJob(jobId)?.state).toBe('Completed');
     expect(rt.app.store.output(jobId).map((o) => o.data)).toEqual(['honest line\n']);
+  }, 30_000);
+
+  it('charges each row its bookkeeping: a flood of one-byte chunks stops at the limit too', async () => {
+    const { jobId, runId } = await startJob();
+    send({ op: 'state', runId, seq: 1, state: 'Running' });
+    for (let seq = 2; seq < 3002; seq++) send({ op: 'output', runId, seq, stream: 'output', data: 'z' });
+    send({ op: 'state', runId, seq: 3002, state: 'Completed', exitCode: 0 });
+    await waitFor(() => rt.app.store.getJob(jobId)?.state === 'Completed', 20_000, 'the job to complete');
+    const rows = rt.app.store.output(jobId).filter((o) => o.stream === 'output');
+    expect(rows.length).toBe(Math.floor((64 * 1024) / (1 + OUTPUT_ROW_OVERHEAD)));
   }, 30_000);
 
   it('stores at most JOB_MAX_OUTPUT per run, says where it was cut, and the job ends as the agent says', async () => {
@@ -74,8 +87,10 @@ describe('a misbehaving agent', () => {
     send({ op: 'state', runId, seq: 102, state: 'Completed', exitCode: 0 });
     await waitFor(() => rt.app.store.getJob(jobId)?.state === 'Completed', 20_000, 'the job to complete');
     const rows = rt.app.store.output(jobId);
-    const output = rows.filter((o) => o.stream === 'output').reduce((n, o) => n + Buffer.byteLength(o.data), 0);
-    expect(output).toBe(64 * 1024);
+    const output = rows.filter((o) => o.stream === 'output');
+    // Text plus 64 bytes of bookkeeping per row, up to the limit exactly.
+    expect(output.reduce((n, o) => n + Buffer.byteLength(o.data) + OUTPUT_ROW_OVERHEAD, 0)).toBe(64 * 1024);
+    expect(output.length).toBeLessThan(10);
     expect(storedBytes(jobId)).toBeLessThan(64 * 1024 + 200);
     const note = rows.filter((o) => o.stream === 'warning');
     expect(note.map((o) => o.data)).toEqual(["Output was cut at 64 KiB (JOB_MAX_OUTPUT): the rest of this command's output on evil was not stored.\n"]);

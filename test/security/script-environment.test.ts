@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { homedir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +26,14 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 let rt: TestRuntime;
 const saved = new Map<string, string | undefined>();
 
+/** A stand-in `pwsh` that answers with its environment, one JSON string per variable. */
+const fakePwshDir = mkdtempSync(join(tmpdir(), 'chatops-fake-pwsh-'));
+writeFileSync(
+  join(fakePwshDir, 'pwsh'),
+  '#!/bin/sh\ncat >/dev/null\nenv | sed \'s/\\\\/\\\\\\\\/g; s/"/\\\\"/g; s/^/"/; s/$/"/\'\n',
+  { mode: 0o755 },
+);
+
 beforeAll(async () => {
   // The bot's own environment, as an operator who exported the tokens would start it.
   for (const [k, v] of Object.entries(BOT_SECRETS)) {
@@ -41,12 +50,20 @@ beforeAll(async () => {
         envToScripts: false,
         args: ['--script-env', 'GIVEN_TO_SCRIPTS', '--script-env', 'FIXED=set-by-config'],
       },
+      {
+        // The PowerShell executor starts pwsh from the same fixed environment.
+        name: 'win1',
+        env: { ...BOT_SECRETS, PATH: `${fakePwshDir}:${process.env.PATH ?? ''}` },
+        envToScripts: false,
+        args: ['--configuration', 'Microsoft.PowerShell'],
+      },
     ],
   });
 }, 60_000);
 
 afterAll(async () => {
   await rt?.stop();
+  rmSync(fakePwshDir, { recursive: true, force: true });
   for (const [k, v] of saved) {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
@@ -80,6 +97,18 @@ describe('what a script can see of its agent', () => {
     expect(text).toContain('FIXED=set-by-config');
     // Scripts start in their user's home directory, as a remote PowerShell session does.
     expect(text).toContain(`pwd=${process.env.HOME ?? homedir()}`);
+  });
+
+  it('pwsh gets the same fixed environment', async () => {
+    const { sink, ok } = await rt.run('Invoke-Command -ComputerName win1 -ConfigurationName Microsoft.PowerShell { Get-ChildItem env: }');
+    expect(ok).toBe(true);
+    const text = outputOf(sink);
+    expect(text).toMatch(/PATH=/);
+    expect(text).toContain(`HOME=${process.env.HOME ?? homedir()}`);
+    for (const [k, v] of Object.entries(BOT_SECRETS)) {
+      expect(text, k).not.toContain(k);
+      expect(text, k).not.toContain(v);
+    }
   });
 
   it('the tokens cannot be echoed by name, and $Using: values still arrive as USING_*', async () => {
