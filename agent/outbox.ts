@@ -33,7 +33,7 @@ interface RunEntry {
  * deleted once the run's final state is acknowledged. Appends are not fsynced: they survive an
  * agent crash, not a power cut. Without a directory (in-process simulated agents) it is memory only.
  *
- * Started run ids are remembered in `<dir>/../runs.log` by the Agent, not here.
+ * Started run ids are remembered in `<dir>/../runs.log` by the agent's Runs (runs.ts), not here.
  */
 export class Outbox {
   private readonly dir: string | undefined;

@@ -1,0 +1,102 @@
+// Throttled dispatch: the pump sends queued children to their agents, at most ThrottleLimit of a
+// job in flight at once, and fails those whose agent is not connected or lacks the configuration.
+import type { AgentInfo, RunMessage } from '../protocol/agent-protocol';
+import type { JobRunSpec, JobStore } from '../store/job-store';
+import type { AgentTransport } from '../transport/agent-transport';
+import type { ActiveJob, ChildInfo } from './active-jobs';
+import type { JobCompletion } from './job-completion';
+import type { JobEvents } from './job-events';
+import { isFinished } from './job-state';
+
+function notConnectedReason(computer: string): string {
+  return `Connecting to remote server ${computer} failed: the agent is not connected`;
+}
+
+export class Dispatcher {
+  constructor(
+    private readonly deps: {
+      store: Pick<JobStore, 'transaction' | 'updateChild'>;
+      transport: Pick<AgentTransport, 'isConnected' | 'send'>;
+      events: JobEvents;
+      completion: JobCompletion;
+      /** What the connected agent reported (configurations, default configuration). */
+      infoOf: (agent: string) => AgentInfo | undefined;
+    },
+  ) {}
+
+  /** Dispatches queued children of `job` while it is under its throttle limit. */
+  pump(job: ActiveJob): void {
+    if (job.queue.length === 0 || job.inFlight.size >= job.limit) return;
+    // One transaction for a whole wave of dispatches (a fan-out to 1000 computers).
+    this.deps.store.transaction(() => this.pumpNow(job));
+  }
+
+  private pumpNow(job: ActiveJob): void {
+    const waiting: number[] = [];
+    while (job.inFlight.size < job.limit && job.queue.length > 0) {
+      const childId = job.queue.shift()!;
+      const child = job.children.get(childId);
+      if (!child || isFinished(child.state)) continue;
+      if (job.recovering && (child.agent === undefined || !this.deps.transport.isConnected(child.agent))) {
+        waiting.push(childId);
+        continue;
+      }
+      this.dispatch(job, child);
+    }
+    job.queue.unshift(...waiting);
+  }
+
+  private dispatch(job: ActiveJob, child: ChildInfo): void {
+    const { store, transport, completion } = this.deps;
+    if (child.agent === undefined || !transport.isConnected(child.agent)) {
+      completion.finishChild(job, child, 'Failed', notConnectedReason(child.computer));
+      return;
+    }
+    const spec = job.spec;
+    const info = this.deps.infoOf(child.agent);
+    if (spec.configurationName !== undefined && info) {
+      const wanted = spec.configurationName.toLowerCase();
+      if (!info.configurations.some((c) => c.toLowerCase() === wanted)) {
+        completion.finishChild(
+          job,
+          child,
+          'Failed',
+          `Connecting to remote server ${child.computer} failed: the session configuration '${spec.configurationName}' is not offered by this agent (it offers: ${info.configurations.join(', ') || 'none'}).`,
+        );
+        return;
+      }
+    }
+    const configuration = spec.configurationName ?? info?.defaultConfiguration ?? '';
+    // Stored before it is sent: after a crash the run is resent, and agents start a runId once.
+    store.updateChild(child.id, {
+      state: 'Running',
+      dispatched: true,
+      beginTime: new Date().toISOString(),
+      configurationName: configuration,
+    });
+    child.state = 'Running';
+    child.dispatched = true;
+    job.inFlight.add(child.id);
+    if (!transport.send(child.agent, runMessage(child.runId, spec, configuration))) {
+      store.updateChild(child.id, { dispatched: false });
+      child.dispatched = false;
+      completion.finishChild(job, child, 'Failed', notConnectedReason(child.computer));
+      return;
+    }
+    this.deps.events.emit({ type: 'child', jobId: job.id, childId: child.id, state: 'Running' });
+  }
+}
+
+/** The `run` sent to an agent: first at dispatch, again whenever the agent reconnects. */
+export function runMessage(runId: string, spec: JobRunSpec, configurationName: string): RunMessage {
+  return {
+    op: 'run',
+    runId,
+    script: spec.script,
+    configurationName,
+    arguments: spec.arguments,
+    using: spec.using,
+    maxRuntimeMs: spec.maxRuntimeMs,
+    ...(spec.runbook !== undefined ? { runbook: spec.runbook } : {}),
+  };
+}

@@ -1,0 +1,56 @@
+// How children and jobs end: a child's final state is stored and announced, and the parent takes
+// its final state (reference 4.3) once every child has finished.
+import type { JobState } from '../messages/model';
+import type { JobStore } from '../store/job-store';
+import type { ActiveJob, ActiveJobs, ChildInfo } from './active-jobs';
+import type { JobEvents } from './job-events';
+import type { JobWaiters } from './job-waiters';
+import type { PendingStops } from './pending-stops';
+import { aggregateState, isFinished } from './job-state';
+
+export class JobCompletion {
+  constructor(
+    private readonly deps: {
+      store: Pick<JobStore, 'updateChild' | 'updateJob' | 'getJob'>;
+      active: ActiveJobs;
+      events: JobEvents;
+      waiters: JobWaiters;
+      pendingStops: PendingStops;
+    },
+  ) {}
+
+  /** `unconfirmed`: finished here while the agent may still be running it (a pending stop). */
+  finishChild(job: ActiveJob, child: ChildInfo, state: JobState, reason?: string, exitCode?: number, unconfirmed = false): void {
+    if (isFinished(child.state)) return;
+    if (unconfirmed) this.deps.pendingStops.add(job, child);
+    this.deps.store.updateChild(child.id, {
+      state,
+      ...(reason !== undefined ? { reason } : {}),
+      ...(exitCode !== undefined ? { exitCode } : {}),
+      endTime: new Date().toISOString(),
+    });
+    child.state = state;
+    job.inFlight.delete(child.id);
+    job.remaining--;
+    this.deps.events.emit({ type: 'child', jobId: job.id, childId: child.id, state });
+    if (job.remaining === 0) this.finishJob(job);
+  }
+
+  /** Every child finished: the parent takes its final state (reference 4.3). */
+  finishJob(job: ActiveJob): void {
+    const { store } = this.deps;
+    const states = [...job.children.values()].map((c) => c.state);
+    const state = aggregateState(states, job.stopRequested);
+    const failed = states.filter((s) => s === 'Failed').length;
+    store.updateJob(job.id, {
+      state,
+      endTime: new Date().toISOString(),
+      ...(state === 'Failed' ? { reason: `${failed} of ${states.length} child jobs failed.` } : {}),
+    });
+    this.deps.active.deactivate(job);
+    const updated = store.getJob(job.id);
+    if (!updated) return;
+    this.deps.events.emit({ type: 'job', job: updated });
+    this.deps.waiters.resolve(job.id, updated);
+  }
+}

@@ -1,0 +1,123 @@
+// Agents that went away: their running children show Disconnected, return to Running when the
+// agent reconnects, and end Failed (agent lost) when it has not within AGENT_LOST_GRACE.
+import type { Logger } from '../log';
+import type { JobState } from '../messages/model';
+import type { JobStore } from '../store/job-store';
+import type { AgentTransport } from '../transport/agent-transport';
+import { formatDuration } from '../duration';
+import { agentKey, isOn, type ActiveJob, type ActiveJobs } from './active-jobs';
+import type { Dispatcher } from './dispatcher';
+import type { JobCompletion } from './job-completion';
+import type { JobEvents } from './job-events';
+import { isFinished } from './job-state';
+
+function lostReason(agent: string, graceMs: number): string {
+  return `The agent ${agent} was lost: it did not reconnect within ${formatDuration(graceMs)} (AGENT_LOST_GRACE). Output it sent before that is kept.`;
+}
+
+export class LostAgents {
+  /** Per agent (lower-cased) that went away with children on it: when they are given up. */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(
+    private readonly deps: {
+      store: Pick<JobStore, 'transaction' | 'updateChild' | 'updateJob' | 'getJob'>;
+      transport: Pick<AgentTransport, 'isConnected'>;
+      log: Logger;
+      active: ActiveJobs;
+      events: JobEvents;
+      completion: JobCompletion;
+      dispatcher: Dispatcher;
+      /** AGENT_LOST_GRACE (JobManagerDeps.lostGraceMs). */
+      lostGraceMs: number;
+    },
+  ) {}
+
+  /**
+   * PowerShell's Disconnected state: children running on an agent that went away wait for it
+   * (the agent keeps running them and keeps their output); the parent is Disconnected when all
+   * its unfinished children are. They return to Running when the agent reconnects, and end
+   * Failed (agent lost) when it has not after the grace period. `hasAway`: the agent has
+   * Disconnected children already (a restart found them so).
+   */
+  disconnected(agent: string, hasAway = false): void {
+    if (this.stopped) return;
+    if (this.setRunningOn(agent, 'Running', 'Disconnected') === 0 && !hasAway) return;
+    const key = agentKey(agent);
+    if (this.timers.has(key)) return;
+    const grace = this.deps.lostGraceMs;
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.onLost(agent, grace);
+    }, grace);
+    timer.unref();
+    this.timers.set(key, timer);
+  }
+
+  /** The agent is back: its grace period ends and its Disconnected children are Running again. */
+  reconnected(agent: string): void {
+    const key = agentKey(agent);
+    const timer = this.timers.get(key);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(key);
+    this.setRunningOn(agent, 'Disconnected', 'Running');
+  }
+
+  /** The manager is stopping: connections dropped from now on are not agents going away. */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** The grace period passed and the agent is still away: its children end Failed. */
+  private onLost(agent: string, graceMs: number): void {
+    if (this.stopped || this.deps.transport.isConnected(agent)) return;
+    const { store, active, completion, dispatcher } = this.deps;
+    const key = agentKey(agent);
+    let lost = 0;
+    for (const job of [...active.all()]) {
+      const away = [...job.children.values()].filter((c) => isOn(c, key) && c.dispatched && c.state === 'Disconnected');
+      if (away.length === 0) continue;
+      lost += away.length;
+      store.transaction(() => {
+        for (const child of away) completion.finishChild(job, child, 'Failed', lostReason(child.agent!, graceMs), undefined, true);
+      });
+      if (active.has(job.id)) {
+        this.refreshLiveState(job);
+        dispatcher.pump(job);
+      }
+    }
+    if (lost > 0) this.deps.log.warn('agent lost: its running children failed', { agent, children: lost, graceMs });
+  }
+
+  /** Moves `agent`'s dispatched children in state `from` to `to`; returns how many moved. */
+  private setRunningOn(agent: string, from: JobState, to: JobState): number {
+    const key = agentKey(agent);
+    let moved = 0;
+    for (const job of this.deps.active.all()) {
+      let changed = false;
+      for (const child of job.children.values()) {
+        if (!isOn(child, key) || child.state !== from || !child.dispatched) continue;
+        this.deps.store.updateChild(child.id, { state: to });
+        child.state = to;
+        changed = true;
+        moved++;
+        this.deps.events.emit({ type: 'child', jobId: job.id, childId: child.id, state: to });
+      }
+      if (changed) this.refreshLiveState(job);
+    }
+    return moved;
+  }
+
+  /** The parent of running children is Disconnected when all its unfinished children are, else Running. */
+  private refreshLiveState(job: ActiveJob): void {
+    const unfinished = [...job.children.values()].filter((c) => !isFinished(c.state));
+    const state: JobState = unfinished.length > 0 && unfinished.every((c) => c.state === 'Disconnected') ? 'Disconnected' : 'Running';
+    const current = this.deps.store.getJob(job.id);
+    if (!current || current.state === state) return;
+    this.deps.store.updateJob(job.id, { state });
+    this.deps.events.emit({ type: 'job', job: { ...current, state } });
+  }
+}
