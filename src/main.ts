@@ -4,9 +4,6 @@ import { createLogger } from './log';
 import { openToOthers } from './private-files';
 import { isChatOpsError } from './errors';
 import { startApp, type App } from './app';
-import { runConsole } from '../adapters/console';
-import { startSlackAdapter } from '../adapters/slack';
-import { startDiscordAdapter } from '../adapters/discord';
 
 /**
  * `npm start`: settings from the environment and `.env`, then the runtime (store, hub, core,
@@ -60,11 +57,14 @@ async function main(): Promise<number> {
 
   if (config.slack || config.discord) {
     if (config.slack) {
+      // Loaded only when configured: bolt and discord.js are most of the start-up time.
+      const { startSlackAdapter } = await import('../adapters/slack');
       const slack = await startSlackAdapter({ core: app.core, config, log });
       stops.push(() => slack.stop());
       log.info('slack adapter started', { mode: slack.mode });
     }
     if (config.discord) {
+      const { startDiscordAdapter } = await import('../adapters/discord');
       const discord = await startDiscordAdapter({ core: app.core, config, log });
       stops.push(() => discord.stop());
       log.info('discord adapter started');
@@ -90,6 +90,7 @@ async function main(): Promise<number> {
   }
   process.once('SIGTERM', () => void shutdown().then(() => process.exit(143)));
   process.once('SIGINT', () => void shutdown().then(() => process.exit(130)));
+  const { runConsole } = await import('../adapters/console');
   const code = await runConsole(app.core, {
     input: process.stdin,
     output: process.stdout,
