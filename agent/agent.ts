@@ -3,7 +3,7 @@
 // session configurations and the state file live in their own files and are re-exported here.
 import { EventEmitter } from 'node:events';
 import { silentLogger } from '../src/log';
-import { ensurePrivateDir } from '../src/private-files';
+import { ensureStateDir } from '../src/private-files';
 import type { AgentOptions } from './agent-options';
 import { createProcessExecutor } from './executors';
 import { HubConnection } from './hub-connection';
@@ -46,7 +46,9 @@ export class Agent extends EventEmitter {
       });
     if (options.token) log.addSecret(options.token);
     const dir = options.stateDir;
-    if (dir !== null) ensurePrivateDir(dir);
+    if (dir !== null && !ensureStateDir(dir)) {
+      log.warn('the state directory is open to other users and holds more than agent state, so it was left as it is: give the agent a directory of its own (--state-dir)', { stateDir: dir });
+    }
     this.runs = new Runs({
       agent: this.name,
       stateDir: dir,

@@ -2,7 +2,7 @@
 // gave it at enrolment.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePrivateDir } from '../src/private-files';
+import { ensureStateDir } from '../src/private-files';
 
 export interface AgentState {
   name: string;
@@ -20,7 +20,7 @@ export function readState(stateDir: string): AgentState | undefined {
 
 /** Written atomically with mode 0600: it holds the agent's secret. */
 export function writeState(stateDir: string, state: AgentState): void {
-  ensurePrivateDir(stateDir);
+  ensureStateDir(stateDir);
   const tmp = join(stateDir, `state.json.${process.pid}.tmp`);
   writeFileSync(tmp, JSON.stringify(state) + '\n', { mode: 0o600 });
   renameSync(tmp, join(stateDir, 'state.json'));

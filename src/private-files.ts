@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -12,11 +12,34 @@ export const PRIVATE_FILE_MODE = 0o600;
 
 /**
  * Creates `dir` (and missing parents) as 0700 and makes `dir` itself 0700 when it already
- * exists. Only for directories that belong to the bot (never a shared one such as /tmp).
+ * exists. Only for directories named by the bot for its own use (the outbox, console-output).
  */
 export function ensurePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   chmodSync(dir, PRIVATE_DIR_MODE);
+}
+
+/** What an agent keeps in its state directory: a directory holding only these is the agent's. */
+const STATE_ENTRIES = new Set(['state.json', 'outbox', 'runs.log']);
+
+/**
+ * An agent's state directory (`--state-dir`, which an operator may point anywhere): created
+ * 0700; an existing one is made 0700 only when it is clearly the agent's own (owned by this user,
+ * holding nothing but agent state), never a shared directory such as /var/lib. Returns false
+ * when it was left open to others (the caller warns).
+ */
+export function ensureStateDir(dir: string): boolean {
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    chmodSync(dir, PRIVATE_DIR_MODE);
+    return true;
+  }
+  if (!openToOthers(dir)) return true;
+  const ours =
+    statSync(dir).uid === process.getuid?.() &&
+    readdirSync(dir).every((e) => STATE_ENTRIES.has(e) || /^state\.json\.\d+\.tmp$/.test(e));
+  if (ours) chmodSync(dir, PRIVATE_DIR_MODE);
+  return ours;
 }
 
 /**

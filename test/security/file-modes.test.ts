@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { ensureStateDir } from '../../src/private-files';
 
 /**
  * The database (and its WAL and SHM files), the data directory, console attachment files and
@@ -18,6 +19,14 @@ afterAll(() => {
 });
 
 const mode = (p: string): string => (statSync(p).mode & 0o777).toString(8);
+/** undefined when `p` went away meanwhile (an acknowledged outbox file is deleted). */
+const modeIfThere = (p: string): number | undefined => {
+  try {
+    return statSync(p).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+};
 
 it('keeps every file of the bot private whatever the umask', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'chatops-modes-'));
@@ -52,13 +61,38 @@ it('keeps every file of the bot private whatever the umask', async () => {
     for (const f of readdirSync(attachments)) expect(mode(join(attachments, f)), f).toBe('600');
     const agentState = `${db}.embedded-agent`;
     expect(mode(agentState)).toBe('700');
-    const walk = (d: string): string[] =>
-      readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [join(d, e.name), ...walk(join(d, e.name))] : [join(d, e.name)]));
-    for (const p of walk(agentState)) expect(mode(p), p).toBe(statSync(p).isDirectory() ? '700' : '600');
+    const walk = (d: string): Array<{ path: string; dir: boolean }> =>
+      readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? [{ path: join(d, e.name), dir: true }, ...walk(join(d, e.name))] : [{ path: join(d, e.name), dir: false }],
+      );
+    for (const { path, dir } of walk(agentState)) {
+      const m = modeIfThere(path);
+      if (m !== undefined) expect(m.toString(8), path).toBe(dir ? '700' : '600');
+    }
     // Everything else the bot put in its data directory (the audit anchor among them).
-    for (const p of walk(data)) expect(Number.parseInt(mode(p), 8) & 0o077, p).toBe(0);
+    for (const { path } of walk(data)) expect((modeIfThere(path) ?? 0) & 0o077, path).toBe(0);
   } finally {
     child.stdin.end();
     await exited;
   }
 }, 60_000);
+
+it('tightens an agent state directory only when it is clearly the agent\'s own', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chatops-statedir-'));
+  dirs.push(dir);
+  const fresh = join(dir, 'fresh');
+  expect(ensureStateDir(fresh)).toBe(true);
+  expect(mode(fresh)).toBe('700');
+  const own = join(dir, 'own');
+  mkdirSync(join(own, 'outbox'), { recursive: true });
+  writeFileSync(join(own, 'state.json'), '{}');
+  chmodSync(own, 0o755);
+  expect(ensureStateDir(own)).toBe(true);
+  expect(mode(own)).toBe('700');
+  // A shared directory (here: one holding someone else's files) is left alone, and said so.
+  const shared = join(dir, 'shared');
+  mkdirSync(join(shared, 'postgresql'), { recursive: true });
+  chmodSync(shared, 0o755);
+  expect(ensureStateDir(shared)).toBe(false);
+  expect(mode(shared)).toBe('755');
+});
