@@ -3,13 +3,16 @@
  * live here, measured against a baseline taken in the same run, never in timed unit tests.
  *
  * Targets (2-core machine): fan-out / spawn ratio <= 1.5 at N = 1000 with ThrottleLimit 1000
- * and 32; hub memory <= 50 KB per connected idle agent.
+ * and 32; hub memory <= 50 KB per connected idle agent; start-up of the compiled bot < 1 s.
  */
 import { runFanoutBench } from './fanout-bench';
 import { runLanguageBench } from './language-bench';
+import { runStartupBench } from './startup-bench';
 
 const TARGET_RATIO = 1.5;
 const TARGET_BYTES_PER_AGENT = 50 * 1024;
+/** `printf '' | npm start` to exit, compiled (the operator-experience issue's target). */
+const TARGET_STARTUP_MS = 1000;
 
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
@@ -19,6 +22,8 @@ async function main(): Promise<void> {
   const repetitions = repsArg ? Math.max(1, Number(repsArg.slice('--reps='.length)) || 3) : 3;
   const fanout = await runFanoutBench({ log, repetitions });
   const language = await runLanguageBench();
+  const startup = await runStartupBench();
+  const compiled = startup[0]!;
   const atMax = fanout.rows.filter((r) => r.n === 1000);
   const targets = {
     ratioAt1000: {
@@ -34,11 +39,16 @@ async function main(): Promise<void> {
     languageParseBind: {
       met: language.every((r) => r.targetMs === undefined || r.ms <= r.targetMs),
     },
+    startupMs: {
+      target: TARGET_STARTUP_MS,
+      value: Number(compiled.ms.toFixed(1)),
+      met: compiled.skipped === undefined && compiled.ms <= TARGET_STARTUP_MS,
+    },
   };
 
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ fanout: { repetitions, rows: fanout.rows, idleAgents: fanout.idleAgents, hubBytesPerIdleAgent: fanout.hubBytesPerIdleAgent }, targets, language })}\n`,
+      `${JSON.stringify({ fanout: { repetitions, rows: fanout.rows, idleAgents: fanout.idleAgents, hubBytesPerIdleAgent: fanout.hubBytesPerIdleAgent }, targets, language, startup })}\n`,
     );
     return;
   }
@@ -71,6 +81,18 @@ async function main(): Promise<void> {
       `${r.ms.toFixed(3).padStart(8)}  ${(r.baselineMs?.toFixed(3) ?? '').padStart(8)}  ${target.padStart(6)}  ${r.name}`,
     );
   }
+  lines.push('');
+  lines.push('Start-up: spawn to exit with empty piped input and a fresh database (median), beside node -e 0');
+  lines.push('');
+  lines.push(`${'ms'.padStart(8)}  ${'node -e 0'.padStart(9)}  ${'ratio'.padStart(6)}  what`);
+  for (const r of startup) {
+    lines.push(
+      r.skipped
+        ? `${'-'.padStart(8)}  ${r.baselineMs.toFixed(1).padStart(9)}  ${'-'.padStart(6)}  ${r.name} (${r.skipped})`
+        : `${r.ms.toFixed(1).padStart(8)}  ${r.baselineMs.toFixed(1).padStart(9)}  ${(r.ms / r.baselineMs).toFixed(1).padStart(6)}  ${r.name}`,
+    );
+  }
+  lines.push(`Target start-up < ${TARGET_STARTUP_MS} ms (compiled): ${targets.startupMs.met ? 'met' : 'NOT met'}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
