@@ -1,8 +1,8 @@
 // What an Agent is built with (AgentOptions) and the version it reports by default.
-import type { Logger } from '../src/log';
-import type { Executor } from './executors';
-import type { ScriptUser } from './script-environment';
-import type { SessionConfiguration } from './session-configurations';
+import type { Logger } from '../src/log.js';
+import type { Executor } from './executors.js';
+import type { ScriptUser } from './script-environment.js';
+import type { SessionConfiguration } from './session-configurations.js';
 
 export const AGENT_VERSION = '0.1.0';
 

@@ -2,18 +2,18 @@
 // It wires the hub connection (hub-connection.ts) to the runs it executes (runs.ts); options,
 // session configurations and the state file live in their own files and are re-exported here.
 import { EventEmitter } from 'node:events';
-import { silentLogger } from '../src/log';
-import { ensureStateDir } from '../src/private-files';
-import type { AgentOptions } from './agent-options';
-import { createProcessExecutor } from './executors';
-import { HubConnection } from './hub-connection';
-import { RunbookRestriction } from './runbook-restriction';
-import { Runs } from './runs';
-import { availableConfigurations, defaultConfigurationOf, type SessionConfiguration } from './session-configurations';
+import { silentLogger } from '../src/log.js';
+import { ensureStateDir } from '../src/private-files.js';
+import type { AgentOptions } from './agent-options.js';
+import { createProcessExecutor } from './executors.js';
+import { HubConnection } from './hub-connection.js';
+import { RunbookRestriction } from './runbook-restriction.js';
+import { Runs } from './runs.js';
+import { availableConfigurations, defaultConfigurationOf, type SessionConfiguration } from './session-configurations.js';
 
-export { AGENT_VERSION, type AgentOptions } from './agent-options';
-export { parseConfiguration, type SessionConfiguration } from './session-configurations';
-export { readState, writeState, type AgentState } from './state-file';
+export { AGENT_VERSION, type AgentOptions } from './agent-options.js';
+export { parseConfiguration, type SessionConfiguration } from './session-configurations.js';
+export { readState, writeState, type AgentState } from './state-file.js';
 
 /**
  * Events: `connected` (after welcome), `disconnected` (reason), `enrolled` (secret saved),

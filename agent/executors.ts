@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import type { OutputStream, RunState } from '../src/protocol/agent-protocol';
-import { currentUser, scriptEnvironment, scriptWorkingDirectory, type ScriptUser } from './script-environment';
+import type { OutputStream, RunState } from '../src/protocol/agent-protocol.js';
+import { currentUser, scriptEnvironment, scriptWorkingDirectory, type ScriptUser } from './script-environment.js';
 
 /** What an executor is asked to run (the agent has already resolved configuration and runbook). */
 export interface ExecutorRun {

@@ -3,7 +3,7 @@
 import type { EventEmitter } from 'node:events';
 import { platform, release } from 'node:os';
 import WebSocket from 'ws';
-import type { Logger } from '../src/log';
+import type { Logger } from '../src/log.js';
 import {
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
@@ -12,11 +12,11 @@ import {
   type HelloMessage,
   type HubToAgent,
   type RunMessage,
-} from '../src/protocol/agent-protocol';
-import { parseHubMessage } from '../src/protocol/validate';
-import { AGENT_VERSION, type AgentOptions } from './agent-options';
-import type { RunMessageOut } from './outbox';
-import { readState, writeState } from './state-file';
+} from '../src/protocol/agent-protocol.js';
+import { parseHubMessage } from '../src/protocol/validate.js';
+import { AGENT_VERSION, type AgentOptions } from './agent-options.js';
+import type { RunMessageOut } from './outbox.js';
+import { readState, writeState } from './state-file.js';
 
 /** What the connection hands on: everything but the handshake and the heartbeat. */
 export interface HubHandler {

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import yargsParser from 'yargs-parser';
-import { isValidAgentName, isValidTag } from '../src/hub/agent-registry';
-import { createLogger, type LogLevel } from '../src/log';
-import { Agent, parseConfiguration, readState, type SessionConfiguration } from './agent';
-import { availableKinds } from './executors';
-import { lookupUser, parseScriptEnv, type ScriptUser } from './script-environment';
+import { isValidAgentName, isValidTag } from '../src/hub/agent-registry.js';
+import { createLogger, type LogLevel } from '../src/log.js';
+import { Agent, parseConfiguration, readState, type SessionConfiguration } from './agent.js';
+import { availableKinds } from './executors.js';
+import { lookupUser, parseScriptEnv, type ScriptUser } from './script-environment.js';
 
 const USAGE = `Usage: npm run agent -- --hub ws://HOST:5985 --name NAME [--token-file FILE] [options]
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OutputMessage, StateMessage } from '../src/protocol/agent-protocol';
-import { ensurePrivateDir } from '../src/private-files';
+import type { OutputMessage, StateMessage } from '../src/protocol/agent-protocol.js';
+import { ensurePrivateDir } from '../src/private-files.js';
 
 export type RunMessageOut = OutputMessage | StateMessage;
 

@@ -2,8 +2,8 @@
 // the agent's runbook directory, never the script the hub sent.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunMessage } from '../src/protocol/agent-protocol';
-import { lower } from './session-configurations';
+import type { RunMessage } from '../src/protocol/agent-protocol.js';
+import { lower } from './session-configurations.js';
 
 export type ScriptChoice = { ok: true; script: string } | { ok: false; reason: string };
 

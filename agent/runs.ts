@@ -3,12 +3,12 @@
 // outbox, which keeps every message until the hub acknowledges it.
 import type { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import type { Logger } from '../src/log';
-import type { RunMessage } from '../src/protocol/agent-protocol';
-import { killLeftoverGroup, processStartTime, type Executor, type RunningRun } from './executors';
-import { isFinal, Outbox, StartedRuns, type RunMessageOut } from './outbox';
-import type { RunbookRestriction } from './runbook-restriction';
-import { findConfiguration, type SessionConfiguration } from './session-configurations';
+import type { Logger } from '../src/log.js';
+import type { RunMessage } from '../src/protocol/agent-protocol.js';
+import { killLeftoverGroup, processStartTime, type Executor, type RunningRun } from './executors.js';
+import { isFinal, Outbox, StartedRuns, type RunMessageOut } from './outbox.js';
+import type { RunbookRestriction } from './runbook-restriction.js';
+import { findConfiguration, type SessionConfiguration } from './session-configurations.js';
 
 export class Runs {
   private readonly outbox: Outbox;

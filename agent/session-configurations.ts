@@ -1,6 +1,6 @@
 // Session configurations: the named endpoints an agent offers, each run by an executor kind;
 // parsing them from the command line and choosing the defaults.
-import { availableKinds, EXECUTOR_KINDS, type ExecutorKind } from './executors';
+import { availableKinds, EXECUTOR_KINDS, type ExecutorKind } from './executors.js';
 
 /** A session configuration the agent offers: its name and the executor that runs it. */
 export interface SessionConfiguration {

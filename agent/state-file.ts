@@ -2,7 +2,7 @@
 // gave it at enrolment.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureStateDir } from '../src/private-files';
+import { ensureStateDir } from '../src/private-files.js';
 
 export interface AgentState {
   name: string;

@@ -1,9 +1,9 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Agent } from '../agent/agent';
-import { createProcessExecutor } from '../agent/executors';
-import { silentLogger } from '../src/log';
-import type { BenchReply, BenchRequest } from './hub-process';
+import { Agent } from '../agent/agent.js';
+import { createProcessExecutor } from '../agent/executors.js';
+import { silentLogger } from '../src/log.js';
+import type { BenchReply, BenchRequest } from './hub-process.js';
 
 /**
  * Fan-out bench: the bot (real app: store, hub, jobs, core) runs in a child process; N agents

@@ -6,11 +6,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../src/config';
-import { startApp, type App } from '../src/app';
-import { silentLogger } from '../src/log';
-import type { ChatSink } from '../src/core/ports';
-import { messageToText } from '../src/messages/plain-text';
+import { loadConfig } from '../src/config.js';
+import { startApp, type App } from '../src/app.js';
+import { silentLogger } from '../src/log.js';
+import type { ChatSink } from '../src/core/ports.js';
+import { messageToText } from '../src/messages/plain-text.js';
 
 export type BenchRequest =
   | { id: number; op: 'provision'; names: string[] }

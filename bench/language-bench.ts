@@ -4,7 +4,7 @@
  * of a same-size document, and a plain character scan). Target: a 40 KB line in under 10 ms.
  */
 import { pathToFileURL } from 'node:url';
-import { parseAndBind, MAX_SCRIPT_BYTES, type BindContext, type PsValue } from '../src/language';
+import { parseAndBind, MAX_SCRIPT_BYTES, type BindContext, type PsValue } from '../src/language/index.js';
 
 export interface LanguageBenchRow {
   name: string;

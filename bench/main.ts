@@ -5,9 +5,9 @@
  * Targets (2-core machine): fan-out / spawn ratio <= 1.5 at N = 1000 with ThrottleLimit 1000
  * and 32; hub memory <= 50 KB per connected idle agent; start-up of the compiled bot < 1 s.
  */
-import { runFanoutBench } from './fanout-bench';
-import { runLanguageBench } from './language-bench';
-import { runStartupBench } from './startup-bench';
+import { runFanoutBench } from './fanout-bench.js';
+import { runLanguageBench } from './language-bench.js';
+import { runStartupBench } from './startup-bench.js';
 
 const TARGET_RATIO = 1.5;
 const TARGET_BYTES_PER_AGENT = 50 * 1024;

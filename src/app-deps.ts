@@ -1,7 +1,7 @@
-import type { Config } from './config';
-import type { AgentRegistry } from './hub/agent-registry';
-import type { Logger } from './log';
-import type { Db } from './store/database';
+import type { Config } from './config.js';
+import type { AgentRegistry } from './hub/agent-registry.js';
+import type { Logger } from './log.js';
+import type { Db } from './store/database.js';
 
 /** What an authorizer or audit log factory gets (they usually keep state in the same database). */
 export interface AppDeps {

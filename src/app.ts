@@ -1,25 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Config } from './config';
-import type { AuditLog, Authorizer } from './core/authorizer';
-import type { Core } from './core/ports';
-import { createLogger, type Logger } from './log';
-import { openDatabase, type Db } from './store/database';
-import { SqliteJobStore } from './store/sqlite-job-store';
-import type { JobStore } from './store/job-store';
-import { SqliteAgentRegistry, type AgentRegistry } from './hub/agent-registry';
-import { embeddedAgentName, embeddedScriptUser, startEmbeddedAgent } from './hub/embedded-agent';
-import { WebSocketHub } from './hub/ws-hub';
-import { RetentionPruner } from './jobs/retention';
-import { JobManager } from './jobs/job-manager';
-import type { AgentDirectory } from './jobs/agent-directory';
-import { ChatCore, type ChatCoreOptions } from './core/chat-core';
-import { createPermissionsModule } from './permissions/module';
-import { SqliteAuditLog } from './audit/audit-log';
-import type { Agent } from '../agent/agent';
-import type { AppDeps } from './app-deps';
+import type { Config } from './config.js';
+import type { AuditLog, Authorizer } from './core/authorizer.js';
+import type { Core } from './core/ports.js';
+import { createLogger, type Logger } from './log.js';
+import { openDatabase, type Db } from './store/database.js';
+import { SqliteJobStore } from './store/sqlite-job-store.js';
+import type { JobStore } from './store/job-store.js';
+import { SqliteAgentRegistry, type AgentRegistry } from './hub/agent-registry.js';
+import { embeddedAgentName, embeddedScriptUser, startEmbeddedAgent } from './hub/embedded-agent.js';
+import { WebSocketHub } from './hub/ws-hub.js';
+import { RetentionPruner } from './jobs/retention.js';
+import { JobManager } from './jobs/job-manager.js';
+import type { AgentDirectory } from './jobs/agent-directory.js';
+import { ChatCore, type ChatCoreOptions } from './core/chat-core.js';
+import { createPermissionsModule } from './permissions/module.js';
+import { SqliteAuditLog } from './audit/audit-log.js';
+import type { Agent } from '../agent/agent.js';
+import type { AppDeps } from './app-deps.js';
 
-export type { AppDeps } from './app-deps';
+export type { AppDeps } from './app-deps.js';
 
 export interface App {
   core: Core;

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { ChatOpsError } from './errors';
-import { formatDuration, parseDuration } from './duration';
+import { ChatOpsError } from './errors.js';
+import { formatDuration, parseDuration } from './duration.js';
 
 /**
  * Every setting, read once at start from the environment (and `.env`, see `readDotEnv`).

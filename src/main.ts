@@ -1,9 +1,9 @@
 import { dirname, join, resolve } from 'node:path';
-import { loadConfig, readDotEnv } from './config';
-import { createLogger } from './log';
-import { openToOthers } from './private-files';
-import { isChatOpsError } from './errors';
-import { startApp, type App } from './app';
+import { loadConfig, readDotEnv } from './config.js';
+import { createLogger } from './log.js';
+import { openToOthers } from './private-files.js';
+import { isChatOpsError } from './errors.js';
+import { startApp, type App } from './app.js';
 
 /**
  * `npm start`: settings from the environment and `.env`, then the runtime (store, hub, core,
@@ -58,13 +58,13 @@ async function main(): Promise<number> {
   if (config.slack || config.discord) {
     if (config.slack) {
       // Loaded only when configured: bolt and discord.js are most of the start-up time.
-      const { startSlackAdapter } = await import('../adapters/slack');
+      const { startSlackAdapter } = await import('../adapters/slack/index.js');
       const slack = await startSlackAdapter({ core: app.core, config, log });
       stops.push(() => slack.stop());
       log.info('slack adapter started', { mode: slack.mode });
     }
     if (config.discord) {
-      const { startDiscordAdapter } = await import('../adapters/discord');
+      const { startDiscordAdapter } = await import('../adapters/discord/index.js');
       const discord = await startDiscordAdapter({ core: app.core, config, log });
       stops.push(() => discord.stop());
       log.info('discord adapter started');
@@ -90,7 +90,7 @@ async function main(): Promise<number> {
   }
   process.once('SIGTERM', () => void shutdown().then(() => process.exit(143)));
   process.once('SIGINT', () => void shutdown().then(() => process.exit(130)));
-  const { runConsole } = await import('../adapters/console');
+  const { runConsole } = await import('../adapters/console/index.js');
   const code = await runConsole(app.core, {
     input: process.stdin,
     output: process.stdout,

@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChatSink, MessageHandle } from '../../src/core/ports';
-import type { JobState, NeutralMessage } from '../../src/messages/model';
-import { FINISHED_STATES } from '../../src/messages/model';
-import { messageToText } from '../../src/messages/plain-text';
-import { ensurePrivateDir } from '../../src/private-files';
-import { showControlChars } from './control-chars';
+import type { ChatSink, MessageHandle } from '../../src/core/ports.js';
+import type { JobState, NeutralMessage } from '../../src/messages/model.js';
+import { FINISHED_STATES } from '../../src/messages/model.js';
+import { messageToText } from '../../src/messages/plain-text.js';
+import { ensurePrivateDir } from '../../src/private-files.js';
+import { showControlChars } from './control-chars.js';
 
 export interface ConsoleSinkOptions {
   write: (text: string) => void;

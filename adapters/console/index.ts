@@ -1,12 +1,12 @@
 import { createInterface } from 'node:readline';
 import { userInfo } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import type { Core, IncomingCommand, Invoker } from '../../src/core/ports';
-import { ConsoleSink } from './console-sink';
-import { showControlChars } from './control-chars';
+import type { Core, IncomingCommand, Invoker } from '../../src/core/ports.js';
+import { ConsoleSink } from './console-sink.js';
+import { showControlChars } from './control-chars.js';
 
-export { ConsoleSink } from './console-sink';
-export { showControlChars } from './control-chars';
+export { ConsoleSink } from './console-sink.js';
+export { showControlChars } from './control-chars.js';
 
 export interface ConsoleOptions {
   input: Readable;

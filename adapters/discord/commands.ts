@@ -5,8 +5,8 @@ import {
   type REST,
   type RESTPutAPIApplicationCommandsJSONBody,
 } from 'discord.js';
-import { ChatOpsError } from '../../src/errors';
-import { icmOptionsToLine, type IcmOptions } from './icm-line';
+import { ChatOpsError } from '../../src/errors.js';
+import { icmOptionsToLine, type IcmOptions } from './icm-line.js';
 
 /**
  * The application commands and how each turns into a line of the command language.

@@ -1,5 +1,5 @@
-import { ChatOpsError } from '../../src/errors';
-import { parseScript } from '../../src/language/index';
+import { ChatOpsError } from '../../src/errors.js';
+import { parseScript } from '../../src/language/index.js';
 
 /**
  * `/icm` typed options → the equivalent `/ps` line. The line goes through the core like any

@@ -15,15 +15,15 @@ import {
   type Interaction,
   type RESTOptions,
 } from 'discord.js';
-import type { Config } from '../../src/config';
-import type { Core, IncomingCommand, Invoker } from '../../src/core/ports';
-import { ChatOpsError, isChatOpsError } from '../../src/errors';
-import { silentLogger, type Logger } from '../../src/log';
-import { errorMessage } from '../../src/messages/model';
-import { commandToLine, registerCommands, type OptionValues } from './commands';
-import { MessageUpdater } from './message-updater';
-import { parseButtonId, type DiscordPayload } from './render';
-import { DiscordSink, handleId, remember, sendEdit, type SinkContext } from './sink';
+import type { Config } from '../../src/config.js';
+import type { Core, IncomingCommand, Invoker } from '../../src/core/ports.js';
+import { ChatOpsError, isChatOpsError } from '../../src/errors.js';
+import { silentLogger, type Logger } from '../../src/log.js';
+import { errorMessage } from '../../src/messages/model.js';
+import { commandToLine, registerCommands, type OptionValues } from './commands.js';
+import { MessageUpdater } from './message-updater.js';
+import { parseButtonId, type DiscordPayload } from './render.js';
+import { DiscordSink, handleId, remember, sendEdit, type SinkContext } from './sink.js';
 
 export interface DiscordAdapterOptions {
   /** Passed to @discordjs/rest (e.g. `retries`, `timeout`, `offset` for fast tests). */

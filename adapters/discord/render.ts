@@ -6,7 +6,7 @@ import {
   type APIEmbed,
   type APIEmbedField,
 } from 'discord.js';
-import type { ActionButton, Block, JobState, JobStatusView, NeutralMessage } from '../../src/messages/model';
+import type { ActionButton, Block, JobState, JobStatusView, NeutralMessage } from '../../src/messages/model.js';
 
 /**
  * Neutral messages → Discord message payloads (content, embeds, buttons, files). Discord facts

@@ -1,10 +1,10 @@
 import { MessageFlags, RESTJSONErrorCodes, Routes, DiscordAPIError, type REST, type RawFile } from 'discord.js';
-import type { ChatSink, MessageHandle } from '../../src/core/ports';
-import { ChatOpsError } from '../../src/errors';
-import type { Logger } from '../../src/log';
-import type { JobStatusView, NeutralMessage } from '../../src/messages/model';
-import type { MessageUpdater } from './message-updater';
-import { renderForEdit, renderMessage, toBody, type DiscordPayload } from './render';
+import type { ChatSink, MessageHandle } from '../../src/core/ports.js';
+import { ChatOpsError } from '../../src/errors.js';
+import type { Logger } from '../../src/log.js';
+import type { JobStatusView, NeutralMessage } from '../../src/messages/model.js';
+import type { MessageUpdater } from './message-updater.js';
+import { renderForEdit, renderMessage, toBody, type DiscordPayload } from './render.js';
 
 /**
  * How one command's output reaches Discord.

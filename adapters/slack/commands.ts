@@ -1,5 +1,5 @@
-import type { IncomingCommand } from '../../src/core/ports';
-import { ChatOpsError } from '../../src/errors';
+import type { IncomingCommand } from '../../src/core/ports.js';
+import { ChatOpsError } from '../../src/errors.js';
 
 /**
  * Slack payloads -> neutral commands. The channel is qualified by the team, so the same

@@ -1,6 +1,6 @@
 import type { webApi } from '@slack/bolt';
-import type { Logger } from '../../src/log';
-import { describe } from './sink';
+import type { Logger } from '../../src/log.js';
+import { describe } from './sink.js';
 
 /** Display names from users.info, cached: every command needs one, and users.info is rate limited (Tier 4). */
 export class DisplayNames {

@@ -12,20 +12,20 @@ import {
   type types,
   type webApi,
 } from '@slack/bolt';
-import type { Config } from '../../src/config';
-import type { Core, IncomingCommand } from '../../src/core/ports';
-import { errorMessage, textMessage } from '../../src/messages/model';
-import { ChatOpsError, isChatOpsError } from '../../src/errors';
-import { createLogger, type Logger } from '../../src/log';
-import { buttonCommand, commandLine, parseSlackChannel, slackChannel } from './commands';
-import { DisplayNames } from './display-names';
-import { ReplayGuard } from './replay-guard';
-import { DEFAULT_RENDER_OPTIONS, withoutButton, type RenderOptions } from './render';
-import { describe, encodeHandle, sendStatusEdit, SlackChatSink, type RespondFn, type StatusEdit } from './sink';
-import { UpdateCoalescer } from './update-coalescer';
+import type { Config } from '../../src/config.js';
+import type { Core, IncomingCommand } from '../../src/core/ports.js';
+import { errorMessage, textMessage } from '../../src/messages/model.js';
+import { ChatOpsError, isChatOpsError } from '../../src/errors.js';
+import { createLogger, type Logger } from '../../src/log.js';
+import { buttonCommand, commandLine, parseSlackChannel, slackChannel } from './commands.js';
+import { DisplayNames } from './display-names.js';
+import { ReplayGuard } from './replay-guard.js';
+import { DEFAULT_RENDER_OPTIONS, withoutButton, type RenderOptions } from './render.js';
+import { describe, encodeHandle, sendStatusEdit, SlackChatSink, type RespondFn, type StatusEdit } from './sink.js';
+import { UpdateCoalescer } from './update-coalescer.js';
 
-export { renderMessage, SLACK_LIMITS } from './render';
-export { escapeCode, escapeMrkdwn } from './escape';
+export { renderMessage, SLACK_LIMITS } from './render.js';
+export { escapeCode, escapeMrkdwn } from './escape.js';
 
 export interface SlackAdapterHost {
   core: Core;

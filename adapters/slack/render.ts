@@ -1,7 +1,7 @@
 import type { types } from '@slack/bolt';
-import type { ActionButton, Block, JobState, JobStatusView, NeutralMessage } from '../../src/messages/model';
-import { FINISHED_STATES } from '../../src/messages/model';
-import { codeFence, escapeCode, escapeMrkdwn } from './escape';
+import type { ActionButton, Block, JobState, JobStatusView, NeutralMessage } from '../../src/messages/model.js';
+import { FINISHED_STATES } from '../../src/messages/model.js';
+import { codeFence, escapeCode, escapeMrkdwn } from './escape.js';
 
 /**
  * Neutral message -> Block Kit. Slack's limits (api.slack.com/reference/block-kit): a section's

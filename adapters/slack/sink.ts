@@ -1,10 +1,10 @@
 import type { webApi } from '@slack/bolt';
-import type { ChatSink, MessageHandle } from '../../src/core/ports';
-import { errorMessage, type NeutralMessage } from '../../src/messages/model';
-import { ChatOpsError } from '../../src/errors';
-import type { Logger } from '../../src/log';
-import { renderMessage, type RenderOptions, type SlackMessage, type SlackUpload } from './render';
-import type { UpdateCoalescer } from './update-coalescer';
+import type { ChatSink, MessageHandle } from '../../src/core/ports.js';
+import { errorMessage, type NeutralMessage } from '../../src/messages/model.js';
+import { ChatOpsError } from '../../src/errors.js';
+import type { Logger } from '../../src/log.js';
+import { renderMessage, type RenderOptions, type SlackMessage, type SlackUpload } from './render.js';
+import type { UpdateCoalescer } from './update-coalescer.js';
 
 type WebClient = webApi.WebClient;
 

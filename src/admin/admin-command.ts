@@ -1,6 +1,6 @@
 import type { Arguments } from 'yargs-parser';
-import type { Config } from '../config';
-import type { Db } from '../store/database';
+import type { Config } from '../config.js';
+import type { Db } from '../store/database.js';
 
 /** What a command gets: parsed flags (positionals after the command words in `args._`), config, the open store, output. */
 export interface AdminContext {

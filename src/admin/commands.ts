@@ -1,13 +1,13 @@
-import { ChatOpsError } from '../errors';
-import { isValidTag, sameTag, SqliteAgentRegistry, withoutTags, withTags } from '../hub/agent-registry';
-import type { Db } from '../store/database';
-import type { AdminCommand } from './admin-command';
+import { ChatOpsError } from '../errors.js';
+import { isValidTag, sameTag, SqliteAgentRegistry, withoutTags, withTags } from '../hub/agent-registry.js';
+import type { Db } from '../store/database.js';
+import type { AdminCommand } from './admin-command.js';
 
-export type { AdminCommand, AdminContext } from './admin-command';
+export type { AdminCommand, AdminContext } from './admin-command.js';
 import { userInfo } from 'node:os';
-import { AUDIT_ADMIN_COMMANDS } from '../audit/admin-commands';
-import { agentAuditRecord } from '../audit/agent-events';
-import { SqliteAuditLog } from '../audit/audit-log';
+import { AUDIT_ADMIN_COMMANDS } from '../audit/admin-commands.js';
+import { agentAuditRecord } from '../audit/agent-events.js';
+import { SqliteAuditLog } from '../audit/audit-log.js';
 
 /**
  * The admin commands. Adding one is adding an entry here (e.g. `audit verify`).

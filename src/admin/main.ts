@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import yargsParser from 'yargs-parser';
-import { loadConfig, readDotEnv, type Env } from '../config';
-import { isChatOpsError } from '../errors';
-import { openDatabase } from '../store/database';
-import { ADMIN_COMMANDS } from './commands';
+import { loadConfig, readDotEnv, type Env } from '../config.js';
+import { isChatOpsError } from '../errors.js';
+import { openDatabase } from '../store/database.js';
+import { ADMIN_COMMANDS } from './commands.js';
 
 function usage(): string {
   return ['Usage: npm run admin -- COMMAND', '', ...ADMIN_COMMANDS.map((c) => `  ${c.usage}`), ''].join('\n');

@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import type { AdminCommand } from '../admin/admin-command';
-import { ChatOpsError } from '../errors';
-import { auditAnchorPath, exportAudit, SqliteAuditLog, verifyAuditChain, type AuditVerification } from './audit-log';
+import type { AdminCommand } from '../admin/admin-command.js';
+import { ChatOpsError } from '../errors.js';
+import { auditAnchorPath, exportAudit, SqliteAuditLog, verifyAuditChain, type AuditVerification } from './audit-log.js';
 
 /**
  * `npm run admin -- audit verify` (exit 1 when the chain or its anchor file is broken),

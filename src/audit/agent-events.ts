@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../core/authorizer';
+import type { AuditRecord } from '../core/authorizer.js';
 
 /**
  * Audit records for agent enrolment and removal, so the hub and the admin CLI each need one

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fchmodSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
-import type { AuditLog, AuditRecord } from '../core/authorizer';
-import { ChatOpsError } from '../errors';
-import type { Db } from '../store/database';
-import { maskCommandLine } from './mask';
+import type { AuditLog, AuditRecord } from '../core/authorizer.js';
+import { ChatOpsError } from '../errors.js';
+import type { Db } from '../store/database.js';
+import { maskCommandLine } from './mask.js';
 
 /**
  * The audit trail: one append-only SQLite table whose rows form a hash chain. Each row stores

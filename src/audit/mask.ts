@@ -1,4 +1,4 @@
-import { maskSecrets } from '../log';
+import { maskSecrets } from '../log.js';
 
 /**
  * Masks secrets in a command line before it is stored in the audit trail. Three layers:

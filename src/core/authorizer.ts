@@ -1,4 +1,4 @@
-import type { Invoker } from './ports';
+import type { Invoker } from './ports.js';
 
 /**
  * The port the core calls before anything reaches an agent, and after every decision.

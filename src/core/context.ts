@@ -1,14 +1,14 @@
-import type { BoundCall } from '../language/bound-call';
-import type { PsValue } from '../language/values';
-import type { Logger } from '../log';
-import type { NeutralMessage } from '../messages/model';
-import type { JobStore } from '../store/job-store';
-import type { AgentDirectory } from '../jobs/agent-directory';
-import type { JobManager } from '../jobs/job-manager';
-import type { AuditLog, AuthorizationRequest, Authorizer } from './authorizer';
-import type { ChatSink, IncomingCommand, Invoker, MessageHandle } from './ports';
-import { maskSecrets } from '../log';
-import type { JobLocks } from './job-locks';
+import type { BoundCall } from '../language/bound-call.js';
+import type { PsValue } from '../language/values.js';
+import type { Logger } from '../log.js';
+import type { NeutralMessage } from '../messages/model.js';
+import type { JobStore } from '../store/job-store.js';
+import type { AgentDirectory } from '../jobs/agent-directory.js';
+import type { JobManager } from '../jobs/job-manager.js';
+import type { AuditLog, AuthorizationRequest, Authorizer } from './authorizer.js';
+import type { ChatSink, IncomingCommand, Invoker, MessageHandle } from './ports.js';
+import { maskSecrets } from '../log.js';
+import type { JobLocks } from './job-locks.js';
 
 export interface CoreServices {
   store: JobStore;

@@ -1,9 +1,9 @@
-import type { ChatSink, MessageHandle } from './ports';
-import type { CoreServices } from './context';
-import type { JobRecord } from '../store/job-store';
-import type { Block, NeutralMessage } from '../messages/model';
-import { JOB_COLUMNS, jobTable, renderResults, statusMessage, statusView, type ChildOutput, type RenderOptions } from '../messages/results';
-import { hasMoreData, isFinished } from '../jobs/job-state';
+import type { ChatSink, MessageHandle } from './ports.js';
+import type { CoreServices } from './context.js';
+import type { JobRecord } from '../store/job-store.js';
+import type { Block, NeutralMessage } from '../messages/model.js';
+import { JOB_COLUMNS, jobTable, renderResults, statusMessage, statusView, type ChildOutput, type RenderOptions } from '../messages/results.js';
+import { hasMoreData, isFinished } from '../jobs/job-state.js';
 
 /**
  * Keeps a job's status message current in one channel: edits it as children change state (at

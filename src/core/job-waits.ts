@@ -1,5 +1,5 @@
-import type { JobState } from '../messages/model';
-import type { CoreServices } from './context';
+import type { JobState } from '../messages/model.js';
+import type { CoreServices } from './context.js';
 
 /** setTimeout's limit (about 24.8 days); longer waits are armed again in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

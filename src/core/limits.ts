@@ -1,5 +1,5 @@
-import { ChatOpsError } from '../errors';
-import type { ExpressionNode, ParsedStatement } from '../language';
+import { ChatOpsError } from '../errors.js';
+import type { ExpressionNode, ParsedStatement } from '../language/index.js';
 
 /**
  * What one chat message may cost. PowerShell has none of these limits: they exist because in

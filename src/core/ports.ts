@@ -1,4 +1,4 @@
-import type { NeutralMessage } from '../messages/model';
+import type { NeutralMessage } from '../messages/model.js';
 
 /**
  * The ports between the core and the chat adapters (console, Slack, Discord). Adapters turn

@@ -1,8 +1,8 @@
-import type { NeutralMessage } from '../messages/model';
-import type { Logger } from '../log';
-import type { ChatSink, MessageHandle } from './ports';
-import { ChatOpsError } from '../errors';
-import { MAX_POSTS_PER_MESSAGE } from './limits';
+import type { NeutralMessage } from '../messages/model.js';
+import type { Logger } from '../log.js';
+import type { ChatSink, MessageHandle } from './ports.js';
+import { ChatOpsError } from '../errors.js';
+import { MAX_POSTS_PER_MESSAGE } from './limits.js';
 
 /**
  * The sink the core hands to everything run for one message: it lets through at most `limit`

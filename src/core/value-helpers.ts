@@ -1,4 +1,4 @@
-import type { ObjectRefValue, PsValue } from '../language/values';
+import type { ObjectRefValue, PsValue } from '../language/values.js';
 
 /** PowerShell's ToString() of a PSRemotingJob: binding a job object to a string gives this. */
 const JOB_DISPLAY = 'System.Management.Automation.PSRemotingJob';

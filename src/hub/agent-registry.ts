@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ChatOpsError } from '../errors';
-import type { AgentInfo } from '../protocol/agent-protocol';
-import type { Db } from '../store/database';
+import { ChatOpsError } from '../errors.js';
+import type { AgentInfo } from '../protocol/agent-protocol.js';
+import type { Db } from '../store/database.js';
 
 /**
  * Who may connect to the hub: enrolled agents (name + hashed secret), one-time enrolment

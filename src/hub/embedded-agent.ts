@@ -1,10 +1,10 @@
 import { hostname, platform, release } from 'node:os';
-import { Agent, AGENT_VERSION, type SessionConfiguration } from '../../agent/agent';
-import { availableKinds, type Executor } from '../../agent/executors';
-import { lookupUser, type ScriptUser } from '../../agent/script-environment';
-import { ChatOpsError } from '../errors';
-import type { Logger } from '../log';
-import { isValidAgentName, nameKey, type AgentRegistry } from './agent-registry';
+import { Agent, AGENT_VERSION, type SessionConfiguration } from '../../agent/agent.js';
+import { availableKinds, type Executor } from '../../agent/executors.js';
+import { lookupUser, type ScriptUser } from '../../agent/script-environment.js';
+import { ChatOpsError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { isValidAgentName, nameKey, type AgentRegistry } from './agent-registry.js';
 
 /**
  * This computer's name as an agent name: the host name's first label, with characters a name

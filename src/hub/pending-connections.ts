@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { Logger } from '../log';
+import type { Logger } from '../log.js';
 
 /**
  * Connections to the hub that have not authenticated yet (TCP open, upgrade or hello pending).

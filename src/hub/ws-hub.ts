@@ -3,10 +3,10 @@ import { createServer as createHttpServer, type IncomingMessage, type Server } f
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import { isChatOpsError } from '../errors';
-import type { Logger } from '../log';
-import type { AuditLog } from '../core/authorizer';
-import { agentAuditRecord, type AgentEvent } from '../audit/agent-events';
+import { isChatOpsError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { AuditLog } from '../core/authorizer.js';
+import { agentAuditRecord, type AgentEvent } from '../audit/agent-events.js';
 import {
   CLOSE_HEARTBEAT,
   CLOSE_HUB_STOPPING,
@@ -22,11 +22,11 @@ import {
   type OutputMessage,
   type RefusalCode,
   type StateMessage,
-} from '../protocol/agent-protocol';
-import { parseAgentMessage } from '../protocol/validate';
-import type { AgentTransport, AgentTransportHandlers } from '../transport/agent-transport';
-import { isValidAgentName, nameKey, unregisteredTags, type AgentRegistry } from './agent-registry';
-import { PendingConnections } from './pending-connections';
+} from '../protocol/agent-protocol.js';
+import { parseAgentMessage } from '../protocol/validate.js';
+import type { AgentTransport, AgentTransportHandlers } from '../transport/agent-transport.js';
+import { isValidAgentName, nameKey, unregisteredTags, type AgentRegistry } from './agent-registry.js';
+import { PendingConnections } from './pending-connections.js';
 
 export interface WebSocketHubOptions {
   host: string;

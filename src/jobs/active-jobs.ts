@@ -1,8 +1,8 @@
 // The in-memory state of unfinished jobs (their children, throttle queue, runs in flight) and the
 // runId index into them. Bookkeeping only: storing and messaging are the collaborators' job.
-import type { JobState } from '../messages/model';
-import type { ChildJobRecord, JobRecord, JobRunSpec } from '../store/job-store';
-import { isFinished } from './job-state';
+import type { JobState } from '../messages/model.js';
+import type { ChildJobRecord, JobRecord, JobRunSpec } from '../store/job-store.js';
+import { isFinished } from './job-state.js';
 
 export interface ChildInfo {
   id: number;

@@ -1,12 +1,12 @@
 // Throttled dispatch: the pump sends queued children to their agents, at most ThrottleLimit of a
 // job in flight at once, and fails those whose agent is not connected or lacks the configuration.
-import type { AgentInfo, RunMessage } from '../protocol/agent-protocol';
-import type { JobRunSpec, JobStore } from '../store/job-store';
-import type { AgentTransport } from '../transport/agent-transport';
-import type { ActiveJob, ChildInfo } from './active-jobs';
-import type { JobCompletion } from './job-completion';
-import type { JobEvents } from './job-events';
-import { isFinished } from './job-state';
+import type { AgentInfo, RunMessage } from '../protocol/agent-protocol.js';
+import type { JobRunSpec, JobStore } from '../store/job-store.js';
+import type { AgentTransport } from '../transport/agent-transport.js';
+import type { ActiveJob, ChildInfo } from './active-jobs.js';
+import type { JobCompletion } from './job-completion.js';
+import type { JobEvents } from './job-events.js';
+import { isFinished } from './job-state.js';
 
 function notConnectedReason(computer: string): string {
   return `Connecting to remote server ${computer} failed: the agent is not connected`;

@@ -1,12 +1,12 @@
 // How children and jobs end: a child's final state is stored and announced, and the parent takes
 // its final state (reference 4.3) once every child has finished.
-import type { JobState } from '../messages/model';
-import type { JobStore } from '../store/job-store';
-import type { ActiveJob, ActiveJobs, ChildInfo } from './active-jobs';
-import type { JobEvents } from './job-events';
-import type { JobWaiters } from './job-waiters';
-import type { PendingStops } from './pending-stops';
-import { aggregateState, isFinished } from './job-state';
+import type { JobState } from '../messages/model.js';
+import type { JobStore } from '../store/job-store.js';
+import type { ActiveJob, ActiveJobs, ChildInfo } from './active-jobs.js';
+import type { JobEvents } from './job-events.js';
+import type { JobWaiters } from './job-waiters.js';
+import type { PendingStops } from './pending-stops.js';
+import { aggregateState, isFinished } from './job-state.js';
 
 export class JobCompletion {
   constructor(

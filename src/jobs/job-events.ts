@@ -1,7 +1,7 @@
 // What followers of jobs hear: the JobEvent union and the listener set that delivers it.
-import type { Logger } from '../log';
-import type { JobState } from '../messages/model';
-import type { JobRecord } from '../store/job-store';
+import type { Logger } from '../log.js';
+import type { JobState } from '../messages/model.js';
+import type { JobRecord } from '../store/job-store.js';
 
 /**
  * What listeners hear. Child events carry ids and the new state only (a fan-out to thousands of

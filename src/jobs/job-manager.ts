@@ -1,24 +1,24 @@
 // The JobManager facade: Invoke-Command's fan-out as callers see it (start, stop, wait, forget,
 // listen). The work is done by the collaborators it wires together; see each file's header.
-import type { Logger } from '../log';
-import type { AgentInfo } from '../protocol/agent-protocol';
-import type { AgentTransport } from '../transport/agent-transport';
-import type { JobRecord, JobRunSpec, JobStore } from '../store/job-store';
-import type { AgentDirectory } from './agent-directory';
-import { DEFAULT_THROTTLE_LIMIT } from '../language/values';
-import { ActiveJobs, agentKey } from './active-jobs';
-import { Dispatcher } from './dispatcher';
-import { JobCompletion } from './job-completion';
-import { JobEvents, type JobListener } from './job-events';
-import { JobStopper } from './job-stopper';
-import { JobWaiters } from './job-waiters';
-import { LostAgents } from './lost-agents';
-import { PendingStops } from './pending-stops';
-import { RestartRecovery } from './restart-recovery';
-import { RunMessages } from './run-messages';
+import type { Logger } from '../log.js';
+import type { AgentInfo } from '../protocol/agent-protocol.js';
+import type { AgentTransport } from '../transport/agent-transport.js';
+import type { JobRecord, JobRunSpec, JobStore } from '../store/job-store.js';
+import type { AgentDirectory } from './agent-directory.js';
+import { DEFAULT_THROTTLE_LIMIT } from '../language/values.js';
+import { ActiveJobs, agentKey } from './active-jobs.js';
+import { Dispatcher } from './dispatcher.js';
+import { JobCompletion } from './job-completion.js';
+import { JobEvents, type JobListener } from './job-events.js';
+import { JobStopper } from './job-stopper.js';
+import { JobWaiters } from './job-waiters.js';
+import { LostAgents } from './lost-agents.js';
+import { PendingStops } from './pending-stops.js';
+import { RestartRecovery } from './restart-recovery.js';
+import { RunMessages } from './run-messages.js';
 
-export type { JobEvent, JobListener } from './job-events';
-export { DEFAULT_MAX_OUTPUT_BYTES } from './run-messages';
+export type { JobEvent, JobListener } from './job-events.js';
+export { DEFAULT_MAX_OUTPUT_BYTES } from './run-messages.js';
 
 export interface StartJobRequest {
   /** The command line as typed (secrets masked). */

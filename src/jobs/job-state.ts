@@ -1,5 +1,5 @@
-import { FINISHED_STATES, type JobState } from '../messages/model';
-import type { ChildJobRecord, JobStore } from '../store/job-store';
+import { FINISHED_STATES, type JobState } from '../messages/model.js';
+import type { ChildJobRecord, JobStore } from '../store/job-store.js';
 
 /** Persistent states per the reference (4.1): finished + Suspended + Disconnected. */
 export const PERSISTENT_STATES: ReadonlySet<JobState> = new Set([

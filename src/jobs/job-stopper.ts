@@ -1,12 +1,12 @@
 // Stop-Job: queued children stop at once; running ones are told to stop and stay pending stops
 // until their agent confirms.
-import type { JobStore } from '../store/job-store';
-import type { AgentTransport } from '../transport/agent-transport';
-import type { ActiveJob, ActiveJobs, ChildInfo } from './active-jobs';
-import type { Dispatcher } from './dispatcher';
-import type { JobCompletion } from './job-completion';
-import { isFinished } from './job-state';
-import type { PendingStops } from './pending-stops';
+import type { JobStore } from '../store/job-store.js';
+import type { AgentTransport } from '../transport/agent-transport.js';
+import type { ActiveJob, ActiveJobs, ChildInfo } from './active-jobs.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { JobCompletion } from './job-completion.js';
+import { isFinished } from './job-state.js';
+import type { PendingStops } from './pending-stops.js';
 
 export class JobStopper {
   constructor(

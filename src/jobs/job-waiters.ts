@@ -1,6 +1,6 @@
 // Wait-Job's promises: who waits for which job to finish (or to be removed), with timeouts.
-import type { JobRecord, JobStore } from '../store/job-store';
-import { isFinished } from './job-state';
+import type { JobRecord, JobStore } from '../store/job-store.js';
+import { isFinished } from './job-state.js';
 
 export class JobWaiters {
   private readonly waiters = new Map<number, Array<(job: JobRecord | undefined) => void>>();

@@ -1,15 +1,15 @@
 // Agents that went away: their running children show Disconnected, return to Running when the
 // agent reconnects, and end Failed (agent lost) when it has not within AGENT_LOST_GRACE.
-import type { Logger } from '../log';
-import type { JobState } from '../messages/model';
-import type { JobStore } from '../store/job-store';
-import type { AgentTransport } from '../transport/agent-transport';
-import { formatDuration } from '../duration';
-import { agentKey, isOn, type ActiveJob, type ActiveJobs } from './active-jobs';
-import type { Dispatcher } from './dispatcher';
-import type { JobCompletion } from './job-completion';
-import type { JobEvents } from './job-events';
-import { isFinished } from './job-state';
+import type { Logger } from '../log.js';
+import type { JobState } from '../messages/model.js';
+import type { JobStore } from '../store/job-store.js';
+import type { AgentTransport } from '../transport/agent-transport.js';
+import { formatDuration } from '../duration.js';
+import { agentKey, isOn, type ActiveJob, type ActiveJobs } from './active-jobs.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { JobCompletion } from './job-completion.js';
+import type { JobEvents } from './job-events.js';
+import { isFinished } from './job-state.js';
 
 function lostReason(agent: string, graceMs: number): string {
   return `The agent ${agent} was lost: it did not reconnect within ${formatDuration(graceMs)} (AGENT_LOST_GRACE). Output it sent before that is kept.`;

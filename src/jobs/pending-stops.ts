@@ -1,10 +1,10 @@
 // Pending stops: stops handed to an agent that has not confirmed them yet. They are stored (they
 // outlive the job and a restart), sent again when the agent reconnects, and cleared by the run's
 // final state.
-import type { JobStore } from '../store/job-store';
-import type { AgentTransport } from '../transport/agent-transport';
-import type { ActiveJob, ChildInfo } from './active-jobs';
-import { isFinished } from './job-state';
+import type { JobStore } from '../store/job-store.js';
+import type { AgentTransport } from '../transport/agent-transport.js';
+import type { ActiveJob, ChildInfo } from './active-jobs.js';
+import { isFinished } from './job-state.js';
 
 export class PendingStops {
   constructor(

@@ -1,13 +1,13 @@
 // Picking up after a restart: unfinished jobs are rebuilt from the store, their queued children
 // wait a grace period for their agents, and agents that do not dial in again within the settle
 // time go Disconnected. Also every agent that connects gets its running runs resent.
-import type { Logger } from '../log';
-import type { JobStore } from '../store/job-store';
-import type { AgentTransport } from '../transport/agent-transport';
-import type { ActiveJobs } from './active-jobs';
-import { runMessage, type Dispatcher } from './dispatcher';
-import type { JobCompletion } from './job-completion';
-import type { LostAgents } from './lost-agents';
+import type { Logger } from '../log.js';
+import type { JobStore } from '../store/job-store.js';
+import type { AgentTransport } from '../transport/agent-transport.js';
+import type { ActiveJobs } from './active-jobs.js';
+import { runMessage, type Dispatcher } from './dispatcher.js';
+import type { JobCompletion } from './job-completion.js';
+import type { LostAgents } from './lost-agents.js';
 
 export class RestartRecovery {
   private recoveryTimer: NodeJS.Timeout | undefined;

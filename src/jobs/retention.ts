@@ -1,7 +1,7 @@
-import type { Logger } from '../log';
-import type { JobStore } from '../store/job-store';
-import type { JobManager } from './job-manager';
-import { formatDuration } from '../duration';
+import type { Logger } from '../log.js';
+import type { JobStore } from '../store/job-store.js';
+import type { JobManager } from './job-manager.js';
+import { formatDuration } from '../duration.js';
 
 /**
  * JOB_RETENTION: a finished job is kept, with its output, for the retention period after it

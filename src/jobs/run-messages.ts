@@ -1,15 +1,15 @@
 // What agents report about their runs (output and state messages): stored first, within the
 // per-child output limit (JOB_MAX_OUTPUT); a final state finishes the child.
-import type { Logger } from '../log';
-import type { JobState } from '../messages/model';
-import type { OutputMessage, StateMessage } from '../protocol/agent-protocol';
-import type { JobStore } from '../store/job-store';
-import { agentKey, type ActiveJobs } from './active-jobs';
-import type { Dispatcher } from './dispatcher';
-import type { JobCompletion } from './job-completion';
-import type { JobEvents } from './job-events';
-import { isFinished } from './job-state';
-import type { PendingStops } from './pending-stops';
+import type { Logger } from '../log.js';
+import type { JobState } from '../messages/model.js';
+import type { OutputMessage, StateMessage } from '../protocol/agent-protocol.js';
+import type { JobStore } from '../store/job-store.js';
+import { agentKey, type ActiveJobs } from './active-jobs.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { JobCompletion } from './job-completion.js';
+import type { JobEvents } from './job-events.js';
+import { isFinished } from './job-state.js';
+import type { PendingStops } from './pending-stops.js';
 
 /** JOB_MAX_OUTPUT's default. */
 export const DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;

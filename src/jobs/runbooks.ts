@@ -1,6 +1,6 @@
 import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { ChatOpsError } from '../errors';
+import { ChatOpsError } from '../errors.js';
 
 /**
  * `-FilePath` names a script in the runbook directory; its text is read here (in the bot, as

@@ -1,4 +1,4 @@
-import type { PsValue } from './values';
+import type { PsValue } from './values.js';
 
 /**
  * Parse tree of one message. Produced by `parseScript` (no variable values, no cmdlet lookups)

@@ -1,9 +1,9 @@
-import { ChatOpsError } from '../errors';
-import type { CommandNode, ParsedStatement } from './ast';
-import type { BoundCall, BoundStatement } from './bound-call';
-import { clip, convert, isInstance, isObjectRef, toPsString, type Conversion } from './conversion';
-import { ALL_SETS } from './definition';
-import { evaluateExpression, type BindContext } from './evaluate';
+import { ChatOpsError } from '../errors.js';
+import type { CommandNode, ParsedStatement } from './ast.js';
+import type { BoundCall, BoundStatement } from './bound-call.js';
+import { clip, convert, isInstance, isObjectRef, toPsString, type Conversion } from './conversion.js';
+import { ALL_SETS } from './definition.js';
+import { evaluateExpression, type BindContext } from './evaluate.js';
 import {
   allCommandWords,
   lookupCmdlet,
@@ -12,10 +12,10 @@ import {
   setNameOf,
   type CompiledCmdlet,
   type CompiledParameter,
-} from './registry';
-import { sessionOptionFromHashtable } from './session-option';
-import { nearest } from './suggest';
-import type { PsValue } from './values';
+} from './registry.js';
+import { sessionOptionFromHashtable } from './session-option.js';
+import { nearest } from './suggest.js';
+import type { PsValue } from './values.js';
 
 /**
  * PowerShell's command-line parameter binder (reference 1.2-1.11), step by step and in the same

@@ -1,4 +1,4 @@
-import type { PsValue } from './values';
+import type { PsValue } from './values.js';
 
 /**
  * A cmdlet call after PowerShell's binding rules ran: one parameter set chosen, every parameter

@@ -1,7 +1,7 @@
-import type { ParameterDefinition } from './definition';
-import { param, T, V, INT_MAX } from './cmdlets/dsl';
-import { ActionPreference } from './enums';
-import { R } from './cmdlets/reasons';
+import type { ParameterDefinition } from './definition.js';
+import { param, T, V, INT_MAX } from './cmdlets/dsl.js';
+import { ActionPreference } from './enums.js';
+import { R } from './cmdlets/reasons.js';
 
 /**
  * Common parameters (reference 1.10): present on every cmdlet, in every set, and they lose

@@ -1,8 +1,8 @@
-import { ChatOpsError } from '../errors';
-import type { EnumDefinition, TypeSpec } from './definition';
-import { clip } from './parse-error';
-import { parseNumberLiteral } from './tokenizer';
-import type { HashtableValue, ObjectRefValue, PsValue } from './values';
+import { ChatOpsError } from '../errors.js';
+import type { EnumDefinition, TypeSpec } from './definition.js';
+import { clip } from './parse-error.js';
+import { parseNumberLiteral } from './tokenizer.js';
+import type { HashtableValue, ObjectRefValue, PsValue } from './values.js';
 
 /**
  * PowerShell's type conversion as the binder applies it (reference 1.8): "instance" checks for
@@ -79,7 +79,7 @@ export function toPsString(v: PsValue): string {
   }
 }
 
-export { clip } from './parse-error';
+export { clip } from './parse-error.js';
 
 /** Text of a value inside error messages (`Cannot convert value "x"`). */
 function shown(v: PsValue): string {

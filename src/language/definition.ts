@@ -1,5 +1,5 @@
-import type { BoundCall } from './bound-call';
-import type { PsValue } from './values';
+import type { BoundCall } from './bound-call.js';
+import type { PsValue } from './values.js';
 
 /**
  * Cmdlet metadata in the shape PowerShell's binder uses (reference section 0/3): parameters

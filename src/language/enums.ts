@@ -1,4 +1,4 @@
-import type { EnumDefinition } from './definition';
+import type { EnumDefinition } from './definition.js';
 
 /** Enumerations from reference section 4.1 (name = numeric value). */
 

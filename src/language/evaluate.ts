@@ -1,8 +1,8 @@
-import { ChatOpsError } from '../errors';
-import type { ExpressionNode, ParsedStatement } from './ast';
-import type { BoundCall } from './bound-call';
-import { clip, toPsString } from './conversion';
-import type { PsValue, Variables } from './values';
+import { ChatOpsError } from '../errors.js';
+import type { ExpressionNode, ParsedStatement } from './ast.js';
+import type { BoundCall } from './bound-call.js';
+import { clip, toPsString } from './conversion.js';
+import type { PsValue, Variables } from './values.js';
 
 /** Turns parsed expressions into values: variables, @( ), @{ }, ( Get-Agent ... ). */
 

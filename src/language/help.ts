@@ -1,8 +1,8 @@
-import { ChatOpsError } from '../errors';
-import { clip } from './conversion';
-import { ALL_SETS } from './definition';
-import { allCmdlets, allCommandWords, lookupCmdlet, type CompiledCmdlet, type CompiledParameter } from './registry';
-import { nearest } from './suggest';
+import { ChatOpsError } from '../errors.js';
+import { clip } from './conversion.js';
+import { ALL_SETS } from './definition.js';
+import { allCmdlets, allCommandWords, lookupCmdlet, type CompiledCmdlet, type CompiledParameter } from './registry.js';
+import { nearest } from './suggest.js';
 
 /**
  * Get-Help and Get-Command -Syntax text, generated from the definitions the binder uses, in

@@ -1,11 +1,11 @@
-import { ChatOpsError } from '../errors';
-import { clip } from './conversion';
-import { parseScript as parse } from './parser';
-import { bindStatement as bind, bindPipelineInput as bindInput } from './binder';
-import type { BindContext } from './evaluate';
-import type { ParsedScript, ParsedStatement } from './ast';
-import type { BoundCall, BoundStatement } from './bound-call';
-import type { PsValue } from './values';
+import { ChatOpsError } from '../errors.js';
+import { clip } from './conversion.js';
+import { parseScript as parse } from './parser.js';
+import { bindStatement as bind, bindPipelineInput as bindInput } from './binder.js';
+import type { BindContext } from './evaluate.js';
+import type { ParsedScript, ParsedStatement } from './ast.js';
+import type { BoundCall, BoundStatement } from './bound-call.js';
+import type { PsValue } from './values.js';
 
 /**
  * The command language: chat text -> bound PowerShell cmdlet calls, or a ChatOpsError whose
@@ -13,13 +13,13 @@ import type { PsValue } from './values';
  * Imports no platform library.
  */
 
-export type { BindContext } from './evaluate';
-export type { ParsedScript, ParsedStatement, ExpressionNode, CommandNode, CommandElement } from './ast';
-export type { BoundCall, BoundStatement } from './bound-call';
-export type * from './values';
-export { renderHelp, renderParameterHelp, renderSyntax, findCommands, cmdletNames, resolveCmdletName } from './help';
-export type { HelpView, CommandSummary } from './help';
-export { MAX_SCRIPT_BYTES } from './parse-error';
+export type { BindContext } from './evaluate.js';
+export type { ParsedScript, ParsedStatement, ExpressionNode, CommandNode, CommandElement } from './ast.js';
+export type { BoundCall, BoundStatement } from './bound-call.js';
+export type * from './values.js';
+export { renderHelp, renderParameterHelp, renderSyntax, findCommands, cmdletNames, resolveCmdletName } from './help.js';
+export type { HelpView, CommandSummary } from './help.js';
+export { MAX_SCRIPT_BYTES } from './parse-error.js';
 
 /** Parses a message (one or more lines / `;`-separated statements). Throws ChatOpsError. */
 export function parseScript(text: string): ParsedScript {

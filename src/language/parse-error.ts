@@ -1,4 +1,4 @@
-import { ChatOpsError } from '../errors';
+import { ChatOpsError } from '../errors.js';
 
 /** Parse errors carry PowerShell's parser error id as `code` and its message text. */
 export function parseError(code: string, message: string, target?: string): ChatOpsError {

@@ -1,11 +1,11 @@
-import type { CommandElement, CommandNode, ExpressionNode, ParsedScript, ParsedStatement } from './ast';
+import type { CommandElement, CommandNode, ExpressionNode, ParsedScript, ParsedStatement } from './ast.js';
 import {
   clip,
   MAX_EXPRESSION_NESTING,
   MAX_SCRIPT_BYTES,
   nestingTooDeep,
   parseError,
-} from './parse-error';
+} from './parse-error.js';
 import {
   Scanner,
   isArgumentTerminator,
@@ -20,8 +20,8 @@ import {
   isSingleQuote,
   isVariableChar,
   parseNumberLiteral,
-} from './tokenizer';
-import type { PsValue } from './values';
+} from './tokenizer.js';
+import type { PsValue } from './values.js';
 
 /**
  * Recursive-descent parser for the command language. Recursion only happens for ( ), @( ) and

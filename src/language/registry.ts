@@ -1,6 +1,6 @@
-import { CMDLETS } from './cmdlets';
-import { COMMON_PARAMETERS, SHOULD_PROCESS_PARAMETERS } from './common-parameters';
-import { ALL_SETS, type CmdletDefinition, type ParameterDefinition, type SetMembership } from './definition';
+import { CMDLETS } from './cmdlets/index.js';
+import { COMMON_PARAMETERS, SHOULD_PROCESS_PARAMETERS } from './common-parameters.js';
+import { ALL_SETS, type CmdletDefinition, type ParameterDefinition, type SetMembership } from './definition.js';
 
 /**
  * Definitions compiled into the bit-mask form PowerShell's binder works with: each parameter

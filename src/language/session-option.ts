@@ -1,7 +1,7 @@
-import { ChatOpsError } from '../errors';
-import { clip, convert, toPsString, type Conversion } from './conversion';
-import { newPSSessionOption } from './cmdlets/new-pssessionoption';
-import type { HashtableValue, PsValue } from './values';
+import { ChatOpsError } from '../errors.js';
+import { clip, convert, toPsString, type Conversion } from './conversion.js';
+import { newPSSessionOption } from './cmdlets/new-pssessionoption.js';
+import type { HashtableValue, PsValue } from './values.js';
 
 /**
  * `-SessionOption @{...}`: PowerShell converts a hashtable to PSSessionOption by setting the

@@ -1,5 +1,5 @@
-import type { ScriptBlockValue } from './values';
-import { clip, MAX_SCRIPT_BLOCK_NESTING, nestingTooDeep, parseError } from './parse-error';
+import type { ScriptBlockValue } from './values.js';
+import { clip, MAX_SCRIPT_BLOCK_NESTING, nestingTooDeep, parseError } from './parse-error.js';
 
 /**
  * Character-level scanning for command mode (reference 1.1). Every scanner moves forward only,

@@ -1,6 +1,6 @@
 import { isAbsolute } from 'node:path';
-import { FINISHED_STATES, type Block, type JobStatusView, type NeutralMessage } from './model';
-import { formatTable } from './results';
+import { FINISHED_STATES, type Block, type JobStatusView, type NeutralMessage } from './model.js';
+import { formatTable } from './results.js';
 
 /**
  * Neutral messages drawn as plain text (the console channel, logs, test assertions). No

@@ -1,7 +1,7 @@
-import type { Block, JobStatusView, NeutralMessage } from './model';
-import type { ChildJobRecord, JobRecord, JobStore, OutputRecord } from '../store/job-store';
-import { childHasMoreData, countStates, hasMoreData, isFinished } from '../jobs/job-state';
-import { isShellConfiguration } from '../jobs/runbooks';
+import type { Block, JobStatusView, NeutralMessage } from './model.js';
+import type { ChildJobRecord, JobRecord, JobStore, OutputRecord } from '../store/job-store.js';
+import { childHasMoreData, countStates, hasMoreData, isFinished } from '../jobs/job-state.js';
+import { isShellConfiguration } from '../jobs/runbooks.js';
 
 /**
  * Turns stored output into neutral result blocks:

@@ -1,12 +1,12 @@
-import type { CallDescriber, CmdletHandler, ExecContext } from '../core/context';
-import { safePost, showError, userKey } from '../core/context';
-import { asBool, asNumber, asString, asStrings } from '../core/value-helpers';
-import { ChatOpsError, isChatOpsError } from '../errors';
-import type { BoundCall } from '../language/bound-call';
-import type { HashtableValue, PsValue } from '../language/values';
-import type { Block } from '../messages/model';
-import type { PolicyRule } from './policy';
-import { describeRule, type PolicyAuthorizer } from './policy-authorizer';
+import type { CallDescriber, CmdletHandler, ExecContext } from '../core/context.js';
+import { safePost, showError, userKey } from '../core/context.js';
+import { asBool, asNumber, asString, asStrings } from '../core/value-helpers.js';
+import { ChatOpsError, isChatOpsError } from '../errors.js';
+import type { BoundCall } from '../language/bound-call.js';
+import type { HashtableValue, PsValue } from '../language/values.js';
+import type { Block } from '../messages/model.js';
+import type { PolicyRule } from './policy.js';
+import { describeRule, type PolicyAuthorizer } from './policy-authorizer.js';
 
 /**
  * Get-, Grant- and Revoke-ChannelPermission for the core: pass the result to ChatCore as

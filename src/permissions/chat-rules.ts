@@ -1,5 +1,5 @@
-import type { Db } from '../store/database';
-import type { PolicyRule } from './policy';
+import type { Db } from '../store/database.js';
+import type { PolicyRule } from './policy.js';
 
 /**
  * Rules granted from chat (Grant-ChannelPermission), kept in SQLite table channel_permissions.

@@ -1,9 +1,9 @@
-import type { AppDeps } from '../app-deps';
-import type { ChatCoreOptions } from '../core/chat-core';
-import { embeddedAgentName } from '../hub/embedded-agent';
-import { SqliteAuditLog } from '../audit/audit-log';
-import { permissionCmdlets } from './admin-cmdlets';
-import { createPolicyAuthorizer, type PolicyAuthorizer, type PolicyAuthorizerOptions } from './policy-authorizer';
+import type { AppDeps } from '../app-deps.js';
+import type { ChatCoreOptions } from '../core/chat-core.js';
+import { embeddedAgentName } from '../hub/embedded-agent.js';
+import { SqliteAuditLog } from '../audit/audit-log.js';
+import { permissionCmdlets } from './admin-cmdlets.js';
+import { createPolicyAuthorizer, type PolicyAuthorizer, type PolicyAuthorizerOptions } from './policy-authorizer.js';
 
 /**
  * The permissions module. startApp builds one by default; tests that need its options pass

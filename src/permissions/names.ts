@@ -4,7 +4,7 @@
  * is consulted, so it can never match `web*`. After that check names compare ASCII
  * case-insensitively, as DNS does.
  */
-import { cmdletNames } from '../language';
+import { cmdletNames } from '../language/index.js';
 
 /** DNS label characters plus `_` (NetBIOS names), dots between labels; or an IP literal. */
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;

@@ -2,13 +2,13 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
-import type { AuditLog, AuthorizationRequest, Authorizer, Decision } from '../core/authorizer';
-import type { Invoker } from '../core/ports';
-import { ChatOpsError } from '../errors';
-import { silentLogger, type Logger } from '../log';
-import type { Db } from '../store/database';
-import { ChatRuleStore } from './chat-rules';
-import { invalidCmdletPattern, invalidComputerPattern, showName } from './names';
+import type { AuditLog, AuthorizationRequest, Authorizer, Decision } from '../core/authorizer.js';
+import type { Invoker } from '../core/ports.js';
+import { ChatOpsError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { Db } from '../store/database.js';
+import { ChatRuleStore } from './chat-rules.js';
+import { invalidCmdletPattern, invalidComputerPattern, showName } from './names.js';
 import {
   ADMIN_CMDLETS,
   embeddedDefaultRule,
@@ -22,8 +22,8 @@ import {
   type Policy,
   type PolicyRule,
   type TagLookup,
-} from './policy';
-import { parsePolicy, readPolicyText, type PolicyFile } from './policy-file';
+} from './policy.js';
+import { parsePolicy, readPolicyText, type PolicyFile } from './policy-file.js';
 
 export interface PolicyAuthorizerOptions {
   db: Db;

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
-import { ChatOpsError } from '../errors';
-import { invalidCmdletPattern, invalidComputerPattern, showName } from './names';
-import type { PolicyRule } from './policy';
+import { ChatOpsError } from '../errors.js';
+import { invalidCmdletPattern, invalidComputerPattern, showName } from './names.js';
+import type { PolicyRule } from './policy.js';
 
 /**
  * The policy file (CHATOPS_POLICY_FILE), YAML. Every problem is reported with its line, all at

@@ -1,10 +1,10 @@
 import { posix } from 'node:path';
-import type { AuthorizationRequest, Decision } from '../core/authorizer';
-import type { Invoker } from '../core/ports';
-import { userKey } from '../core/context';
-import { DEFAULT_THROTTLE_LIMIT } from '../language/values';
-import { canonicalName } from '../hub/agent-registry';
-import { asciiLower, invalidComputerName, showName, wildcardMatcher } from './names';
+import type { AuthorizationRequest, Decision } from '../core/authorizer.js';
+import type { Invoker } from '../core/ports.js';
+import { userKey } from '../core/context.js';
+import { DEFAULT_THROTTLE_LIMIT } from '../language/values.js';
+import { canonicalName } from '../hub/agent-registry.js';
+import { asciiLower, invalidComputerName, showName, wildcardMatcher } from './names.js';
 
 /**
  * The channel policy: rules that grant a channel (or a named group of channels) the right to

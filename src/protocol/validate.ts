@@ -1,4 +1,4 @@
-import type { AgentToHub, HubToAgent, OutputStream, RunState } from './agent-protocol';
+import type { AgentToHub, HubToAgent, OutputStream, RunState } from './agent-protocol.js';
 
 /**
  * Strict shape checks for every frame received, on both sides. A frame that fails is a protocol

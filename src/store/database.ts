@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { dirname } from 'node:path';
-import { ensureParentDir, ensurePrivateFile, openToOthers, tightenIfPresent } from '../private-files';
-import { MIGRATIONS } from './migrations';
+import { ensureParentDir, ensurePrivateFile, openToOthers, tightenIfPresent } from '../private-files.js';
+import { MIGRATIONS } from './migrations/index.js';
 
 export type Db = Database.Database;
 

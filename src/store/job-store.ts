@@ -1,6 +1,6 @@
-import type { JobState } from '../messages/model';
-import type { OutputStream } from '../protocol/agent-protocol';
-import type { PsValue } from '../language/values';
+import type { JobState } from '../messages/model.js';
+import type { OutputStream } from '../protocol/agent-protocol.js';
+import type { PsValue } from '../language/values.js';
 
 /**
  * The job runtime's persistence port. The embedded implementation is SQLite

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
-import type { Db } from './database';
+import type { Db } from './database.js';
 import type {
   AppendOutcome,
   ChildJobRecord,
@@ -11,10 +11,10 @@ import type {
   JobUpdate,
   NewJob,
   OutputRecord,
-} from './job-store';
-import { FINISHED_STATES, type JobState } from '../messages/model';
-import type { OutputStream } from '../protocol/agent-protocol';
-import type { PsValue } from '../language/values';
+} from './job-store.js';
+import { FINISHED_STATES, type JobState } from '../messages/model.js';
+import type { OutputStream } from '../protocol/agent-protocol.js';
+import type { PsValue } from '../language/values.js';
 
 interface JobRow {
   id: number;

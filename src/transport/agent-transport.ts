@@ -1,4 +1,4 @@
-import type { AgentInfo, HubToAgent, OutputMessage, StateMessage } from '../protocol/agent-protocol';
+import type { AgentInfo, HubToAgent, OutputMessage, StateMessage } from '../protocol/agent-protocol.js';
 
 /**
  * The port between the job runtime and the agents. The embedded implementation is a WebSocket

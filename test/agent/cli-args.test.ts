@@ -1,14 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfiguration } from '../../agent/agent';
-import { Chunker } from '../../agent/executors';
-import { parseAgentArgs, readTokenFile } from '../../agent/main';
-import { runAdmin } from '../../src/admin/main';
-import { tempDir } from '../hub/harness';
-import { openDatabase } from '../../src/store/database';
-import { SqliteAgentRegistry } from '../../src/hub/agent-registry';
-import { readAudit } from '../../src/audit/audit-log';
+import { parseConfiguration } from '../../agent/agent.js';
+import { Chunker } from '../../agent/executors.js';
+import { parseAgentArgs, readTokenFile } from '../../agent/main.js';
+import { runAdmin } from '../../src/admin/main.js';
+import { tempDir } from '../hub/harness.js';
+import { openDatabase } from '../../src/store/database.js';
+import { SqliteAgentRegistry } from '../../src/hub/agent-registry.js';
+import { readAudit } from '../../src/audit/audit-log.js';
 
 describe('agent command line', () => {
   it('parses the documented flags', () => {

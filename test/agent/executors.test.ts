@@ -1,8 +1,8 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PWSH_WRAPPER } from '../../agent/executors';
-import { HubHarness, startAgentProcess, waitFor, type AgentProcess } from '../hub/harness';
+import { PWSH_WRAPPER } from '../../agent/executors.js';
+import { HubHarness, startAgentProcess, waitFor, type AgentProcess } from '../hub/harness.js';
 
 /**
  * Real agent processes running real shells, driven through a real hub.

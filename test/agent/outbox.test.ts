@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HubHarness, startAgentProcess, waitFor, type AgentProcess } from '../hub/harness';
+import { HubHarness, startAgentProcess, waitFor, type AgentProcess } from '../hub/harness.js';
 
 function spoolText(stateDir: string): string {
   const dir = join(stateDir, 'outbox');

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../agent/agent';
-import { createProcessExecutor, type RunResult } from '../../agent/executors';
-import { HubHarness, waitFor } from '../hub/harness';
+import { Agent } from '../../agent/agent.js';
+import { createProcessExecutor, type RunResult } from '../../agent/executors.js';
+import { HubHarness, waitFor } from '../hub/harness.js';
 
 function runDirect(script: string, options: { killGraceMs: number; stopAfterMs?: number; maxRuntimeMs?: number }) {
   const exec = createProcessExecutor({ killGraceMs: options.killGraceMs });

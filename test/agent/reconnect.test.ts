@@ -1,7 +1,7 @@
 import { createServer, type Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { Agent } from '../../agent/agent';
-import { createLogger } from '../../src/log';
+import { Agent } from '../../agent/agent.js';
+import { createLogger } from '../../src/log.js';
 
 /**
  * Reconnecting: each failed attempt waits about twice as long as the one before, up to a

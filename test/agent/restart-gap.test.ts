@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HubHarness, startAgentProcess, waitFor, type AgentProcess } from '../hub/harness';
+import { HubHarness, startAgentProcess, waitFor, type AgentProcess } from '../hub/harness.js';
 
 /**
  * An agent killed after it recorded a run as started (runs.log) but before it saved the run's

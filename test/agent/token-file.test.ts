@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime';
+import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * The enrolment token kept out of the process list: real agent processes enrol with the real

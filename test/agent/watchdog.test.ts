@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../agent/agent';
-import { waitFor } from '../hub/harness';
+import { Agent } from '../../agent/agent.js';
+import { waitFor } from '../hub/harness.js';
 
 /**
  * The agent against a hub that goes silent after welcoming it (a half-open connection seen from

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readAudit, verifyAuditChain } from '../../src/audit/audit-log';
-import { runAdmin } from '../../src/admin/main';
-import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime';
-import { startAgentProcess, type AgentProcess } from '../hub/harness';
+import { readAudit, verifyAuditChain } from '../../src/audit/audit-log.js';
+import { runAdmin } from '../../src/admin/main.js';
+import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime.js';
+import { startAgentProcess, type AgentProcess } from '../hub/harness.js';
 
 /**
  * Agent enrolment (allowed and refused) and removal land in the hash-chained audit trail:

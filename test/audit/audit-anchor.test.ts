@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chainHash, readAudit, SqliteAuditLog } from '../../src/audit/audit-log';
-import { openDatabase } from '../../src/store/database';
-import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
+import { chainHash, readAudit, SqliteAuditLog } from '../../src/audit/audit-log.js';
+import { openDatabase } from '../../src/store/database.js';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * The audit anchor against someone who can write the database file: the real bot makes the

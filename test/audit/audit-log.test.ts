@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { agentAuditRecord } from '../../src/audit/agent-events';
-import { exportAudit, readAudit, SqliteAuditLog, verifyAuditChain } from '../../src/audit/audit-log';
-import { runAdmin } from '../../src/admin/main';
-import { maskCommandLine } from '../../src/audit/mask';
-import type { AuditRecord } from '../../src/core/authorizer';
-import { openDatabase, type Db } from '../../src/store/database';
+import { agentAuditRecord } from '../../src/audit/agent-events.js';
+import { exportAudit, readAudit, SqliteAuditLog, verifyAuditChain } from '../../src/audit/audit-log.js';
+import { runAdmin } from '../../src/admin/main.js';
+import { maskCommandLine } from '../../src/audit/mask.js';
+import type { AuditRecord } from '../../src/core/authorizer.js';
+import { openDatabase, type Db } from '../../src/store/database.js';
 
 let dir: string;
 let db: Db;

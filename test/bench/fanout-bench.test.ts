@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runFanoutBench } from '../../bench/fanout-bench';
+import { runFanoutBench } from '../../bench/fanout-bench.js';
 
 /**
  * The bench harness itself (not its speed: timings live in `npm run bench`): the real app in its

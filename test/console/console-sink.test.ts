@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConsoleSink } from '../../adapters/console';
-import type { JobStatusView, NeutralMessage } from '../../src/messages/model';
+import { ConsoleSink } from '../../adapters/console/index.js';
+import type { JobStatusView, NeutralMessage } from '../../src/messages/model.js';
 
 function status(state: JobStatusView['state'], running: number, done: number): NeutralMessage {
   return {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
-import { openDatabase } from '../../src/store/database';
-import { readAudit } from '../../src/audit/audit-log';
+import { openDatabase } from '../../src/store/database.js';
+import { readAudit } from '../../src/audit/audit-log.js';
 
 /**
  * Secrets typed into a command line never come back out: the real `npm start` entry point with

@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, RecordingSink, type TestRuntime } from '../helpers/runtime';
-import { createPermissionsModule } from '../../src/permissions/module';
-import { readAudit } from '../../src/audit/audit-log';
-import type { IncomingCommand, Invoker } from '../../src/core/ports';
+import { startTestRuntime, RecordingSink, type TestRuntime } from '../helpers/runtime.js';
+import { createPermissionsModule } from '../../src/permissions/module.js';
+import { readAudit } from '../../src/audit/audit-log.js';
+import type { IncomingCommand, Invoker } from '../../src/core/ports.js';
 
 /**
  * Channels through the core with the real permissions module: jobs and variables belong to

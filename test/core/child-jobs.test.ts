@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * Child jobs named by Id are jobs in their own right for Wait-Job and Stop-Job (PowerShell's

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * Common parameters through the core with one real agent: -WhatIf on Stop-Job/Remove-Job

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, readDotEnv } from '../../src/config';
-import { isChatOpsError } from '../../src/errors';
+import { loadConfig, readDotEnv } from '../../src/config.js';
+import { isChatOpsError } from '../../src/errors.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 

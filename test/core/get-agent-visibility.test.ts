@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Invoker } from '../../src/core/ports';
-import { startTestRuntime, RecordingSink, type TestRuntime } from '../helpers/runtime';
+import type { Invoker } from '../../src/core/ports.js';
+import { startTestRuntime, RecordingSink, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * Get-Agent shows a channel only the agents it may target, as if the others did not exist;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime';
-import type { Block } from '../../src/messages/model';
+import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime.js';
+import type { Block } from '../../src/messages/model.js';
 
 /**
  * Get-Job's filters (reference 3.11 lookup semantics, 3.11.1 post-filters) on a channel holding

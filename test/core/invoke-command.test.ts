@@ -1,9 +1,9 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, waitFor, RecordingSink, type TestRuntime } from '../helpers/runtime';
-import type { IncomingCommand } from '../../src/core/ports';
-import type { Block } from '../../src/messages/model';
+import { startTestRuntime, waitFor, RecordingSink, type TestRuntime } from '../helpers/runtime.js';
+import type { IncomingCommand } from '../../src/core/ports.js';
+import type { Block } from '../../src/messages/model.js';
 
 /**
  * Invoke-Command through the core, with the hub and three real agent processes on loopback.

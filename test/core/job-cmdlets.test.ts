@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
-import type { Block } from '../../src/messages/model';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import type { Block } from '../../src/messages/model.js';
 
 /** Job cmdlets, assignments, help and autocomplete through the core, with one real agent. */
 

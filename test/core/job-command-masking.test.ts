@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * A job's Command (status message, Get-Job, the store) is masked like the audit trail's

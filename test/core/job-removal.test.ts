@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestRuntime, waitFor, whileFrozen, RecordingSink, type TestRuntime } from '../helpers/runtime';
-import type { IncomingCommand, MessageHandle } from '../../src/core/ports';
-import type { NeutralMessage } from '../../src/messages/model';
+import { startTestRuntime, waitFor, whileFrozen, RecordingSink, type TestRuntime } from '../helpers/runtime.js';
+import type { IncomingCommand, MessageHandle } from '../../src/core/ports.js';
+import type { NeutralMessage } from '../../src/messages/model.js';
 
 /**
  * A job removed while something still follows it: its status presenter (which may be posting

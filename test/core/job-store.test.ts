@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../src/store/database';
-import { SqliteJobStore } from '../../src/store/sqlite-job-store';
-import { aggregateState } from '../../src/jobs/job-state';
+import { openDatabase, type Db } from '../../src/store/database.js';
+import { SqliteJobStore } from '../../src/store/sqlite-job-store.js';
+import { aggregateState } from '../../src/jobs/job-state.js';
 
 let dir: string;
 let db: Db;

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestRuntime, waitFor, type RecordingSink, type TestRuntime } from '../helpers/runtime';
-import type { Block } from '../../src/messages/model';
-import type { PsValue } from '../../src/language/values';
+import { startTestRuntime, waitFor, type RecordingSink, type TestRuntime } from '../helpers/runtime.js';
+import type { Block } from '../../src/messages/model.js';
+import type { PsValue } from '../../src/language/values.js';
 
 /**
  * PowerShell's own job tests (reference 5.2: test/powershell/Modules/Microsoft.PowerShell.Core/

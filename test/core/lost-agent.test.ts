@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, waitFor, whileFrozen, type TestRuntime } from '../helpers/runtime';
+import { startTestRuntime, waitFor, whileFrozen, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * An agent that goes away mid-job: its children are Disconnected for AGENT_LOST_GRACE, then end

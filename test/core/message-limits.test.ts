@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readAudit } from '../../src/audit/audit-log';
-import type { Invoker } from '../../src/core/ports';
+import { readAudit } from '../../src/audit/audit-log.js';
+import type { Invoker } from '../../src/core/ports.js';
 import {
   MAX_COMMANDS_PER_MESSAGE,
   MAX_PIPELINE_STAGES,
   MAX_POSTS_PER_MESSAGE,
   MAX_STATEMENTS_PER_MESSAGE,
-} from '../../src/core/limits';
-import { messageToText } from '../../src/messages/plain-text';
-import type { RecordingSink } from '../helpers/recording-sink';
-import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
+} from '../../src/core/limits.js';
+import { messageToText } from '../../src/messages/plain-text.js';
+import type { RecordingSink } from '../helpers/recording-sink.js';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * What one message may cost, through the real core (real runtime, SQLite file, a real agent):

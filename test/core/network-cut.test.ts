@@ -4,7 +4,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime';
+import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * A network cut, neither a crash nor a frozen process: a TCP proxy between the agent and the hub

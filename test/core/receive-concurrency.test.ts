@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, waitFor, RecordingSink, type TestRuntime } from '../helpers/runtime';
-import type { IncomingCommand, MessageHandle } from '../../src/core/ports';
-import type { NeutralMessage } from '../../src/messages/model';
+import { startTestRuntime, waitFor, RecordingSink, type TestRuntime } from '../helpers/runtime.js';
+import type { IncomingCommand, MessageHandle } from '../../src/core/ports.js';
+import type { NeutralMessage } from '../../src/messages/model.js';
 
 /**
  * Receiving is read → post → mark read, with the post taking as long as the platform does.

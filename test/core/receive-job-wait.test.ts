@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, waitFor, RecordingSink, type TestRuntime } from '../helpers/runtime';
-import type { Block } from '../../src/messages/model';
+import { startTestRuntime, waitFor, RecordingSink, type TestRuntime } from '../helpers/runtime.js';
+import type { Block } from '../../src/messages/model.js';
 
 /**
  * Receive-Job -Wait streams: output is posted while the job still runs, each piece once, per

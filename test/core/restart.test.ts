@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestRuntime, waitFor, RecordingSink, type TestRuntime } from '../helpers/runtime';
-import type { NeutralMessage } from '../../src/messages/model';
+import { startTestRuntime, waitFor, RecordingSink, type TestRuntime } from '../helpers/runtime.js';
+import type { NeutralMessage } from '../../src/messages/model.js';
 
 /**
  * A restart of the bot in the middle of a job loses nothing: the job keeps its state, the

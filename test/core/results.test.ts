@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderResults, type ChildOutput } from '../../src/messages/results';
-import type { ChildJobRecord, OutputRecord } from '../../src/store/job-store';
+import { renderResults, type ChildOutput } from '../../src/messages/results.js';
+import type { ChildJobRecord, OutputRecord } from '../../src/store/job-store.js';
 
 let nextId = 1;
 function child(id: number, computer: string, extra: Partial<ChildJobRecord> = {}): ChildJobRecord {
@@ -52,7 +52,7 @@ describe('renderResults', () => {
 
 describe('chunkBlocks', () => {
   it('puts at most 10 blocks and about 12,000 characters in one message', async () => {
-    const { chunkBlocks } = await import('../../src/core/job-presenter');
+    const { chunkBlocks } = await import('../../src/core/job-presenter.js');
     const small = Array.from({ length: 25 }, (_, i) => ({ kind: 'code' as const, text: `out ${i}`, title: `web${i}` }));
     expect(chunkBlocks(small).map((c) => c.length)).toEqual([10, 10, 5]);
     const big = Array.from({ length: 3 }, () => ({ kind: 'code' as const, text: 'x'.repeat(7000) }));

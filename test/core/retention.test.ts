@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime';
+import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * JOB_RETENTION: a finished job is deleted with its output once it ended longer ago than the

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadRunbook } from '../../src/jobs/runbooks';
+import { loadRunbook } from '../../src/jobs/runbooks.js';
 
 let root: string;
 let lib: string;

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, RecordingSink, type TestRuntime } from '../helpers/runtime';
-import { shellUsingReferences } from '../../src/core/shell-using';
+import { startTestRuntime, RecordingSink, type TestRuntime } from '../helpers/runtime.js';
+import { shellUsingReferences } from '../../src/core/shell-using.js';
 
 /**
  * `$Using:` for bash/sh: the script names a channel variable as `$USING_NAME`; the core sends the

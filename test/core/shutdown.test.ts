@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startTestRuntime, RecordingSink } from '../helpers/runtime';
+import { startTestRuntime, RecordingSink } from '../helpers/runtime.js';
 
 /**
  * Shutting the bot down while an -AsJob job's status edit is still scheduled: the edit is

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestRuntime, waitFor, RecordingSink, type TestRuntime } from '../helpers/runtime';
-import type { NeutralMessage } from '../../src/messages/model';
-import { messageToText } from '../../src/messages/plain-text';
+import { startTestRuntime, waitFor, RecordingSink, type TestRuntime } from '../helpers/runtime.js';
+import type { NeutralMessage } from '../../src/messages/model.js';
+import { messageToText } from '../../src/messages/plain-text.js';
 
 /**
  * A status message whose final drawing failed (the adapter stopping under it, a deleted

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime';
-import type { Block } from '../../src/messages/model';
-import type { PsValue } from '../../src/language/values';
+import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime.js';
+import type { Block } from '../../src/messages/model.js';
+import type { PsValue } from '../../src/language/values.js';
 
 /**
  * Stop-Job against a connected agent (reference 3.11.4, 4.3; issue 7 "Stop-Job kills the process

@@ -1,7 +1,7 @@
 import { REST } from 'discord.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { COMMANDS, registerCommands } from '../../adapters/discord/commands';
-import { FakeDiscord } from '../fakes/discord-server';
+import { COMMANDS, registerCommands } from '../../adapters/discord/commands.js';
+import { FakeDiscord } from '../fakes/discord-server.js';
 
 let fake: FakeDiscord;
 beforeAll(async () => {

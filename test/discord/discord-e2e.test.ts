@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDiscordAdapter, type DiscordAdapter } from '../../adapters/discord/index';
-import { readAudit } from '../../src/audit/audit-log';
-import { createLogger } from '../../src/log';
-import { createPermissionsModule } from '../../src/permissions/module';
-import { FakeDiscord, type FakeInteraction, type FakeMessage } from '../fakes/discord-server';
-import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
+import { startDiscordAdapter, type DiscordAdapter } from '../../adapters/discord/index.js';
+import { readAudit } from '../../src/audit/audit-log.js';
+import { createLogger } from '../../src/log.js';
+import { createPermissionsModule } from '../../src/permissions/module.js';
+import { FakeDiscord, type FakeInteraction, type FakeMessage } from '../fakes/discord-server.js';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * The real discord.js Client against the fake Discord (REST + gateway on 127.0.0.1), the real

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REST } from 'discord.js';
-import { parseDiscordChannelId, startDiscordAdapter, type DiscordAdapter, type DiscordAdapterOptions } from '../../adapters/discord/index';
-import { MessageUpdater } from '../../adapters/discord/message-updater';
-import type { DiscordPayload } from '../../adapters/discord/render';
-import { DiscordSink, sendEdit } from '../../adapters/discord/sink';
-import { createLogger } from '../../src/log';
-import { createPermissionsModule } from '../../src/permissions/module';
-import { FakeDiscord, type FakeInteraction, type FakeMessage } from '../fakes/discord-server';
-import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
+import { parseDiscordChannelId, startDiscordAdapter, type DiscordAdapter, type DiscordAdapterOptions } from '../../adapters/discord/index.js';
+import { MessageUpdater } from '../../adapters/discord/message-updater.js';
+import type { DiscordPayload } from '../../adapters/discord/render.js';
+import { DiscordSink, sendEdit } from '../../adapters/discord/sink.js';
+import { createLogger } from '../../src/log.js';
+import { createPermissionsModule } from '../../src/permissions/module.js';
+import { FakeDiscord, type FakeInteraction, type FakeMessage } from '../fakes/discord-server.js';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * A bot restart in the middle of jobs started from Discord: the real discord.js Client against

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { commandToLine } from '../../adapters/discord/commands';
-import { checkScriptBlock, icmOptionsToLine, psQuote, splitList } from '../../adapters/discord/icm-line';
-import { parseScript } from '../../src/language/index';
+import { commandToLine } from '../../adapters/discord/commands.js';
+import { checkScriptBlock, icmOptionsToLine, psQuote, splitList } from '../../adapters/discord/icm-line.js';
+import { parseScript } from '../../src/language/index.js';
 
 describe('psQuote', () => {
   it('doubles every single-quote character, typographic ones included', () => {

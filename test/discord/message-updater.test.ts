@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MessageUpdater } from '../../adapters/discord/message-updater';
+import { MessageUpdater } from '../../adapters/discord/message-updater.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

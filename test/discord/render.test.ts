@@ -14,8 +14,8 @@ import {
   safeFilename,
   STATE_COLOURS,
   toBody,
-} from '../../adapters/discord/render';
-import type { JobStatusView } from '../../src/messages/model';
+} from '../../adapters/discord/render.js';
+import type { JobStatusView } from '../../src/messages/model.js';
 
 /** Counts fenced blocks the way Discord's markdown does: any ``` opens or closes one. */
 function fenceCount(s: string): number {

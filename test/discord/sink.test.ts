@@ -1,11 +1,11 @@
 import { REST } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MessageUpdater } from '../../adapters/discord/message-updater';
-import type { DiscordPayload } from '../../adapters/discord/render';
-import { DiscordSink, sendEdit, type SinkContext } from '../../adapters/discord/sink';
-import { silentLogger } from '../../src/log';
-import type { JobStatusView } from '../../src/messages/model';
-import { FakeDiscord } from '../fakes/discord-server';
+import { MessageUpdater } from '../../adapters/discord/message-updater.js';
+import type { DiscordPayload } from '../../adapters/discord/render.js';
+import { DiscordSink, sendEdit, type SinkContext } from '../../adapters/discord/sink.js';
+import { silentLogger } from '../../src/log.js';
+import type { JobStatusView } from '../../src/messages/model.js';
+import { FakeDiscord } from '../fakes/discord-server.js';
 
 /**
  * The sink against the fake Discord's REST routes (@discordjs/rest, real HTTP), without the

@@ -1,6 +1,6 @@
-import type { ChatSink, MessageHandle } from '../../src/core/ports';
-import type { Block, JobStatusView, NeutralMessage } from '../../src/messages/model';
-import { messageToText } from '../../src/messages/plain-text';
+import type { ChatSink, MessageHandle } from '../../src/core/ports.js';
+import type { Block, JobStatusView, NeutralMessage } from '../../src/messages/model.js';
+import { messageToText } from '../../src/messages/plain-text.js';
 
 /**
  * A ChatSink that records everything the core shows: the edge of the world for core tests.

@@ -3,14 +3,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, type Config, type Env } from '../../src/config';
-import { startApp, type App, type StartAppOptions } from '../../src/app';
-import type { Core, Invoker } from '../../src/core/ports';
-import { RecordingSink } from './recording-sink';
-import { BOT_SETTING_NAME, PASSED_FROM_AGENT } from '../../agent/script-environment';
-import { createLogger, silentLogger, type Logger } from '../../src/log';
+import { loadConfig, type Config, type Env } from '../../src/config.js';
+import { startApp, type App, type StartAppOptions } from '../../src/app.js';
+import type { Core, Invoker } from '../../src/core/ports.js';
+import { RecordingSink } from './recording-sink.js';
+import { BOT_SETTING_NAME, PASSED_FROM_AGENT } from '../../agent/script-environment.js';
+import { createLogger, silentLogger, type Logger } from '../../src/log.js';
 
-export { RecordingSink } from './recording-sink';
+export { RecordingSink } from './recording-sink.js';
 
 /**
  * A real runtime for integration tests: the app on a temp SQLite file with the hub on a free

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { circles, importGraph } from './import-graph';
+import { circles, importGraph } from './import-graph.js';
 
 /**
  * No import circles in the shipped code: each module can be read (and changed) after the ones

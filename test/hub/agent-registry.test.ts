@@ -1,10 +1,10 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteAgentRegistry, isValidAgentName, nameKey, unregisteredTags, withTags, withoutTags } from '../../src/hub/agent-registry';
-import type { AgentInfo } from '../../src/protocol/agent-protocol';
-import { openDatabase, type Db } from '../../src/store/database';
-import { tempDir } from './harness';
+import { SqliteAgentRegistry, isValidAgentName, nameKey, unregisteredTags, withTags, withoutTags } from '../../src/hub/agent-registry.js';
+import type { AgentInfo } from '../../src/protocol/agent-protocol.js';
+import { openDatabase, type Db } from '../../src/store/database.js';
+import { tempDir } from './harness.js';
 
 const info: AgentInfo = {
   os: 'linux',

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { startApp, type App } from '../../src/app';
-import { loadConfig } from '../../src/config';
-import { silentLogger } from '../../src/log';
-import { RecordingSink } from '../helpers/runtime';
+import { startApp, type App } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { RecordingSink } from '../helpers/runtime.js';
 
 /**
  * The embedded agent keeps its outbox and started-run log beside the database. Two bots whose

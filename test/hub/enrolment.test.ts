@@ -1,7 +1,7 @@
 import { cpSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HubHarness, runAdminProcess, startAgentProcess, waitFor, type AgentProcess } from './harness';
+import { HubHarness, runAdminProcess, startAgentProcess, waitFor, type AgentProcess } from './harness.js';
 
 /**
  * Real hub (port 0, SQLite file) and real agent processes over real WebSockets.

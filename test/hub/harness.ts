@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SqliteAgentRegistry } from '../../src/hub/agent-registry';
-import { WebSocketHub } from '../../src/hub/ws-hub';
-import { createLogger, type Logger } from '../../src/log';
-import type { OutputMessage, RunMessage, StateMessage } from '../../src/protocol/agent-protocol';
-import { openDatabase, type Db } from '../../src/store/database';
+import { SqliteAgentRegistry } from '../../src/hub/agent-registry.js';
+import { WebSocketHub } from '../../src/hub/ws-hub.js';
+import { createLogger, type Logger } from '../../src/log.js';
+import type { OutputMessage, RunMessage, StateMessage } from '../../src/protocol/agent-protocol.js';
+import { openDatabase, type Db } from '../../src/store/database.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

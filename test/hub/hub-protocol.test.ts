@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Agent } from '../../agent/agent';
-import type { Executor } from '../../agent/executors';
-import { startEmbeddedAgent, embeddedAgentName } from '../../src/hub/embedded-agent';
-import { silentLogger } from '../../src/log';
-import { CLOSE_PROTOCOL_ERROR, PROTOCOL_VERSION, type HelloMessage } from '../../src/protocol/agent-protocol';
-import { HubHarness, waitFor } from './harness';
+import { Agent } from '../../agent/agent.js';
+import type { Executor } from '../../agent/executors.js';
+import { startEmbeddedAgent, embeddedAgentName } from '../../src/hub/embedded-agent.js';
+import { silentLogger } from '../../src/log.js';
+import { CLOSE_PROTOCOL_ERROR, PROTOCOL_VERSION, type HelloMessage } from '../../src/protocol/agent-protocol.js';
+import { HubHarness, waitFor } from './harness.js';
 
 interface Closed {
   code: number;

@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Invoker } from '../../src/core/ports';
-import { createPermissionsModule, type PermissionsModule } from '../../src/permissions/module';
-import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime';
-import { runAdminProcess } from './harness';
+import type { Invoker } from '../../src/core/ports.js';
+import { createPermissionsModule, type PermissionsModule } from '../../src/permissions/module.js';
+import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime.js';
+import { runAdminProcess } from './harness.js';
 
 /**
  * Tags that rules match come from the registry (enrolment, then an admin), never from what an

@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Invoker } from '../../src/core/ports';
-import { createPermissionsModule, type PermissionsModule } from '../../src/permissions/module';
-import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
-import { startAgentProcess, type AgentProcess } from './harness';
+import type { Invoker } from '../../src/core/ports.js';
+import { createPermissionsModule, type PermissionsModule } from '../../src/permissions/module.js';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { startAgentProcess, type AgentProcess } from './harness.js';
 
 /**
  * `web1.` is DNS's fully qualified spelling of `web1`: one computer. Through the real bot (hub,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { bindLine, errorOf, job3, makeContext, session1 } from './helpers';
-import type { PsValue } from '../../src/language';
-import { convertEnum } from '../../src/language/conversion';
-import { AuthenticationMechanism } from '../../src/language/enums';
+import { bindLine, errorOf, job3, makeContext, session1 } from './helpers.js';
+import type { PsValue } from '../../src/language/index.js';
+import { convertEnum } from '../../src/language/conversion.js';
+import { AuthenticationMechanism } from '../../src/language/enums.js';
 
 /**
  * Worked binding examples and gotchas of reference sections 3 and 6 (and the rules of 1/2 they

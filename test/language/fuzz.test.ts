@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ChatOpsError } from '../../src/errors';
-import { bindPipelineInput, parseAndBind, MAX_SCRIPT_BYTES, type BindContext, type PsValue } from '../../src/language';
-import { agentWeb1, job3, makeContext, session1 } from './helpers';
+import { ChatOpsError } from '../../src/errors.js';
+import { bindPipelineInput, parseAndBind, MAX_SCRIPT_BYTES, type BindContext, type PsValue } from '../../src/language/index.js';
+import { agentWeb1, job3, makeContext, session1 } from './helpers.js';
 
 /**
  * Random and mutated lines: the language must answer with a bound statement or a ChatOpsError,

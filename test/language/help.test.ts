@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { cmdletNames, findCommands, renderHelp, renderParameterHelp, renderSyntax, resolveCmdletName } from '../../src/language';
-import { CMDLETS } from '../../src/language/cmdlets';
-import { errorOf } from './helpers';
+import { cmdletNames, findCommands, renderHelp, renderParameterHelp, renderSyntax, resolveCmdletName } from '../../src/language/index.js';
+import { CMDLETS } from '../../src/language/cmdlets/index.js';
+import { errorOf } from './helpers.js';
 
 describe('Get-Command -Syntax lines come from the binder definitions', () => {
   it('Get-Job: one line per parameter set, default set first, PowerShell notation', () => {

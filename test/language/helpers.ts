@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import { ChatOpsError } from '../../src/errors';
-import { bindStatement, parseAndBind, parseScript, type BindContext, type BoundCall, type PsValue } from '../../src/language';
+import { ChatOpsError } from '../../src/errors.js';
+import { bindStatement, parseAndBind, parseScript, type BindContext, type BoundCall, type PsValue } from '../../src/language/index.js';
 
 /** Channel objects as the runtime would hand them to the language. */
 export const session1: PsValue = { kind: 'session', id: 1, display: '[PSSession]Runspace1', properties: { Name: 'Runspace1', ComputerName: 'web1' } };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bindPipelineInput, parseAndBind, parseScript, bindStatement, type BoundCall, type PsValue } from '../../src/language';
-import { agentWeb1, bindNth, errorOf, job3, makeContext, session1, type Recorded } from './helpers';
+import { bindPipelineInput, parseAndBind, parseScript, bindStatement, type BoundCall, type PsValue } from '../../src/language/index.js';
+import { agentWeb1, bindNth, errorOf, job3, makeContext, session1, type Recorded } from './helpers.js';
 
 async function pipelineCalls(line: string, vars: Record<string, PsValue> = {}): Promise<BoundCall[]> {
   const [statement] = await parseAndBind(line, makeContext(vars));

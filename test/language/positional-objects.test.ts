@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseAndBind, type BindContext, type PsValue } from '../../src/language';
-import { errorOf } from './helpers';
+import { parseAndBind, type BindContext, type PsValue } from '../../src/language/index.js';
+import { errorOf } from './helpers.js';
 
 /**
  * Objects at Invoke-Command's position 0 (reference 1.5 four passes, 1.8 conversions): agent

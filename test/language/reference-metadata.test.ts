@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CMDLETS } from '../../src/language/cmdlets';
-import { ALL_SETS, type CmdletDefinition, type ParameterDefinition } from '../../src/language/definition';
+import { CMDLETS } from '../../src/language/cmdlets/index.js';
+import { ALL_SETS, type CmdletDefinition, type ParameterDefinition } from '../../src/language/definition.js';
 
 /**
  * The cmdlet definitions the binder, Get-Help and Get-Command read must match reference

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bindPipelineInput, parseAndBind, parseScript } from '../../src/language';
-import { bindNth, errorOf, job3, makeContext, session1 } from './helpers';
+import { bindPipelineInput, parseAndBind, parseScript } from '../../src/language/index.js';
+import { bindNth, errorOf, job3, makeContext, session1 } from './helpers.js';
 
 /**
  * The 16 examples of the Invoke-Command document (shared/seeds/004_*), rewritten for chat:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseAndBind, parseScript, MAX_SCRIPT_BYTES, type ExpressionNode, type PsValue } from '../../src/language';
-import { bindLine, errorOf, makeContext } from './helpers';
+import { parseAndBind, parseScript, MAX_SCRIPT_BYTES, type ExpressionNode, type PsValue } from '../../src/language/index.js';
+import { bindLine, errorOf, makeContext } from './helpers.js';
 
 /** The value of the only argument of a one-command line (literals only). */
 function onlyArgument(line: string): ExpressionNode {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AuthorizationRequest } from '../../src/core/authorizer';
-import { evaluate, type Policy, type PolicyRule } from '../../src/permissions/policy';
+import type { AuthorizationRequest } from '../../src/core/authorizer.js';
+import { evaluate, type Policy, type PolicyRule } from '../../src/permissions/policy.js';
 
 /**
  * The policy compares computer names as the agent registry does: `web1.` (DNS's fully qualified

@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { readAudit, verifyAuditChain } from '../../src/audit/audit-log';
-import type { IncomingCommand, Invoker } from '../../src/core/ports';
-import { createPermissionsModule, type PermissionsModule } from '../../src/permissions/module';
-import { RecordingSink, startTestRuntime, type TestRuntime } from '../helpers/runtime';
+import { readAudit, verifyAuditChain } from '../../src/audit/audit-log.js';
+import type { IncomingCommand, Invoker } from '../../src/core/ports.js';
+import { createPermissionsModule, type PermissionsModule } from '../../src/permissions/module.js';
+import { RecordingSink, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * Permissions through the real core: real agents (child processes) on loopback, a real policy

@@ -2,11 +2,11 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AuthorizationRequest } from '../../src/core/authorizer';
-import { createLogger } from '../../src/log';
-import { createPolicyAuthorizer, type PolicyAuthorizer } from '../../src/permissions/policy-authorizer';
-import { parsePolicy } from '../../src/permissions/policy-file';
-import { openDatabase, type Db } from '../../src/store/database';
+import type { AuthorizationRequest } from '../../src/core/authorizer.js';
+import { createLogger } from '../../src/log.js';
+import { createPolicyAuthorizer, type PolicyAuthorizer } from '../../src/permissions/policy-authorizer.js';
+import { parsePolicy } from '../../src/permissions/policy-file.js';
+import { openDatabase, type Db } from '../../src/store/database.js';
 
 const CH = 'slack:T1/C100';
 const request = (computer: string): AuthorizationRequest => ({

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AuthorizationRequest } from '../../src/core/authorizer';
-import type { Invoker } from '../../src/core/ports';
-import { createPolicyAuthorizer, type PolicyAuthorizer } from '../../src/permissions/policy-authorizer';
-import { openDatabase, type Db } from '../../src/store/database';
+import type { AuthorizationRequest } from '../../src/core/authorizer.js';
+import type { Invoker } from '../../src/core/ports.js';
+import { createPolicyAuthorizer, type PolicyAuthorizer } from '../../src/permissions/policy-authorizer.js';
+import { openDatabase, type Db } from '../../src/store/database.js';
 
 const SLACK_OPS = 'slack:T1/C100';
 const SLACK_RO = 'slack:T1/C200';

@@ -2,9 +2,9 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Invoker } from '../../src/core/ports';
-import { embeddedAgentName } from '../../src/hub/embedded-agent';
-import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
+import type { Invoker } from '../../src/core/ports.js';
+import { embeddedAgentName } from '../../src/hub/embedded-agent.js';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * The embedded agent runs scripts as the bot itself, so no chat channel may reach it unless an

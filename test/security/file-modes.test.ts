@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
-import { ensureStateDir } from '../../src/private-files';
+import { ensureStateDir } from '../../src/private-files.js';
 
 /**
  * The database (and its WAL and SHM files), the data directory, console attachment files and

@@ -1,10 +1,10 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { addressGroup } from '../../src/hub/pending-connections';
-import { createLogger, MAX_MASKED_SECRETS } from '../../src/log';
-import { PROTOCOL_VERSION } from '../../src/protocol/agent-protocol';
-import { HubHarness, startAgentProcess, waitFor, type AgentProcess } from '../hub/harness';
+import { addressGroup } from '../../src/hub/pending-connections.js';
+import { createLogger, MAX_MASKED_SECRETS } from '../../src/log.js';
+import { PROTOCOL_VERSION } from '../../src/protocol/agent-protocol.js';
+import { HubHarness, startAgentProcess, waitFor, type AgentProcess } from '../hub/harness.js';
 
 /**
  * What a peer can cost the hub before it has proved anything: forged hellos cannot change what

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { PROTOCOL_VERSION, type HubToAgent, type RunMessage } from '../../src/protocol/agent-protocol';
-import { OUTPUT_ROW_OVERHEAD } from '../../src/store/sqlite-job-store';
-import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime';
+import { PROTOCOL_VERSION, type HubToAgent, type RunMessage } from '../../src/protocol/agent-protocol.js';
+import { OUTPUT_ROW_OVERHEAD } from '../../src/store/sqlite-job-store.js';
+import { startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * An enrolled agent that misbehaves (its computer was taken over) writes only into its own runs,

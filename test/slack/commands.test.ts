@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buttonCommand, buttonCommandText, commandLine, slackChannel } from '../../adapters/slack/commands';
+import { buttonCommand, buttonCommandText, commandLine, slackChannel } from '../../adapters/slack/commands.js';
 
 describe('Slack payloads to commands', () => {
   it('qualifies the channel by team', () => {

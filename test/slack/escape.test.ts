@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { codeFence, escapeCode, escapeMrkdwn, ZWSP } from '../../adapters/slack/escape';
+import { codeFence, escapeCode, escapeMrkdwn, ZWSP } from '../../adapters/slack/escape.js';
 
 /** What Slack shows for mrkdwn text: entities decoded, no control sequences (`<...>`) left to act on. */
 function decode(s: string): string {

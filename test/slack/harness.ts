@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSlackAdapter, type SlackAdapter, type SlackAdapterOptions } from '../../adapters/slack/index';
-import { createPermissionsModule, type PermissionsModule } from '../../src/permissions/module';
+import { startSlackAdapter, type SlackAdapter, type SlackAdapterOptions } from '../../adapters/slack/index.js';
+import { createPermissionsModule, type PermissionsModule } from '../../src/permissions/module.js';
 import {
   FakeSlack,
   blockActionPayload,
@@ -13,8 +13,8 @@ import {
   type BotResponse,
   type SignOptions,
   type StoredMessage,
-} from '../fakes/slack-server';
-import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
+} from '../fakes/slack-server.js';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * The Slack end-to-end rig: a fake Slack (Web API, response_url, Socket Mode) on loopback, the

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConfig } from '../../src/config';
-import { SCOPE_OF_METHOD } from './harness';
+import { loadConfig } from '../../src/config.js';
+import { SCOPE_OF_METHOD } from './harness.js';
 
 /**
  * adapters/slack/manifest.yml is what an admin pastes into "Create New App → From an app

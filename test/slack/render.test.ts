@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buttonsForStatus, formatElapsed, renderMessage, SLACK_LIMITS } from '../../adapters/slack/render';
-import type { JobStatusView, NeutralMessage } from '../../src/messages/model';
-import { textOf } from '../fakes/slack-server';
+import { buttonsForStatus, formatElapsed, renderMessage, SLACK_LIMITS } from '../../adapters/slack/render.js';
+import type { JobStatusView, NeutralMessage } from '../../src/messages/model.js';
+import { textOf } from '../fakes/slack-server.js';
 
 const status = (over: Partial<JobStatusView> = {}): JobStatusView => ({
   jobId: 7,

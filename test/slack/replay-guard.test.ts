@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { ReplayGuard } from '../../adapters/slack/replay-guard';
+import { ReplayGuard } from '../../adapters/slack/replay-guard.js';
 
 it('accepts an id once within the window, and forgets it after', () => {
   const g = new ReplayGuard(1000);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webApi } from '@slack/bolt';
-import { DEFAULT_RENDER_OPTIONS } from '../../adapters/slack/render';
-import { SlackChatSink, sendStatusEdit, type StatusEdit } from '../../adapters/slack/sink';
-import { UpdateCoalescer } from '../../adapters/slack/update-coalescer';
-import { silentLogger } from '../../src/log';
-import type { JobStatusView, NeutralMessage } from '../../src/messages/model';
-import { FakeSlack, textOf } from '../fakes/slack-server';
+import { DEFAULT_RENDER_OPTIONS } from '../../adapters/slack/render.js';
+import { SlackChatSink, sendStatusEdit, type StatusEdit } from '../../adapters/slack/sink.js';
+import { UpdateCoalescer } from '../../adapters/slack/update-coalescer.js';
+import { silentLogger } from '../../src/log.js';
+import type { JobStatusView, NeutralMessage } from '../../src/messages/model.js';
+import { FakeSlack, textOf } from '../fakes/slack-server.js';
 
 /** The Slack sink with a real @slack/web-api client against the fake Slack Web API. */
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSlackAdapter } from '../../adapters/slack/index';
-import { readAudit } from '../../src/audit/audit-log';
-import { createLogger, silentLogger } from '../../src/log';
-import { blockActionPayload, buttonsOf, postSigned, sendBlockAction, slashCommandPayload, textOf, type StoredMessage } from '../fakes/slack-server';
-import { jobIdOf, NOBODY, OPS, OPS2, SCOPE_OF_METHOD, SECRET, startSlackRig, TEAM, type SlackRig } from './harness';
+import { startSlackAdapter } from '../../adapters/slack/index.js';
+import { readAudit } from '../../src/audit/audit-log.js';
+import { createLogger, silentLogger } from '../../src/log.js';
+import { blockActionPayload, buttonsOf, postSigned, sendBlockAction, slashCommandPayload, textOf, type StoredMessage } from '../fakes/slack-server.js';
+import { jobIdOf, NOBODY, OPS, OPS2, SCOPE_OF_METHOD, SECRET, startSlackRig, TEAM, type SlackRig } from './harness.js';
 
 /**
  * The real bolt App in HTTP mode against the fake Slack, with the real core, policy and three

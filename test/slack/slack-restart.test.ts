@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webApi } from '@slack/bolt';
-import { startSlackAdapter, type SlackAdapter } from '../../adapters/slack/index';
-import { parseSlackChannel, slackChannel } from '../../adapters/slack/commands';
-import { DEFAULT_RENDER_OPTIONS } from '../../adapters/slack/render';
-import { sendStatusEdit, SlackChatSink, type StatusEdit } from '../../adapters/slack/sink';
-import { UpdateCoalescer } from '../../adapters/slack/update-coalescer';
-import { createLogger } from '../../src/log';
-import { FakeSlack, textOf, type RecordedCall, type StoredMessage } from '../fakes/slack-server';
-import { waitFor } from '../helpers/runtime';
-import { jobIdOf, OPS, startSlackRig, TEAM, type SlackRig } from './harness';
+import { startSlackAdapter, type SlackAdapter } from '../../adapters/slack/index.js';
+import { parseSlackChannel, slackChannel } from '../../adapters/slack/commands.js';
+import { DEFAULT_RENDER_OPTIONS } from '../../adapters/slack/render.js';
+import { sendStatusEdit, SlackChatSink, type StatusEdit } from '../../adapters/slack/sink.js';
+import { UpdateCoalescer } from '../../adapters/slack/update-coalescer.js';
+import { createLogger } from '../../src/log.js';
+import { FakeSlack, textOf, type RecordedCall, type StoredMessage } from '../fakes/slack-server.js';
+import { waitFor } from '../helpers/runtime.js';
+import { jobIdOf, OPS, startSlackRig, TEAM, type SlackRig } from './harness.js';
 
 /**
  * A bot restarted mid-job follows on, in Slack, the status messages the previous process posted:

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSlackAdapter } from '../../adapters/slack/index';
-import { createLogger, silentLogger } from '../../src/log';
-import { buttonsOf, textOf } from '../fakes/slack-server';
-import { jobIdOf, SECRET, startSlackRig, type SlackRig } from './harness';
+import { startSlackAdapter } from '../../adapters/slack/index.js';
+import { createLogger, silentLogger } from '../../src/log.js';
+import { buttonsOf, textOf } from '../fakes/slack-server.js';
+import { jobIdOf, SECRET, startSlackRig, type SlackRig } from './harness.js';
 
 /**
  * The real bolt App in Socket Mode: apps.connections.open (with the app token) against the

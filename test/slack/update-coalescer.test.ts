@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UpdateCoalescer } from '../../adapters/slack/update-coalescer';
+import { UpdateCoalescer } from '../../adapters/slack/update-coalescer.js';
 
 function recorder(delayMs = 0, failWith?: (payload: string) => Error | undefined) {
   const sent: Array<{ key: string; payload: string; at: number }> = [];

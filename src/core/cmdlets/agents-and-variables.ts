@@ -1,9 +1,9 @@
-import type { BoundCall } from '../../language/bound-call';
-import type { PsValue } from '../../language/values';
-import type { AgentSummary } from '../../jobs/agent-directory';
-import { type ExecContext, safePost, showError, userKey } from '../context';
-import { agentRef, asString, asStrings, hasWildcard, toText, wildcard } from '../value-helpers';
-import { ChatOpsError } from '../../errors';
+import type { BoundCall } from '../../language/bound-call.js';
+import type { PsValue } from '../../language/values.js';
+import type { AgentSummary } from '../../jobs/agent-directory.js';
+import { type ExecContext, safePost, showError, userKey } from '../context.js';
+import { agentRef, asString, asStrings, hasWildcard, toText, wildcard } from '../value-helpers.js';
+import { ChatOpsError } from '../../errors.js';
 
 /**
  * Get-Agent (this bot's own cmdlet): the registered computers, `-Name` with wildcards (names

@@ -1,9 +1,9 @@
-import type { BoundCall } from '../../language/bound-call';
-import type { PsValue } from '../../language/values';
-import type { Block } from '../../messages/model';
-import { findCommands, renderHelp, renderParameterHelp, renderSyntax, type HelpView } from '../../language';
-import { type ExecContext, safePost } from '../context';
-import { asBool, asString, asStrings } from '../value-helpers';
+import type { BoundCall } from '../../language/bound-call.js';
+import type { PsValue } from '../../language/values.js';
+import type { Block } from '../../messages/model.js';
+import { findCommands, renderHelp, renderParameterHelp, renderSyntax, type HelpView } from '../../language/index.js';
+import { type ExecContext, safePost } from '../context.js';
+import { asBool, asString, asStrings } from '../value-helpers.js';
 
 /**
  * Get-Help NAME [-Detailed | -Full | -Parameter P]: rendered by the language module from the

@@ -1,14 +1,14 @@
-import type { BoundCall } from '../../language/bound-call';
-import { DEFAULT_THROTTLE_LIMIT, type PsValue, type ScriptBlockValue } from '../../language/values';
-import type { AuthorizationRequest } from '../authorizer';
-import { type ExecContext, userKey } from '../context';
-import { ChatOpsError } from '../../errors';
-import { maskCommandLine } from '../../audit/mask';
-import { isShellConfiguration, loadRunbook } from '../../jobs/runbooks';
-import { JobPresenter } from '../job-presenter';
-import { asBool, asNumber, asString, asStrings, asArray, jobRef, toJson } from '../value-helpers';
-import { sessionRoadmapError } from './sessions';
-import { shellUsingHint, shellUsingName, shellUsingReferences } from '../shell-using';
+import type { BoundCall } from '../../language/bound-call.js';
+import { DEFAULT_THROTTLE_LIMIT, type PsValue, type ScriptBlockValue } from '../../language/values.js';
+import type { AuthorizationRequest } from '../authorizer.js';
+import { type ExecContext, userKey } from '../context.js';
+import { ChatOpsError } from '../../errors.js';
+import { maskCommandLine } from '../../audit/mask.js';
+import { isShellConfiguration, loadRunbook } from '../../jobs/runbooks.js';
+import { JobPresenter } from '../job-presenter.js';
+import { asBool, asNumber, asString, asStrings, asArray, jobRef, toJson } from '../value-helpers.js';
+import { sessionRoadmapError } from './sessions.js';
+import { shellUsingHint, shellUsingName, shellUsingReferences } from '../shell-using.js';
 
 /** Parameters this runtime implements; anything else bound is refused, never ignored. */
 const SUPPORTED = new Set([

@@ -1,12 +1,12 @@
-import type { BoundCall } from '../../language/bound-call';
-import type { PsValue } from '../../language/values';
-import type { ChildJobRecord, JobRecord } from '../../store/job-store';
-import { JOB_STATES, type JobState } from '../../messages/model';
-import { type ExecContext, safePost, showError } from '../context';
-import { isObjectRef } from '../../language/conversion';
-import { jobTable } from '../../messages/results';
-import { forgetJobStatus } from '../job-presenter';
-import { asArray, asNumber, asNumbers, asString, asStrings, hasWildcard, jobRef, wildcard } from '../value-helpers';
+import type { BoundCall } from '../../language/bound-call.js';
+import type { PsValue } from '../../language/values.js';
+import type { ChildJobRecord, JobRecord } from '../../store/job-store.js';
+import { JOB_STATES, type JobState } from '../../messages/model.js';
+import { type ExecContext, safePost, showError } from '../context.js';
+import { isObjectRef } from '../../language/conversion.js';
+import { jobTable } from '../../messages/results.js';
+import { forgetJobStatus } from '../job-presenter.js';
+import { asArray, asNumber, asNumbers, asString, asStrings, hasWildcard, jobRef, wildcard } from '../value-helpers.js';
 
 /**
  * How the job cmdlets find, show and delete jobs (reference 3.11 shared lookup semantics).

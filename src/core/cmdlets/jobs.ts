@@ -1,12 +1,12 @@
-import type { BoundCall } from '../../language/bound-call';
-import type { PsValue } from '../../language/values';
-import type { JobRecord } from '../../store/job-store';
-import { type ExecContext, safePost, showError } from '../context';
-import { childHasMoreData, hasMoreData, isFinished, PERSISTENT_STATES } from '../../jobs/job-state';
-import { refs, removeJobRecord, selectJobs, showJobs, stateParam, type Selected } from './job-selection';
-import { asBool, asNumber, asString } from '../value-helpers';
-import { currentState, waitUntil } from '../job-waits';
-import type { JobState } from '../../messages/model';
+import type { BoundCall } from '../../language/bound-call.js';
+import type { PsValue } from '../../language/values.js';
+import type { JobRecord } from '../../store/job-store.js';
+import { type ExecContext, safePost, showError } from '../context.js';
+import { childHasMoreData, hasMoreData, isFinished, PERSISTENT_STATES } from '../../jobs/job-state.js';
+import { refs, removeJobRecord, selectJobs, showJobs, stateParam, type Selected } from './job-selection.js';
+import { asBool, asNumber, asString } from '../value-helpers.js';
+import { currentState, waitUntil } from '../job-waits.js';
+import type { JobState } from '../../messages/model.js';
 
 /** Get-Job, Wait-Job, Stop-Job and Remove-Job (reference 3.11); Receive-Job is in receive-job.ts. */
 

@@ -1,13 +1,13 @@
-import type { HashtableValue, PsValue } from '../../language/values';
-import type { JobRecord } from '../../store/job-store';
-import type { JobState } from '../../messages/model';
-import type { JobEvent } from '../../jobs/job-manager';
-import { type ExecContext, safePost, showError } from '../context';
-import { isFinished, PERSISTENT_STATES } from '../../jobs/job-state';
-import { failureText, jobTable, renderResults, type ChildOutput } from '../../messages/results';
-import { markAllRead, postResultBlocks, refreshJobStatus } from '../job-presenter';
-import { removeJobRecord, type Selected } from './job-selection';
-import { jobRef } from '../value-helpers';
+import type { HashtableValue, PsValue } from '../../language/values.js';
+import type { JobRecord } from '../../store/job-store.js';
+import type { JobState } from '../../messages/model.js';
+import type { JobEvent } from '../../jobs/job-manager.js';
+import { type ExecContext, safePost, showError } from '../context.js';
+import { isFinished, PERSISTENT_STATES } from '../../jobs/job-state.js';
+import { failureText, jobTable, renderResults, type ChildOutput } from '../../messages/results.js';
+import { markAllRead, postResultBlocks, refreshJobStatus } from '../job-presenter.js';
+import { removeJobRecord, type Selected } from './job-selection.js';
+import { jobRef } from '../value-helpers.js';
 
 export interface ReceiveWaitOptions {
   /** -Force: wait for Completed/Failed/Stopped only (else any persistent state ends the wait). */

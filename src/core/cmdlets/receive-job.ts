@@ -1,15 +1,15 @@
-import type { BoundCall } from '../../language/bound-call';
-import type { PsValue } from '../../language/values';
-import type { Block } from '../../messages/model';
-import { type ExecContext, safePost, showError } from '../context';
-import { ChatOpsError } from '../../errors';
-import { isFinished } from '../../jobs/job-state';
-import { failureText, renderResults, type ChildOutput } from '../../messages/results';
-import { markAllRead, postResultBlocks, refreshJobStatus } from '../job-presenter';
-import { receiveAndWait } from './receive-job-wait';
-import { outputValues } from './invoke-command';
-import { selectJobs } from './job-selection';
-import { asBool, asStrings } from '../value-helpers';
+import type { BoundCall } from '../../language/bound-call.js';
+import type { PsValue } from '../../language/values.js';
+import type { Block } from '../../messages/model.js';
+import { type ExecContext, safePost, showError } from '../context.js';
+import { ChatOpsError } from '../../errors.js';
+import { isFinished } from '../../jobs/job-state.js';
+import { failureText, renderResults, type ChildOutput } from '../../messages/results.js';
+import { markAllRead, postResultBlocks, refreshJobStatus } from '../job-presenter.js';
+import { receiveAndWait } from './receive-job-wait.js';
+import { outputValues } from './invoke-command.js';
+import { selectJobs } from './job-selection.js';
+import { asBool, asStrings } from '../value-helpers.js';
 
 /**
  * Receive-Job (reference 3.11.2): shows the unread output of the named jobs (their children

@@ -1,7 +1,7 @@
-import type { BoundCall } from '../../language/bound-call';
-import type { PsValue } from '../../language/values';
-import type { ExecContext } from '../context';
-import { ChatOpsError } from '../../errors';
+import type { BoundCall } from '../../language/bound-call.js';
+import type { PsValue } from '../../language/values.js';
+import type { ExecContext } from '../context.js';
+import { ChatOpsError } from '../../errors.js';
 
 /** Persistent and disconnected sessions are on the roadmap (DEVELOPERS.md); refused clearly until then. */
 export const SESSION_CMDLETS = [

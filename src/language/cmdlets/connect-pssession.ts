@@ -1,7 +1,7 @@
-import { cmdlet, param, T, V } from './dsl';
-import { R } from './reasons';
-import { AuthenticationMechanism } from '../enums';
-import { authConflict, throttleDefault } from './shared-checks';
+import { cmdlet, param, T, V } from './dsl.js';
+import { R } from './reasons.js';
+import { AuthenticationMechanism } from '../enums.js';
+import { authConflict, throttleDefault } from './shared-checks.js';
 
 // Reference 3.8: the default set Name has -Name mandatory.
 const REMOTE4 = 'ComputerName; ComputerNameGuid; ConnectionUri; ConnectionUriGuid';

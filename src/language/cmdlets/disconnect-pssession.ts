@@ -1,6 +1,6 @@
-import { cmdlet, param, T, V, INT_MAX } from './dsl';
-import { OutputBufferingMode } from '../enums';
-import { throttleDefault } from './shared-checks';
+import { cmdlet, param, T, V, INT_MAX } from './dsl.js';
+import { OutputBufferingMode } from '../enums.js';
+import { throttleDefault } from './shared-checks.js';
 
 // Reference 3.7.
 const ALL4 = 'Session; Name; Id; InstanceId';

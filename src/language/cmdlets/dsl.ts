@@ -7,7 +7,7 @@ import {
   type TypeKind,
   type TypeSpec,
   type Validation,
-} from '../definition';
+} from '../definition.js';
 
 /** Small helpers so each cmdlet file reads like the tables in the reference. */
 

@@ -1,7 +1,7 @@
-import { cmdlet, param, T, V } from './dsl';
-import { R } from './reasons';
-import { AuthenticationMechanism } from '../enums';
-import { authConflict, checkIdleTimeout } from './shared-checks';
+import { cmdlet, param, T, V } from './dsl.js';
+import { R } from './reasons.js';
+import { AuthenticationMechanism } from '../enums.js';
+import { authConflict, checkIdleTimeout } from './shared-checks.js';
 
 // Reference 3.5: identity parameters are scalars here; no ThrottleLimit.
 export const enterPSSession = cmdlet({

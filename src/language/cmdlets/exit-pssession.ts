@@ -1,5 +1,5 @@
-import { cmdlet } from './dsl';
-import { ALL_SETS } from '../definition';
+import { cmdlet } from './dsl.js';
+import { ALL_SETS } from '../definition.js';
 
 // Reference 3.6: common parameters only.
 export const exitPSSession = cmdlet({

@@ -1,4 +1,4 @@
-import { cmdlet, param, T } from './dsl';
+import { cmdlet, param, T } from './dsl.js';
 
 // Reduced Get-Command: the commands this bot understands.
 export const getCommand = cmdlet({

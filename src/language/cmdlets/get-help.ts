@@ -1,5 +1,5 @@
-import { cmdlet, param, T } from './dsl';
-import { R } from './reasons';
+import { cmdlet, param, T } from './dsl.js';
+import { R } from './reasons.js';
 
 // Reduced Get-Help: parameter sets as in PowerShell, help text generated from our definitions.
 export const getHelp = cmdlet({

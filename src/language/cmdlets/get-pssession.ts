@@ -1,7 +1,7 @@
-import { cmdlet, param, T, V } from './dsl';
-import { R } from './reasons';
-import { AuthenticationMechanism, SessionFilterState } from '../enums';
-import { authConflict, throttleDefault } from './shared-checks';
+import { cmdlet, param, T, V } from './dsl.js';
+import { R } from './reasons.js';
+import { AuthenticationMechanism, SessionFilterState } from '../enums.js';
+import { authConflict, throttleDefault } from './shared-checks.js';
 
 // Reference 3.3 (Windows build: -ComputerName queries the agent for its sessions).
 const REMOTE4 = 'ComputerName; ComputerInstanceId; ConnectionUri; ConnectionUriInstanceId';

@@ -1,5 +1,5 @@
-import { cmdlet, param, T } from './dsl';
-import { ALL_SETS } from '../definition';
+import { cmdlet, param, T } from './dsl.js';
+import { ALL_SETS } from '../definition.js';
 
 // Our own reduced Get-Variable: the channel's variables.
 export const getVariable = cmdlet({

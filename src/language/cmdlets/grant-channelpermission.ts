@@ -1,5 +1,5 @@
-import { ALL_SETS } from '../definition';
-import { cmdlet, INT_MAX, param, T, V } from './dsl';
+import { ALL_SETS } from '../definition.js';
+import { cmdlet, INT_MAX, param, T, V } from './dsl.js';
 
 // This bot's own cmdlet (permissions issue): bot admins only. Every parameter is named, on
 // purpose: a grant should read unambiguously in the channel and in the audit trail.

@@ -1,8 +1,8 @@
-import { ChatOpsError } from '../../errors';
-import { cmdlet, param, T, V } from './dsl';
-import { R } from './reasons';
-import { AuthenticationMechanism } from '../enums';
-import { authConflict, checkIdleTimeout, throttleDefault } from './shared-checks';
+import { ChatOpsError } from '../../errors.js';
+import { cmdlet, param, T, V } from './dsl.js';
+import { R } from './reasons.js';
+import { AuthenticationMechanism } from '../enums.js';
+import { authConflict, checkIdleTimeout, throttleDefault } from './shared-checks.js';
 
 // Reference 3.1. Set lists exactly as in the table (declaration order = table order).
 const SIXTEEN =

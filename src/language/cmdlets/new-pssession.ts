@@ -1,7 +1,7 @@
-import { cmdlet, param, T, V } from './dsl';
-import { R } from './reasons';
-import { AuthenticationMechanism } from '../enums';
-import { authConflict, checkIdleTimeout, throttleDefault } from './shared-checks';
+import { cmdlet, param, T, V } from './dsl.js';
+import { R } from './reasons.js';
+import { AuthenticationMechanism } from '../enums.js';
+import { authConflict, checkIdleTimeout, throttleDefault } from './shared-checks.js';
 
 // Reference 3.2.
 export const newPSSession = cmdlet({

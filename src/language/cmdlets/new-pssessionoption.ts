@@ -1,7 +1,7 @@
-import { cmdlet, param, T, V, INT_MAX } from './dsl';
-import { R } from './reasons';
-import { ALL_SETS } from '../definition';
-import { AuthenticationMechanism, OutputBufferingMode, ProxyAccessType } from '../enums';
+import { cmdlet, param, T, V, INT_MAX } from './dsl.js';
+import { R } from './reasons.js';
+import { ALL_SETS } from '../definition.js';
+import { AuthenticationMechanism, OutputBufferingMode, ProxyAccessType } from '../enums.js';
 
 // Reference 3.10, Windows build (the product needs OutputBufferingMode and IdleTimeout).
 export const newPSSessionOption = cmdlet({

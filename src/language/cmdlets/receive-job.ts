@@ -1,5 +1,5 @@
-import { ChatOpsError } from '../../errors';
-import { cmdlet, param, T, V } from './dsl';
+import { ChatOpsError } from '../../errors.js';
+import { cmdlet, param, T, V } from './dsl.js';
 
 // Reference 3.11.2.
 export const receiveJob = cmdlet({

@@ -1,7 +1,7 @@
-import { cmdlet, param, T, V } from './dsl';
-import { R } from './reasons';
-import { AuthenticationMechanism, OutTarget } from '../enums';
-import { authConflict } from './shared-checks';
+import { cmdlet, param, T, V } from './dsl.js';
+import { R } from './reasons.js';
+import { AuthenticationMechanism, OutTarget } from '../enums.js';
+import { authConflict } from './shared-checks.js';
 
 // Reference 3.9: identity parameters are scalars.
 const EIGHT =

@@ -1,6 +1,6 @@
-import { cmdlet, param, T, V } from './dsl';
-import { R } from './reasons';
-import { JobState } from '../enums';
+import { cmdlet, param, T, V } from './dsl.js';
+import { R } from './reasons.js';
+import { JobState } from '../enums.js';
 
 // Reference 3.11.5: -Force is not in the State and Command sets.
 export const removeJob = cmdlet({

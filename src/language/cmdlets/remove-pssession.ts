@@ -1,5 +1,5 @@
-import { cmdlet, param, T, V } from './dsl';
-import { R } from './reasons';
+import { cmdlet, param, T, V } from './dsl.js';
+import { R } from './reasons.js';
 
 // Reference 3.4.
 export const removePSSession = cmdlet({

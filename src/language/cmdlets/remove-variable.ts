@@ -1,5 +1,5 @@
-import { cmdlet, param, T } from './dsl';
-import { ALL_SETS } from '../definition';
+import { cmdlet, param, T } from './dsl.js';
+import { ALL_SETS } from '../definition.js';
 
 // Our own reduced Remove-Variable: drops channel variables.
 export const removeVariable = cmdlet({

@@ -1,5 +1,5 @@
-import { ALL_SETS } from '../definition';
-import { cmdlet, param, T, V } from './dsl';
+import { ALL_SETS } from '../definition.js';
+import { cmdlet, param, T, V } from './dsl.js';
 
 // This bot's own cmdlet (permissions issue): bot admins only. Only chat rules can be revoked;
 // file rules are changed in the file.

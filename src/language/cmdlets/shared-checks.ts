@@ -1,6 +1,6 @@
-import { ChatOpsError } from '../../errors';
-import type { BoundValues } from '../definition';
-import { DEFAULT_THROTTLE_LIMIT, type PsValue } from '../values';
+import { ChatOpsError } from '../../errors.js';
+import type { BoundValues } from '../definition.js';
+import { DEFAULT_THROTTLE_LIMIT, type PsValue } from '../values.js';
 
 /** Setter-time and BeginProcessing-time rules shared by several cmdlets (reference 2.3-2.5). */
 

@@ -1,6 +1,6 @@
-import { cmdlet, param, T, V } from './dsl';
-import { AuthenticationMechanism } from '../enums';
-import { authConflict } from './shared-checks';
+import { cmdlet, param, T, V } from './dsl.js';
+import { AuthenticationMechanism } from '../enums.js';
+import { authConflict } from './shared-checks.js';
 
 // Reference 3.11.6. Binds exactly as PowerShell (including the multi-bind bug: `Start-Job x.ps1`
 // is AmbiguousParameterSet), then the whole cmdlet is refused: a local job would run in the bot.

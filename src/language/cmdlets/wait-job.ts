@@ -1,6 +1,6 @@
-import { cmdlet, param, T, V, INT_MAX } from './dsl';
-import { R } from './reasons';
-import { JobState } from '../enums';
+import { cmdlet, param, T, V, INT_MAX } from './dsl.js';
+import { R } from './reasons.js';
+import { JobState } from '../enums.js';
 
 // Reference 3.11.3.
 export const waitJob = cmdlet({

@@ -1,4 +1,4 @@
-import type { Migration } from './migration';
+import type { Migration } from './migration.js';
 
 /**
  * Agents, enrolment tokens and computer-name aliases (ids 100-199).

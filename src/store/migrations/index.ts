@@ -4,11 +4,11 @@
  * not collide: 100s agents/enrolment, 200s jobs/output/variables, 300s permissions/audit,
  * 400s adapters.
  */
-import { AGENT_MIGRATIONS } from './agents';
-import { JOB_MIGRATIONS } from './jobs';
-import type { Migration } from './migration';
-import { PERMISSIONS_MIGRATIONS } from './permissions';
+import { AGENT_MIGRATIONS } from './agents.js';
+import { JOB_MIGRATIONS } from './jobs.js';
+import type { Migration } from './migration.js';
+import { PERMISSIONS_MIGRATIONS } from './permissions.js';
 
-export type { Migration } from './migration';
+export type { Migration } from './migration.js';
 
 export const MIGRATIONS: Migration[] = [...JOB_MIGRATIONS, ...AGENT_MIGRATIONS, ...PERMISSIONS_MIGRATIONS];

@@ -1,4 +1,4 @@
-import type { Migration } from './migration';
+import type { Migration } from './migration.js';
 
 /**
  * Jobs, child jobs, output records, Receive-Job read positions, channel variables and the record

@@ -1,4 +1,4 @@
-import type { Migration } from './migration';
+import type { Migration } from './migration.js';
 
 /**
  * Permissions and audit (ids 300-399). `audit_log` is append-only: triggers refuse UPDATE and
