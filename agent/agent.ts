@@ -47,7 +47,10 @@ export class Agent extends EventEmitter {
     if (options.token) log.addSecret(options.token);
     const dir = options.stateDir;
     if (dir !== null && !ensureStateDir(dir)) {
-      log.warn('the state directory is open to other users and holds more than agent state, so it was left as it is: give the agent a directory of its own (--state-dir)', { stateDir: dir });
+      log.warn(
+        'the state directory is open to other users and holds more than agent state, so it was left as it is: give the agent a directory of its own (--state-dir)',
+        { stateDir: dir },
+      );
     }
     this.runs = new Runs({
       agent: this.name,

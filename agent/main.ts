@@ -86,7 +86,21 @@ export function parseAgentArgs(
   uid: number | undefined = process.getuid?.(),
 ): { ok: true; options: AgentCliOptions } | { ok: false; problems: string[]; help?: boolean } {
   const a = yargsParser(argv, {
-    string: ['hub', 'name', 'token', 'token-file', 'state-dir', 'tag', 'configuration', 'runbooks-dir', 'restrict-to-runbooks', 'tls-ca', 'script-env', 'run-as', 'log-level'],
+    string: [
+      'hub',
+      'name',
+      'token',
+      'token-file',
+      'state-dir',
+      'tag',
+      'configuration',
+      'runbooks-dir',
+      'restrict-to-runbooks',
+      'tls-ca',
+      'script-env',
+      'run-as',
+      'log-level',
+    ],
     boolean: ['help'],
     array: ['tag', 'configuration', 'restrict-to-runbooks', 'script-env'],
     configuration: { 'camel-case-expansion': false, 'dot-notation': false },
@@ -111,7 +125,8 @@ export function parseAgentArgs(
   else if (hubUrl !== undefined && !/^wss?:\/\/[^\s/]+/.test(hubUrl)) problems.push(`--hub must be a ws:// or wss:// URL, got '${hubUrl}'`);
   const name = one('name');
   if (a.name === undefined) problems.push('--name is required');
-  else if (name !== undefined && !isValidAgentName(name)) problems.push(`--name '${name}' is not valid: use 1-63 letters, digits, '.', '_' or '-'`);
+  else if (name !== undefined && !isValidAgentName(name))
+    problems.push(`--name '${name}' is not valid: use 1-63 letters, digits, '.', '_' or '-'`);
   const { token, tokenFile, tokenSource } = enrolmentToken(one('token'), one('token-file'), env, problems);
   const tags = many('tag');
   for (const t of tags) if (!isValidTag(t)) problems.push(`--tag must be KEY=VALUE, got '${t}'`);
@@ -212,7 +227,10 @@ export function readTokenFile(file: string): { ok: true; token: string } | { ok:
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    return { ok: false, problem: `--token-file '${file}' cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e))}` };
+    return {
+      ok: false,
+      problem: `--token-file '${file}' cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e))}`,
+    };
   }
   const token = text.trim();
   return token === '' ? { ok: false, problem: `--token-file '${file}' is empty` } : { ok: true, token };
@@ -236,7 +254,9 @@ async function main(): Promise<void> {
   // Last resort: a rejection nobody handled is a bug, but exiting would kill the commands this
   // agent runs and drop their unacknowledged output. Log it (masked) and keep running.
   process.on('unhandledRejection', (reason) => {
-    log.error('unhandled rejection (a bug): the agent keeps running', { error: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason) });
+    log.error('unhandled rejection (a bug): the agent keeps running', {
+      error: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason),
+    });
   });
   if (o.token) log.addSecret(o.token);
   if (o.tokenSource === '--token') {
@@ -258,7 +278,9 @@ async function main(): Promise<void> {
     log.addSecret(token);
   }
   if (!state && !token) {
-    process.stderr.write(`agent: ${o.name} is not enrolled yet (no secret in ${o.stateDir}): pass --token-file FILE (or set ${TOKEN_ENV})\n`);
+    process.stderr.write(
+      `agent: ${o.name} is not enrolled yet (no secret in ${o.stateDir}): pass --token-file FILE (or set ${TOKEN_ENV})\n`,
+    );
     process.exitCode = 2;
     return;
   }

@@ -186,7 +186,8 @@ export class StartedRuns {
       try {
         const v = JSON.parse(l) as unknown;
         if (typeof v === 'string') this.ids.add(v);
-        else if (typeof v === 'object' && v !== null && typeof (v as { end?: unknown }).end === 'string') this.ended.add((v as { end: string }).end);
+        else if (typeof v === 'object' && v !== null && typeof (v as { end?: unknown }).end === 'string')
+          this.ended.add((v as { end: string }).end);
       } catch {
         // torn line
       }

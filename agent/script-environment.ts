@@ -71,7 +71,8 @@ export function lookupUser(name: string): ScriptUser {
   const f = line.split(':');
   const uid = Number(f[2]);
   const gid = Number(f[3]);
-  if (f.length < 7 || !Number.isInteger(uid) || !Number.isInteger(gid)) throw new Error(`the user database entry for '${name}' is not readable`);
+  if (f.length < 7 || !Number.isInteger(uid) || !Number.isInteger(gid))
+    throw new Error(`the user database entry for '${name}' is not readable`);
   return { name: f[0]!, uid, gid, home: f[5] || '/', shell: f[6] || '/bin/sh' };
 }
 
@@ -93,7 +94,9 @@ export function parseScriptEnv(
       continue;
     }
     if (BOT_SETTING_NAME.test(name)) {
-      problems.push(`--script-env '${spec}': ${name} is a setting of the bot (SLACK_*, DISCORD_*, CHATOPS_*, HUB_*) and is never given to scripts`);
+      problems.push(
+        `--script-env '${spec}': ${name} is a setting of the bot (SLACK_*, DISCORD_*, CHATOPS_*, HUB_*) and is never given to scripts`,
+      );
       continue;
     }
     if (/^USING_/i.test(name)) {
@@ -107,7 +110,11 @@ export function parseScriptEnv(
 }
 
 /** The fixed environment every script of this agent starts from (before its USING_* values). */
-export function scriptEnvironment(agentEnv: NodeJS.ProcessEnv, user: ScriptUser, configured: Record<string, string> = {}): Record<string, string> {
+export function scriptEnvironment(
+  agentEnv: NodeJS.ProcessEnv,
+  user: ScriptUser,
+  configured: Record<string, string> = {},
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const k of PASSED_FROM_AGENT) {
     const v = agentEnv[k];

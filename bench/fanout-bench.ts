@@ -92,13 +92,15 @@ const median = (xs: number[]): number => {
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function runFanoutBench(options: {
-  sizes?: number[];
-  throttleLimits?: number[];
-  /** Each figure is the median of this many runs, fan-out and baseline interleaved (default 3). */
-  repetitions?: number;
-  log?: (line: string) => void;
-} = {}): Promise<FanoutResult> {
+export async function runFanoutBench(
+  options: {
+    sizes?: number[];
+    throttleLimits?: number[];
+    /** Each figure is the median of this many runs, fan-out and baseline interleaved (default 3). */
+    repetitions?: number;
+    log?: (line: string) => void;
+  } = {},
+): Promise<FanoutResult> {
   const reps = Math.max(1, options.repetitions ?? 3);
   const sizes = options.sizes ?? [1, 10, 100, 1000];
   const throttles = options.throttleLimits ?? [1000, 32];
@@ -169,7 +171,9 @@ export async function runFanoutBench(options: {
         const spawnMs = median(base);
         const row = { n, throttleLimit, fanoutMs, spawnMs, ratio: fanoutMs / spawnMs, completed };
         rows.push(row);
-        log(`N=${n} ThrottleLimit=${throttleLimit}: fan-out ${fanoutMs.toFixed(0)} ms, spawn ${spawnMs.toFixed(0)} ms, ratio ${row.ratio.toFixed(2)} (median of ${reps})`);
+        log(
+          `N=${n} ThrottleLimit=${throttleLimit}: fan-out ${fanoutMs.toFixed(0)} ms, spawn ${spawnMs.toFixed(0)} ms, ratio ${row.ratio.toFixed(2)} (median of ${reps})`,
+        );
       }
     }
     return { rows, idleAgents: maxN, hubBytesPerIdleAgent };

@@ -29,7 +29,7 @@ function scriptBlockLine(): string {
   const head = 'Invoke-Command -ComputerName web1,web2,web3 -ThrottleLimit 16 -AsJob -JobName nightly -ScriptBlock {\n';
   const tail = '\n} -ArgumentList 1kb, "two", 0x10';
   const chunk =
-    "  if ($Using:Threshold -gt 5) { Get-Process | Where-Object { $_.CPU -gt 10 } | ForEach-Object { \"$($_.Name): }\" } } # } comment\n" +
+    '  if ($Using:Threshold -gt 5) { Get-Process | Where-Object { $_.CPU -gt 10 } | ForEach-Object { "$($_.Name): }" } } # } comment\n' +
     "  $x = @'\n}{ literal\n'@\n";
   let body = '';
   while (Buffer.byteLength(head + body + chunk + tail) <= MAX_SCRIPT_BYTES) body += chunk;

@@ -55,7 +55,9 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   lines.push(`Fan-out: command to all results stored, vs Node spawning the same \`sh -c echo\` processes (median of ${repetitions} runs)`);
   lines.push('');
-  lines.push(`${'N'.padStart(5)}  ${'Throttle'.padStart(8)}  ${'fan-out ms'.padStart(10)}  ${'spawn ms'.padStart(9)}  ${'ratio'.padStart(6)}`);
+  lines.push(
+    `${'N'.padStart(5)}  ${'Throttle'.padStart(8)}  ${'fan-out ms'.padStart(10)}  ${'spawn ms'.padStart(9)}  ${'ratio'.padStart(6)}`,
+  );
   for (const r of fanout.rows) {
     lines.push(
       `${String(r.n).padStart(5)}  ${String(r.throttleLimit).padStart(8)}  ${r.fanoutMs.toFixed(1).padStart(10)}  ${r.spawnMs.toFixed(1).padStart(9)}  ${r.ratio.toFixed(2).padStart(6)}`,
@@ -77,9 +79,7 @@ async function main(): Promise<void> {
   lines.push(`${'ms'.padStart(8)}  ${'baseline'.padStart(8)}  ${'target'.padStart(6)}  what`);
   for (const r of language) {
     const target = r.targetMs === undefined ? '' : `<${r.targetMs}${r.ms <= r.targetMs ? '' : '!'}`;
-    lines.push(
-      `${r.ms.toFixed(3).padStart(8)}  ${(r.baselineMs?.toFixed(3) ?? '').padStart(8)}  ${target.padStart(6)}  ${r.name}`,
-    );
+    lines.push(`${r.ms.toFixed(3).padStart(8)}  ${(r.baselineMs?.toFixed(3) ?? '').padStart(8)}  ${target.padStart(6)}  ${r.name}`);
   }
   lines.push('');
   lines.push('Start-up: spawn to exit with empty piped input and a fresh database (median), beside node -e 0');

@@ -67,12 +67,22 @@ export async function runStartupBench(options: { repetitions?: number } = {}): P
       baseline.push(await timeOnce(['-e', '0'], base));
       for (const c of commands) {
         if (c.skipped) continue;
-        const env = { ...base, CHATOPS_DB: join(dir, `run-${i}-${times.get(c.name)!.length}-${c.args.length}.db`), HUB_LISTEN: '127.0.0.1:0', RUNBOOKS_DIR: join(dir, 'rb') };
+        const env = {
+          ...base,
+          CHATOPS_DB: join(dir, `run-${i}-${times.get(c.name)!.length}-${c.args.length}.db`),
+          HUB_LISTEN: '127.0.0.1:0',
+          RUNBOOKS_DIR: join(dir, 'rb'),
+        };
         times.get(c.name)!.push(await timeOnce(c.args, env));
       }
     }
     for (const c of commands) {
-      rows.push({ name: c.name, ms: c.skipped ? Number.NaN : median(times.get(c.name)!), baselineMs: median(baseline), ...(c.skipped ? { skipped: c.skipped } : {}) });
+      rows.push({
+        name: c.name,
+        ms: c.skipped ? Number.NaN : median(times.get(c.name)!),
+        baselineMs: median(baseline),
+        ...(c.skipped ? { skipped: c.skipped } : {}),
+      });
     }
     return rows;
   } finally {

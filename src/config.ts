@@ -119,7 +119,10 @@ export function loadConfig(env: Env): Config {
   if ((certPath === undefined) !== (keyPath === undefined)) {
     problems.push('HUB_TLS_CERT and HUB_TLS_KEY must be set together');
   }
-  for (const [k, p] of [['HUB_TLS_CERT', certPath], ['HUB_TLS_KEY', keyPath]] as const) {
+  for (const [k, p] of [
+    ['HUB_TLS_CERT', certPath],
+    ['HUB_TLS_KEY', keyPath],
+  ] as const) {
     if (p !== undefined && !existsSync(p)) problems.push(`${k} names a file that does not exist: ${p}`);
   }
   const tls = certPath && keyPath ? { certPath, keyPath } : undefined;
@@ -158,7 +161,8 @@ export function loadConfig(env: Env): Config {
   if (slackBot || slackSecret || slackApp) {
     if (!slackBot) problems.push('SLACK_BOT_TOKEN is required when Slack is configured');
     // Socket Mode has no inbound HTTP to verify; HTTP mode cannot run without the secret.
-    if (!slackSecret && !slackApp) problems.push('SLACK_SIGNING_SECRET is required for Slack in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+    if (!slackSecret && !slackApp)
+      problems.push('SLACK_SIGNING_SECRET is required for Slack in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
     const apiUrl = str('SLACK_API_URL');
     if (apiUrl !== undefined && !/^https?:\/\//.test(apiUrl)) {
       problems.push(`SLACK_API_URL must be an http(s) URL, got '${apiUrl}'`);

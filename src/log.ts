@@ -72,7 +72,10 @@ export function createLogger(
       if (s.length < 6 || secrets.has(s)) return;
       if (secrets.size >= MAX_MASKED_SECRETS) {
         // A bug, not an attack (only verified secrets come here): say so once, loudly.
-        if (!full) write(`${new Date().toISOString()} ERROR more than ${MAX_MASKED_SECRETS} secrets registered for masking; later ones are not masked`);
+        if (!full)
+          write(
+            `${new Date().toISOString()} ERROR more than ${MAX_MASKED_SECRETS} secrets registered for masking; later ones are not masked`,
+          );
         full = true;
         return;
       }

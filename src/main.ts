@@ -19,14 +19,16 @@ async function main(): Promise<number> {
     return 2;
   }
   const log = createLogger(config.logLevel);
-  if (openToOthers('.env')) log.warn('.env holds the bot\'s settings and other users can read it: chmod 600 .env');
+  if (openToOthers('.env')) log.warn(".env holds the bot's settings and other users can read it: chmod 600 .env");
   for (const s of [config.slack?.botToken, config.slack?.signingSecret, config.slack?.appToken, config.discord?.token]) {
     if (s) log.addSecret(s);
   }
   // Last resort. A rejection nobody handled is a bug, but Node's default (exit) would take down
   // every channel and every job's live status with it: log it, masked, and keep running.
   process.on('unhandledRejection', (reason) => {
-    log.error('unhandled rejection (a bug): the bot keeps running', { error: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason) });
+    log.error('unhandled rejection (a bug): the bot keeps running', {
+      error: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason),
+    });
   });
 
   let app: App;

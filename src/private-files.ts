@@ -36,8 +36,7 @@ export function ensureStateDir(dir: string): boolean {
   }
   if (!openToOthers(dir)) return true;
   const ours =
-    statSync(dir).uid === process.getuid?.() &&
-    readdirSync(dir).every((e) => STATE_ENTRIES.has(e) || /^state\.json\.\d+\.tmp$/.test(e));
+    statSync(dir).uid === process.getuid?.() && readdirSync(dir).every((e) => STATE_ENTRIES.has(e) || /^state\.json\.\d+\.tmp$/.test(e));
   if (ours) chmodSync(dir, PRIVATE_DIR_MODE);
   return ours;
 }

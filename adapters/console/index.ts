@@ -37,8 +37,7 @@ export function consoleInvoker(): Invoker {
  * for, plain text; resolves with the exit code at end of input (1 if any command failed).
  */
 export async function runConsole(core: Core, options: ConsoleOptions): Promise<number> {
-  const tty =
-    options.tty ?? Boolean((options.input as { isTTY?: boolean }).isTTY && (options.output as { isTTY?: boolean }).isTTY);
+  const tty = options.tty ?? Boolean((options.input as { isTTY?: boolean }).isTTY && (options.output as { isTTY?: boolean }).isTTY);
   const err = options.errorOutput ?? options.output;
   const sink = new ConsoleSink({
     tty,
@@ -66,7 +65,9 @@ export async function runConsole(core: Core, options: ConsoleOptions): Promise<n
 
   const prompt = options.prompt ?? 'PS chatops> ';
   rl.setPrompt(prompt);
-  options.output.write('chatops console: type a command such as  Invoke-Command -ComputerName localhost { uname -a }  (Get-Help for help, exit to quit)\n');
+  options.output.write(
+    'chatops console: type a command such as  Invoke-Command -ComputerName localhost { uname -a }  (Get-Help for help, exit to quit)\n',
+  );
   rl.prompt();
   return new Promise<number>((resolve) => {
     let busy: Promise<void> = Promise.resolve();

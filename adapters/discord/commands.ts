@@ -167,7 +167,6 @@ export function commandToLine(name: string, subcommand: string | null, o: Option
  * is configured (they update at once), otherwise global commands.
  */
 export async function registerCommands(rest: REST, applicationId: string, guildId?: string): Promise<void> {
-  const route =
-    guildId !== undefined ? Routes.applicationGuildCommands(applicationId, guildId) : Routes.applicationCommands(applicationId);
+  const route = guildId !== undefined ? Routes.applicationGuildCommands(applicationId, guildId) : Routes.applicationCommands(applicationId);
   await rest.put(route, { body: COMMANDS });
 }

@@ -74,11 +74,9 @@ export function splitList(raw: string, option: string): string[] {
       }
       skipSpaces();
       if (i < n && raw[i] !== ',') {
-        throw new ChatOpsError(
-          'InvalidOption',
-          `The ${option} option has text after a quoted item; separate items with commas.`,
-          { target: option },
-        );
+        throw new ChatOpsError('InvalidOption', `The ${option} option has text after a quoted item; separate items with commas.`, {
+          target: option,
+        });
       }
     } else {
       const start = i;
@@ -99,8 +97,7 @@ export function splitList(raw: string, option: string): string[] {
   return items;
 }
 
-const isSingleQuote = (c: string | undefined): boolean =>
-  c !== undefined && "'\u2018\u2019\u201A\u201B".includes(c);
+const isSingleQuote = (c: string | undefined): boolean => c !== undefined && "'\u2018\u2019\u201A\u201B".includes(c);
 const isDoubleQuote = (c: string | undefined): boolean => c !== undefined && '"\u201C\u201D\u201E'.includes(c);
 
 /**
@@ -116,11 +113,9 @@ export function checkScriptBlock(text: string): { endsInLineComment: boolean } {
   let i = 0;
   const n = text.length;
   const fail = (why: string): never => {
-    throw new ChatOpsError(
-      'InvalidOption',
-      `The scriptblock option is not one script block: ${why}. Use /ps to type the whole line.`,
-      { target: 'scriptblock' },
-    );
+    throw new ChatOpsError('InvalidOption', `The scriptblock option is not one script block: ${why}. Use /ps to type the whole line.`, {
+      target: 'scriptblock',
+    });
   };
   while (i < n) {
     const c = text[i]!;

@@ -166,7 +166,12 @@ export async function startDiscordAdapter(
         const cut = typed.lastIndexOf(',');
         const before = cut < 0 ? '' : `${typed.slice(0, cut + 1)} `;
         const prefix = typed.slice(cut + 1).trim();
-        const already = new Set(typed.slice(0, cut + 1).split(',').map((x) => x.trim().toLowerCase()));
+        const already = new Set(
+          typed
+            .slice(0, cut + 1)
+            .split(',')
+            .map((x) => x.trim().toLowerCase()),
+        );
         const names = await core.complete(channel, invoker(i), 'computer', prefix);
         choices = names
           .filter((n) => !already.has(n.toLowerCase()))

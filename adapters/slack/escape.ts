@@ -35,4 +35,3 @@ export function escapeCode(text: string): string {
 export function codeFence(escapedContent: string): string {
   return '```\n' + (escapedContent === '' ? ' ' : escapedContent) + '\n```';
 }
-

@@ -156,7 +156,10 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
     const sink = sinkFor(command.channel_id, command.user_id, respond);
     const line = commandLine(kind, command.text ?? '');
     if (line === '') {
-      const usage = kind === 'ps' ? `${cfg.psCommand} <command line>, for example ${cfg.psCommand} Get-Job` : `${cfg.icmCommand} -ComputerName web1 { uptime }`;
+      const usage =
+        kind === 'ps'
+          ? `${cfg.psCommand} <command line>, for example ${cfg.psCommand} Get-Job`
+          : `${cfg.icmCommand} -ComputerName web1 { uptime }`;
       await sink.replyPrivately(textMessage(`Usage: ${usage}`));
       return;
     }
@@ -199,7 +202,11 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
     const shown = body.message as { text?: string; blocks?: types.KnownBlock[]; thread_ts?: string } | undefined;
     if (ok && action.action_id.startsWith('receive-job') && messageTs && shown?.blocks) {
       const parent = shown.thread_ts && shown.thread_ts !== messageTs ? shown.thread_ts : undefined;
-      const edit: StatusEdit = { channel: channelId, ts: messageTs, message: { text: shown.text ?? '', blocks: withoutButton(shown.blocks, action.action_id) } };
+      const edit: StatusEdit = {
+        channel: channelId,
+        ts: messageTs,
+        message: { text: shown.text ?? '', blocks: withoutButton(shown.blocks, action.action_id) },
+      };
       await coalescer
         .update(encodeHandle(channelId, messageTs, parent).id, edit)
         .catch((err: unknown) => log.warn('Slack: could not remove the Receive-Job button', { error: describe(err) }));
@@ -219,7 +226,10 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
     await next();
   });
 
-  for (const [name, kind] of [[cfg.psCommand, 'ps'], [cfg.icmCommand, 'icm']] as const) {
+  for (const [name, kind] of [
+    [cfg.psCommand, 'ps'],
+    [cfg.icmCommand, 'icm'],
+  ] as const) {
     app.command(name, async ({ command, ack, respond }) => {
       // Slack wants the ack within 3 s: ack first, then do the work outside the listener.
       await ack();
@@ -227,10 +237,13 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
     });
   }
 
-  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: /^(stop-job|receive-job)(:\d+)?$/ }, async ({ ack, body, action, respond }) => {
-    await ack();
-    void track(() => handlePress(body, action, respond as RespondFn));
-  });
+  app.action<BlockAction<ButtonAction>>(
+    { type: 'block_actions', action_id: /^(stop-job|receive-job)(:\d+)?$/ },
+    async ({ ack, body, action, respond }) => {
+      await ack();
+      void track(() => handlePress(body, action, respond as RespondFn));
+    },
+  );
 
   app.error(async (err) => {
     log.error('Slack listener error', { error: describe(err) });
@@ -256,7 +269,9 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
     }
   } catch (err) {
     await app.stop().catch(() => undefined);
-    const what = receiver ? `could not listen on port ${options.port ?? cfg.port}` : 'could not open a Socket Mode connection (check SLACK_APP_TOKEN)';
+    const what = receiver
+      ? `could not listen on port ${options.port ?? cfg.port}`
+      : 'could not open a Socket Mode connection (check SLACK_APP_TOKEN)';
     throw new ChatOpsError('SlackStartFailed', `Slack adapter ${what}: ${describe(err)}`, { cause: err });
   }
 
@@ -312,7 +327,8 @@ const LEVELS: Record<Config['logLevel'], LogLevel> = {
 /** Bolt's logger interface over ours, so bolt's lines are masked and levelled like the rest. */
 function boltLogger(log: Logger, level: Config['logLevel']): BoltLogger {
   let current = LEVELS[level];
-  const text = (msg: unknown[]): string => msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
+  const text = (msg: unknown[]): string =>
+    msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
   return {
     debug: (...m: unknown[]) => log.debug(`slack: ${text(m)}`),
     info: (...m: unknown[]) => log.info(`slack: ${text(m)}`),

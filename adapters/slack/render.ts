@@ -75,7 +75,11 @@ function renderBlock(block: Block, options: RenderOptions, uploads: SlackUpload[
     case 'status':
       return statusBlocks(block.status);
     case 'attachment':
-      uploads.push({ filename: safeFilename(block.filename), content: block.content, title: shortTitle(block.title ?? block.filename, MAX_FILE_TITLE) });
+      uploads.push({
+        filename: safeFilename(block.filename),
+        content: block.content,
+        title: shortTitle(block.title ?? block.filename, MAX_FILE_TITLE),
+      });
       return previewBlocks(block.head, block.tail, block.omittedLines, block.title, safeFilename(block.filename));
     case 'actions':
       return block.buttons.length > 0 ? [actionsBlock(block.buttons)] : [];
@@ -316,7 +320,10 @@ function splitMessages(blocks: types.KnownBlock[], fallback: string): SlackMessa
   let size = 0;
   for (const b of blocks) {
     const len = blockTextLength(b);
-    if (current.length > 0 && (current.length >= SLACK_LIMITS.blocksPerMessage || size + len > SLACK_LIMITS.messageText - fallback.length)) {
+    if (
+      current.length > 0 &&
+      (current.length >= SLACK_LIMITS.blocksPerMessage || size + len > SLACK_LIMITS.messageText - fallback.length)
+    ) {
       messages.push({ text: fallback, blocks: current });
       current = [];
       size = 0;

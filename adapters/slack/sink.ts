@@ -70,7 +70,10 @@ export class SlackChatSink implements ChatSink {
     if (userId === undefined) {
       // A resumed status never replies privately (core contract); should it, the text is not
       // the channel's to see, so it is logged (masked) instead of posted.
-      this.ctx.log.warn('Slack: private reply with no user to send it to; not posted', { channel: this.ctx.channelId, text: messages.map((m) => m.text).join('\n') });
+      this.ctx.log.warn('Slack: private reply with no user to send it to; not posted', {
+        channel: this.ctx.channelId,
+        text: messages.map((m) => m.text).join('\n'),
+      });
       return;
     }
     for (const m of messages) {
@@ -103,7 +106,9 @@ export class SlackChatSink implements ChatSink {
       if (status?.kind === 'status') {
         const id = status.status.jobId;
         await this.replyPrivately(
-          errorMessage(`The status of job ${id} could not be posted (${describe(err)}). Its output is kept: Receive-Job -Id ${id} shows it.`),
+          errorMessage(
+            `The status of job ${id} could not be posted (${describe(err)}). Its output is kept: Receive-Job -Id ${id} shows it.`,
+          ),
         ).catch(() => undefined);
       }
       throw err;

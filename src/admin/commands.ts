@@ -51,8 +51,7 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
       // A running hub touches live agents every heartbeat; an agent still marked online but not
       // seen for two intervals belongs to a hub that stopped or crashed.
       const staleBefore = Date.now() - 2 * config.hub.heartbeatMs - 1000;
-      const online = (a: (typeof agents)[number]): boolean =>
-        a.online && a.lastSeen !== undefined && Date.parse(a.lastSeen) >= staleBefore;
+      const online = (a: (typeof agents)[number]): boolean => a.online && a.lastSeen !== undefined && Date.parse(a.lastSeen) >= staleBefore;
       if (agents.length === 0) {
         out('No agents are enrolled. Create a token with: npm run admin -- token create');
         return 0;
@@ -67,7 +66,8 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
         a.aliases.join(','),
         a.lastSeen ?? '-',
       ]);
-      for (const line of formatTable(['NAME', 'STATUS', 'OS', 'VERSION', 'CONFIGURATIONS', 'TAGS', 'ALIASES', 'LAST SEEN'], rows)) out(line);
+      for (const line of formatTable(['NAME', 'STATUS', 'OS', 'VERSION', 'CONFIGURATIONS', 'TAGS', 'ALIASES', 'LAST SEEN'], rows))
+        out(line);
       return 0;
     },
   },
@@ -101,7 +101,8 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
     flags: {},
     run({ args, db, out }) {
       const [name, ...tags] = args._.map(String);
-      if (name === undefined || tags.length === 0) throw new ChatOpsError('InvalidArgument', 'agent tag needs a NAME and at least one KEY=VALUE');
+      if (name === undefined || tags.length === 0)
+        throw new ChatOpsError('InvalidArgument', 'agent tag needs a NAME and at least one KEY=VALUE');
       const bad = tags.find((t) => !isValidTag(t));
       if (bad !== undefined) throw new ChatOpsError('InvalidTag', `tags must be KEY=VALUE without spaces, got '${bad}'`);
       return changeTags(db, out, name, `agent tag ${name} ${tags.join(' ')}`, (current) => withTags(current, tags));
@@ -113,7 +114,8 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
     flags: {},
     run({ args, db, out }) {
       const [name, ...keys] = args._.map(String);
-      if (name === undefined || keys.length === 0) throw new ChatOpsError('InvalidArgument', 'agent untag needs a NAME and at least one KEY');
+      if (name === undefined || keys.length === 0)
+        throw new ChatOpsError('InvalidArgument', 'agent untag needs a NAME and at least one KEY');
       const bad = keys.find((k) => (k.includes('=') ? !isValidTag(k) : !/^[^=\s]+$/.test(k)));
       if (bad !== undefined) throw new ChatOpsError('InvalidTag', `give a tag key (role) or a whole tag (role=web), got '${bad}'`);
       const whole = keys.filter((k) => k.includes('='));

@@ -131,7 +131,10 @@ function rowContent(row: Omit<Row, 'prev_hash' | 'hash'>): Record<string, unknow
 }
 
 export function chainHash(prevHash: string, row: Omit<Row, 'prev_hash' | 'hash'>): string {
-  return createHash('sha256').update(prevHash).update(canonicalJson(rowContent(row))).digest('hex');
+  return createHash('sha256')
+    .update(prevHash)
+    .update(canonicalJson(rowContent(row)))
+    .digest('hex');
 }
 
 export class SqliteAuditLog implements AuditLog {
@@ -333,7 +336,10 @@ function verifyAgainstAnchor(db: Db, path: string, fd: number | undefined, size:
     if (line === '') continue;
     const m = ANCHOR_LINE.exec(line);
     if (!m) {
-      return { ok: false, reason: `line ${lineNo} of the anchor file ${path} is not "<id> <hash> <time>": ${JSON.stringify(line.slice(0, 100))}` };
+      return {
+        ok: false,
+        reason: `line ${lineNo} of the anchor file ${path} is not "<id> <hash> <time>": ${JSON.stringify(line.slice(0, 100))}`,
+      };
     }
     const id = Number(m[1]);
     lines += 1;
@@ -418,7 +424,11 @@ function verifyChain(db: Db): ChainResult {
       };
     }
     if (row.prev_hash !== prev) {
-      return { ok: false, brokenAt: row.id, reason: `row ${row.id} does not follow the row before it (its prev_hash differs: the row before was edited or replaced)` };
+      return {
+        ok: false,
+        brokenAt: row.id,
+        reason: `row ${row.id} does not follow the row before it (its prev_hash differs: the row before was edited or replaced)`,
+      };
     }
     const { prev_hash: _p, hash: _h, ...content } = row;
     if (chainHash(prev, content) !== row.hash) {

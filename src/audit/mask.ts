@@ -10,7 +10,8 @@ import { maskSecrets } from '../log.js';
  */
 
 // Parameter names starting like a credential parameter (`-Cr` is already unambiguous for -Credential).
-const SECRET_PARAM = /(^|[\s;|({])(-(?:cr|pass|pwd|secret|token|apikey|api-key|accesskey|accesstoken|privatekey|certificatepassword|securestring|key)[a-z0-9_-]*(?![a-z0-9_-]))(:?)(\s*)(?!-)((?:'(?:[^']|'')*'|"(?:[^"`]|`.)*"|\([^)]*\)|[^\s;|)}]+))/gi;
+const SECRET_PARAM =
+  /(^|[\s;|({])(-(?:cr|pass|pwd|secret|token|apikey|api-key|accesskey|accesstoken|privatekey|certificatepassword|securestring|key)[a-z0-9_-]*(?![a-z0-9_-]))(:?)(\s*)(?!-)((?:'(?:[^']|'')*'|"(?:[^"`]|`.)*"|\([^)]*\)|[^\s;|)}]+))/gi;
 
 // `ConvertTo-SecureString 'x' -AsPlainText`, `Get-Credential` with a value, `-AsPlainText 'x'`.
 const SECURE_STRING = /(ConvertTo-SecureString\s+(?:-String\s+)?)('(?:[^']|'')*'|"(?:[^"`]|`.)*"|[^\s;|)}$]+)/gi;
@@ -29,8 +30,10 @@ const SHAPES: Array<[RegExp, string]> = [
 
 export function maskCommandLine(text: string, secrets: Iterable<string> = []): string {
   let out = maskSecrets(text, secrets);
-  out = out.replace(SECRET_PARAM, (_m, pre: string, name: string, colon: string, space: string, value: string) =>
-    `${pre}${name}${colon}${space}${value.startsWith('$') ? value : '***'}`,
+  out = out.replace(
+    SECRET_PARAM,
+    (_m, pre: string, name: string, colon: string, space: string, value: string) =>
+      `${pre}${name}${colon}${space}${value.startsWith('$') ? value : '***'}`,
   );
   out = out.replace(SECURE_STRING, (_m, pre: string, value: string) => `${pre}${value.startsWith('$') ? value : '***'}`);
   for (const [re, replacement] of SHAPES) out = out.replace(re, replacement);

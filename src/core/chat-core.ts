@@ -148,7 +148,7 @@ export class ChatCore implements Core {
 
   private async fail(base: Omit<ExecContext, 'display'>, e: unknown, text: string): Promise<void> {
     const known = isChatOpsError(e);
-    if (!known) this.services.log.error('command failed', { error: e instanceof Error ? e.stack ?? e.message : String(e) });
+    if (!known) this.services.log.error('command failed', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     const reason = known ? e.message : 'internal error';
     if (typeof e === 'object' && e !== null && AUDITED.has(e)) {
       // Allowed and audited already; the failure while running is recorded beside it.
@@ -157,7 +157,10 @@ export class ChatCore implements Core {
       // Parse and bind errors are refusals too (a refusal by the authorizer was audited when made).
       this.auditDecision(base.command, text, [], 'refused', reason);
     }
-    await showError({ ...base, display: true }, known ? e.message : 'Internal error: the command could not be run. The bot log has the details.');
+    await showError(
+      { ...base, display: true },
+      known ? e.message : 'Internal error: the command could not be run. The bot log has the details.',
+    );
   }
 
   private auditDecision(
@@ -334,4 +337,3 @@ export class ChatCore implements Core {
     await this.decide(call, ctx, request);
   }
 }
-

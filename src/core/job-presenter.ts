@@ -2,7 +2,15 @@ import type { ChatSink, MessageHandle } from './ports.js';
 import type { CoreServices } from './context.js';
 import type { JobRecord } from '../store/job-store.js';
 import type { Block, NeutralMessage } from '../messages/model.js';
-import { JOB_COLUMNS, jobTable, renderResults, statusMessage, statusView, type ChildOutput, type RenderOptions } from '../messages/results.js';
+import {
+  JOB_COLUMNS,
+  jobTable,
+  renderResults,
+  statusMessage,
+  statusView,
+  type ChildOutput,
+  type RenderOptions,
+} from '../messages/results.js';
 import { hasMoreData, isFinished } from '../jobs/job-state.js';
 
 /**
@@ -123,7 +131,11 @@ export class JobPresenter {
   /** Work started from an event or timer: nobody awaits it, so a failure is logged here. */
   private detached(work: Promise<void>, what: string): void {
     work.catch((e: unknown) => {
-      this.services.log.error('job presenter failed', { job: this.jobId, what, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      this.services.log.error('job presenter failed', {
+        job: this.jobId,
+        what,
+        error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+      });
     });
   }
 
@@ -148,7 +160,10 @@ export class JobPresenter {
     // The status shows the whole command already; in the row a long one is cut, so the status
     // stays one message on every platform (an edit cannot grow into several).
     const row = jobTable(store, [{ job }]);
-    if (row.kind === 'table') row.rows = row.rows.map((r) => r.map((c, i) => (i === COMMAND_COLUMN && c.length > MAX_ROW_COMMAND ? `${c.slice(0, MAX_ROW_COMMAND - 1)}…` : c)));
+    if (row.kind === 'table')
+      row.rows = row.rows.map((r) =>
+        r.map((c, i) => (i === COMMAND_COLUMN && c.length > MAX_ROW_COMMAND ? `${c.slice(0, MAX_ROW_COMMAND - 1)}…` : c)),
+      );
     return statusMessage(view, [row]);
   }
 

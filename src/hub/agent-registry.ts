@@ -224,7 +224,7 @@ export class SqliteAgentRegistry implements AgentRegistry {
     this.checkName(name);
     if (nameKey(name) === 'localhost') {
       // Always the bot's own computer (the console's default rule trusts it): never a remote agent.
-      throw new ChatOpsError('NameTaken', 'The computer name localhost is reserved for the bot\'s own computer.', { target: name });
+      throw new ChatOpsError('NameTaken', "The computer name localhost is reserved for the bot's own computer.", { target: name });
     }
     return this.db.transaction(() => {
       // Looked up by the digest of a 256-bit random token: the index lookup reveals nothing useful.
@@ -381,9 +381,13 @@ export class SqliteAgentRegistry implements AgentRegistry {
     return this.db.transaction(() => {
       const key = this.resolveKey(nameOrAlias);
       const row =
-        key === undefined ? undefined : (this.db.prepare('SELECT name FROM agents WHERE name_key = ?').get(key) as { name: string } | undefined);
+        key === undefined
+          ? undefined
+          : (this.db.prepare('SELECT name FROM agents WHERE name_key = ?').get(key) as { name: string } | undefined);
       if (key === undefined || row === undefined) {
-        throw new ChatOpsError('AgentNotFound', `There is no enrolled computer named ${nameOrAlias.slice(0, 80)}.`, { target: nameOrAlias });
+        throw new ChatOpsError('AgentNotFound', `There is no enrolled computer named ${nameOrAlias.slice(0, 80)}.`, {
+          target: nameOrAlias,
+        });
       }
       const stored = withTags([], tags);
       this.db.prepare('UPDATE agents SET tags = ? WHERE name_key = ?').run(JSON.stringify(stored), key);
@@ -404,9 +408,7 @@ export class SqliteAgentRegistry implements AgentRegistry {
     if (!isValidAgentName(nameOrAlias)) return undefined;
     const key = nameKey(nameOrAlias);
     if (this.db.prepare('SELECT 1 FROM agents WHERE name_key = ?').get(key)) return key;
-    const alias = this.db.prepare('SELECT agent_key FROM agent_aliases WHERE alias_key = ?').get(key) as
-      | { agent_key: string }
-      | undefined;
+    const alias = this.db.prepare('SELECT agent_key FROM agent_aliases WHERE alias_key = ?').get(key) as { agent_key: string } | undefined;
     return alias?.agent_key;
   }
 

@@ -12,7 +12,10 @@ import { isValidAgentName, nameKey, type AgentRegistry } from './agent-registry.
  */
 export function embeddedAgentName(host: string = hostname()): string {
   const first = host.split('.')[0] ?? '';
-  let name = first.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 63);
+  let name = first
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 63);
   if (!isValidAgentName(name)) name = 'localhost';
   return name;
 }
@@ -43,7 +46,11 @@ export async function startEmbeddedAgent(options: EmbeddedAgentOptions): Promise
   const name = options.name ?? embeddedAgentName();
   const configurations: SessionConfiguration[] = availableKinds().map((kind) => ({ name: kind, kind }));
   const names = configurations.map((c) => c.name);
-  const defaultConfiguration = names.includes('Microsoft.PowerShell') ? 'Microsoft.PowerShell' : names.includes('bash') ? 'bash' : (names[0] ?? '');
+  const defaultConfiguration = names.includes('Microsoft.PowerShell')
+    ? 'Microsoft.PowerShell'
+    : names.includes('bash')
+      ? 'bash'
+      : (names[0] ?? '');
   const { secret } = options.registry.provision(name, {
     os: `${platform()} ${release()}`,
     version: AGENT_VERSION,

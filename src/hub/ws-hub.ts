@@ -101,9 +101,7 @@ export class WebSocketHub implements AgentTransport {
   async start(): Promise<void> {
     if (this.server) return;
     const tls = this.options.tls;
-    const server = tls
-      ? createHttpsServer({ cert: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) })
-      : createHttpServer();
+    const server = tls ? createHttpsServer({ cert: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) }) : createHttpServer();
     const pending = new PendingConnections(
       {
         maxTotal: this.options.maxPending ?? 512,
@@ -286,9 +284,7 @@ export class WebSocketHub implements AgentTransport {
         this.auditEnrolment(hello.name, remote, 'allowed', 'enrolled with a valid enrolment token');
       } catch (e) {
         if (!isChatOpsError(e)) throw e;
-        const code = (['TokenInvalid', 'TokenExpired', 'TokenUsedUp', 'NameTaken', 'InvalidName'] as const).find(
-          (c) => c === e.code,
-        );
+        const code = (['TokenInvalid', 'TokenExpired', 'TokenUsedUp', 'NameTaken', 'InvalidName'] as const).find((c) => c === e.code);
         this.auditEnrolment(hello.name, remote, 'refused', `${code ?? 'BadHello'}: ${e.message}`);
         return refuse(code ?? 'BadHello', e.message);
       }
@@ -332,7 +328,9 @@ export class WebSocketHub implements AgentTransport {
     if (!this.options.audit) return;
     const agent = name.slice(0, 80);
     try {
-      this.options.audit.append(agentAuditRecord({ kind: 'enrolment', agent, decision, reason, by: `agent:${agent}@${remote}`, where: 'hub' }));
+      this.options.audit.append(
+        agentAuditRecord({ kind: 'enrolment', agent, decision, reason, by: `agent:${agent}@${remote}`, where: 'hub' }),
+      );
     } catch (e) {
       this.log.error('could not write the enrolment audit record', { agent, error: e instanceof Error ? e.message : String(e) });
     }
@@ -366,13 +364,16 @@ export class WebSocketHub implements AgentTransport {
     conn.awaitingPong = true;
     conn.nonce = ++this.nonce;
     if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(`{"op":"ping","nonce":${conn.nonce}}`);
-    conn.probe = setTimeout(() => {
-      conn.probe = undefined;
-      if (conn.awaitingPong && this.connections.get(conn.key) === conn) {
-        this.log.warn('agent did not answer a liveness probe; cutting it off', { agent: conn.name });
-        this.drop(conn, CLOSE_HEARTBEAT, 'heartbeat missed');
-      }
-    }, Math.min(this.options.heartbeatMs, 2000));
+    conn.probe = setTimeout(
+      () => {
+        conn.probe = undefined;
+        if (conn.awaitingPong && this.connections.get(conn.key) === conn) {
+          this.log.warn('agent did not answer a liveness probe; cutting it off', { agent: conn.name });
+          this.drop(conn, CLOSE_HEARTBEAT, 'heartbeat missed');
+        }
+      },
+      Math.min(this.options.heartbeatMs, 2000),
+    );
     conn.probe.unref();
   }
 

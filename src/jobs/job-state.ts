@@ -2,13 +2,7 @@ import { FINISHED_STATES, type JobState } from '../messages/model.js';
 import type { ChildJobRecord, JobStore } from '../store/job-store.js';
 
 /** Persistent states per the reference (4.1): finished + Suspended + Disconnected. */
-export const PERSISTENT_STATES: ReadonlySet<JobState> = new Set([
-  'Completed',
-  'Failed',
-  'Stopped',
-  'Suspended',
-  'Disconnected',
-]);
+export const PERSISTENT_STATES: ReadonlySet<JobState> = new Set(['Completed', 'Failed', 'Stopped', 'Suspended', 'Disconnected']);
 
 export function isFinished(state: JobState): boolean {
   return FINISHED_STATES.has(state);

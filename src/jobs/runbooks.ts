@@ -77,11 +77,9 @@ export function loadRunbook(runbooksDir: string, filePath: string, configuration
   try {
     real = realpathSync(candidate);
   } catch {
-    throw new ChatOpsError(
-      'RunbookNotFound',
-      `Cannot find path '${filePath}' because it does not exist in the runbook library.`,
-      { target: filePath },
-    );
+    throw new ChatOpsError('RunbookNotFound', `Cannot find path '${filePath}' because it does not exist in the runbook library.`, {
+      target: filePath,
+    });
   }
   const rel = relative(realRoot, real);
   if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw outside();

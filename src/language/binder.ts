@@ -4,15 +4,7 @@ import type { BoundCall, BoundStatement } from './bound-call.js';
 import { clip, convert, isInstance, isObjectRef, toPsString, type Conversion } from './conversion.js';
 import { ALL_SETS } from './definition.js';
 import { evaluateExpression, type BindContext } from './evaluate.js';
-import {
-  allCommandWords,
-  lookupCmdlet,
-  popcount,
-  setMaskOf,
-  setNameOf,
-  type CompiledCmdlet,
-  type CompiledParameter,
-} from './registry.js';
+import { allCommandWords, lookupCmdlet, popcount, setMaskOf, setNameOf, type CompiledCmdlet, type CompiledParameter } from './registry.js';
 import { sessionOptionFromHashtable } from './session-option.js';
 import { nearest } from './suggest.js';
 import type { PsValue } from './values.js';
@@ -64,7 +56,8 @@ function bindingError(code: string, message: string, target?: string): ChatOpsEr
  */
 function ambiguousParameterSet(state?: State): ChatOpsError {
   const conflict = state?.conflict;
-  const hint = conflict === undefined ? '' : ` (-${conflict.parameter} cannot be used together with ${conflict.with.map((n) => `-${n}`).join(', ')}.)`;
+  const hint =
+    conflict === undefined ? '' : ` (-${conflict.parameter} cannot be used together with ${conflict.with.map((n) => `-${n}`).join(', ')}.)`;
   return bindingError(
     'AmbiguousParameterSet',
     `Parameter set cannot be resolved using the specified named parameters. One or more parameters issued cannot be used together or an insufficient number of parameters were provided.${hint}`,
@@ -92,7 +85,8 @@ function missingArgument(p: CompiledParameter): ChatOpsError {
 
 export function commandNotFound(name: string): ChatOpsError {
   const suggestion = nearest(name, allCommandWords(), (c) => c.word);
-  const hint = suggestion === undefined ? ' Run Get-Command to list the commands this bot understands.' : ` Did you mean ${suggestion.cmdlet}?`;
+  const hint =
+    suggestion === undefined ? ' Run Get-Command to list the commands this bot understands.' : ` Did you mean ${suggestion.cmdlet}?`;
   return bindingError(
     'CommandNotFound',
     `The term '${clip(name)}' is not recognized as a name of a cmdlet, function, script file, or executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.${hint}`,
@@ -156,7 +150,11 @@ function validate(p: CompiledParameter, value: PsValue, undefinedVariable: strin
   const kind = p.definition.type.kind;
   if (isMandatoryIn(p, mask) && kind !== 'switch') {
     if (value === null) {
-      throw bindingError('ParameterArgumentValidationErrorNullNotAllowed', `Cannot bind argument to parameter '${p.name}' because it is null.${hint}`, p.name);
+      throw bindingError(
+        'ParameterArgumentValidationErrorNullNotAllowed',
+        `Cannot bind argument to parameter '${p.name}' because it is null.${hint}`,
+        p.name,
+      );
     }
     if (value === '') {
       throw bindingError(
@@ -166,7 +164,11 @@ function validate(p: CompiledParameter, value: PsValue, undefinedVariable: strin
       );
     }
     if (Array.isArray(value) && p.definition.type.array && value.some((e) => e === null)) {
-      throw bindingError('ParameterArgumentValidationErrorNullNotAllowed', `Cannot bind argument to parameter '${p.name}' because it is null.${hint}`, p.name);
+      throw bindingError(
+        'ParameterArgumentValidationErrorNullNotAllowed',
+        `Cannot bind argument to parameter '${p.name}' because it is null.${hint}`,
+        p.name,
+      );
     }
     if (Array.isArray(value) && p.definition.type.array && value.some((e) => e === '')) {
       throw bindingError(
@@ -257,8 +259,7 @@ function delayBindScriptBlock(state: State, p: CompiledParameter, value: PsValue
   const kind = p.definition.type.kind;
   if (kind === 'scriptblock' || kind === 'object' || kind === 'psobject') return undefined;
   const takesPipeline = p.memberships.some(
-    (m) =>
-      (m.inAllSets || (m.bit & state.mask) !== 0) && (m.membership.valueFromPipeline || m.membership.valueFromPipelineByPropertyName),
+    (m) => (m.inAllSets || (m.bit & state.mask) !== 0) && (m.membership.valueFromPipeline || m.membership.valueFromPipelineByPropertyName),
   );
   if (!takesPipeline) return undefined;
   if (!state.pipelineExpected) {
@@ -315,7 +316,11 @@ function bindParameter(
   state.mask &= p.flags;
   const inner = state.cmd.definition.setterCheck?.(p.name, Object.fromEntries(state.bound));
   if (inner !== undefined) {
-    throw bindingError('ParameterBindingFailed', `Cannot bind parameter '${p.name}' to the target. Exception setting "${p.name}": "${inner}"`, p.name);
+    throw bindingError(
+      'ParameterBindingFailed',
+      `Cannot bind parameter '${p.name}' to the target. Exception setting "${p.name}": "${inner}"`,
+      p.name,
+    );
   }
   return { bound: true };
 }
@@ -659,7 +664,8 @@ export function bindPipelineInput(call: BoundCall, input: PsValue): BoundCall {
   const merged: Record<string, PsValue> = { ...first.parameters };
   for (const other of calls.slice(1)) {
     const keys = Object.keys(other.parameters).filter((k) => !(k in call.parameters));
-    const same = other.parameterSet === first.parameterSet && keys.length === fromPipeline.length && keys.every((k) => fromPipeline.includes(k));
+    const same =
+      other.parameterSet === first.parameterSet && keys.length === fromPipeline.length && keys.every((k) => fromPipeline.includes(k));
     if (!same) {
       throw bindingError(
         'PipelineInputNotUniform',
@@ -691,7 +697,12 @@ function bindOneInput(call: BoundCall, input: PsValue): BoundCall {
     pipelineExpected: false,
     bound: new Map(Object.entries(call.parameters)),
     boundParams: new Set(cmd.parameters.filter((p) => p.name in call.parameters)),
-    mask: call.pendingSets !== undefined ? setMaskOf(cmd, call.pendingSets) : call.parameterSet === ALL_SETS ? cmd.allMask : setMaskOf(cmd, [call.parameterSet]),
+    mask:
+      call.pendingSets !== undefined
+        ? setMaskOf(cmd, call.pendingSets)
+        : call.parameterSet === ALL_SETS
+          ? cmd.allMask
+          : setMaskOf(cmd, [call.parameterSet]),
   };
   if (state.mask === 0) state.mask = cmd.allMask;
   const tryState = (byProperty: boolean, coerce: boolean, setMask: number): boolean => {

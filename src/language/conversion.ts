@@ -10,7 +10,12 @@ import type { HashtableValue, ObjectRefValue, PsValue } from './values.js';
  */
 
 export function isObjectRef(v: PsValue): v is ObjectRefValue {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && (v.kind === 'job' || v.kind === 'session' || v.kind === 'agent' || v.kind === 'sessionoption');
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    (v.kind === 'job' || v.kind === 'session' || v.kind === 'agent' || v.kind === 'sessionoption')
+  );
 }
 export function isHashtable(v: PsValue): v is HashtableValue {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && v.kind === 'hashtable';
@@ -180,7 +185,12 @@ function convertScalar(v: PsValue, type: TypeSpec, parameter: string, sessionOpt
       // from strings: LanguagePrimitives finds no constructor, cast or parse method taking a job,
       // session, agent or script block. This is why an agent object at Invoke-Command's position 0
       // binds to -ComputerName alone in the fourth positional pass (reference 1.5, 1.8).
-      if (type.kind !== 'string' && typeof v === 'object' && v !== null && (isObjectRef(v) || (!Array.isArray(v) && v.kind === 'scriptblock'))) {
+      if (
+        type.kind !== 'string' &&
+        typeof v === 'object' &&
+        v !== null &&
+        (isObjectRef(v) || (!Array.isArray(v) && v.kind === 'scriptblock'))
+      ) {
         return castFailure(parameter, v, dotnet);
       }
       // An array element of a string[] parameter becomes one string joined with spaces, as

@@ -34,22 +34,24 @@ export function lookupVariable(name: string, variables: Variables): Evaluated {
       );
     }
     if (scope === 'env') {
-      throw new ChatOpsError('NotSupported', `$${clip(name)} is not supported: the bot's environment variables are not available to chat.`, {
-        target: name,
-      });
+      throw new ChatOpsError(
+        'NotSupported',
+        `$${clip(name)} is not supported: the bot's environment variables are not available to chat.`,
+        {
+          target: name,
+        },
+      );
     }
-    throw new ChatOpsError('NotSupported', `$${clip(name)} is not supported: only channel variables ($name) can be read.`, { target: name });
+    throw new ChatOpsError('NotSupported', `$${clip(name)} is not supported: only channel variables ($name) can be read.`, {
+      target: name,
+    });
   }
   const value = variables.get(name);
   if (value === undefined) return { value: null, undefinedVariable: name };
   return { value };
 }
 
-export async function evaluateExpression(
-  node: ExpressionNode,
-  context: BindContext,
-  bindCommand: CommandBinder,
-): Promise<Evaluated> {
+export async function evaluateExpression(node: ExpressionNode, context: BindContext, bindCommand: CommandBinder): Promise<Evaluated> {
   switch (node.kind) {
     case 'literal':
       return { value: node.value };

@@ -16,7 +16,9 @@ function requireCmdlet(name: string, forHelp: boolean): CompiledCmdlet {
   const suggestion = nearest(name, allCommandWords(), (c) => c.word);
   const hint = suggestion === undefined ? ' Run Get-Command to list the commands.' : ` Did you mean ${suggestion.cmdlet}?`;
   if (forHelp) {
-    throw new ChatOpsError('HelpNotFound', `Get-Help could not find ${clip(name)} in a help file in this session.${hint}`, { target: name });
+    throw new ChatOpsError('HelpNotFound', `Get-Help could not find ${clip(name)} in a help file in this session.${hint}`, {
+      target: name,
+    });
   }
   throw new ChatOpsError(
     'CommandNotFound',
@@ -109,10 +111,14 @@ export function renderSyntax(name: string): string {
   return syntaxOf(requireCmdlet(name, false));
 }
 
-function describeBySet(cmd: CompiledCmdlet, p: CompiledParameter, pick: (m: NonNullable<ReturnType<typeof membershipIn>>) => string): string {
+function describeBySet(
+  cmd: CompiledCmdlet,
+  p: CompiledParameter,
+  pick: (m: NonNullable<ReturnType<typeof membershipIn>>) => string,
+): string {
   const values = new Map<string, string[]>();
   for (const m of p.memberships) {
-    const setName = m.inAllSets ? '(All)' : cmd.setNames[31 - Math.clz32(m.bit)] ?? ALL_SETS;
+    const setName = m.inAllSets ? '(All)' : (cmd.setNames[31 - Math.clz32(m.bit)] ?? ALL_SETS);
     const v = pick(m.membership);
     const list = values.get(v) ?? [];
     list.push(setName);
@@ -126,7 +132,12 @@ function parameterHelp(cmd: CompiledCmdlet, p: CompiledParameter, view: 'detaile
   const d = p.definition;
   const type = d.type.kind === 'switch' ? '' : ` <${d.type.display}>`;
   if (view === 'detailed') {
-    const refused = d.unsupported === undefined ? '' : d.supportedValues ? ` (only ${d.supportedValues.join(', ')} here)` : ` (not supported here: ${d.unsupported})`;
+    const refused =
+      d.unsupported === undefined
+        ? ''
+        : d.supportedValues
+          ? ` (only ${d.supportedValues.join(', ')} here)`
+          : ` (not supported here: ${d.unsupported})`;
     return `    -${p.name}${type}
         ${d.description}${refused}`;
   }
@@ -262,7 +273,9 @@ export function findCommands(filter: { names?: string[]; verbs?: string[]; nouns
   for (const n of filter.names ?? []) if (!isPattern(n)) requireCmdlet(n, false);
   const part = (c: CompiledCmdlet, i: 0 | 1): string => c.name.split('-')[i] ?? '';
   return allCmdlets()
-    .filter((c) => filter.names === undefined || filter.names.some((n) => (isPattern(n) ? matching(n) : [requireCmdlet(n, false)]).includes(c)))
+    .filter(
+      (c) => filter.names === undefined || filter.names.some((n) => (isPattern(n) ? matching(n) : [requireCmdlet(n, false)]).includes(c)),
+    )
     .filter((c) => filter.verbs === undefined || filter.verbs.some((v) => wildcardMatch(v, part(c, 0))))
     .filter((c) => filter.nouns === undefined || filter.nouns.some((n) => wildcardMatch(n, part(c, 1))))
     .map((c) => ({ name: c.name, synopsis: c.definition.synopsis }))

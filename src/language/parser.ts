@@ -1,11 +1,5 @@
 import type { CommandElement, CommandNode, ExpressionNode, ParsedScript, ParsedStatement } from './ast.js';
-import {
-  clip,
-  MAX_EXPRESSION_NESTING,
-  MAX_SCRIPT_BYTES,
-  nestingTooDeep,
-  parseError,
-} from './parse-error.js';
+import { clip, MAX_EXPRESSION_NESTING, MAX_SCRIPT_BYTES, nestingTooDeep, parseError } from './parse-error.js';
 import {
   Scanner,
   isArgumentTerminator,
@@ -391,7 +385,11 @@ class Parser {
       const c = s.peek();
       if (c === '>' || c === '<') {
         // `2>$null`, `a>b`: redirection (and `<`, reserved) would silently change the meaning.
-        throw parseError('NotSupported', 'Redirection operators are not supported; results are posted to the channel. Quote the text if > or < is part of a value.', c);
+        throw parseError(
+          'NotSupported',
+          'Redirection operators are not supported; results are posted to the channel. Quote the text if > or < is part of a value.',
+          c,
+        );
       }
       if (c === '`') {
         pure = false;

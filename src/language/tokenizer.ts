@@ -138,7 +138,10 @@ export class Scanner {
           return String.fromCodePoint(code);
         }
       }
-      throw parseError('InvalidUnicodeEscapeSequence', 'The Unicode escape sequence is not valid. A valid sequence is `u{ followed by 1 to 6 hex digits and a closing \'}\'.');
+      throw parseError(
+        'InvalidUnicodeEscapeSequence',
+        "The Unicode escape sequence is not valid. A valid sequence is `u{ followed by 1 to 6 hex digits and a closing '}'.",
+      );
     }
     this.pos += 2;
     if (next === '\r' && this.peek() === '\n') this.pos++;
@@ -233,7 +236,7 @@ export class Scanner {
       const start = ++this.pos;
       let name = '';
       for (;;) {
-        if (this.atEnd()) throw parseError('IncompleteDollarVariableReference', 'Missing closing \'}\' in variable name.');
+        if (this.atEnd()) throw parseError('IncompleteDollarVariableReference', "Missing closing '}' in variable name.");
         const c = this.peek();
         if (c === '}') break;
         if (c === '`') {
@@ -244,7 +247,8 @@ export class Scanner {
         this.pos++;
       }
       this.pos++;
-      if (name === '' || start === this.pos - 1) throw parseError('EmptyVariableReference', 'Empty ${} variable reference, there should be a name between the braces.');
+      if (name === '' || start === this.pos - 1)
+        throw parseError('EmptyVariableReference', 'Empty ${} variable reference, there should be a name between the braces.');
       return name;
     }
     const first = this.peek();
@@ -284,10 +288,7 @@ export class Scanner {
     let lineStart = this.pos;
     for (;;) {
       if (lineStart >= this.text.length) {
-        throw parseError(
-          'TerminatorExpectedAtEndOfString',
-          `The string is missing the terminator: ${expandable ? '"' : "'"}@.`,
-        );
+        throw parseError('TerminatorExpectedAtEndOfString', `The string is missing the terminator: ${expandable ? '"' : "'"}@.`);
       }
       if (closes(this.text.charAt(lineStart)) && this.text.charAt(lineStart + 1) === '@') break;
       let i = lineStart;
@@ -407,7 +408,7 @@ export class Scanner {
           atTokenStart = false;
           continue;
         }
-        if (c === '@' && (isQuote(text.charAt(i + 1)))) {
+        if (c === '@' && isQuote(text.charAt(i + 1))) {
           let j = i + 2;
           while (j < text.length && isBlank(text.charAt(j))) j++;
           if (j >= text.length || isNewline(text.charAt(j))) {

@@ -129,13 +129,19 @@ export function renderResults(outputs: ChildOutput[], options: RenderOptions): B
       outText = lines.join('\n');
     }
     const extra = other
-      .map((r) => trimFinalNewline(r.data).split('\n').map((l) => `${r.stream.toUpperCase()}: ${l}`).join('\n'))
+      .map((r) =>
+        trimFinalNewline(r.data)
+          .split('\n')
+          .map((l) => `${r.stream.toUpperCase()}: ${l}`)
+          .join('\n'),
+      )
       .join('\n');
     const text = [outText, extra].filter((s) => s !== '').join('\n');
     if (text !== '') pieces.push({ order: out[0]?.id ?? other[0]?.id ?? first, computers: [child.computer], text, kind: 'output' });
     const errText = trimFinalNewline(joinChunks(err));
     if (errText !== '') pieces.push({ order: err[0]?.id ?? first, computers: [child.computer], text: errText, kind: 'error' });
-    const failed = child.state === 'Failed' || (child.state === 'Stopped' && child.reason !== undefined && options.showStopReasons !== false);
+    const failed =
+      child.state === 'Failed' || (child.state === 'Stopped' && child.reason !== undefined && options.showStopReasons !== false);
     if (failed && options.showFailures !== false) failures.push(failureText(child, options.hideComputerName));
   }
 
@@ -191,11 +197,7 @@ export function failureText(child: ChildJobRecord, hideComputerName: boolean): s
   return hideComputerName || why.includes(child.computer) ? why : `${child.computer}: ${why}`;
 }
 
-export function statusView(
-  job: JobRecord,
-  children: ChildJobRecord[],
-  options: { hasMoreData: boolean; now?: number },
-): JobStatusView {
+export function statusView(job: JobRecord, children: ChildJobRecord[], options: { hasMoreData: boolean; now?: number }): JobStatusView {
   const begin = Date.parse(job.beginTime ?? job.createdAt);
   const end = job.endTime !== undefined ? Date.parse(job.endTime) : (options.now ?? Date.now());
   return {
@@ -220,7 +222,8 @@ export function statusView(
 export function statusMessage(view: JobStatusView, extra: Block[] = []): NeutralMessage {
   const blocks: Block[] = [{ kind: 'status', status: view }, ...extra];
   if (!isFinished(view.state)) blocks.push({ kind: 'actions', buttons: [{ action: 'stop-job', jobId: view.jobId, label: 'Stop-Job' }] });
-  else if (view.hasMoreData) blocks.push({ kind: 'actions', buttons: [{ action: 'receive-job', jobId: view.jobId, label: 'Receive-Job' }] });
+  else if (view.hasMoreData)
+    blocks.push({ kind: 'actions', buttons: [{ action: 'receive-job', jobId: view.jobId, label: 'Receive-Job' }] });
   return { blocks };
 }
 
@@ -237,13 +240,20 @@ export function jobRow(store: Pick<JobStore, 'children' | 'hasUnreadOutput'>, jo
   return [String(job.id), job.name, job.jobType, job.state, bool(hasMoreData(store, job)), job.location, job.command];
 }
 
-export function jobTable(store: Pick<JobStore, 'children' | 'hasUnreadOutput'>, entries: Array<{ job: JobRecord; child?: ChildJobRecord }>): Block {
+export function jobTable(
+  store: Pick<JobStore, 'children' | 'hasUnreadOutput'>,
+  entries: Array<{ job: JobRecord; child?: ChildJobRecord }>,
+): Block {
   return { kind: 'table', columns: JOB_COLUMNS, rows: entries.map((e) => jobRow(store, e.job, e.child)) };
 }
 
 /** Plain-text table, for terminals and attachments. */
 export function formatTable(columns: string[], rows: string[][]): string {
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join(' ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join(' ')
+      .trimEnd();
   return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

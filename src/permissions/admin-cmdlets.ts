@@ -17,7 +17,10 @@ import { describeRule, type PolicyAuthorizer } from './policy-authorizer.js';
 export function permissionCmdlets(authz: PolicyAuthorizer): Record<string, { run: CmdletHandler; describe?: CallDescriber }> {
   const requireAdmin = (call: BoundCall, ctx: ExecContext): void => {
     if (!authz.isAdmin(ctx.command.user)) {
-      throw new ChatOpsError('PermissionDenied', `Only bot admins may run ${call.cmdlet}; ${userKey(ctx.command.user)} is not one (CHATOPS_ADMINS)`);
+      throw new ChatOpsError(
+        'PermissionDenied',
+        `Only bot admins may run ${call.cmdlet}; ${userKey(ctx.command.user)} is not one (CHATOPS_ADMINS)`,
+      );
     }
   };
 
@@ -113,7 +116,11 @@ function ruleRow(rule: PolicyRule): string[] {
     rule.channels.join(', '),
     rule.computers.join(', ') || '(none)',
     rule.cmdlets.join(', '),
-    rule.runbooksOnly ? `runbooks only${rule.runbooks ? `: ${rule.runbooks.join(', ')}` : ''}` : rule.runbooks ? `ad-hoc; runbooks: ${rule.runbooks.join(', ')}` : 'ad-hoc and runbooks',
+    rule.runbooksOnly
+      ? `runbooks only${rule.runbooks ? `: ${rule.runbooks.join(', ')}` : ''}`
+      : rule.runbooks
+        ? `ad-hoc; runbooks: ${rule.runbooks.join(', ')}`
+        : 'ad-hoc and runbooks',
     rule.configurations?.join(', ') ?? 'any',
     [...(rule.users ?? []), ...(rule.roles ?? []).map((r) => `role ${r}`)].join(', ') || 'anyone',
     limits.join(', ') || 'none',

@@ -16,9 +16,12 @@ export class ChatRuleStore {
   list(): PolicyRule[] {
     const version = this.db.pragma('data_version', { simple: true }) as number;
     if (this.cache === undefined || version !== this.seenVersion) {
-      const rows = this.db
-        .prepare('SELECT id, rule, created_by, created_at FROM channel_permissions ORDER BY id')
-        .all() as Array<{ id: number; rule: string; created_by: string; created_at: string }>;
+      const rows = this.db.prepare('SELECT id, rule, created_by, created_at FROM channel_permissions ORDER BY id').all() as Array<{
+        id: number;
+        rule: string;
+        created_by: string;
+        created_at: string;
+      }>;
       this.cache = rows.map((r) => ({
         ...(JSON.parse(r.rule) as Omit<PolicyRule, 'id' | 'source'>),
         id: `chat:${r.id}`,

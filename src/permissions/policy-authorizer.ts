@@ -194,9 +194,7 @@ export function createPolicyAuthorizer(options: PolicyAuthorizerOptions): Policy
   const listRules = (channel: string): PolicyRule[] => {
     const all = policy().rules;
     if (channel === '*') return [...all];
-    return all.filter((r) =>
-      r.channels.some((c) => c === channel || (file.groups.get(c.toLowerCase())?.includes(channel) ?? false)),
-    );
+    return all.filter((r) => r.channels.some((c) => c === channel || (file.groups.get(c.toLowerCase())?.includes(channel) ?? false)));
   };
 
   const grant = (input: GrantInput, by: Invoker, channel: string): PolicyRule => {
@@ -210,19 +208,30 @@ export function createPolicyAuthorizer(options: PolicyAuthorizerOptions): Policy
     };
     const target = input.channel;
     if (!CHANNEL.test(target) && !file.groups.has(target.toLowerCase())) {
-      problems.push(`-Channel: '${showName(target)}' is not a channel id (console, slack:TEAM/CHANNEL, discord:GUILD/CHANNEL) or a group from the policy file`);
+      problems.push(
+        `-Channel: '${showName(target)}' is not a channel id (console, slack:TEAM/CHANNEL, discord:GUILD/CHANNEL) or a group from the policy file`,
+      );
     }
     if (input.cmdlets.length === 0) problems.push('-Cmdlet: name at least one cmdlet');
     check(input.cmdlets, 'Cmdlet', invalidCmdletPattern);
     check(input.cmdlets, 'Cmdlet', (s) => (isCmdlet(s, ADMIN_CMDLETS) ? `${s} is for bot admins only and cannot be granted` : undefined));
     check(input.computers, 'ComputerName', invalidComputerPattern);
-    check(input.configurations, 'ConfigurationName', (s) => (CONFIGURATION.test(s) ? undefined : `'${showName(s)}' is not a configuration name`));
-    check(input.runbooks, 'Runbook', (s) =>
-      RUNBOOK.test(s) && !s.split('/').includes('..') && !s.startsWith('/') ? undefined : `'${showName(s)}' is not a runbook name inside the library`,
+    check(input.configurations, 'ConfigurationName', (s) =>
+      CONFIGURATION.test(s) ? undefined : `'${showName(s)}' is not a configuration name`,
     );
-    check(input.users, 'User', (s) => (PRINCIPAL.test(s) ? undefined : `'${showName(s)}' is not a user id (console, slack:USERID, discord:USERID)`));
+    check(input.runbooks, 'Runbook', (s) =>
+      RUNBOOK.test(s) && !s.split('/').includes('..') && !s.startsWith('/')
+        ? undefined
+        : `'${showName(s)}' is not a runbook name inside the library`,
+    );
+    check(input.users, 'User', (s) =>
+      PRINCIPAL.test(s) ? undefined : `'${showName(s)}' is not a user id (console, slack:USERID, discord:USERID)`,
+    );
     check(input.roles, 'Role', (s) => (ROLE.test(s) ? undefined : `'${showName(s)}' is not a role id (discord:ROLEID)`));
-    for (const [k, v] of [['MaxComputers', input.maxComputers], ['MaxThrottleLimit', input.maxThrottleLimit]] as const) {
+    for (const [k, v] of [
+      ['MaxComputers', input.maxComputers],
+      ['MaxThrottleLimit', input.maxThrottleLimit],
+    ] as const) {
       if (v !== undefined && (!Number.isInteger(v) || v < 1)) problems.push(`-${k} must be a whole number of at least 1, got ${v}`);
     }
     if (problems.length === 0) {

@@ -39,8 +39,18 @@ const CONFIGURATION = /^[A-Za-z0-9_.-]+$/;
 const RUNBOOK = /^[A-Za-z0-9_.*?/-]+$/;
 
 const RULE_KEYS = [
-  'name', 'channel', 'channels', 'computers', 'cmdlets', 'configurations', 'runbooksOnly',
-  'runbooks', 'users', 'roles', 'maxComputers', 'maxThrottleLimit',
+  'name',
+  'channel',
+  'channels',
+  'computers',
+  'cmdlets',
+  'configurations',
+  'runbooksOnly',
+  'runbooks',
+  'users',
+  'roles',
+  'maxComputers',
+  'maxThrottleLimit',
 ];
 const TOP_KEYS = ['embeddedDefault', 'groups', 'rules', 'version'];
 
@@ -104,7 +114,9 @@ export function parsePolicy(text: string, fileName: string): PolicyFile {
   const positiveInt = (node: unknown, what: string): number | undefined => {
     const v = isScalar(node) ? node.value : undefined;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-      problems.push(`${at(node as Node)}: ${what} must be a whole number of at least 1, got '${isScalar(node) ? String(node.value) : 'a structure'}'`);
+      problems.push(
+        `${at(node as Node)}: ${what} must be a whole number of at least 1, got '${isScalar(node) ? String(node.value) : 'a structure'}'`,
+      );
       return undefined;
     }
     return v;
@@ -132,7 +144,9 @@ export function parsePolicy(text: string, fileName: string): PolicyFile {
       for (const pair of groupsNode.items) {
         const name = keyOf(pair.key);
         if (!GROUP.test(name)) {
-          problems.push(`${at(pair.key as Node)}: group name '${showName(name)}' must be letters, digits, '-' or '_', starting with a letter`);
+          problems.push(
+            `${at(pair.key as Node)}: group name '${showName(name)}' must be letters, digits, '-' or '_', starting with a letter`,
+          );
           continue;
         }
         const members = stringList(pair.value, `group ${name}`, (s) =>
@@ -208,7 +222,9 @@ export function parsePolicy(text: string, fileName: string): PolicyFile {
 
     const cfg = get('configurations');
     if (cfg !== undefined) {
-      const list = stringList(cfg, 'configurations', (s) => (CONFIGURATION.test(s) ? undefined : `'${showName(s)}' is not a configuration name`));
+      const list = stringList(cfg, 'configurations', (s) =>
+        CONFIGURATION.test(s) ? undefined : `'${showName(s)}' is not a configuration name`,
+      );
       if (list) rule.configurations = list;
     }
     const rbo = get('runbooksOnly');
@@ -220,13 +236,17 @@ export function parsePolicy(text: string, fileName: string): PolicyFile {
     const rbs = get('runbooks');
     if (rbs !== undefined) {
       const list = stringList(rbs, 'runbooks', (s) =>
-        RUNBOOK.test(s) && !s.split('/').includes('..') && !s.startsWith('/') ? undefined : `'${showName(s)}' is not a runbook name inside the library`,
+        RUNBOOK.test(s) && !s.split('/').includes('..') && !s.startsWith('/')
+          ? undefined
+          : `'${showName(s)}' is not a runbook name inside the library`,
       );
       if (list) rule.runbooks = list;
     }
     const users = get('users');
     if (users !== undefined) {
-      const list = stringList(users, 'users', (s) => (PRINCIPAL.test(s) ? undefined : `'${showName(s)}' is not a user id (console, slack:USERID, discord:USERID)`));
+      const list = stringList(users, 'users', (s) =>
+        PRINCIPAL.test(s) ? undefined : `'${showName(s)}' is not a user id (console, slack:USERID, discord:USERID)`,
+      );
       if (list) rule.users = list;
     }
     const roles = get('roles');

@@ -90,13 +90,19 @@ export function embeddedRefusal(guard: EmbeddedGuard, channel: string, computer:
  * Why `rule` may not stand, when it names the embedded agent for a chat channel (by name, alias
  * or the `embedded=true` tag); undefined otherwise. Wildcards are not refused: they skip it.
  */
-export function embeddedRuleProblem(guard: EmbeddedGuard, rule: Pick<PolicyRule, 'channels' | 'computers'>, groups: Policy['groups']): string | undefined {
+export function embeddedRuleProblem(
+  guard: EmbeddedGuard,
+  rule: Pick<PolicyRule, 'channels' | 'computers'>,
+  groups: Policy['groups'],
+): string | undefined {
   if (guard.allowChat || guard.names.length === 0) return undefined;
   const members = rule.channels.flatMap((c) => groups.get(asciiLower(c)) ?? [c]);
   const chat = members.filter((c) => c !== 'console');
   if (chat.length === 0) return undefined;
   const named = rule.computers.find((p) =>
-    p.includes('=') ? !/[*?]/.test(p.slice(0, p.indexOf('='))) && wildcardMatcher(p)('embedded=true') : !/[*?]/.test(p) && isEmbeddedTarget(guard, p),
+    p.includes('=')
+      ? !/[*?]/.test(p.slice(0, p.indexOf('='))) && wildcardMatcher(p)('embedded=true')
+      : !/[*?]/.test(p) && isEmbeddedTarget(guard, p),
   );
   if (named === undefined) return undefined;
   return (
@@ -110,11 +116,7 @@ export function embeddedRuleProblem(guard: EmbeddedGuard, rule: Pick<PolicyRule,
 export const ALWAYS_ALLOWED: readonly string[] = ['Get-Help', 'Get-Command'];
 
 /** Managed by bot admins only, whatever the channel's rules say. */
-export const ADMIN_CMDLETS: readonly string[] = [
-  'Get-ChannelPermission',
-  'Grant-ChannelPermission',
-  'Revoke-ChannelPermission',
-];
+export const ADMIN_CMDLETS: readonly string[] = ['Get-ChannelPermission', 'Grant-ChannelPermission', 'Revoke-ChannelPermission'];
 
 /** `console` for the local user, otherwise `platform:userId`: the form config.admins uses. */
 export { userKey };
@@ -196,7 +198,12 @@ function stageOf(rule: PolicyRule, req: AuthorizationRequest, groups: Policy['gr
 function runbookMatches(pattern: string, name: string): boolean {
   // `*` stays within one path segment; runbook names are case-sensitive like the file system.
   const re = new RegExp(
-    '^' + pattern.split('').map((c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('') + '$',
+    '^' +
+      pattern
+        .split('')
+        .map((c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
+        .join('') +
+      '$',
   );
   return re.test(name);
 }

@@ -167,10 +167,4 @@ export interface PingMessage {
   nonce: number;
 }
 
-export type HubToAgent =
-  | WelcomeMessage
-  | RefusedMessage
-  | RunMessage
-  | StopMessage
-  | AckMessage
-  | PingMessage;
+export type HubToAgent = WelcomeMessage | RefusedMessage | RunMessage | StopMessage | AckMessage | PingMessage;

@@ -16,8 +16,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const isStr = (v: unknown, max = 1 << 20): v is string => typeof v === 'string' && v.length <= max;
 const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
 const isNonNegInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const isStrList = (v: unknown, maxItems = 256): v is string[] =>
-  Array.isArray(v) && v.length <= maxItems && v.every((x) => isStr(x, 256));
+const isStrList = (v: unknown, maxItems = 256): v is string[] => Array.isArray(v) && v.length <= maxItems && v.every((x) => isStr(x, 256));
 // eslint-disable-next-line no-control-regex
 export const isRunId = (v: unknown): v is string => isStr(v, 200) && v.length > 0 && !/[\u0000-\u001f\u007f]/.test(v);
 

@@ -17,7 +17,9 @@ export type Db = Database.Database;
 export function openDatabase(path: string, onWarning?: (message: string) => void): Db {
   if (path !== ':memory:') {
     if (!ensureParentDir(path) && openToOthers(dirname(path))) {
-      onWarning?.(`the data directory ${dirname(path)} is open to other users; the database files in it are 0600, but chmod 700 it to hide them`);
+      onWarning?.(
+        `the data directory ${dirname(path)} is open to other users; the database files in it are 0600, but chmod 700 it to hide them`,
+      );
     }
     ensurePrivateFile(path);
     tightenIfPresent([`${path}-wal`, `${path}-shm`, `${path}-journal`]);
@@ -34,9 +36,7 @@ export function openDatabase(path: string, onWarning?: (message: string) => void
 
 function applyMigrations(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-  const applied = new Set(
-    (db.prepare('SELECT id FROM schema_migrations').all() as Array<{ id: number }>).map((r) => r.id),
-  );
+  const applied = new Set((db.prepare('SELECT id FROM schema_migrations').all() as Array<{ id: number }>).map((r) => r.id));
   const ids = new Set<number>();
   for (const m of MIGRATIONS) {
     if (ids.has(m.id)) throw new Error(`duplicate migration id ${m.id}`);
@@ -46,11 +46,7 @@ function applyMigrations(db: Db): void {
     if (applied.has(m.id)) continue;
     db.transaction(() => {
       db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(
-        m.id,
-        m.name,
-        new Date().toISOString(),
-      );
+      db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(m.id, m.name, new Date().toISOString());
     })();
   }
 }

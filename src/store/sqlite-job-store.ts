@@ -199,7 +199,6 @@ export class SqliteJobStore implements JobStore {
     };
   }
 
-
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
   }
@@ -424,9 +423,7 @@ export class SqliteJobStore implements JobStore {
   output(jobId: number, options: { childId?: number; afterId?: number } = {}): OutputRecord[] {
     const after = options.afterId ?? 0;
     const rows = (
-      options.childId !== undefined
-        ? this.stmts.outputChild.all(options.childId, after)
-        : this.stmts.outputJob.all(jobId, after)
+      options.childId !== undefined ? this.stmts.outputChild.all(options.childId, after) : this.stmts.outputJob.all(jobId, after)
     ) as OutputRow[];
     return rows.map(toOutput);
   }
@@ -475,9 +472,12 @@ export class SqliteJobStore implements JobStore {
   }
 
   posts(jobId: number): Array<{ what: string; ok: boolean; error?: string; at: string }> {
-    return (
-      this.stmts.posts.all(jobId) as Array<{ what: string; ok: number; error: string | null; at: string }>
-    ).map((r) => ({ what: r.what, ok: r.ok === 1, ...(r.error !== null ? { error: r.error } : {}), at: r.at }));
+    return (this.stmts.posts.all(jobId) as Array<{ what: string; ok: number; error: string | null; at: string }>).map((r) => ({
+      what: r.what,
+      ok: r.ok === 1,
+      ...(r.error !== null ? { error: r.error } : {}),
+      at: r.at,
+    }));
   }
 }
 

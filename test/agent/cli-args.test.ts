@@ -12,12 +12,35 @@ import { readAudit } from '../../src/audit/audit-log.js';
 
 describe('agent command line', () => {
   it('parses the documented flags', () => {
-    const r = parseAgentArgs([
-      '--hub', 'ws://127.0.0.1:5985', '--name', 'web1', '--token', 'cht_abc',
-      '--tag', 'role=web', '--tag', 'dc=eu', '--configuration', 'bash', '--configuration', 'ops=sh',
-      '--restrict-to-runbooks', 'ops', '--runbooks-dir', '/srv/runbooks',
-      '--script-env', 'FROM_AGENT', '--script-env', 'SET=to this', '--script-env', 'NOT_SET',
-    ], { FROM_AGENT: 'copied', SLACK_BOT_TOKEN: 'xoxb-never' });
+    const r = parseAgentArgs(
+      [
+        '--hub',
+        'ws://127.0.0.1:5985',
+        '--name',
+        'web1',
+        '--token',
+        'cht_abc',
+        '--tag',
+        'role=web',
+        '--tag',
+        'dc=eu',
+        '--configuration',
+        'bash',
+        '--configuration',
+        'ops=sh',
+        '--restrict-to-runbooks',
+        'ops',
+        '--runbooks-dir',
+        '/srv/runbooks',
+        '--script-env',
+        'FROM_AGENT',
+        '--script-env',
+        'SET=to this',
+        '--script-env',
+        'NOT_SET',
+      ],
+      { FROM_AGENT: 'copied', SLACK_BOT_TOKEN: 'xoxb-never' },
+    );
     expect(r).toEqual({
       ok: true,
       options: {
@@ -41,7 +64,11 @@ describe('agent command line', () => {
 
   it('never hands a bot setting or a USING_ name to scripts, and --run-as needs root and a plain user', () => {
     const base = ['--hub', 'ws://127.0.0.1:5985', '--name', 'web1'];
-    const r = parseAgentArgs([...base, '--script-env', 'SLACK_BOT_TOKEN', '--script-env', 'chatops_db=x', '--script-env', 'USING_X=1', '--script-env', '1BAD'], {}, 1000);
+    const r = parseAgentArgs(
+      [...base, '--script-env', 'SLACK_BOT_TOKEN', '--script-env', 'chatops_db=x', '--script-env', 'USING_X=1', '--script-env', '1BAD'],
+      {},
+      1000,
+    );
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.problems).toEqual([
@@ -51,7 +78,9 @@ describe('agent command line', () => {
       "--script-env '1BAD': '1BAD' is not an environment variable name",
     ]);
     const notRoot = parseAgentArgs([...base, '--run-as', 'nobody'], {}, 1000);
-    expect(notRoot.ok ? [] : notRoot.problems).toEqual(['--run-as nobody needs the agent to run as root (it switches to that user for each script)']);
+    expect(notRoot.ok ? [] : notRoot.problems).toEqual([
+      '--run-as nobody needs the agent to run as root (it switches to that user for each script)',
+    ]);
     const asRoot = parseAgentArgs([...base, '--run-as', 'root'], {}, 0);
     expect(asRoot.ok ? [] : asRoot.problems).toEqual(['--run-as root is root (uid 0): name an unprivileged user for scripts']);
     const nobody = parseAgentArgs([...base, '--run-as', 'nobody'], {}, 0);
@@ -59,7 +88,20 @@ describe('agent command line', () => {
   });
 
   it('reports every problem at once', () => {
-    const r = parseAgentArgs(['--hub', 'http://x', '--name', 'bad name', '--tag', 'novalue', '--configuration', 'cmd', '--restrict-to-runbooks', 'nope', '--bogus', '1']);
+    const r = parseAgentArgs([
+      '--hub',
+      'http://x',
+      '--name',
+      'bad name',
+      '--tag',
+      'novalue',
+      '--configuration',
+      'cmd',
+      '--restrict-to-runbooks',
+      'nope',
+      '--bogus',
+      '1',
+    ]);
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.problems).toEqual(
@@ -73,7 +115,10 @@ describe('agent command line', () => {
         '--restrict-to-runbooks needs --runbooks-dir',
       ]),
     );
-    expect(parseAgentArgs(['--name', 'a', '--name', 'b', '--hub', 'ws://h'])).toMatchObject({ ok: false, problems: ['--name needs one value'] });
+    expect(parseAgentArgs(['--name', 'a', '--name', 'b', '--hub', 'ws://h'])).toMatchObject({
+      ok: false,
+      problems: ['--name needs one value'],
+    });
   });
 
   it('takes the enrolment token from a file or CHATOPS_AGENT_TOKEN, and from one source only', () => {
@@ -82,10 +127,16 @@ describe('agent command line', () => {
     const base = ['--hub', 'ws://h:1', '--name', 'web1'];
     const token = (argv: string[], env: Record<string, string> = {}) => {
       const r = parseAgentArgs([...base, ...argv], env);
-      return r.ok ? { token: r.options.token, tokenFile: r.options.tokenFile, tokenSource: r.options.tokenSource } : { problems: r.problems };
+      return r.ok
+        ? { token: r.options.token, tokenFile: r.options.tokenFile, tokenSource: r.options.tokenSource }
+        : { problems: r.problems };
     };
     expect(token(['--token-file', file])).toEqual({ token: undefined, tokenFile: file, tokenSource: '--token-file' });
-    expect(token([], { CHATOPS_AGENT_TOKEN: ' cht_fromenv ' })).toEqual({ token: 'cht_fromenv', tokenFile: undefined, tokenSource: 'CHATOPS_AGENT_TOKEN' });
+    expect(token([], { CHATOPS_AGENT_TOKEN: ' cht_fromenv ' })).toEqual({
+      token: 'cht_fromenv',
+      tokenFile: undefined,
+      tokenSource: 'CHATOPS_AGENT_TOKEN',
+    });
     expect(token(['--token', 'cht_argv'])).toEqual({ token: 'cht_argv', tokenFile: undefined, tokenSource: '--token' });
     // Already enrolled agents start with none; an empty variable is no token.
     const none = { token: undefined, tokenFile: undefined, tokenSource: undefined };
@@ -153,10 +204,19 @@ describe('admin command line', () => {
   };
 
   it('validates flags and commands', async () => {
-    expect(await run(['token', 'create', '--ttl', 'forever'])).toMatchObject({ code: 1, err: expect.stringContaining('--ttl must be a duration') });
-    expect(await run(['token', 'create', '--uses', '0'])).toMatchObject({ code: 1, err: expect.stringContaining('--uses must be a whole number') });
+    expect(await run(['token', 'create', '--ttl', 'forever'])).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('--ttl must be a duration'),
+    });
+    expect(await run(['token', 'create', '--uses', '0'])).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('--uses must be a whole number'),
+    });
     expect(await run(['token', 'create', '--color'])).toMatchObject({ code: 2, err: expect.stringContaining('does not take --color') });
-    expect(await run(['agent', 'frobnicate'])).toMatchObject({ code: 2, err: expect.stringContaining("unknown command 'agent frobnicate'") });
+    expect(await run(['agent', 'frobnicate'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("unknown command 'agent frobnicate'"),
+    });
     expect(await run(['agent', 'list'])).toMatchObject({ code: 0, out: expect.stringContaining('No agents are enrolled') });
     const made = await run(['token', 'create', '--ttl', '30m', '--uses', '5']);
     expect(made.code).toBe(0);
@@ -178,7 +238,12 @@ describe('admin command line', () => {
     const out: string[] = [];
     const err: string[] = [];
     const list = (argv: string[]) =>
-      runAdmin(argv, { env: { CHATOPS_DB: dbPath, HUB_HEARTBEAT_MS: '1000' }, out: (l) => out.push(l), err: (l) => err.push(l), dotEnvPath: '/nonexistent/.env' });
+      runAdmin(argv, {
+        env: { CHATOPS_DB: dbPath, HUB_HEARTBEAT_MS: '1000' },
+        out: (l) => out.push(l),
+        err: (l) => err.push(l),
+        dotEnvPath: '/nonexistent/.env',
+      });
     expect(await list(['agent', 'list'])).toBe(0);
     expect(out.find((l) => l.startsWith('fresh1'))).toMatch(/^fresh1\s+online\s/);
     expect(out.find((l) => l.startsWith('stale1'))).toMatch(/^stale1\s+offline\s/);
@@ -190,13 +255,24 @@ describe('admin command line', () => {
     const dbPath = join(tempDir(), 'db.sqlite');
     const db = openDatabase(dbPath);
     const reg = new SqliteAgentRegistry(db);
-    reg.enroll('web1', reg.createToken({ ttlMs: 60_000, uses: 1 }), { os: 'linux', version: '0.1.0', tags: ['dc=eu'], configurations: ['bash'], defaultConfiguration: 'bash' });
+    reg.enroll('web1', reg.createToken({ ttlMs: 60_000, uses: 1 }), {
+      os: 'linux',
+      version: '0.1.0',
+      tags: ['dc=eu'],
+      configurations: ['bash'],
+      defaultConfiguration: 'bash',
+    });
     reg.addAlias('w1', 'web1');
     db.close();
     const admin = async (argv: string[]) => {
       const out: string[] = [];
       const err: string[] = [];
-      const code = await runAdmin(argv, { env: { CHATOPS_DB: dbPath }, out: (l) => out.push(l), err: (l) => err.push(l), dotEnvPath: '/nonexistent/.env' });
+      const code = await runAdmin(argv, {
+        env: { CHATOPS_DB: dbPath },
+        out: (l) => out.push(l),
+        err: (l) => err.push(l),
+        dotEnvPath: '/nonexistent/.env',
+      });
       return { code, out: out.join('\n'), err: err.join('\n') };
     };
     const tags = () => {
@@ -207,15 +283,30 @@ describe('admin command line', () => {
         d.close();
       }
     };
-    expect(await admin(['agent', 'tag', 'web1.', 'role=web', 'role=cache'])).toMatchObject({ code: 0, out: 'Tags of web1: dc=eu,role=web,role=cache. A running bot uses them from its next command.' });
+    expect(await admin(['agent', 'tag', 'web1.', 'role=web', 'role=cache'])).toMatchObject({
+      code: 0,
+      out: 'Tags of web1: dc=eu,role=web,role=cache. A running bot uses them from its next command.',
+    });
     expect(await admin(['agent', 'tag', 'W1', 'Role=db'])).toMatchObject({ code: 0 });
     expect(tags()).toEqual(['dc=eu', 'Role=db']);
-    expect(await admin(['agent', 'tag', 'web1', 'role web'])).toMatchObject({ code: 1, err: "admin: tags must be KEY=VALUE without spaces, got 'role web'" });
+    expect(await admin(['agent', 'tag', 'web1', 'role web'])).toMatchObject({
+      code: 1,
+      err: "admin: tags must be KEY=VALUE without spaces, got 'role web'",
+    });
     expect(await admin(['agent', 'tag', 'web1', 'novalue'])).toMatchObject({ code: 1, err: expect.stringContaining("got 'novalue'") });
-    expect(await admin(['agent', 'tag', 'web1'])).toMatchObject({ code: 1, err: expect.stringContaining('needs a NAME and at least one KEY=VALUE') });
-    expect(await admin(['agent', 'tag', 'web9', 'role=web'])).toMatchObject({ code: 1, err: 'admin: There is no enrolled agent named web9.' });
+    expect(await admin(['agent', 'tag', 'web1'])).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('needs a NAME and at least one KEY=VALUE'),
+    });
+    expect(await admin(['agent', 'tag', 'web9', 'role=web'])).toMatchObject({
+      code: 1,
+      err: 'admin: There is no enrolled agent named web9.',
+    });
     expect(tags()).toEqual(['dc=eu', 'Role=db']);
-    expect(await admin(['agent', 'untag', 'web1', 'role=DB'])).toMatchObject({ code: 0, out: expect.stringContaining('Tags of web1: dc=eu.') });
+    expect(await admin(['agent', 'untag', 'web1', 'role=DB'])).toMatchObject({
+      code: 0,
+      out: expect.stringContaining('Tags of web1: dc=eu.'),
+    });
     expect(await admin(['agent', 'untag', 'web1', 'DC'])).toMatchObject({ code: 0, out: expect.stringContaining('Tags of web1: (none).') });
     expect(await admin(['agent', 'untag', 'web1', 'a b'])).toMatchObject({ code: 1 });
     expect(await admin(['agent', 'list'])).toMatchObject({ code: 0, out: expect.stringMatching(/^web1\s.*\sw1\s/m) });

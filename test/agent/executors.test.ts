@@ -19,9 +19,24 @@ describe('agent executors', () => {
     const t1 = h.registry.createToken({ ttlMs: 60_000, uses: 3 });
     agents.push(
       startAgentProcess([
-        '--hub', h.url, '--name', 'shell1', '--token', t1, '--state-dir', join(h.dir, 's-shell1'),
-        '--configuration', 'bash', '--configuration', 'sh',
-        '--configuration', 'ops=bash', '--restrict-to-runbooks', 'ops', '--runbooks-dir', (runbooks = join(h.dir, 'runbooks')),
+        '--hub',
+        h.url,
+        '--name',
+        'shell1',
+        '--token',
+        t1,
+        '--state-dir',
+        join(h.dir, 's-shell1'),
+        '--configuration',
+        'bash',
+        '--configuration',
+        'sh',
+        '--configuration',
+        'ops=bash',
+        '--restrict-to-runbooks',
+        'ops',
+        '--runbooks-dir',
+        (runbooks = join(h.dir, 'runbooks')),
       ]),
     );
     mkdirSync(runbooks, { recursive: true });
@@ -156,7 +171,15 @@ process.stderr.write('a non-terminating error\\n');
 
   it('does not start a run twice when the hub resends it', async () => {
     const marker = join(h.dir, 'once');
-    const run = { op: 'run' as const, runId: `dup-${Date.now()}`, configurationName: 'bash', script: `echo x >> ${marker}`, arguments: [], using: {}, maxRuntimeMs: 0 };
+    const run = {
+      op: 'run' as const,
+      runId: `dup-${Date.now()}`,
+      configurationName: 'bash',
+      script: `echo x >> ${marker}`,
+      arguments: [],
+      using: {},
+      maxRuntimeMs: 0,
+    };
     h.hub.send('shell1', run);
     h.hub.send('shell1', run);
     await waitFor(() => h.final(run.runId), 'dup final');
@@ -186,7 +209,10 @@ process.stderr.write('a non-terminating error\\n');
     const args = ['svc "x"; $(Remove-Item /)', 3];
     const r = await h.run('win1', { configurationName: '', script, arguments: args, using: { limit: 'a`b' } });
     expect(r.final).toMatchObject({ state: 'Completed', exitCode: 0 });
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([
       { Name: 'svc1', Status: 'Running', Args: args },
       { Name: 'svc2', Status: 'Stopped', Using: { limit: 'a`b' } },

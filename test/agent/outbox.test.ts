@@ -29,7 +29,9 @@ describe('agent outbox', () => {
     await h1.start({ heartbeatMs: 1000 });
     const stateDir = join(h1.dir, 's-out1');
     const token = h1.registry.createToken({ ttlMs: 60_000, uses: 1 });
-    agents.push(startAgentProcess(['--hub', h1.url, '--name', 'out1', '--token', token, '--state-dir', stateDir, '--configuration', 'bash']));
+    agents.push(
+      startAgentProcess(['--hub', h1.url, '--name', 'out1', '--token', token, '--state-dir', stateDir, '--configuration', 'bash']),
+    );
     await waitFor(() => h1.hub.isConnected('out1'), 'out1', 15_000);
 
     // Hub 1's store hangs from seq 3 on: nothing from there is acknowledged.
@@ -65,9 +67,7 @@ describe('agent outbox', () => {
     for (const [key, n] of h2.deliveries) if (key.startsWith(runId)) expect(n, key).toBe(1);
     expect(h2.deliveries.has(`${runId}#1`)).toBe(false);
     expect(h2.deliveries.has(`${runId}#2`)).toBe(false);
-    const text = [...h1.messages(runId), ...h2.messages(runId)]
-      .map((m) => (m.op === 'output' ? m.data : ''))
-      .join('');
+    const text = [...h1.messages(runId), ...h2.messages(runId)].map((m) => (m.op === 'output' ? m.data : '')).join('');
     expect(text).toBe('one\ntwo\nthree\nfour\n');
     // Once the final state is acknowledged the spool is gone.
     await waitFor(() => spoolText(stateDir) === '', 'spool cleared');

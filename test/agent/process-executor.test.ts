@@ -63,7 +63,15 @@ describe('agent shutdown', () => {
     a.start();
     await a.waitConnected();
     const runId = 'shutdown-1';
-    h.hub.send('inproc1', { op: 'run', runId, configurationName: 'bash', script: 'echo up; sleep 30', arguments: [], using: {}, maxRuntimeMs: 0 });
+    h.hub.send('inproc1', {
+      op: 'run',
+      runId,
+      configurationName: 'bash',
+      script: 'echo up; sleep 30',
+      arguments: [],
+      using: {},
+      maxRuntimeMs: 0,
+    });
     await waitFor(() => h.text(runId, 'output') === 'up\n', 'run started');
     await a.stop();
     const final = await waitFor(() => h.final(runId), 'Stopped state');

@@ -27,7 +27,13 @@ it('backs off exponentially up to the maximum, with jitter between attempts', as
 
   const initialMs = 40;
   const maxMs = 320;
-  const agent = new Agent({ hubUrl: `ws://127.0.0.1:${port}`, name: 'web1', token: 'cht_x', stateDir: null, reconnect: { initialMs, maxMs } });
+  const agent = new Agent({
+    hubUrl: `ws://127.0.0.1:${port}`,
+    name: 'web1',
+    token: 'cht_x',
+    stateDir: null,
+    reconnect: { initialMs, maxMs },
+  });
   cleanups.push(() => void agent.stop());
   agent.start();
   const deadline = Date.now() + 10_000;

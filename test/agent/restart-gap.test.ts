@@ -19,7 +19,9 @@ describe('a resent run the agent knows but has no trace of', () => {
     await h.start({ heartbeatMs: 1000 });
     stateDir = join(h.dir, 's-gap1');
     const token = h.registry.createToken({ ttlMs: 60_000, uses: 1 });
-    agents.push(startAgentProcess(['--hub', h.url, '--name', 'gap1', '--token', token, '--state-dir', stateDir, '--configuration', 'bash']));
+    agents.push(
+      startAgentProcess(['--hub', h.url, '--name', 'gap1', '--token', token, '--state-dir', stateDir, '--configuration', 'bash']),
+    );
     await waitFor(() => h.hub.isConnected('gap1'), 'gap1', 15_000);
   });
 
@@ -41,14 +43,30 @@ describe('a resent run the agent knows but has no trace of', () => {
     agents.push(startAgentProcess(['--hub', h.url, '--name', 'gap1', '--state-dir', stateDir]));
     await waitFor(() => h.hub.isConnected('gap1'), 'gap1 to reconnect', 15_000);
 
-    h.hub.send('gap1', { op: 'run', runId, configurationName: 'bash', script: 'echo must-not-run', arguments: [], using: {}, maxRuntimeMs: 0 });
+    h.hub.send('gap1', {
+      op: 'run',
+      runId,
+      configurationName: 'bash',
+      script: 'echo must-not-run',
+      arguments: [],
+      using: {},
+      maxRuntimeMs: 0,
+    });
     const final = await waitFor(() => h.final(runId), 'a final state for the resent run', 10_000);
     expect(final).toMatchObject({ state: 'Failed', reason: 'The agent gap1 restarted while the command was running' });
     expect(h.text(runId, 'output')).toBe('');
 
     // The completed run, resent after the restart: not run again, and no second final state.
     const before = h.messages(done.runId).length;
-    h.hub.send('gap1', { op: 'run', runId: done.runId, configurationName: 'bash', script: 'echo again', arguments: [], using: {}, maxRuntimeMs: 0 });
+    h.hub.send('gap1', {
+      op: 'run',
+      runId: done.runId,
+      configurationName: 'bash',
+      script: 'echo again',
+      arguments: [],
+      using: {},
+      maxRuntimeMs: 0,
+    });
     // The failed one resent too: answered once only.
     h.hub.send('gap1', { op: 'run', runId, configurationName: 'bash', script: 'echo again', arguments: [], using: {}, maxRuntimeMs: 0 });
     await new Promise((r) => setTimeout(r, 400));
@@ -65,7 +83,18 @@ describe('a stop for a run the agent never received', () => {
   beforeAll(async () => {
     await h.start({ heartbeatMs: 1000 });
     const token = h.registry.createToken({ ttlMs: 60_000, uses: 1 });
-    agent = startAgentProcess(['--hub', h.url, '--name', 'lost1', '--token', token, '--state-dir', join(h.dir, 's-lost1'), '--configuration', 'bash']);
+    agent = startAgentProcess([
+      '--hub',
+      h.url,
+      '--name',
+      'lost1',
+      '--token',
+      token,
+      '--state-dir',
+      join(h.dir, 's-lost1'),
+      '--configuration',
+      'bash',
+    ]);
     await waitFor(() => h.hub.isConnected('lost1'), 'lost1', 15_000);
   });
 
@@ -80,7 +109,15 @@ describe('a stop for a run the agent never received', () => {
     const final = await waitFor(() => h.final(runId), 'a final state for the stopped run', 10_000);
     expect(final).toMatchObject({ state: 'Stopped', reason: 'The command was stopped before it started on lost1.' });
     // The `run` lost with the old connection, resent after it: the stopped command never starts.
-    h.hub.send('lost1', { op: 'run', runId, configurationName: 'bash', script: 'echo must-not-run', arguments: [], using: {}, maxRuntimeMs: 0 });
+    h.hub.send('lost1', {
+      op: 'run',
+      runId,
+      configurationName: 'bash',
+      script: 'echo must-not-run',
+      arguments: [],
+      using: {},
+      maxRuntimeMs: 0,
+    });
     // A run the agent does start, after it: once it has finished, the late one had its chance.
     const after = await h.run('lost1', { script: 'echo later' });
     expect(after.final.state).toBe('Completed');

@@ -67,7 +67,10 @@ describe('agent enrolment token sources', () => {
   it('does not hand CHATOPS_AGENT_TOKEN on to the scripts it runs', async () => {
     const r = await rt.run('Invoke-Command -ComputerName byenv -ConfigurationName sh { env }');
     expect(r.ok, r.sink.replies().join('\n')).toBe(true);
-    const env = rt.app.store.output(r.jobIds[0]!).map((o) => o.data).join('');
+    const env = rt.app.store
+      .output(r.jobIds[0]!)
+      .map((o) => o.data)
+      .join('');
     expect(env).toMatch(/^PATH=/m);
     expect(env).not.toContain('CHATOPS_AGENT_TOKEN');
     expect(env).not.toMatch(/cht_/);

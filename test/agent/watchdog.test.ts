@@ -42,7 +42,14 @@ describe('agent watchdog', () => {
     await waitFor(() => connections >= 2, 'a second connection', 5000);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(400);
     expect(Date.now() - t0).toBeLessThan(2500);
-    expect(hellos[0]).toMatchObject({ op: 'hello', name: 'quiet1', secret: 'chs_' + 'q'.repeat(43), tags: ['role=test'], configurations: ['sh'], defaultConfiguration: 'sh' });
+    expect(hellos[0]).toMatchObject({
+      op: 'hello',
+      name: 'quiet1',
+      secret: 'chs_' + 'q'.repeat(43),
+      tags: ['role=test'],
+      configurations: ['sh'],
+      defaultConfiguration: 'sh',
+    });
     expect(hellos[0]).not.toHaveProperty('token');
   });
 });

@@ -26,12 +26,30 @@ afterAll(async () => {
 describe('agent audit records', () => {
   it('records enrolment, refused enrolments and removal without any token or secret, and the chain verifies', async () => {
     const forgedToken = 'cht_' + 'Q'.repeat(43);
-    const forged = startAgentProcess(['--hub', rt.app.hubUrl, '--name', 'web2', '--token', forgedToken, '--state-dir', join(rt.dir, 's-forged')]);
+    const forged = startAgentProcess([
+      '--hub',
+      rt.app.hubUrl,
+      '--name',
+      'web2',
+      '--token',
+      forgedToken,
+      '--state-dir',
+      join(rt.dir, 's-forged'),
+    ]);
     extra.push(forged);
     expect(await forged.exited).toBe(3);
 
     const takenToken = rt.app.registry.createToken({ ttlMs: 60_000, uses: 1 });
-    const taken = startAgentProcess(['--hub', rt.app.hubUrl, '--name', 'WEB1', '--token', takenToken, '--state-dir', join(rt.dir, 's-taken')]);
+    const taken = startAgentProcess([
+      '--hub',
+      rt.app.hubUrl,
+      '--name',
+      'WEB1',
+      '--token',
+      takenToken,
+      '--state-dir',
+      join(rt.dir, 's-taken'),
+    ]);
     extra.push(taken);
     expect(await taken.exited).toBe(3);
 

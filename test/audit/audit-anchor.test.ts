@@ -129,7 +129,9 @@ describe('audit verify against the anchor file', () => {
     });
     const r = admin('audit', 'verify');
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^admin: audit chain BROKEN at record 1: record 1 does not match line \d+ of the anchor file .*\.audit-anchor: the chain was rewritten/);
+    expect(r.stderr).toMatch(
+      /^admin: audit chain BROKEN at record 1: record 1 does not match line \d+ of the anchor file .*\.audit-anchor: the chain was rewritten/,
+    );
   });
 
   it('catches a deleted row, also when the later rows were renumbered and rehashed', () => {
@@ -235,10 +237,17 @@ describe('audit verify against the anchor file', () => {
     renameSync(anchorPath, `${anchorPath}.moved`);
     mkdirSync(anchorPath); // the anchor path taken by something that cannot be appended to
     const n = readAudit(rt.app.db).length;
-    await expect(rt.run('Get-Job')).rejects.toMatchObject({ code: 'AuditFailed', message: 'The command was not run: the audit trail could not be written.' });
+    await expect(rt.run('Get-Job')).rejects.toMatchObject({
+      code: 'AuditFailed',
+      message: 'The command was not run: the audit trail could not be written.',
+    });
     // Each row is stored before its anchor write fails: the trail shows the decision and that
     // the command was not run.
-    expect(readAudit(rt.app.db).slice(n).map((r) => [r.command, r.decision, r.reason])).toEqual([
+    expect(
+      readAudit(rt.app.db)
+        .slice(n)
+        .map((r) => [r.command, r.decision, r.reason]),
+    ).toEqual([
       ['Get-Job', 'allowed', expect.any(String)],
       ['Get-Job', 'refused', 'The command was not run: the audit trail could not be written.'],
     ]);

@@ -51,7 +51,15 @@ describe('audit chain', () => {
     const v = verifyAuditChain(db);
     expect(v).toMatchObject({ ok: true, count: 5 });
     const rows = readAudit(db);
-    expect(rows[2]).toMatchObject({ id: 3, platform: 'slack', user: 'slack:U1', targets: ['web3'], jobId: 3, kind: 'command', decision: 'allowed' });
+    expect(rows[2]).toMatchObject({
+      id: 3,
+      platform: 'slack',
+      user: 'slack:U1',
+      targets: ['web3'],
+      jobId: 3,
+      kind: 'command',
+      decision: 'allowed',
+    });
     expect(rows[2]!.prevHash).toBe(rows[1]!.hash);
   });
 
@@ -92,8 +100,26 @@ describe('audit chain', () => {
   });
 
   it('records agent enrolment and removal in the same chain', () => {
-    audit.append(agentAuditRecord({ kind: 'enrolment', agent: 'web9', decision: 'refused', reason: 'The enrolment token is not valid.', by: 'agent:web9@127.0.0.1', where: 'hub' }));
-    audit.append(agentAuditRecord({ kind: 'agent-removed', agent: 'web1', decision: 'info', reason: 'removed with the admin CLI', by: 'admin:ops', where: 'admin' }));
+    audit.append(
+      agentAuditRecord({
+        kind: 'enrolment',
+        agent: 'web9',
+        decision: 'refused',
+        reason: 'The enrolment token is not valid.',
+        by: 'agent:web9@127.0.0.1',
+        where: 'hub',
+      }),
+    );
+    audit.append(
+      agentAuditRecord({
+        kind: 'agent-removed',
+        agent: 'web1',
+        decision: 'info',
+        reason: 'removed with the admin CLI',
+        by: 'admin:ops',
+        where: 'admin',
+      }),
+    );
     const [enrol, removed] = readAudit(db).slice(-2);
     expect(enrol).toMatchObject({ kind: 'enrolment', decision: 'refused', targets: ['web9'], command: 'enrol web9', platform: 'hub' });
     expect(removed).toMatchObject({ kind: 'agent-removed', targets: ['web1'], command: 'agent remove web1', user: 'admin:ops' });
@@ -147,7 +173,12 @@ describe('export and admin CLI', () => {
   it('exports JSON lines since a date', () => {
     const lines = exportAudit(db, new Date('2026-01-04T00:00:00Z')).trim().split('\n');
     expect(lines.map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([4, 5]);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ channel: 'slack:T1/C1', targets: ['web4'], jobId: 4, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      channel: 'slack:T1/C1',
+      targets: ['web4'],
+      jobId: 4,
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
   });
 
   it('npm run admin -- audit verify / audit export: exit 1 when broken, JSON lines since a date', async () => {
@@ -163,7 +194,12 @@ describe('export and admin CLI', () => {
     expect(await admin('audit', 'verify')).toBe(0);
     expect(out.at(-1)).toMatch(/^audit chain intact: 5 records; head hash [0-9a-f]{64}$/);
     expect(await admin('audit', 'export', '--since', '2026-01-04')).toBe(0);
-    expect(out.at(-1)!.split('\n').map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([4, 5]);
+    expect(
+      out
+        .at(-1)!
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { id: number }).id),
+    ).toEqual([4, 5]);
     expect(await admin('audit', 'export', '--since', 'yesterday')).toBe(1);
     expect(err.at(-1)).toBe("admin: --since must be a date like 2026-01-01, got 'yesterday'");
     tamper('DELETE FROM audit_log WHERE id = 1');

@@ -90,7 +90,10 @@ function tail(text: string, lines = 25): string {
 /** What every process said last: attached to every failure so a red run explains itself. */
 function diagnostics(): string {
   return procs
-    .map((p) => `--- ${p.label} (${running(p) ? 'running' : `exited ${String(p.child.exitCode ?? p.child.signalCode)}`}) ---\nstdout:\n${tail(p.stdout())}\nstderr:\n${tail(p.stderr())}`)
+    .map(
+      (p) =>
+        `--- ${p.label} (${running(p) ? 'running' : `exited ${String(p.child.exitCode ?? p.child.signalCode)}`}) ---\nstdout:\n${tail(p.stdout())}\nstderr:\n${tail(p.stderr())}`,
+    )
     .join('\n');
 }
 
@@ -154,7 +157,11 @@ function storedLines(dbPath: string, jobId: number): Map<string, string[]> {
   const text = new Map<string, string>();
   for (const r of rows) text.set(r.computer, (text.get(r.computer) ?? '') + r.data);
   const out = new Map<string, string[]>();
-  for (const [c, t] of text) out.set(c, t.split('\n').filter((l) => l !== ''));
+  for (const [c, t] of text)
+    out.set(
+      c,
+      t.split('\n').filter((l) => l !== ''),
+    );
   return out;
 }
 
@@ -247,7 +254,21 @@ async function crashMidJob(scenario: Scenario): Promise<void> {
     const stateDir = join(dir, 'agents', name);
     const proc = start(
       `agent ${name}`,
-      [join(REPO, 'agent', 'main.ts'), '--hub', `ws://127.0.0.1:${port}`, '--name', name, '--state-dir', stateDir, '--token', token, '--log-level', 'info', '--script-env', 'CRASH_TEST_AGENT'],
+      [
+        join(REPO, 'agent', 'main.ts'),
+        '--hub',
+        `ws://127.0.0.1:${port}`,
+        '--name',
+        name,
+        '--state-dir',
+        stateDir,
+        '--token',
+        token,
+        '--log-level',
+        'info',
+        '--script-env',
+        'CRASH_TEST_AGENT',
+      ],
       // The script names its computer from this (given to scripts by --script-env), so each
       // agent's lines are told apart (and not merged into one result block, as identical outputs are).
       { ...baseEnv(), CRASH_TEST_AGENT: name },
@@ -299,9 +320,16 @@ async function crashMidJob(scenario: Scenario): Promise<void> {
   if (scenario.restartAfterScriptsEnd) {
     await waitUntil(() => agents.every((a) => spool(a.stateDir).finalStates === 1), 30_000, 'the scripts to end while the bot is down');
   } else {
-    await waitUntil(() => agents.every((a) => spool(a.stateDir).unackedOutputs >= 2), 20_000, 'the agents to spool output while the bot is down');
+    await waitUntil(
+      () => agents.every((a) => spool(a.stateDir).unackedOutputs >= 2),
+      20_000,
+      'the agents to spool output while the bot is down',
+    );
   }
-  expect(agents.every((a) => running(a.proc)), `an agent died with the bot\n${diagnostics()}`).toBe(true);
+  expect(
+    agents.every((a) => running(a.proc)),
+    `an agent died with the bot\n${diagnostics()}`,
+  ).toBe(true);
 
   const bot2 = start('bot (second life)', [join(REPO, 'src', 'main.ts')], botEnv);
   await waitPortOpen(port, bot2, 30_000);
@@ -315,7 +343,10 @@ async function crashMidJob(scenario: Scenario): Promise<void> {
   ]);
   const context = `(stored at the crash: ${storedAtCrash})\nshown before the crash:\n${shownBefore}\nshown after:\n${bot2.stdout()}\n${diagnostics()}`;
   expect(exit, `the restarted bot did not complete Receive-Job -Wait and Get-Job ${context}`).toBe(0);
-  expect(agents.every((a) => a.connections() >= 2), `every agent reconnected to the new bot ${context}`).toBe(true);
+  expect(
+    agents.every((a) => a.connections() >= 2),
+    `every agent reconnected to the new bot ${context}`,
+  ).toBe(true);
   // Recovering from the crash is routine, not an error (a stale WAL, a job left Running, resends).
   expect(bot2.stderr(), `the restarted bot logged errors ${context}`).not.toMatch(/ ERROR |Internal error|unhandled|SQLITE_/i);
 
@@ -339,7 +370,11 @@ async function crashMidJob(scenario: Scenario): Promise<void> {
   // with no gap (nothing lost, no line stored again under a second seq).
   expect(query<{ state: string }>(dbPath, 'SELECT state FROM jobs WHERE id = ?', jobId)).toEqual([{ state: 'Completed' }]);
   expect(
-    query<{ computer: string; state: string }>(dbPath, 'SELECT computer, state FROM child_jobs WHERE parent_id = ? ORDER BY computer', jobId),
+    query<{ computer: string; state: string }>(
+      dbPath,
+      'SELECT computer, state FROM child_jobs WHERE parent_id = ? ORDER BY computer',
+      jobId,
+    ),
   ).toEqual(AGENTS.map((computer) => ({ computer, state: 'Completed' })));
   const stored = storedLines(dbPath, jobId);
   for (const a of AGENTS) {

@@ -10,7 +10,18 @@ function status(state: JobStatusView['state'], running: number, done: number): N
     blocks: [
       {
         kind: 'status',
-        status: { jobId: 1, name: 'Job1', command: 'icm web1,web2 { x }', invokedBy: 'me', state, counts: { Running: running, Completed: done }, total: 2, elapsedMs: 1500, asJob: false, hasMoreData: true },
+        status: {
+          jobId: 1,
+          name: 'Job1',
+          command: 'icm web1,web2 { x }',
+          invokedBy: 'me',
+          state,
+          counts: { Running: running, Completed: done },
+          total: 2,
+          elapsedMs: 1500,
+          asJob: false,
+          hasMoreData: true,
+        },
       },
     ],
   };

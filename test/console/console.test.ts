@@ -72,7 +72,9 @@ it('keeps the whole of a large output in a file and prints where, since a termin
   expect(r.stdout).not.toMatch(/^1500$/m);
   const m = /lines cut \(whole output saved to (\S+)\)/.exec(r.stdout);
   expect(m, r.stdout.slice(0, 2000)).not.toBeNull();
-  const whole = readFileSync(m![1]!, 'utf8').split('\n').filter((l) => l !== '');
+  const whole = readFileSync(m![1]!, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   expect(whole).toHaveLength(3000);
   expect(whole[1499]).toBe('1500');
 }, 60_000);

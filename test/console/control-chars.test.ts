@@ -32,7 +32,13 @@ function runMain(input: string): Promise<{ code: number | null; stdout: string; 
     }
     const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'main.ts')], {
       cwd: REPO,
-      env: { ...env, CHATOPS_DB: join(dir, 'chatops.db'), HUB_LISTEN: '127.0.0.1:0', RUNBOOKS_DIR: join(dir, 'runbooks'), LOG_LEVEL: 'warn' },
+      env: {
+        ...env,
+        CHATOPS_DB: join(dir, 'chatops.db'),
+        HUB_LISTEN: '127.0.0.1:0',
+        RUNBOOKS_DIR: join(dir, 'runbooks'),
+        LOG_LEVEL: 'warn',
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -70,7 +76,9 @@ it('shows control characters from agents, errors and echoed commands visibly, an
   // The whole large output went to a file, byte for byte: files are data, not the terminal.
   const m = /lines cut \(whole output saved to (\S+)\)/.exec(r.stdout);
   expect(m, r.stdout.slice(0, 2000)).not.toBeNull();
-  const whole = readFileSync(m![1]!, 'utf8').split('\n').filter((l) => l !== '');
+  const whole = readFileSync(m![1]!, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   expect(whole).toHaveLength(3000);
   expect(whole[1499]).toBe('l1500\x1b[1m');
 }, 60_000);

@@ -33,7 +33,14 @@ it('Ctrl-C in the terminal while a command runs stops the bot at once and kills 
   const main = `${process.execPath} --import tsx ${join(REPO, 'src', 'main.ts')}`;
   const child = spawn('script', ['-qfec', main, '/dev/null'], {
     cwd: REPO,
-    env: { ...env, CHATOPS_DB: join(dir, 'chatops.db'), HUB_LISTEN: '127.0.0.1:0', RUNBOOKS_DIR: join(dir, 'rb'), LOG_LEVEL: 'warn', TERM: 'dumb' },
+    env: {
+      ...env,
+      CHATOPS_DB: join(dir, 'chatops.db'),
+      HUB_LISTEN: '127.0.0.1:0',
+      RUNBOOKS_DIR: join(dir, 'rb'),
+      LOG_LEVEL: 'warn',
+      TERM: 'dumb',
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';

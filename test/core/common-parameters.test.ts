@@ -21,7 +21,7 @@ afterAll(async () => {
 const run = (text: string) => rt.run(text);
 
 describe('-WhatIf', () => {
-  it('Stop-Job -WhatIf leaves the job running and posts PowerShell\'s What if line per unfinished job', async () => {
+  it("Stop-Job -WhatIf leaves the job running and posts PowerShell's What if line per unfinished job", async () => {
     const started = await run('icm web1 { sleep 30 } -AsJob -JobName long');
     const id = started.jobIds[0]!;
     const done = await run('icm web1 { echo hi } -AsJob -JobName short');
@@ -63,7 +63,9 @@ describe('-WhatIf', () => {
     expect(preview.sink.posts()).toEqual([
       `What if: Performing the operation "Remove" on target "Remote Command: ${command}, associated with the job that has an ID of "${id}".".`,
     ]);
-    expect(preview.sink.replies().join('\n')).toContain(`The command cannot remove the job with the job ID ${rid} because the job is not finished.`);
+    expect(preview.sink.replies().join('\n')).toContain(
+      `The command cannot remove the job with the job ID ${rid} because the job is not finished.`,
+    );
     expect(rt.app.store.getJob(id)).toBeDefined();
     expect(rt.app.store.getJob(rid)?.state).toBe('Running');
 

@@ -13,7 +13,10 @@ function problems(env: Record<string, string>): string[] {
     loadConfig(env);
   } catch (e) {
     expect(isChatOpsError(e) && e.code).toBe('InvalidConfig');
-    return (e as Error).message.split('\n').slice(1).map((l) => l.replace(/^- /, ''));
+    return (e as Error).message
+      .split('\n')
+      .slice(1)
+      .map((l) => l.replace(/^- /, ''));
   }
   return [];
 }
@@ -35,7 +38,12 @@ describe('loadConfig', () => {
     expect(c.hub).toMatchObject({ maxPending: 512, maxPendingPerAddress: 64 });
     expect(c).toMatchObject({ maxOutputBytes: 16 * 1024 * 1024, embeddedAgentChat: false });
     expect(c.embeddedAgentUser).toBeUndefined();
-    const set = loadConfig({ JOB_MAX_OUTPUT: '512KB', EMBEDDED_AGENT_CHAT: 'true', EMBEDDED_AGENT_USER: 'chatops-scripts', HUB_MAX_PENDING: '10' });
+    const set = loadConfig({
+      JOB_MAX_OUTPUT: '512KB',
+      EMBEDDED_AGENT_CHAT: 'true',
+      EMBEDDED_AGENT_USER: 'chatops-scripts',
+      HUB_MAX_PENDING: '10',
+    });
     expect(set).toMatchObject({ maxOutputBytes: 512 * 1024, embeddedAgentChat: true, embeddedAgentUser: 'chatops-scripts' });
     expect(set.hub.maxPending).toBe(10);
     expect(problems({ JOB_MAX_OUTPUT: '12 parsecs', EMBEDDED_AGENT_USER: 'a b', HUB_MAX_PENDING_PER_ADDRESS: '0' }).sort()).toEqual([
@@ -88,7 +96,11 @@ describe('loadConfig', () => {
       /SLACK_SIGNING_SECRET is required for Slack in HTTP mode/,
       /DISCORD_APPLICATION_ID is required/,
     ];
-    for (const re of expected) expect(found.some((p) => re.test(p)), `${re} in\n${found.join('\n')}`).toBe(true);
+    for (const re of expected)
+      expect(
+        found.some((p) => re.test(p)),
+        `${re} in\n${found.join('\n')}`,
+      ).toBe(true);
     expect(found.length).toBe(expected.length);
   });
 

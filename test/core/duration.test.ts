@@ -20,7 +20,13 @@ describe('durations', () => {
 
   it('writes the largest whole unit, and reads back what it writes', () => {
     expect([0, 1500, 90_000, 300_000, 5_400_000, 86_400_000, 90_061_001].map(formatDuration)).toEqual([
-      '0', '1500ms', '90s', '5m', '90m', '1d', '90061001ms',
+      '0',
+      '1500ms',
+      '90s',
+      '5m',
+      '90m',
+      '1d',
+      '90061001ms',
     ]);
     for (const ms of [1, 999, 1000, 61_000, 3_600_000, 172_800_000]) expect(parseDuration(formatDuration(ms))).toBe(ms);
   });

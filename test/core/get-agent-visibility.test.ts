@@ -19,7 +19,10 @@ let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'get-agent-'));
   const policyFile = join(dir, 'policy.yaml');
-  writeFileSync(policyFile, `rules:\n  - name: web1-only\n    channel: ${CHANNEL}\n    computers: [web1]\n    cmdlets: [Get-Agent, Invoke-Command]\n`);
+  writeFileSync(
+    policyFile,
+    `rules:\n  - name: web1-only\n    channel: ${CHANNEL}\n    computers: [web1]\n    cmdlets: [Get-Agent, Invoke-Command]\n`,
+  );
   rt = await startTestRuntime({
     agents: [{ name: 'web1' }, { name: 'web2' }],
     env: { CHATOPS_POLICY_FILE: policyFile, CHATOPS_ADMINS: 'slack:U9' },

@@ -180,11 +180,18 @@ describe('Get-Job filters with several jobs in one channel', () => {
     expect(await shownIds(`Get-Job -Id ${ids.mixed} -IncludeChildJob:$false`)).toEqual([ids.mixed, mixedOk, mixedFailed]);
   });
 
-  it('-ChildJobState appends only the found parents\' children in that state, with the parents', async () => {
+  it("-ChildJobState appends only the found parents' children in that state, with the parents", async () => {
     expect(await shownIds(`Get-Job -Id ${ids.mixed} -ChildJobState Failed`)).toEqual([ids.mixed, mixedFailed]);
     expect(await shownIds(`Get-Job -Id ${ids.mixed} -ChildJobState Completed`)).toEqual([ids.mixed, mixedOk]);
     // Every parent is kept; only the children are filtered.
-    expect(await shownIds('Get-Job -ChildJobState Failed')).toEqual([ids.first, ids.second, secondChild, ids.mixed, mixedFailed, ids.running]);
+    expect(await shownIds('Get-Job -ChildJobState Failed')).toEqual([
+      ids.first,
+      ids.second,
+      secondChild,
+      ids.mixed,
+      mixedFailed,
+      ids.running,
+    ]);
     // It takes precedence over -IncludeChildJob.
     expect(await shownIds(`Get-Job -Id ${ids.mixed} -IncludeChildJob -ChildJobState Failed`)).toEqual([ids.mixed, mixedFailed]);
     // Only children of the found parents: -State Failed finds second and mixed, not first.

@@ -70,7 +70,9 @@ describe('Invoke-Command fan-out', () => {
   });
 
   it('shows stderr as errors of that computer and fails a child on a non-zero exit with its code', async () => {
-    const { sink, ok } = await run('icm web1,web2 { echo out; echo "oops from $AGENT_ID" >&2; if [ "$AGENT_ID" = web2 ]; then exit 3; fi }');
+    const { sink, ok } = await run(
+      'icm web1,web2 { echo out; echo "oops from $AGENT_ID" >&2; if [ "$AGENT_ID" = web2 ]; then exit 3; fi }',
+    );
     expect(ok).toBe(false);
     const errors = errorTexts(sink.threadBlocks());
     expect(errors).toContain('web1: oops from web1');
@@ -151,13 +153,31 @@ describe('jobs', () => {
 
     const list = await run(`Get-Job -Id ${id}`);
     const table = list.sink.postBlocks().find((b) => b.kind === 'table');
-    expect(table && table.kind === 'table' && table.columns).toEqual(['Id', 'Name', 'PSJobTypeName', 'State', 'HasMoreData', 'Location', 'Command']);
+    expect(table && table.kind === 'table' && table.columns).toEqual([
+      'Id',
+      'Name',
+      'PSJobTypeName',
+      'State',
+      'HasMoreData',
+      'Location',
+      'Command',
+    ]);
     expect(table && table.kind === 'table' && table.rows[0]).toEqual([
-      String(id), `Job${id}`, 'RemoteJob', 'Completed', 'True', 'web1,web2', expect.stringContaining('-AsJob'),
+      String(id),
+      `Job${id}`,
+      'RemoteJob',
+      'Completed',
+      'True',
+      'web1,web2',
+      expect.stringContaining('-AsJob'),
     ]);
 
     const kept = await run(`Receive-Job ${id} -Keep`);
-    expect(codeBlocks(kept.sink.postBlocks()).map((b) => b.text).sort()).toEqual(['hello from web1', 'hello from web2']);
+    expect(
+      codeBlocks(kept.sink.postBlocks())
+        .map((b) => b.text)
+        .sort(),
+    ).toEqual(['hello from web1', 'hello from web2']);
     const again = await run(`Receive-Job -Id ${id}`);
     expect(codeBlocks(again.sink.postBlocks())).toHaveLength(2);
     const after = await run(`Get-Job ${id}`);
@@ -173,7 +193,9 @@ describe('jobs', () => {
     const id = started.jobIds[0]!;
     const refused = await run(`Remove-Job ${id}`);
     expect(refused.ok).toBe(false);
-    expect(refused.sink.replies().join('\n')).toContain(`The command cannot remove the job with the job ID ${id} because the job is not finished.`);
+    expect(refused.sink.replies().join('\n')).toContain(
+      `The command cannot remove the job with the job ID ${id} because the job is not finished.`,
+    );
     await run(`Stop-Job ${id}`);
     const job = await rt.app.jobs.waitFor(id, 10_000);
     expect(job?.state).toBe('Stopped');

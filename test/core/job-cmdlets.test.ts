@@ -7,7 +7,13 @@ import type { Block } from '../../src/messages/model.js';
 let rt: TestRuntime;
 
 beforeAll(async () => {
-  rt = await startTestRuntime({ agents: [{ name: 'web1', tags: ['role=web'] }, { name: 'db1', tags: ['role=db'] }], env: { JOB_MAX_RUNTIME: '2500ms' } });
+  rt = await startTestRuntime({
+    agents: [
+      { name: 'web1', tags: ['role=web'] },
+      { name: 'db1', tags: ['role=db'] },
+    ],
+    env: { JOB_MAX_RUNTIME: '2500ms' },
+  });
 });
 
 afterAll(async () => {

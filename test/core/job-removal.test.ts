@@ -77,7 +77,10 @@ function cmd(text: string): IncomingCommand {
 }
 
 /** Starts a command without waiting for it to end. */
-function start(text: string, sink: RecordingSink = new RecordingSink()): { sink: RecordingSink; done: Promise<{ ok: boolean; jobIds: number[] }> } {
+function start(
+  text: string,
+  sink: RecordingSink = new RecordingSink(),
+): { sink: RecordingSink; done: Promise<{ ok: boolean; jobIds: number[] }> } {
   return { sink, done: rt.core.handle(cmd(text), sink) };
 }
 
@@ -138,7 +141,11 @@ describe('a job removed while its agent is away', () => {
   it('a synchronous Invoke-Command whose job is removed with -Force ends, saying so', async () => {
     const icm = new SlowSink(200);
     const first = start('icm web2 { echo started; sleep 30 }', icm);
-    await waitFor(() => rt.app.store.listJobs('console').some((j) => j.command.includes('echo started; sleep 30') && j.state === 'Running'), 10_000, 'the job');
+    await waitFor(
+      () => rt.app.store.listJobs('console').some((j) => j.command.includes('echo started; sleep 30') && j.state === 'Running'),
+      10_000,
+      'the job',
+    );
     const id = rt.app.store.listJobs('console').find((j) => j.command.includes('echo started; sleep 30') && j.state === 'Running')!.id;
     await outputFrom(id, 'web2');
     await frozen('web2', async () => {
@@ -159,7 +166,11 @@ describe('a running job removed while its agent is connected', () => {
   it('Remove-Job -Force of a synchronous Invoke-Command (typed concurrently) ends the first command with an error naming the job', async () => {
     const icm = new RecordingSink();
     const first = start('icm web1 { echo started; sleep 30 }', icm);
-    await waitFor(() => rt.app.store.listJobs('console').some((j) => j.command.includes('{ echo started; sleep 30 }') && j.state === 'Running'), 10_000, 'the job');
+    await waitFor(
+      () => rt.app.store.listJobs('console').some((j) => j.command.includes('{ echo started; sleep 30 }') && j.state === 'Running'),
+      10_000,
+      'the job',
+    );
     const id = rt.app.store.listJobs('console').find((j) => j.command.includes('{ echo started; sleep 30 }') && j.state === 'Running')!.id;
     await outputFrom(id, 'web1');
 
@@ -169,7 +180,9 @@ describe('a running job removed while its agent is connected', () => {
     const ended = await Promise.race([first.done, sleep(5_000).then(() => 'still waiting' as const)]);
     expect(ended).not.toBe('still waiting');
     expect(ended).toMatchObject({ ok: false, jobIds: [id] });
-    expect(icm.replies()).toEqual([expect.stringContaining(`Job${id} (Id ${id}) was removed (Remove-Job) while Invoke-Command was waiting for it`)]);
+    expect(icm.replies()).toEqual([
+      expect.stringContaining(`Job${id} (Id ${id}) was removed (Remove-Job) while Invoke-Command was waiting for it`),
+    ]);
     expect(listenerCount()).toBe(baseListeners);
     // The agent's confirmation of the stop comes later: the status is not edited for it.
     await sleep(500);

@@ -26,12 +26,27 @@ describe('SqliteJobStore', () => {
   it('gives the parent one Id and each child the next ones, as PowerShell does', () => {
     const store = open();
     const a = store.createJob({
-      command: 'icm a,b { 1 }', channel: 'c1', invokedBy: 'u', invokedById: 'console', asJob: true,
-      hideComputerName: false, throttleLimit: 32, children: [{ computer: 'a' }, { computer: 'b' }], run,
+      command: 'icm a,b { 1 }',
+      channel: 'c1',
+      invokedBy: 'u',
+      invokedById: 'console',
+      asJob: true,
+      hideComputerName: false,
+      throttleLimit: 32,
+      children: [{ computer: 'a' }, { computer: 'b' }],
+      run,
     });
     const b = store.createJob({
-      command: 'icm c { 1 }', channel: 'c1', invokedBy: 'u', invokedById: 'console', asJob: false,
-      hideComputerName: false, throttleLimit: 32, children: [{ computer: 'c' }], run, name: 'mine',
+      command: 'icm c { 1 }',
+      channel: 'c1',
+      invokedBy: 'u',
+      invokedById: 'console',
+      asJob: false,
+      hideComputerName: false,
+      throttleLimit: 32,
+      children: [{ computer: 'c' }],
+      run,
+      name: 'mine',
     });
     expect(a.job.id).toBe(1);
     expect(a.job.name).toBe('Job1');
@@ -46,11 +61,27 @@ describe('SqliteJobStore', () => {
   it('stores a resent output record once and tracks the read position', () => {
     const store = open();
     const { job, children } = store.createJob({
-      command: 'x', channel: 'c', invokedBy: 'u', invokedById: 'console', asJob: true,
-      hideComputerName: false, throttleLimit: 32, children: [{ computer: 'a', agent: 'a' }], run,
+      command: 'x',
+      channel: 'c',
+      invokedBy: 'u',
+      invokedById: 'console',
+      asJob: true,
+      hideComputerName: false,
+      throttleLimit: 32,
+      children: [{ computer: 'a', agent: 'a' }],
+      run,
     });
     const child = children[0]!;
-    const rec = { jobId: job.id, childId: child.id, computer: 'a', runId: child.runId, seq: 1, stream: 'output' as const, data: 'x\n', at: 1 };
+    const rec = {
+      jobId: job.id,
+      childId: child.id,
+      computer: 'a',
+      runId: child.runId,
+      seq: 1,
+      stream: 'output' as const,
+      data: 'x\n',
+      at: 1,
+    };
     expect(store.appendOutput(rec)).toBe(true);
     expect(store.appendOutput(rec)).toBe(false);
     expect(store.appendOutput({ ...rec, seq: 2, data: 'y\n' })).toBe(true);

@@ -94,7 +94,15 @@ describe('Job.Tests.ps1: Job Cmdlet Tests', () => {
       expect(variable('j')).toEqual({ kind: 'job', id, display: JOB_DISPLAY });
       const status = started.sink.statusPosts()[0]!;
       const command = commandOf(id);
-      const row = (state: string, hasMoreData: string) => ({ Id: String(id), Name: 'My Job', PSJobTypeName: 'RemoteJob', State: state, HasMoreData: hasMoreData, Location: 'web1', Command: command });
+      const row = (state: string, hasMoreData: string) => ({
+        Id: String(id),
+        Name: 'My Job',
+        PSJobTypeName: 'RemoteJob',
+        State: state,
+        HasMoreData: hasMoreData,
+        Location: 'web1',
+        Command: command,
+      });
       expect(tableOf(started.sink.events.find((e) => e.type === 'post')!.message.blocks)).toEqual([row('Running', 'True')]);
       const got = await run(`Get-Job -Id ${id}`);
       expect(tableOf(got.sink.postBlocks())).toEqual([row('Running', 'True')]);
@@ -102,10 +110,16 @@ describe('Job.Tests.ps1: Job Cmdlet Tests', () => {
       await run('Wait-Job $j');
       await waitFor(() => tableOf(latestMessage(started.sink, status.id))[0]?.State === 'Completed', 5000, 'the row to show Completed');
       expect(tableOf(latestMessage(started.sink, status.id))).toEqual([row('Completed', 'True')]);
-      expect(latestMessage(started.sink, status.id).find((b) => b.kind === 'actions')).toMatchObject({ buttons: [{ action: 'receive-job' }] });
+      expect(latestMessage(started.sink, status.id).find((b) => b.kind === 'actions')).toMatchObject({
+        buttons: [{ action: 'receive-job' }],
+      });
       // Received: HasMoreData turns False in the status too, and its Receive-Job button goes.
       await run('Receive-Job $j');
-      await waitFor(() => tableOf(latestMessage(started.sink, status.id))[0]?.HasMoreData === 'False', 5000, 'the row to show HasMoreData False');
+      await waitFor(
+        () => tableOf(latestMessage(started.sink, status.id))[0]?.HasMoreData === 'False',
+        5000,
+        'the row to show HasMoreData False',
+      );
       expect(tableOf(latestMessage(started.sink, status.id))).toEqual([row('Completed', 'False')]);
       expect(latestMessage(started.sink, status.id).some((b) => b.kind === 'actions')).toBe(false);
     });
@@ -346,7 +360,11 @@ describe('Jobs.Tests.ps1: Basic Job Tests', () => {
       expect(variable('waitedJob')).toEqual([{ kind: 'job', id: ids[1], display: JOB_DISPLAY }]);
       expect(await jobInfo(ids[1]!)).toMatchObject({ State: 'Completed', HasMoreData: 'True' });
       await run('$result = $waitedJob | Receive-Job');
-      expect(items(variable('result')).map(Number).every((n) => n < 4)).toBe(true);
+      expect(
+        items(variable('result'))
+          .map(Number)
+          .every((n) => n < 4),
+      ).toBe(true);
       expect(variable('result')).toEqual(['1']);
       // None of the jobs wrote errors.
       for (const id of ids) expect(rt.app.store.output(id).filter((r) => r.stream === 'error')).toEqual([]);
@@ -464,7 +482,15 @@ describe('Jobs.Tests.ps1: Basic Job Tests', () => {
       const got = await run(`Get-Job ${parameters()}`);
       expect(got.ok).toBe(true);
       expect(tableOf(got.sink.postBlocks())).toEqual([
-        { Id: String(startedId), Name: 'StartedJob', PSJobTypeName: 'RemoteJob', State: 'Completed', HasMoreData: 'True', Location: 'web1', Command: commandOf(startedId) },
+        {
+          Id: String(startedId),
+          Name: 'StartedJob',
+          PSJobTypeName: 'RemoteJob',
+          State: 'Completed',
+          HasMoreData: 'True',
+          Location: 'web1',
+          Command: commandOf(startedId),
+        },
       ]);
     });
 
@@ -475,7 +501,9 @@ describe('Jobs.Tests.ps1: Basic Job Tests', () => {
     ])('Can Get-Job with $property', async ({ parameters }) => {
       const got = await run(`Get-Job ${parameters()}`);
       expect(got.ok).toBe(true);
-      expect(tableOf(got.sink.postBlocks())).toEqual([expect.objectContaining({ Name: 'StartedJob', State: 'Completed', HasMoreData: 'True' })]);
+      expect(tableOf(got.sink.postBlocks())).toEqual([
+        expect.objectContaining({ Name: 'StartedJob', State: 'Completed', HasMoreData: 'True' }),
+      ]);
     });
 
     it.each([

@@ -24,7 +24,9 @@ afterAll(async () => {
 });
 
 const lostMessage = (agent: string): RegExp =>
-  new RegExp(`^The agent ${agent} was lost: it did not reconnect within ${GRACE} \\(AGENT_LOST_GRACE\\)\\. Output it sent before that is kept\\.$`);
+  new RegExp(
+    `^The agent ${agent} was lost: it did not reconnect within ${GRACE} \\(AGENT_LOST_GRACE\\)\\. Output it sent before that is kept\\.$`,
+  );
 
 /** Whether the hub still has to tell `agent` to stop the run of this child. */
 function stopPending(jobId: number, computer: string): boolean {
@@ -81,7 +83,9 @@ describe('an agent lost mid-job', () => {
 
   it('cut off but alive: the run it kept going is stopped when the agent reconnects after being given up', async () => {
     const marker = join(rt.dir, 'late');
-    const { jobIds } = await rt.run(`icm web1,web2 { echo "start $AGENT_ID"; if [ "$AGENT_ID" = web2 ]; then sleep 30; else sleep 1; fi; touch "$1-$AGENT_ID" } -ArgumentList '${marker}' -AsJob`);
+    const { jobIds } = await rt.run(
+      `icm web1,web2 { echo "start $AGENT_ID"; if [ "$AGENT_ID" = web2 ]; then sleep 30; else sleep 1; fi; touch "$1-$AGENT_ID" } -ArgumentList '${marker}' -AsJob`,
+    );
     const id = jobIds[0]!;
     await started(id, 'web2');
     // Frozen, the agent answers no heartbeat: the hub cuts it off, while its command keeps running.
@@ -180,7 +184,12 @@ describe('an agent lost mid-job', () => {
     const job = await rt.app.jobs.waitFor(id, 20_000);
     expect(job?.state, JSON.stringify(rt.app.store.children(id))).toBe('Failed');
     expect(child(id, 'web1').state).toBe('Completed');
-    expect(rt.app.store.output(id).filter((o) => o.computer === 'web1').map((o) => o.data.trim())).toEqual(['start web1', 'done web1']);
+    expect(
+      rt.app.store
+        .output(id)
+        .filter((o) => o.computer === 'web1')
+        .map((o) => o.data.trim()),
+    ).toEqual(['start web1', 'done web1']);
     expect(child(id, 'web3').reason).toMatch(lostMessage('web3'));
     await rt.agent('web3').restart();
   });

@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit/audit-log.js';
 import type { Invoker } from '../../src/core/ports.js';
-import {
-  MAX_COMMANDS_PER_MESSAGE,
-  MAX_PIPELINE_STAGES,
-  MAX_POSTS_PER_MESSAGE,
-  MAX_STATEMENTS_PER_MESSAGE,
-} from '../../src/core/limits.js';
+import { MAX_COMMANDS_PER_MESSAGE, MAX_PIPELINE_STAGES, MAX_POSTS_PER_MESSAGE, MAX_STATEMENTS_PER_MESSAGE } from '../../src/core/limits.js';
 import { messageToText } from '../../src/messages/plain-text.js';
 import type { RecordingSink } from '../helpers/recording-sink.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
@@ -66,7 +61,12 @@ describe('limits per message', () => {
     expect(ok.sink.posts()).toHaveLength(MAX_STATEMENTS_PER_MESSAGE);
     expect(auditRows() - before).toBe(MAX_STATEMENTS_PER_MESSAGE);
 
-    const over = await rt.run(Array(MAX_STATEMENTS_PER_MESSAGE + 1).fill('gcm -Noun Job').join('\n'), { channel: NO_RULE, user: mallory });
+    const over = await rt.run(
+      Array(MAX_STATEMENTS_PER_MESSAGE + 1)
+        .fill('gcm -Noun Job')
+        .join('\n'),
+      { channel: NO_RULE, user: mallory },
+    );
     expect(over.ok).toBe(false);
     expect(over.sink.posts()).toEqual([]);
     expect(over.sink.replies()[0]).toContain(`This message has ${MAX_STATEMENTS_PER_MESSAGE + 1} statements`);
@@ -74,7 +74,9 @@ describe('limits per message', () => {
   });
 
   it('refuses a pipeline with too many stages, at any depth, with its own message', async () => {
-    const long = Array(MAX_PIPELINE_STAGES + 1).fill('Get-Job').join(' | ');
+    const long = Array(MAX_PIPELINE_STAGES + 1)
+      .fill('Get-Job')
+      .join(' | ');
     for (const [text, where] of [
       [long, 'This pipeline has'],
       [`Get-Job\n$x = (${long})`, 'Statement 2 has a pipeline'],
@@ -95,7 +97,12 @@ describe('limits per message', () => {
 
   it('counts commands nested in ( ), $( ) and @( ) against the commands per message', async () => {
     const before = auditRows();
-    const r = await rt.run(`$x = @(${Array(MAX_COMMANDS_PER_MESSAGE + 1).fill('gcm').join('; ')})`, { channel: NO_RULE, user: mallory });
+    const r = await rt.run(
+      `$x = @(${Array(MAX_COMMANDS_PER_MESSAGE + 1)
+        .fill('gcm')
+        .join('; ')})`,
+      { channel: NO_RULE, user: mallory },
+    );
     expect(r.ok).toBe(false);
     expect(r.sink.replies()).toEqual([
       `ERROR: This message runs ${MAX_COMMANDS_PER_MESSAGE + 1} commands (counting those inside ( ), $( ) and @( )); the bot runs at most ${MAX_COMMANDS_PER_MESSAGE} per message (a limit of this bot, not of PowerShell): split it into several messages.`,

@@ -37,7 +37,21 @@ beforeAll(async () => {
   const token = rt.app.registry.createToken({ ttlMs: 60_000, uses: 1 });
   agent = spawn(
     process.execPath,
-    ['--import', 'tsx', join(REPO, 'agent', 'main.ts'), '--hub', `ws://127.0.0.1:${port}`, '--name', 'px', '--state-dir', join(rt.dir, 'px'), '--token', token, '--log-level', 'error'],
+    [
+      '--import',
+      'tsx',
+      join(REPO, 'agent', 'main.ts'),
+      '--hub',
+      `ws://127.0.0.1:${port}`,
+      '--name',
+      'px',
+      '--state-dir',
+      join(rt.dir, 'px'),
+      '--token',
+      token,
+      '--log-level',
+      'error',
+    ],
     { cwd: REPO, stdio: ['ignore', 'ignore', 'ignore'] },
   );
   await rt.waitConnected(['px']);

@@ -14,7 +14,10 @@ let rt: TestRuntime;
 
 beforeAll(async () => {
   rt = await startTestRuntime({
-    agents: [{ name: 'web1', env: { AGENT_ID: 'web1' } }, { name: 'web2', env: { AGENT_ID: 'web2' } }],
+    agents: [
+      { name: 'web1', env: { AGENT_ID: 'web1' } },
+      { name: 'web2', env: { AGENT_ID: 'web2' } },
+    ],
     statusIntervalMs: 100,
   });
 });
@@ -44,7 +47,10 @@ function cmd(text: string): IncomingCommand {
   return { channel: 'console', user: { platform: 'console', userId: 'console', displayName: 'tester' }, text, source: 'command' };
 }
 
-function start(text: string, sink: RecordingSink = new SlowSink()): { sink: RecordingSink; done: Promise<{ ok: boolean; jobIds: number[] }> } {
+function start(
+  text: string,
+  sink: RecordingSink = new SlowSink(),
+): { sink: RecordingSink; done: Promise<{ ok: boolean; jobIds: number[] }> } {
   return { sink, done: rt.core.handle(cmd(text), sink) };
 }
 
@@ -52,7 +58,9 @@ function start(text: string, sink: RecordingSink = new SlowSink()): { sink: Reco
 function shownLines(sinks: RecordingSink[]): string[] {
   return sinks.flatMap((s) =>
     s.events.flatMap((e) =>
-      e.type === 'post' || e.type === 'thread' ? e.message.blocks.flatMap((b) => (b.kind === 'code' ? b.text.split('\n').map((l) => `${b.title ?? ''}: ${l}`) : [])) : [],
+      e.type === 'post' || e.type === 'thread'
+        ? e.message.blocks.flatMap((b) => (b.kind === 'code' ? b.text.split('\n').map((l) => `${b.title ?? ''}: ${l}`) : []))
+        : [],
     ),
   );
 }

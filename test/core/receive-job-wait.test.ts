@@ -23,7 +23,10 @@ afterAll(async () => {
 /** Runs a command with a sink the test can watch while the command is still running. */
 function start(text: string): { sink: RecordingSink; done: Promise<{ ok: boolean; jobIds: number[] }> } {
   const sink = new RecordingSink();
-  const done = rt.core.handle({ channel: 'console', user: { platform: 'console', userId: 'console', displayName: 'tester' }, text, source: 'command' }, sink);
+  const done = rt.core.handle(
+    { channel: 'console', user: { platform: 'console', userId: 'console', displayName: 'tester' }, text, source: 'command' },
+    sink,
+  );
   return { sink, done };
 }
 
@@ -60,7 +63,12 @@ describe('Receive-Job -Wait', () => {
     expect(postedText(sink)).not.toContain('second-line');
     // Received: the first line is not unread any more while the job runs on.
     const child = rt.app.store.children(id)[0]!;
-    expect(rt.app.store.unreadOutput(child.id).map((r) => r.data).join('')).not.toContain('first-line');
+    expect(
+      rt.app.store
+        .unreadOutput(child.id)
+        .map((r) => r.data)
+        .join(''),
+    ).not.toContain('first-line');
 
     const outcome = await done;
     expect(outcome.ok).toBe(true);
@@ -96,7 +104,11 @@ describe('Receive-Job -Wait', () => {
     );
     const { sink, done } = start(`Receive-Job ${id} -Wait`);
     await waitFor(() => rt.app.store.children(id).some((c) => c.state === 'Failed'), 5000, 'web2 to fail');
-    await waitFor(() => postedText(sink).includes('web1 early') && sink.postBlocks().some((b) => b.kind === 'error'), 5000, 'web1 output and the failure');
+    await waitFor(
+      () => postedText(sink).includes('web1 early') && sink.postBlocks().some((b) => b.kind === 'error'),
+      5000,
+      'web1 output and the failure',
+    );
     expect(rt.app.store.getJob(id)?.state).toBe('Running');
     const outcome = await done;
     // The job failed (one child did): the command reports it, as PowerShell's JobStateFailed error.
@@ -129,7 +141,15 @@ describe('Receive-Job -Wait', () => {
     const id = await startJob('echo kept-line');
     await rt.run(`Wait-Job ${id}`);
     const sink = new RecordingSink({ failWhen: (type, m) => type === 'post' && m.blocks.some((b) => b.kind === 'code') });
-    const outcome = await rt.core.handle({ channel: 'console', user: { platform: 'console', userId: 'console', displayName: 'tester' }, text: `Receive-Job ${id} -Wait`, source: 'command' }, sink);
+    const outcome = await rt.core.handle(
+      {
+        channel: 'console',
+        user: { platform: 'console', userId: 'console', displayName: 'tester' },
+        text: `Receive-Job ${id} -Wait`,
+        source: 'command',
+      },
+      sink,
+    );
     expect(outcome.ok).toBe(false);
     expect(sink.posts().at(-1)).toContain('Some output could not be posted; it is kept unread: Receive-Job shows it.');
     const again = await rt.run(`Receive-Job ${id}`);

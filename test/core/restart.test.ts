@@ -51,25 +51,37 @@ it('keeps the job and all its output across a bot restart, each record stored on
 
   const sink2 = new RecordingSink();
   await rt.core.handle(
-    { channel: 'console', user: { platform: 'console', userId: 'console', displayName: 'tester' }, text: `Receive-Job ${id}`, source: 'command' },
+    {
+      channel: 'console',
+      user: { platform: 'console', userId: 'console', displayName: 'tester' },
+      text: `Receive-Job ${id}`,
+      source: 'command',
+    },
     sink2,
   );
   const code = sink2.postBlocks().filter((b) => b.kind === 'code');
   expect(code).toEqual([{ kind: 'code', title: 'web1, web2', text: 'before\nafter' }]);
 });
 
-it('follows on the status messages the previous process posted: edits, the -AsJob note, a synchronous call\'s results', async () => {
+it("follows on the status messages the previous process posted: edits, the -AsJob note, a synchronous call's results", async () => {
   const user = { platform: 'console', userId: 'console', displayName: 'tester' } as const;
   const before = new RecordingSink({ idPrefix: 'before-' });
   // Neither is awaited: the process that runs them is about to stop.
-  void rt.core.handle({ channel: 'console', user, text: 'icm web1,web2 { echo first; sleep 1.5; echo second }', source: 'command' }, before);
+  void rt.core.handle(
+    { channel: 'console', user, text: 'icm web1,web2 { echo first; sleep 1.5; echo second }', source: 'command' },
+    before,
+  );
   void rt.core.handle({ channel: 'console', user, text: 'icm web1 { sleep 1.5; echo late } -AsJob', source: 'command' }, before);
   await waitFor(() => before.statusPosts().length === 2, 10_000, 'two status messages');
   const sync = before.statusPosts().find((p) => !p.status.asJob);
   const asJob = before.statusPosts().find((p) => p.status.asJob);
   const syncId = sync!.status.jobId;
   const asJobId = asJob!.status.jobId;
-  await waitFor(() => rt.app.store.getJob(syncId)?.statusHandle === sync!.id && rt.app.store.getJob(asJobId)?.statusHandle === asJob!.id, 10_000, 'handles stored');
+  await waitFor(
+    () => rt.app.store.getJob(syncId)?.statusHandle === sync!.id && rt.app.store.getJob(asJobId)?.statusHandle === asJob!.id,
+    10_000,
+    'handles stored',
+  );
   expect(rt.app.store.getJob(syncId)?.statusShowsResults).toBe(true);
 
   await rt.restartApp();
@@ -90,14 +102,21 @@ it('follows on the status messages the previous process posted: edits, the -AsJo
     'both statuses drawn for good',
   );
   const finalState = (handle: string): string | undefined =>
-    after.events.flatMap((e) => (e.type === 'update' && e.id === handle ? e.message.blocks : [])).flatMap((b) => (b.kind === 'status' ? [b.status.state] : [])).at(-1);
+    after.events
+      .flatMap((e) => (e.type === 'update' && e.id === handle ? e.message.blocks : []))
+      .flatMap((b) => (b.kind === 'status' ? [b.status.state] : []))
+      .at(-1);
   expect(finalState(sync!.id)).toBe('Completed');
   expect(finalState(asJob!.id)).toBe('Completed');
   // The synchronous call's results go in its status thread, as the first process would have.
-  expect(after.threadBlocks(sync!.id).filter((b) => b.kind === 'code')).toEqual([{ kind: 'code', title: 'web1, web2', text: 'first\nsecond' }]);
+  expect(after.threadBlocks(sync!.id).filter((b) => b.kind === 'code')).toEqual([
+    { kind: 'code', title: 'web1, web2', text: 'first\nsecond' },
+  ]);
   expect(rt.app.store.children(syncId).some((c) => rt.app.store.hasUnreadOutput(c.id))).toBe(false);
   // -AsJob: the state note, and the output left for Receive-Job.
-  expect(after.threadBlocks(asJob!.id)).toEqual([expect.objectContaining({ kind: 'text', text: expect.stringContaining(`Job${asJobId} is Completed.`) })]);
+  expect(after.threadBlocks(asJob!.id)).toEqual([
+    expect.objectContaining({ kind: 'text', text: expect.stringContaining(`Job${asJobId} is Completed.`) }),
+  ]);
   expect(rt.app.store.children(asJobId).some((c) => rt.app.store.hasUnreadOutput(c.id))).toBe(true);
 });
 

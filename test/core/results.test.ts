@@ -5,8 +5,18 @@ import type { ChildJobRecord, OutputRecord } from '../../src/store/job-store.js'
 let nextId = 1;
 function child(id: number, computer: string, extra: Partial<ChildJobRecord> = {}): ChildJobRecord {
   return {
-    id, parentId: 1, position: id, name: `Job${id}`, instanceId: `i${id}`, computer, runId: `r${id}`,
-    state: 'Completed', dispatched: true, readUpto: 0, configurationName: 'bash', ...extra,
+    id,
+    parentId: 1,
+    position: id,
+    name: `Job${id}`,
+    instanceId: `i${id}`,
+    computer,
+    runId: `r${id}`,
+    state: 'Completed',
+    dispatched: true,
+    readUpto: 0,
+    configurationName: 'bash',
+    ...extra,
   };
 }
 function out(c: ChildJobRecord, data: string, stream: OutputRecord['stream'] = 'output'): OutputRecord {
@@ -46,7 +56,9 @@ describe('renderResults', () => {
       { kind: 'error', text: 'web1: The command exited with code 2.' },
     ]);
     const d = child(3, 'web2', { state: 'Failed', exitCode: 5, reason: 'killed' });
-    expect(renderResults([{ child: d, records: [] }], { hideComputerName: true })).toEqual([{ kind: 'error', text: 'killed (exit code 5)' }]);
+    expect(renderResults([{ child: d, records: [] }], { hideComputerName: true })).toEqual([
+      { kind: 'error', text: 'killed (exit code 5)' },
+    ]);
   });
 });
 

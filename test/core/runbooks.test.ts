@@ -22,7 +22,11 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('loadRunbook', () => {
   it('reads a script inside the library and picks the configuration from the extension', () => {
-    expect(loadRunbook(lib, 'web/restart.sh')).toEqual({ name: 'web/restart.sh', text: 'systemctl restart "$1"\n', configurationName: 'bash' });
+    expect(loadRunbook(lib, 'web/restart.sh')).toEqual({
+      name: 'web/restart.sh',
+      text: 'systemctl restart "$1"\n',
+      configurationName: 'bash',
+    });
     expect(loadRunbook(lib, './check.ps1')).toMatchObject({ name: 'check.ps1', configurationName: 'Microsoft.PowerShell' });
     expect(loadRunbook(lib, 'web/restart.sh', 'sh').configurationName).toBe('sh');
   });
@@ -34,7 +38,7 @@ describe('loadRunbook', () => {
     expect(() => loadRunbook(lib, 'escape.sh')).toThrow(/not in the runbook library/);
   });
 
-  it('applies PowerShell\'s FilePath checks: wildcards, extension per configuration, missing files', () => {
+  it("applies PowerShell's FilePath checks: wildcards, extension per configuration, missing files", () => {
     expect(() => loadRunbook(lib, 'web/*.sh')).toThrow('Wildcard characters are not supported for the FilePath parameter.');
     expect(() => loadRunbook(lib, 'web/restart.sh', 'Microsoft.PowerShell')).toThrow(/must be a PowerShell script file/);
     expect(() => loadRunbook(lib, 'check.ps1', 'bash')).toThrow(/\.sh file name extension/);

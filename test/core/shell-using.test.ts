@@ -39,7 +39,7 @@ describe('$USING_NAME in bash/sh scripts', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it('works with the agent\'s default configuration (bash here) and with sh, case-insensitively on the channel side', async () => {
+  it("works with the agent's default configuration (bash here) and with sh, case-insensitively on the channel side", async () => {
     await run(`$Servers = 'web1','web2'`);
     await run(`$greeting = 'hello there'`);
     const byDefault = await run('icm web1 { echo "$USING_GREETING" }');
@@ -59,10 +59,12 @@ describe('$USING_NAME in bash/sh scripts', () => {
     expect(rt.app.store.listJobs('console').length).toBe(before);
   });
 
-  it('an unset channel variable is PowerShell\'s UsingVariableIsUndefined; quoted or escaped text is not a reference', async () => {
+  it("an unset channel variable is PowerShell's UsingVariableIsUndefined; quoted or escaped text is not a reference", async () => {
     const unset = await run('icm web1 -ConfigurationName bash { echo "$USING_NOPE" }');
     expect(unset.ok).toBe(false);
-    expect(unset.sink.replies().join('\n')).toContain("The value of the using variable '$USING_NOPE' ($Using:nope) cannot be retrieved because it has not been set in the local session.");
+    expect(unset.sink.replies().join('\n')).toContain(
+      "The value of the using variable '$USING_NOPE' ($Using:nope) cannot be retrieved because it has not been set in the local session.",
+    );
     const literal = await run(`icm web1 -ConfigurationName bash { echo '$USING_NOPE' \\$USING_NOPE # $USING_NOPE\n}`);
     expect(literal.sink.replies()).toEqual([]);
     expect(output(literal.sink)).toEqual(['$USING_NOPE $USING_NOPE']);

@@ -36,7 +36,9 @@ async function nextProcess(prefix: string, failWhen?: (type: string, m: NeutralM
 
 it('-AsJob: the state note the first process posted is not posted again', async () => {
   let finalTried = false;
-  const first = new RecordingSink({ idPrefix: 'a-', failWhen: (type, m) => {
+  const first = new RecordingSink({
+    idPrefix: 'a-',
+    failWhen: (type, m) => {
       const refused = finalEdit(type, m);
       if (refused) finalTried = true;
       return refused;

@@ -84,7 +84,11 @@ interface Tree {
 }
 
 /** Starts a job running `script` (default TREE) on `computers`; returns its id and the pids on each computer once running. */
-async function startTrees(name: string, computers: string[], script = TREE): Promise<{ id: number; pids: Record<string, { shellPid: number; bgPid: number }> }> {
+async function startTrees(
+  name: string,
+  computers: string[],
+  script = TREE,
+): Promise<{ id: number; pids: Record<string, { shellPid: number; bgPid: number }> }> {
   const pidFile = join(rt.dir, `pids-${++serial}`);
   const started = await run(`icm ${computers.join(',')} -ArgumentList '${pidFile}' { ${script} } -AsJob -JobName ${name}`);
   expect(started.ok).toBe(true);

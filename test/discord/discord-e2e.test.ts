@@ -248,7 +248,13 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     const viaIcm = await outcome(() => fake.sendCommand('icm', icmOptions, { user: ALICE }), '[a b]');
     const viaPs = await outcome(() => ps(line), '[a b]');
     expect(viaIcm).toEqual(viaPs);
-    expect(viaIcm.job).toMatchObject({ location: 'web2,web1', hideComputerName: true, throttleLimit: 1, state: 'Completed', command: line });
+    expect(viaIcm.job).toMatchObject({
+      location: 'web2,web1',
+      hideComputerName: true,
+      throttleLimit: 1,
+      state: 'Completed',
+      command: line,
+    });
     expect(viaIcm.job!.thread).toContain("[a b] [it's]");
     expect(viaIcm.job!.thread).not.toContain('web1'); // -HideComputerName
 
@@ -313,25 +319,24 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     const gated = (user: typeof ALICE) =>
       fake.sendAutocomplete('icm', [{ name: 'computername', type: 3, value: 'we', focused: true }], { user, channelId: ROLE_GATED });
     const alice = gated(ALICE);
-    expect((await fake.waitFor('autocomplete answer', () => alice.callback)).data.choices.map((c: { value: string }) => c.value)).toEqual(['web1']);
+    expect((await fake.waitFor('autocomplete answer', () => alice.callback)).data.choices.map((c: { value: string }) => c.value)).toEqual([
+      'web1',
+    ]);
     const bob = gated(BOB);
     expect((await fake.waitFor('autocomplete answer', () => bob.callback)).data.choices).toEqual([]);
 
     const ids = rt.app.store.listJobs(`discord:${GUILD}/${OPS}`).map((j) => j.id);
     expect(ids.length).toBeGreaterThan(0);
-    const c = fake.sendAutocomplete(
-      'job',
-      [{ name: 'receive', type: 1, options: [{ name: 'id', type: 4, value: '', focused: true }] }],
-      { user: ALICE },
-    );
+    const c = fake.sendAutocomplete('job', [{ name: 'receive', type: 1, options: [{ name: 'id', type: 4, value: '', focused: true }] }], {
+      user: ALICE,
+    });
     const cb3 = await fake.waitFor('autocomplete answer', () => c.callback);
     expect(cb3.data.choices.map((x: { value: number }) => x.value).sort()).toEqual([...ids].sort());
     // Another channel has no jobs to offer.
-    const d = fake.sendAutocomplete(
-      'job',
-      [{ name: 'stop', type: 1, options: [{ name: 'id', type: 4, value: '', focused: true }] }],
-      { user: ALICE, channelId: OTHER },
-    );
+    const d = fake.sendAutocomplete('job', [{ name: 'stop', type: 1, options: [{ name: 'id', type: 4, value: '', focused: true }] }], {
+      user: ALICE,
+      channelId: OTHER,
+    });
     expect((await fake.waitFor('autocomplete answer', () => d.callback)).data.choices).toEqual([]);
   });
 
@@ -392,9 +397,7 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     const id = await nextJob(before, true, i);
     await handled(i);
     const threadId = statusMessageFor(id)!.id;
-    const withFile = await fake.waitFor('attachment', () =>
-      fake.channelMessages(threadId).find((m) => m.attachments.length > 0),
-    );
+    const withFile = await fake.waitFor('attachment', () => fake.channelMessages(threadId).find((m) => m.attachments.length > 0));
     const call = fake.calls.find((c) => c.method === 'POST' && c.path === `/channels/${threadId}/messages` && c.files.length > 0)!;
     const lines = call.files[0]!.data.toString('utf8').trimEnd().split('\n');
     expect(lines).toHaveLength(3000);
@@ -544,8 +547,13 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     for (let k = 0; k < 3; k++) fake.failNext({ method: 'POST', path: new RegExp(`^/channels/${OPS}/messages$`), status: 500 });
     const before = lastJobId();
     const i = ps('Invoke-Command -ComputerName web1 { echo status-lost }');
-    const id = await fake.waitFor('the job', () => rt.app.store.listJobs(`discord:${GUILD}/${OPS}`).find((j) => j.id > before && ['Completed', 'Failed'].includes(j.state))?.id);
-    await fake.waitFor('the private answer', () => i.original && i.original.history.length > 1 && i.original.content !== '' ? i.original : undefined);
+    const id = await fake.waitFor(
+      'the job',
+      () => rt.app.store.listJobs(`discord:${GUILD}/${OPS}`).find((j) => j.id > before && ['Completed', 'Failed'].includes(j.state))?.id,
+    );
+    await fake.waitFor('the private answer', () =>
+      i.original && i.original.history.length > 1 && i.original.content !== '' ? i.original : undefined,
+    );
     expect(i.original!.flags & 64).toBe(64);
     expect(i.original!.content).not.toBe('Done.');
     expect(i.original!.content).toMatch(new RegExp(`could not be posted.*Receive-Job -Id ${id}`, 's'));
@@ -562,9 +570,7 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     const status = await fake.waitFor('status in the thread', () =>
       fake.channelMessages(thread.id).find((m) => m.embeds[0]?.title?.startsWith(`Job ${id} `)),
     );
-    await fake.waitFor('result in the same thread', () =>
-      fake.channelMessages(thread.id).some((m) => m.content.includes('from-thread')),
-    );
+    await fake.waitFor('result in the same thread', () => fake.channelMessages(thread.id).some((m) => m.content.includes('from-thread')));
     expect(fake.threads.has(status.id)).toBe(false); // threads do not nest
     expect(rt.app.store.getJob(id)!.notPosted).toBeUndefined();
   });
@@ -597,11 +603,15 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
         ((['POST', 'PATCH'].includes(c.method) && /^\/channels\/\d+\/messages(\/\d+)?$/.test(c.path)) ||
           (['POST', 'PATCH'].includes(c.method) && c.path.startsWith('/webhooks/'))),
     );
-    const kinds = new Set(written.map((c) => `${c.method} ${c.path.startsWith('/webhooks/') ? 'webhook' : /messages\/\d+$/.test(c.path) ? 'edit' : 'post'}`));
+    const kinds = new Set(
+      written.map((c) => `${c.method} ${c.path.startsWith('/webhooks/') ? 'webhook' : /messages\/\d+$/.test(c.path) ? 'edit' : 'post'}`),
+    );
     expect([...kinds].sort()).toEqual(['PATCH edit', 'PATCH webhook', 'POST post', 'POST webhook']);
     expect(written.some((c) => c.files.length > 0)).toBe(true); // multipart (attachment) posts too
     for (const c of written) expect(c.body?.allowed_mentions, `${c.method} ${c.path}`).toEqual({ parse: [] });
-    const messageCallbacks = fake.calls.filter((c) => /^\/interactions\/\d+\/[^/]+\/callback$/.test(c.path) && [4, 7].includes(c.body?.type));
+    const messageCallbacks = fake.calls.filter(
+      (c) => /^\/interactions\/\d+\/[^/]+\/callback$/.test(c.path) && [4, 7].includes(c.body?.type),
+    );
     expect(messageCallbacks.length).toBeGreaterThan(0);
     for (const c of messageCallbacks) expect(c.body.data.allowed_mentions, c.path).toEqual({ parse: [] });
   });

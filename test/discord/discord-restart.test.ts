@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REST } from 'discord.js';
-import { parseDiscordChannelId, startDiscordAdapter, type DiscordAdapter, type DiscordAdapterOptions } from '../../adapters/discord/index.js';
+import {
+  parseDiscordChannelId,
+  startDiscordAdapter,
+  type DiscordAdapter,
+  type DiscordAdapterOptions,
+} from '../../adapters/discord/index.js';
 import { MessageUpdater } from '../../adapters/discord/message-updater.js';
 import type { DiscordPayload } from '../../adapters/discord/render.js';
 import { DiscordSink, sendEdit } from '../../adapters/discord/sink.js';
@@ -115,7 +120,10 @@ it('a restarted bot edits the same status messages to their end and posts in the
   const syncStatus = statusMessageFor(syncId)!;
   expect(rt.app.store.getJob(asJobId)!.statusHandle).toBe(`${OPS}/${asJobStatus.id}`);
   expect(rt.app.store.getJob(syncId)!.statusHandle).toBe(`${OPS}/${syncStatus.id}`);
-  for (const [id, m] of [[asJobId, asJobStatus], [syncId, syncStatus]] as const) {
+  for (const [id, m] of [
+    [asJobId, asJobStatus],
+    [syncId, syncStatus],
+  ] as const) {
     await fake.waitFor('the status drawn Running', () => field(m, 'State') === 'Running');
     expect(buttons(m)).toEqual([`chatops:stop-job:${id}`]);
     expect(fake.threads.has(m.id)).toBe(false); // nothing in a thread yet: results and the note come at the end
@@ -135,15 +143,20 @@ it('a restarted bot edits the same status messages to their end and posts in the
   await rt.waitConnected(['web1', 'web2']);
   for (const id of [asJobId, syncId]) expect((await rt.app.jobs.waitFor(id, 15_000))?.state).toBe('Completed');
   // Drawn for good: the new process cleared the handles once the final states were on Discord.
-  await fake.waitFor('both statuses drawn for good', () =>
-    [asJobId, syncId].every((id) => rt.app.store.getJob(id)?.statusHandle === undefined),
-  15_000);
+  await fake.waitFor(
+    'both statuses drawn for good',
+    () => [asJobId, syncId].every((id) => rt.app.store.getJob(id)?.statusHandle === undefined),
+    15_000,
+  );
   const after = fake.calls.slice(from);
 
   // The same two status messages, edited (not re-posted) by the new process to Completed.
   expect(fake.channelMessages(OPS).map((m) => m.id)).toEqual([asJobStatus.id, syncStatus.id]);
   expect(after.filter((c) => c.method === 'POST' && c.path === `/channels/${OPS}/messages`)).toEqual([]);
-  for (const [id, m] of [[asJobId, asJobStatus], [syncId, syncStatus]] as const) {
+  for (const [id, m] of [
+    [asJobId, asJobStatus],
+    [syncId, syncStatus],
+  ] as const) {
     const edits = after.filter((c) => c.method === 'PATCH' && c.path === `/channels/${OPS}/messages/${m.id}`);
     expect(edits.length).toBeGreaterThanOrEqual(1);
     expect(edits.every((c) => c.status === 200 && c.authorization === `Bot ${TOKEN}`)).toBe(true);
@@ -203,12 +216,17 @@ it('jobs that ended while no bot ran: the restarted bot draws their end and post
   adapter = await start(log);
   expect(log.some((l) => /following on status messages left unfinished/.test(l) && l.includes('"count":2'))).toBe(true);
 
-  await fake.waitFor('both statuses drawn for good', () =>
-    [asJobId, syncId].every((id) => rt.app.store.getJob(id)?.statusHandle === undefined),
-  15_000);
+  await fake.waitFor(
+    'both statuses drawn for good',
+    () => [asJobId, syncId].every((id) => rt.app.store.getJob(id)?.statusHandle === undefined),
+    15_000,
+  );
   const after = fake.calls.slice(from);
   expect(after.filter((c) => c.method === 'POST' && c.path === `/channels/${OPS}/messages`)).toEqual([]);
-  for (const [id, m] of [[asJobId, asJobStatus], [syncId, syncStatus]] as const) {
+  for (const [id, m] of [
+    [asJobId, asJobStatus],
+    [syncId, syncStatus],
+  ] as const) {
     expect(field(fake.messages.get(m.id)!, 'State')).toBe('Completed');
     expect(buttons(fake.messages.get(m.id)!)).not.toContain(`chatops:stop-job:${id}`);
     // No process drew this status since the restart: the thread is named from its embed.
@@ -218,7 +236,7 @@ it('jobs that ended while no bot ran: the restarted bot draws their end and post
   expect(threadContents(asJobStatus.id)).toEqual([expect.stringContaining(`Job${asJobId} is Completed.`)]);
 }, 40_000);
 
-it('a reattach sink answers nobody privately and posts nothing new; only the adapter\'s own channels get one', async () => {
+it("a reattach sink answers nobody privately and posts nothing new; only the adapter's own channels get one", async () => {
   expect(parseDiscordChannelId(CHANNEL)).toEqual({ guildId: GUILD, channelId: OPS });
   for (const other of ['console', 'slack:T1/C1', `discord:${GUILD}`, `discord:${GUILD}/${OPS}/x`]) {
     expect(parseDiscordChannelId(other)).toBeUndefined();

@@ -58,7 +58,19 @@ describe('checkScriptBlock', () => {
   });
 
   it('every script block it accepts is exactly one script block argument of one statement', () => {
-    for (const sb of ['uptime', 'if ($x) { 1 } else { 2 }', "echo '}'", 'echo "}"', 'echo `}', '# }\nuptime', '<# } #> uptime', "@'\n}\n'@", 'f() { echo hi; }; f', 'echo a#b', 'uptime # load']) {
+    for (const sb of [
+      'uptime',
+      'if ($x) { 1 } else { 2 }',
+      "echo '}'",
+      'echo "}"',
+      'echo `}',
+      '# }\nuptime',
+      '<# } #> uptime',
+      "@'\n}\n'@",
+      'f() { echo hi; }; f',
+      'echo a#b',
+      'uptime # load',
+    ]) {
       const line = icmOptionsToLine({ computername: 'web1', scriptblock: sb });
       const [statement, ...rest] = parseScript(line).statements;
       expect(rest, sb).toEqual([]);
@@ -66,7 +78,16 @@ describe('checkScriptBlock', () => {
       const els = statement!.commands[0]!.elements;
       const at = els.findIndex((e) => e.kind === 'parameter' && e.name === 'ScriptBlock');
       const arg = els[at + 1];
-      expect(arg?.kind === 'argument' && arg.value.kind === 'literal' && typeof arg.value.value === 'object' && arg.value.value !== null && 'text' in arg.value.value ? String(arg.value.value.text).trim() : undefined, sb).toBe(sb.trim());
+      expect(
+        arg?.kind === 'argument' &&
+          arg.value.kind === 'literal' &&
+          typeof arg.value.value === 'object' &&
+          arg.value.value !== null &&
+          'text' in arg.value.value
+          ? String(arg.value.value.text).trim()
+          : undefined,
+        sb,
+      ).toBe(sb.trim());
     }
   });
 
@@ -99,9 +120,7 @@ describe('/icm → /ps line', () => {
     expect(icmOptionsToLine({ computername: '$servers', filepath: 'restart.ps1' })).toBe(
       "Invoke-Command -ComputerName $servers -FilePath 'restart.ps1'",
     );
-    expect(icmOptionsToLine({ computername: '$servers; Stop-Job 1' })).toBe(
-      "Invoke-Command -ComputerName '$servers; Stop-Job 1'",
-    );
+    expect(icmOptionsToLine({ computername: '$servers; Stop-Job 1' })).toBe("Invoke-Command -ComputerName '$servers; Stop-Job 1'");
   });
 
   it('leaves false switches out and moves the closing brace after a trailing comment', () => {

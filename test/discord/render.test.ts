@@ -172,11 +172,19 @@ describe('status embed and buttons', () => {
     expect(renderStatusEmbed(status({ state: 'Completed' })).color).not.toBe(STATE_COLOURS.Failed);
   });
 
-  it('keeps the whole embed within Discord\'s 6,000 characters, however long its parts', () => {
+  it("keeps the whole embed within Discord's 6,000 characters, however long its parts", () => {
     const e = renderStatusEmbed(
-      status({ name: 'n'.repeat(400), command: 'c'.repeat(6000), invokedBy: 'u'.repeat(2000), notPosted: 'results of ' + 'w'.repeat(3000), state: 'Completed', asJob: true }),
+      status({
+        name: 'n'.repeat(400),
+        command: 'c'.repeat(6000),
+        invokedBy: 'u'.repeat(2000),
+        notPosted: 'results of ' + 'w'.repeat(3000),
+        state: 'Completed',
+        asJob: true,
+      }),
     );
-    const total = (e.title ?? '').length + (e.description ?? '').length + (e.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
+    const total =
+      (e.title ?? '').length + (e.description ?? '').length + (e.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
     expect(total).toBeLessThanOrEqual(6000);
     expect(e.title!.length).toBeLessThanOrEqual(256);
     expect(fenceCount(e.description!)).toBe(2);

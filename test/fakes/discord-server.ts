@@ -324,7 +324,17 @@ export class FakeDiscord {
       default_message_notifications: 0,
       explicit_content_filter: 0,
       roles: [
-        { id: guildId, name: '@everyone', permissions: '0', position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 },
+        {
+          id: guildId,
+          name: '@everyone',
+          permissions: '0',
+          position: 0,
+          color: 0,
+          hoist: false,
+          managed: false,
+          mentionable: false,
+          flags: 0,
+        },
         ...roles.map((r, i) => ({
           id: r.id,
           name: r.name,
@@ -470,10 +480,7 @@ export class FakeDiscord {
     customId: string,
     opts: { user?: { id: string; name: string; roles?: string[] } } = {},
   ): FakeInteraction {
-    const m =
-      typeof message === 'string'
-        ? this.messages.get(message)
-        : this.newMessage(message.forgedIn, { content: 'forged' }, []);
+    const m = typeof message === 'string' ? this.messages.get(message) : this.newMessage(message.forgedIn, { content: 'forged' }, []);
     if (!m) throw new Error(`no message ${String(message)}`);
     if (typeof message !== 'string') m.deleted = true; // not part of the channel's visible history
     const user = opts.user ?? { id: '5001', name: 'Alice' };

@@ -47,11 +47,7 @@ export interface ResponseUrlPost {
   at: number;
 }
 
-export type Failure =
-  | { status: 429; retryAfter: number }
-  | { status: 500 | 502 | 503 }
-  | { error: string }
-  | { drop: true };
+export type Failure = { status: 429; retryAfter: number } | { status: 500 | 502 | 503 } | { error: string } | { drop: true };
 
 export interface FakeSlackOptions {
   botToken?: string;
@@ -141,7 +137,9 @@ export class FakeSlack {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`FakeSlack: timed out after ${timeoutMs} ms waiting for ${what}; calls: ${this.calls.map((c) => c.method).join(', ')}`));
+        reject(
+          new Error(`FakeSlack: timed out after ${timeoutMs} ms waiting for ${what}; calls: ${this.calls.map((c) => c.method).join(', ')}`),
+        );
       }, timeoutMs);
       const cleanup = (): void => {
         clearTimeout(timer);
@@ -322,13 +320,28 @@ export class FakeSlack {
     if (token !== this.botToken) return { ok: false, error: token ? 'invalid_auth' : 'not_authed' };
     switch (method) {
       case 'auth.test':
-        return { ok: true, url: 'https://fake.slack.test/', team: 'Fake Team', user: 'chatops', team_id: this.teamId, user_id: 'UBOT', bot_id: 'BBOT', is_enterprise_install: false };
+        return {
+          ok: true,
+          url: 'https://fake.slack.test/',
+          team: 'Fake Team',
+          user: 'chatops',
+          team_id: this.teamId,
+          user_id: 'UBOT',
+          bot_id: 'BBOT',
+          is_enterprise_install: false,
+        };
       case 'users.info': {
         const u = this.users[String(p.user)];
         if (!u) return { ok: false, error: 'user_not_found' };
         return {
           ok: true,
-          user: { id: p.user, team_id: this.teamId, name: u.name, real_name: u.realName ?? u.name, profile: { display_name: u.displayName ?? '', real_name: u.realName ?? u.name } },
+          user: {
+            id: p.user,
+            team_id: this.teamId,
+            name: u.name,
+            real_name: u.realName ?? u.name,
+            profile: { display_name: u.displayName ?? '', real_name: u.realName ?? u.name },
+          },
         };
       }
       case 'chat.postMessage': {

@@ -36,10 +36,7 @@ describe('SqliteAgentRegistry', () => {
     expect(token).toMatch(/^cht_[A-Za-z0-9_-]{43}$/);
     const { secret } = reg.enroll('web1', token, info);
     expect(secret).toMatch(/^chs_[A-Za-z0-9_-]{43}$/);
-    const dump = JSON.stringify([
-      db.prepare('SELECT * FROM enrolment_tokens').all(),
-      db.prepare('SELECT * FROM agents').all(),
-    ]);
+    const dump = JSON.stringify([db.prepare('SELECT * FROM enrolment_tokens').all(), db.prepare('SELECT * FROM agents').all()]);
     expect(dump).not.toContain(token);
     expect(dump).not.toContain(secret);
     expect(dump).not.toContain(token.slice(4));
@@ -174,9 +171,7 @@ describe('SqliteAgentRegistry', () => {
 
   it('migration 101 rewrites names stored with a trailing dot and drops dotted duplicates', () => {
     // Rows as an older version could store them (keys kept the dot then).
-    const insert = db.prepare(
-      "INSERT INTO agents (name_key, name, secret_hash, enrolled_at) VALUES (?, ?, '00', '2026-01-01T00:00:00Z')",
-    );
+    const insert = db.prepare("INSERT INTO agents (name_key, name, secret_hash, enrolled_at) VALUES (?, ?, '00', '2026-01-01T00:00:00Z')");
     reg.provision('web1', info);
     reg.provision('bot', info);
     reg.addAlias('localhost', 'bot');
@@ -198,7 +193,11 @@ describe('SqliteAgentRegistry', () => {
     expect(reg.resolve('db1.')).toBe('DB1');
     expect(reg.resolve('D1.')).toBe('DB1');
     expect(reg.resolve('dup')).toBeUndefined();
-    expect(db.prepare('SELECT name_key FROM agents ORDER BY name_key').all()).toEqual([{ name_key: 'bot' }, { name_key: 'db1' }, { name_key: 'web1' }]);
+    expect(db.prepare('SELECT name_key FROM agents ORDER BY name_key').all()).toEqual([
+      { name_key: 'bot' },
+      { name_key: 'db1' },
+      { name_key: 'web1' },
+    ]);
   });
 
   it('changeCounter moves when another connection commits', () => {

@@ -22,7 +22,12 @@ afterAll(async () => {
 });
 
 async function bot(db: string): Promise<App> {
-  const config = loadConfig({ CHATOPS_DB: join(dir, db), HUB_LISTEN: '127.0.0.1:0', RUNBOOKS_DIR: join(dir, 'rb'), HUB_HEARTBEAT_MS: '1000' });
+  const config = loadConfig({
+    CHATOPS_DB: join(dir, db),
+    HUB_LISTEN: '127.0.0.1:0',
+    RUNBOOKS_DIR: join(dir, 'rb'),
+    HUB_HEARTBEAT_MS: '1000',
+  });
   const app = await startApp(config, { log: silentLogger, statusIntervalMs: 50 });
   apps.push(app);
   return app;
@@ -32,7 +37,12 @@ it('a second bot with its database in the same directory leaves the first one’
   const a = await bot('a.db');
   const sink = new RecordingSink();
   const started = await a.core.handle(
-    { channel: 'console', user: { platform: 'console', userId: 'console', displayName: 't' }, text: 'icm localhost { sleep 1.5; echo survived } -AsJob', source: 'command' },
+    {
+      channel: 'console',
+      user: { platform: 'console', userId: 'console', displayName: 't' },
+      text: 'icm localhost { sleep 1.5; echo survived } -AsJob',
+      source: 'command',
+    },
     sink,
   );
   const id = started.jobIds[0]!;

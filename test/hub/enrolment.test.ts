@@ -89,7 +89,9 @@ describe('enrolment and authentication', () => {
     expect(await taken.exited).toBe(3);
     expect(taken.output()).toContain('NameTaken');
     // the fresh token was not consumed by the refused attempt
-    expect(() => h.registry.enroll('web5', fresh, { os: '', version: '', tags: [], configurations: [], defaultConfiguration: '' })).not.toThrow();
+    expect(() =>
+      h.registry.enroll('web5', fresh, { os: '', version: '', tags: [], configurations: [], defaultConfiguration: '' }),
+    ).not.toThrow();
 
     const fakeDir = join(h.dir, 's-fake');
     mkdirSync(fakeDir, { recursive: true });

@@ -15,11 +15,7 @@ export function tempDir(prefix = 'chatops-hub-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function waitFor<T>(
-  fn: () => T | undefined | false | null,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
+export async function waitFor<T>(fn: () => T | undefined | false | null, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = fn();
@@ -62,7 +58,7 @@ export class HubHarness {
   }
 
   get url(): string {
-    return `${this.tls ? "wss" : "ws"}://127.0.0.1:${this.portValue}`;
+    return `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.portValue}`;
   }
 
   async start(
@@ -122,9 +118,7 @@ export class HubHarness {
   }
 
   final(runId: string): StateMessage | undefined {
-    return this.messages(runId).find(
-      (m): m is StateMessage => m.op === 'state' && m.state !== 'Running',
-    );
+    return this.messages(runId).find((m): m is StateMessage => m.op === 'state' && m.state !== 'Running');
   }
 
   text(runId: string, stream: 'output' | 'error'): string {

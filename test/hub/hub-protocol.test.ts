@@ -109,7 +109,14 @@ describe('hub protocol checks', () => {
       setTimeout(() => sink.finish({ state: 'Completed', exitCode: 0 }), 10);
       return { stop: () => {} };
     };
-    const a = new Agent({ hubUrl: h.url, name: 'mem1', token, stateDir: null, executor: lines, configurations: [{ name: 'bash', kind: 'bash' }] });
+    const a = new Agent({
+      hubUrl: h.url,
+      name: 'mem1',
+      token,
+      stateDir: null,
+      executor: lines,
+      configurations: [{ name: 'bash', kind: 'bash' }],
+    });
     agents.push(a);
     a.start();
     await a.waitConnected();
@@ -152,7 +159,14 @@ describe('hub protocol checks', () => {
       return { stop: () => {} };
     };
     for (let i = 0; i < n; i++) {
-      const a = new Agent({ hubUrl: h.url, name: `sim${i}`, token, stateDir: null, executor: echo, configurations: [{ name: 'sh', kind: 'sh' }] });
+      const a = new Agent({
+        hubUrl: h.url,
+        name: `sim${i}`,
+        token,
+        stateDir: null,
+        executor: echo,
+        configurations: [{ name: 'sh', kind: 'sh' }],
+      });
       agents.push(a);
       a.start();
     }
@@ -170,10 +184,29 @@ describe('hub protocol checks', () => {
     const dir = hubs[0]!.dir;
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     const h = await start({ tls: { certPath: cert, keyPath: key } });
     expect(h.url).toMatch(/^wss:/);
     const a = await startEmbeddedAgent({

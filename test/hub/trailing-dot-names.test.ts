@@ -67,7 +67,16 @@ describe('a trailing dot names the same computer', () => {
   it('refuses to enrol web1. (or WEB1.) while web1 is enrolled, and leaves web1 alone', async () => {
     for (const name of ['web1.', 'WEB1.']) {
       const token = rt.app.registry.createToken({ ttlMs: 60_000, uses: 1 });
-      const stray = startAgentProcess(['--hub', rt.app.hubUrl, '--name', name, '--token', token, '--state-dir', join(dir, `state-${name}`)]);
+      const stray = startAgentProcess([
+        '--hub',
+        rt.app.hubUrl,
+        '--name',
+        name,
+        '--token',
+        token,
+        '--state-dir',
+        join(dir, `state-${name}`),
+      ]);
       strays.push(stray);
       const exit = await Promise.race([stray.exited, new Promise((r) => setTimeout(() => r('still running: enrolled'), 10_000))]);
       expect(exit, stray.output()).toBe(3);

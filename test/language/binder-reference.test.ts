@@ -34,7 +34,11 @@ const invokeCommand: Case[] = [
       'Invoke-Command in the InProcess parameter set is not supported: it would run the command inside the bot itself; name target agents with -ComputerName or -Session',
   },
   { line: 'Invoke-Command srv1 { hostname }', set: 'ComputerName', params: { ComputerName: ['srv1'], ScriptBlock: sb(' hostname ') } },
-  { line: 'Invoke-Command -cn a,b { 1 } -AsJob', set: 'ComputerName', params: { ComputerName: ['a', 'b'], AsJob: true, ScriptBlock: sb(' 1 ') } },
+  {
+    line: 'Invoke-Command -cn a,b { 1 } -AsJob',
+    set: 'ComputerName',
+    params: { ComputerName: ['a', 'b'], AsJob: true, ScriptBlock: sb(' 1 ') },
+  },
   { line: 'Invoke-Command { 1 } -AsJob', code: 'AmbiguousParameterSet', message: AMBIGUOUS_SET },
   {
     line: 'Invoke-Command -Session $s -Disconnected { 1 }',
@@ -70,7 +74,8 @@ const invokeCommand: Case[] = [
   {
     line: 'Invoke-Command -Com srv { 1 }',
     code: 'AmbiguousParameter',
-    message: "Parameter cannot be processed because the parameter name 'Com' is ambiguous. Possible matches include: -ComputerName -ScriptBlock.",
+    message:
+      "Parameter cannot be processed because the parameter name 'Com' is ambiguous. Possible matches include: -ComputerName -ScriptBlock.",
   },
   {
     line: 'Invoke-Command -Sess $s { 1 }',
@@ -113,7 +118,12 @@ const invokeCommand: Case[] = [
       '-EnableNetworkAccess is not supported: agents run commands under their own service account; there is no loopback token to adjust',
   },
   // -O: the one declared match (-Options) beats the common -OutVariable/-OutBuffer (1.2 step 4).
-  { line: 'Invoke-Command -O x { 1 }', code: 'CannotConvertArgumentNoMessage', message: "Cannot bind parameter 'Options'. Cannot convert the \"x\" value of type \"System.String\" to type \"System.Collections.Hashtable\"." },
+  {
+    line: 'Invoke-Command -O x { 1 }',
+    code: 'CannotConvertArgumentNoMessage',
+    message:
+      'Cannot bind parameter \'Options\'. Cannot convert the "x" value of type "System.String" to type "System.Collections.Hashtable".',
+  },
   { line: 'Invoke-Command -cn a -JobName nightly { 1 }', set: 'ComputerName', params: { JobName: 'nightly', AsJob: true } },
   // Setters run in typed order: JobName sets AsJob on, a later -AsJob:$false sets it off again (3.1, 1.4).
   { line: 'Invoke-Command -cn a -AsJob:$false -JobName nightly { 1 }', set: 'ComputerName', params: { JobName: 'nightly', AsJob: true } },
@@ -141,21 +151,50 @@ const invokeCommand: Case[] = [
     code: 'InvalidOperation',
     message: 'The SessionName parameter can only be used with the Disconnected switch parameter.',
   },
-  { line: 'Invoke-Command -cn a -Disconnected -SessionName s1,s2 {1}', set: 'ComputerName', params: { InDisconnectedSession: true, SessionName: ['s1', 's2'] } },
+  {
+    line: 'Invoke-Command -cn a -Disconnected -SessionName s1,s2 {1}',
+    set: 'ComputerName',
+    params: { InDisconnectedSession: true, SessionName: ['s1', 's2'] },
+  },
   { line: 'Invoke-Command -Session $s {1} -HCN', set: 'Session', params: { Session: [session1], HideComputerName: true } },
   { line: 'Invoke-Command $s {1}', set: 'Session', params: { Session: [session1] } },
-  { line: 'Invoke-Command -VMName x {1} -Credential u', code: 'NotSupported', message: '-VMName is not supported: targets are registered agents' },
-  { line: 'Invoke-Command -ContainerId c1 {1}', code: 'NotSupported', message: '-ContainerId is not supported: targets are registered agents' },
-  { line: 'Invoke-Command -HostName h {1}', code: 'NotSupported', message: "-HostName is not supported: targets are registered agents reached over their own connection to the hub, not over SSH" },
+  {
+    line: 'Invoke-Command -VMName x {1} -Credential u',
+    code: 'NotSupported',
+    message: '-VMName is not supported: targets are registered agents',
+  },
+  {
+    line: 'Invoke-Command -ContainerId c1 {1}',
+    code: 'NotSupported',
+    message: '-ContainerId is not supported: targets are registered agents',
+  },
+  {
+    line: 'Invoke-Command -HostName h {1}',
+    code: 'NotSupported',
+    message: '-HostName is not supported: targets are registered agents reached over their own connection to the hub, not over SSH',
+  },
   {
     line: 'Invoke-Command -cn a -Credential u {1}',
     code: 'NotSupported',
-    message: '-Credential is not supported: agents authenticate with their enrolment secret; the channel permissions decide who may run what',
+    message:
+      '-Credential is not supported: agents authenticate with their enrolment secret; the channel permissions decide who may run what',
   },
-  { line: 'Invoke-Command -cn a -UseSSL {1}', code: 'NotSupported', message: "-UseSSL is not supported: agents dial in to the hub; there is no WinRM endpoint, port or URL to address" },
+  {
+    line: 'Invoke-Command -cn a -UseSSL {1}',
+    code: 'NotSupported',
+    message: '-UseSSL is not supported: agents dial in to the hub; there is no WinRM endpoint, port or URL to address',
+  },
   { line: 'Invoke-Command -cn a -UseSSL:$false {1}', set: 'ComputerName', params: { UseSSL: false } },
-  { line: 'Invoke-Command -ConnectionUri http://x/wsman {1}', code: 'NotSupported', message: "-ConnectionUri is not supported: agents dial in to the hub; there is no WinRM endpoint, port or URL to address" },
-  { line: 'Invoke-Command -cn a -RemoteDebug {1}', code: 'NotSupported', message: '-RemoteDebug is not supported: chat has no interactive debugger' },
+  {
+    line: 'Invoke-Command -ConnectionUri http://x/wsman {1}',
+    code: 'NotSupported',
+    message: '-ConnectionUri is not supported: agents dial in to the hub; there is no WinRM endpoint, port or URL to address',
+  },
+  {
+    line: 'Invoke-Command -cn a -RemoteDebug {1}',
+    code: 'NotSupported',
+    message: '-RemoteDebug is not supported: chat has no interactive debugger',
+  },
   // 2.4 Authentication mutual exclusion: ParameterBindingFailed names the second parameter typed.
   {
     line: 'Invoke-Command -cn a -Credential u -CertificateThumbprint t {1}',
@@ -216,7 +255,11 @@ const invokeCommand: Case[] = [
     code: 'NotSupported',
     message: '-SessionOption SkipCACheck is not supported: the agent connection is always encrypted and verified by the hub',
   },
-  { line: 'Invoke-Command -cn a {1} -ArgumentList 1,two -InputObject x', set: 'ComputerName', params: { ArgumentList: [1, 'two'], InputObject: 'x' } },
+  {
+    line: 'Invoke-Command -cn a {1} -ArgumentList 1,two -InputObject x',
+    set: 'ComputerName',
+    params: { ArgumentList: [1, 'two'], InputObject: 'x' },
+  },
   { line: 'icm a {1} -Args 5', set: 'ComputerName', params: { ArgumentList: [5] } },
   // Not flattened: PowerShell makes 'web1 web2' one name, which the runtime then refuses as not a valid computer name.
   { line: 'icm -cn (Get-Agent -Tag role=web), web3 {1}', set: 'ComputerName', params: { ComputerName: ['web1 web2', 'web3'] } },
@@ -238,7 +281,8 @@ const invokeCommand: Case[] = [
   {
     line: 'Invoke-Command -HostName h x.ps1',
     code: 'CannotConvertArgumentNoMessage',
-    message: 'Cannot bind parameter \'ScriptBlock\'. Cannot convert the "x.ps1" value of type "System.String" to type "System.Management.Automation.ScriptBlock".',
+    message:
+      'Cannot bind parameter \'ScriptBlock\'. Cannot convert the "x.ps1" value of type "System.String" to type "System.Management.Automation.ScriptBlock".',
   },
   // -Credential is mandatory in the VM sets: the mandatory check (1.4 step 8) comes before the refusal.
   {
@@ -253,7 +297,11 @@ const sessions: Case[] = [
   { line: 'New-PSSession web1,web2 -Name a,b', set: 'ComputerName', params: { ComputerName: ['web1', 'web2'], Name: ['a', 'b'] } },
   { line: 'nsn -Session $s', set: 'Session', params: { Session: [session1] } },
   { line: 'New-PSSession web1 -ThrottleLimit -1', set: 'ComputerName', params: { ThrottleLimit: 32 } },
-  { line: 'New-PSSession -VMName v', code: 'MissingMandatoryParameter', message: 'Cannot process command because of one or more missing mandatory parameters: Credential.' },
+  {
+    line: 'New-PSSession -VMName v',
+    code: 'MissingMandatoryParameter',
+    message: 'Cannot process command because of one or more missing mandatory parameters: Credential.',
+  },
   { line: 'New-PSSession -Session $s -Name copy', set: 'Session', params: { Session: [session1], Name: ['copy'] } },
   {
     line: 'New-PSSession web1 -Port 70000',
@@ -284,23 +332,50 @@ const sessions: Case[] = [
   // No conflict between named parameters: no set can be chosen, PowerShell's text alone.
   { line: 'Get-PSSession -State Opened', code: 'AmbiguousParameterSet', message: AMBIGUOUS_SET },
   { line: 'Get-PSSession -ComputerName web1 -State Disc', set: 'ComputerName', params: { State: 'Disconnected' } },
-  { line: 'Get-PSSession -ComputerName web1 -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301', set: 'ComputerInstanceId', params: { ComputerName: ['web1'], InstanceId: ['3f2504e0-4f89-11d3-9a0c-0305e82c3301'] } },
+  {
+    line: 'Get-PSSession -ComputerName web1 -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301',
+    set: 'ComputerInstanceId',
+    params: { ComputerName: ['web1'], InstanceId: ['3f2504e0-4f89-11d3-9a0c-0305e82c3301'] },
+  },
   { line: 'Get-PSSession web1 -ThrottleLimit 0', set: 'ComputerName', params: { ComputerName: ['web1'], ThrottleLimit: 32 } },
-  { line: 'Get-PSSession -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301', set: 'InstanceId', params: { InstanceId: ['3f2504e0-4f89-11d3-9a0c-0305e82c3301'] } },
+  {
+    line: 'Get-PSSession -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301',
+    set: 'InstanceId',
+    params: { InstanceId: ['3f2504e0-4f89-11d3-9a0c-0305e82c3301'] },
+  },
   // Guid.Parse formats N, D, B and P; B/P need the dashes.
   {
     line: "Get-PSSession -InstanceId 3F2504E04F8911D39A0C0305E82C3301,'{3F2504E0-4F89-11D3-9A0C-0305E82C3302}','(3F2504E0-4F89-11D3-9A0C-0305E82C3303)'",
     set: 'InstanceId',
-    params: { InstanceId: ['3f2504e0-4f89-11d3-9a0c-0305e82c3301', '3f2504e0-4f89-11d3-9a0c-0305e82c3302', '3f2504e0-4f89-11d3-9a0c-0305e82c3303'] },
+    params: {
+      InstanceId: ['3f2504e0-4f89-11d3-9a0c-0305e82c3301', '3f2504e0-4f89-11d3-9a0c-0305e82c3302', '3f2504e0-4f89-11d3-9a0c-0305e82c3303'],
+    },
   },
-  { line: "Get-PSSession -InstanceId '{3F2504E04F8911D39A0C0305E82C3301}'", code: 'CannotConvertArgumentNoMessage', message: "Cannot bind parameter 'InstanceId'. Cannot convert value \"{3F2504E04F8911D39A0C0305E82C3301}\" to type \"System.Guid\". Error: \"Guid should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).\"" },
+  {
+    line: "Get-PSSession -InstanceId '{3F2504E04F8911D39A0C0305E82C3301}'",
+    code: 'CannotConvertArgumentNoMessage',
+    message:
+      'Cannot bind parameter \'InstanceId\'. Cannot convert value "{3F2504E04F8911D39A0C0305E82C3301}" to type "System.Guid". Error: "Guid should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)."',
+  },
   { line: 'Remove-PSSession 3', set: 'Id', params: { Id: [3] } },
   { line: 'Remove-PSSession $s', set: 'Session', params: { Session: [session1] } },
   { line: 'Remove-PSSession web1', set: 'ComputerName', params: { ComputerName: ['web1'] } },
   { line: 'rsn -Name db*', set: 'Name', params: { Name: ['db*'] } },
-  { line: 'Remove-PSSession -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301', set: 'InstanceId', params: { InstanceId: ['3f2504e0-4f89-11d3-9a0c-0305e82c3301'] } },
-  { line: 'Remove-PSSession -Session $gone', code: 'ParameterArgumentValidationErrorNullNotAllowed', message: "Cannot bind argument to parameter 'Session' because it is null. Variable $gone is not set in this channel." },
-  { line: 'Remove-PSSession', code: 'MissingMandatoryParameter', message: 'Cannot process command because of one or more missing mandatory parameters: Id.' },
+  {
+    line: 'Remove-PSSession -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301',
+    set: 'InstanceId',
+    params: { InstanceId: ['3f2504e0-4f89-11d3-9a0c-0305e82c3301'] },
+  },
+  {
+    line: 'Remove-PSSession -Session $gone',
+    code: 'ParameterArgumentValidationErrorNullNotAllowed',
+    message: "Cannot bind argument to parameter 'Session' because it is null. Variable $gone is not set in this channel.",
+  },
+  {
+    line: 'Remove-PSSession',
+    code: 'MissingMandatoryParameter',
+    message: 'Cannot process command because of one or more missing mandatory parameters: Id.',
+  },
   { line: 'Remove-PSSession 3 -WhatIf', set: 'Id', params: { WhatIf: true } },
   { line: 'Remove-PSSession 3 -Confirm', code: 'NotSupported', target: 'Confirm' },
   { line: 'Enter-PSSession 3', set: 'Id', params: { Id: 3 } },
@@ -308,35 +383,75 @@ const sessions: Case[] = [
   { line: 'etsn http://web1:5985/wsman', set: 'ComputerName', params: { ComputerName: 'http://web1:5985/wsman' } },
   { line: 'Enter-PSSession $s', set: 'Session', params: { Session: session1 } },
   { line: 'Enter-PSSession -Name dev', set: 'Name', params: { Name: 'dev' } },
-  { line: 'Enter-PSSession', code: 'MissingMandatoryParameter', message: 'Cannot process command because of one or more missing mandatory parameters: ComputerName.' },
+  {
+    line: 'Enter-PSSession',
+    code: 'MissingMandatoryParameter',
+    message: 'Cannot process command because of one or more missing mandatory parameters: ComputerName.',
+  },
   // Overrides remove -SSHConnection (and -ThrottleLimit) from Enter-PSSession (reference 0, 6.1).
-  { line: 'Enter-PSSession -SSHConnection @{HostName="h"}', code: 'NamedParameterNotFound', message: "A parameter cannot be found that matches parameter name 'SSHConnection'. Run Get-Help Enter-PSSession to see its parameters." },
+  {
+    line: 'Enter-PSSession -SSHConnection @{HostName="h"}',
+    code: 'NamedParameterNotFound',
+    message: "A parameter cannot be found that matches parameter name 'SSHConnection'. Run Get-Help Enter-PSSession to see its parameters.",
+  },
   {
     line: 'Enter-PSSession -ComputerName a,b',
     code: 'CannotConvertArgument',
-    message: "Cannot convert 'System.Object[]' to the type 'System.String' required by parameter 'ComputerName'. Specified method is not supported.",
+    message:
+      "Cannot convert 'System.Object[]' to the type 'System.String' required by parameter 'ComputerName'. Specified method is not supported.",
   },
-  { line: 'Enter-PSSession -ThrottleLimit 3 web1', code: 'NamedParameterNotFound', message: "A parameter cannot be found that matches parameter name 'ThrottleLimit'. Run Get-Help Enter-PSSession to see its parameters." },
+  {
+    line: 'Enter-PSSession -ThrottleLimit 3 web1',
+    code: 'NamedParameterNotFound',
+    message: "A parameter cannot be found that matches parameter name 'ThrottleLimit'. Run Get-Help Enter-PSSession to see its parameters.",
+  },
   { line: 'Exit-PSSession', set: '__AllParameterSets', params: {} },
   { line: 'exsn now', code: 'PositionalParameterNotFound', message: "A positional parameter cannot be found that accepts argument 'now'." },
   { line: 'Disconnect-PSSession 3', set: 'Id', params: { Id: [3] } },
-  { line: 'dnsn $s -IdleTimeoutSec 3600 -OutputBufferingMode Drop', set: 'Session', params: { IdleTimeoutSec: 3600, OutputBufferingMode: 'Drop' } },
+  {
+    line: 'dnsn $s -IdleTimeoutSec 3600 -OutputBufferingMode Drop',
+    set: 'Session',
+    params: { IdleTimeoutSec: 3600, OutputBufferingMode: 'Drop' },
+  },
   // Session (default set) and Id both fail to convert 'web1'; the last failure recorded is reported (1.5).
   {
     line: 'Disconnect-PSSession web1',
     code: 'CannotConvertArgumentNoMessage',
-    message: 'Cannot bind parameter \'Id\'. Cannot convert value "web1" to type "System.Int32". Error: "Input string was not in a correct format."',
+    message:
+      'Cannot bind parameter \'Id\'. Cannot convert value "web1" to type "System.Int32". Error: "Input string was not in a correct format."',
   },
-  { line: 'Disconnect-PSSession', code: 'MissingMandatoryParameter', message: 'Cannot process command because of one or more missing mandatory parameters: Session.' },
-  { line: 'Disconnect-PSSession -ComputerName web1', code: 'NamedParameterNotFound', message: "A parameter cannot be found that matches parameter name 'ComputerName'. Run Get-Help Disconnect-PSSession to see its parameters." },
+  {
+    line: 'Disconnect-PSSession',
+    code: 'MissingMandatoryParameter',
+    message: 'Cannot process command because of one or more missing mandatory parameters: Session.',
+  },
+  {
+    line: 'Disconnect-PSSession -ComputerName web1',
+    code: 'NamedParameterNotFound',
+    message:
+      "A parameter cannot be found that matches parameter name 'ComputerName'. Run Get-Help Disconnect-PSSession to see its parameters.",
+  },
   { line: 'Disconnect-PSSession -Id 3 -ThrottleLimit 0', set: 'Id', params: { Id: [3], ThrottleLimit: 32 } },
   { line: 'Disconnect-PSSession -Name web1', set: 'Name', params: { Name: ['web1'] } },
-  { line: 'Disconnect-PSSession $s -IdleTimeoutSec -1', code: 'ParameterArgumentValidationError', message: "Cannot validate argument on parameter 'IdleTimeoutSec'. The -1 argument is less than the minimum allowed range of 0. Supply an argument that is greater than or equal to 0 and then try the command again." },
-  { line: 'Connect-PSSession', code: 'MissingMandatoryParameter', message: 'Cannot process command because of one or more missing mandatory parameters: Name.' },
+  {
+    line: 'Disconnect-PSSession $s -IdleTimeoutSec -1',
+    code: 'ParameterArgumentValidationError',
+    message:
+      "Cannot validate argument on parameter 'IdleTimeoutSec'. The -1 argument is less than the minimum allowed range of 0. Supply an argument that is greater than or equal to 0 and then try the command again.",
+  },
+  {
+    line: 'Connect-PSSession',
+    code: 'MissingMandatoryParameter',
+    message: 'Cannot process command because of one or more missing mandatory parameters: Name.',
+  },
   { line: 'Connect-PSSession 3', set: 'Id', params: { Id: [3] } },
   { line: 'cnsn web1', set: 'ComputerName', params: { ComputerName: ['web1'] } },
   { line: 'Connect-PSSession -Name nightly', set: 'Name', params: { Name: ['nightly'] } },
-  { line: 'Connect-PSSession -ComputerName web1 -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301', set: 'ComputerNameGuid', params: { ComputerName: ['web1'] } },
+  {
+    line: 'Connect-PSSession -ComputerName web1 -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301',
+    set: 'ComputerNameGuid',
+    params: { ComputerName: ['web1'] },
+  },
   { line: 'Connect-PSSession -ComputerName web1 -Name n', set: 'ComputerName', params: { ComputerName: ['web1'], Name: ['n'] } },
   { line: 'Receive-PSSession 3', set: 'Id', params: { Id: 3 } },
   { line: 'Receive-PSSession 0x3', set: 'Id', params: { Id: 3 } },
@@ -344,25 +459,65 @@ const sessions: Case[] = [
   { line: 'Receive-PSSession $s', set: 'Session', params: { Session: session1 } },
   { line: 'Receive-PSSession web1', set: 'ComputerSessionName', params: { ComputerName: 'web1', Name: 'web1' } },
   // A bare GUID is a string: it multi-binds ComputerName and Name (pass 2) before InstanceId could coerce it.
-  { line: 'Receive-PSSession 3F2504E0-4F89-11D3-9A0C-0305E82C3301', set: 'ComputerSessionName', params: { ComputerName: '3F2504E0-4F89-11D3-9A0C-0305E82C3301', Name: '3F2504E0-4F89-11D3-9A0C-0305E82C3301' } },
-  { line: 'Receive-PSSession -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301', set: 'InstanceId', params: { InstanceId: '3f2504e0-4f89-11d3-9a0c-0305e82c3301' } },
+  {
+    line: 'Receive-PSSession 3F2504E0-4F89-11D3-9A0C-0305E82C3301',
+    set: 'ComputerSessionName',
+    params: { ComputerName: '3F2504E0-4F89-11D3-9A0C-0305E82C3301', Name: '3F2504E0-4F89-11D3-9A0C-0305E82C3301' },
+  },
+  {
+    line: 'Receive-PSSession -InstanceId 3F2504E0-4F89-11D3-9A0C-0305E82C3301',
+    set: 'InstanceId',
+    params: { InstanceId: '3f2504e0-4f89-11d3-9a0c-0305e82c3301' },
+  },
   // Both remote sets miss a mandatory parameter: zero sets remain -> AmbiguousParameterSet (1.6).
   { line: 'Receive-PSSession -ComputerName web1', code: 'AmbiguousParameterSet', message: AMBIGUOUS_SET },
-  { line: 'Receive-PSSession', code: 'MissingMandatoryParameter', message: 'Cannot process command because of one or more missing mandatory parameters: Session.' },
+  {
+    line: 'Receive-PSSession',
+    code: 'MissingMandatoryParameter',
+    message: 'Cannot process command because of one or more missing mandatory parameters: Session.',
+  },
   {
     line: 'Receive-PSSession -ComputerName a,b -Name n',
     code: 'CannotConvertArgument',
-    message: "Cannot convert 'System.Object[]' to the type 'System.String' required by parameter 'ComputerName'. Specified method is not supported.",
+    message:
+      "Cannot convert 'System.Object[]' to the type 'System.String' required by parameter 'ComputerName'. Specified method is not supported.",
   },
   { line: 'rcsn -Name nightly -OutTarget j', set: 'SessionName', params: { Name: 'nightly', OutTarget: 'Job' } },
-  { line: 'Receive-PSSession 3 -JobName ""', code: 'ParameterArgumentValidationError', message: "Cannot validate argument on parameter 'JobName'. The argument is null or empty. Provide an argument that is not null or empty, and then try the command again." },
-  { line: 'New-PSSessionOption -IdleTimeout 43200000 -OutputBufferingMode Drop', set: '__AllParameterSets', params: { IdleTimeout: 43200000, OutputBufferingMode: 'Drop' } },
+  {
+    line: 'Receive-PSSession 3 -JobName ""',
+    code: 'ParameterArgumentValidationError',
+    message:
+      "Cannot validate argument on parameter 'JobName'. The argument is null or empty. Provide an argument that is not null or empty, and then try the command again.",
+  },
+  {
+    line: 'New-PSSessionOption -IdleTimeout 43200000 -OutputBufferingMode Drop',
+    set: '__AllParameterSets',
+    params: { IdleTimeout: 43200000, OutputBufferingMode: 'Drop' },
+  },
   { line: 'New-PSSessionOption -OpenTimeoutMSec 5000 -IdleTimeoutMSec -1', params: { OpenTimeout: 5000, IdleTimeout: -1 } },
-  { line: 'New-PSSessionOption -IdleTimeout -2', code: 'ParameterArgumentValidationError', message: "Cannot validate argument on parameter 'IdleTimeout'. The -2 argument is less than the minimum allowed range of -1. Supply an argument that is greater than or equal to -1 and then try the command again." },
-  { line: 'New-PSSessionOption -MaximumRedirection 1', code: 'NotSupported', message: '-MaximumRedirection is not supported: agents dial in to the hub, so there are no redirects to follow' },
+  {
+    line: 'New-PSSessionOption -IdleTimeout -2',
+    code: 'ParameterArgumentValidationError',
+    message:
+      "Cannot validate argument on parameter 'IdleTimeout'. The -2 argument is less than the minimum allowed range of -1. Supply an argument that is greater than or equal to -1 and then try the command again.",
+  },
+  {
+    line: 'New-PSSessionOption -MaximumRedirection 1',
+    code: 'NotSupported',
+    message: '-MaximumRedirection is not supported: agents dial in to the hub, so there are no redirects to follow',
+  },
   { line: 'New-PSSessionOption -SkipCACheck', code: 'NotSupported', target: 'SkipCACheck' },
-  { line: 'New-PSSessionOption 5', code: 'PositionalParameterNotFound', message: "A positional parameter cannot be found that accepts argument '5'." },
-  { line: 'New-PSSessionOption -OutputBufferingMode 3', code: 'CannotConvertArgumentNoMessage', message: "Cannot bind parameter 'OutputBufferingMode'. Cannot convert value \"3\" to type \"System.Management.Automation.Runspaces.OutputBufferingMode\" due to enumeration values that are not valid. Specify one of the following enumeration values and try again. The possible enumeration values are \"None,Drop,Block\"." },
+  {
+    line: 'New-PSSessionOption 5',
+    code: 'PositionalParameterNotFound',
+    message: "A positional parameter cannot be found that accepts argument '5'.",
+  },
+  {
+    line: 'New-PSSessionOption -OutputBufferingMode 3',
+    code: 'CannotConvertArgumentNoMessage',
+    message:
+      'Cannot bind parameter \'OutputBufferingMode\'. Cannot convert value "3" to type "System.Management.Automation.Runspaces.OutputBufferingMode" due to enumeration values that are not valid. Specify one of the following enumeration values and try again. The possible enumeration values are "None,Drop,Block".',
+  },
 ];
 
 const jobs: Case[] = [
@@ -388,7 +543,12 @@ const jobs: Case[] = [
     message:
       'Cannot bind parameter \'State\'. Cannot convert value "Stop" to type "System.Management.Automation.JobState". Error: "The identifier name Stop cannot be processed because it is either too similar or identical to the following enumerator names: Stopped, Stopping. Use a more specific identifier name."',
   },
-  { line: 'Get-Job -State Sleeping', code: 'CannotConvertArgumentNoMessage', message: "Cannot bind parameter 'State'. Cannot convert value \"Sleeping\" to type \"System.Management.Automation.JobState\". Error: \"Unable to match the identifier name Sleeping to a valid enumerator name. Specify one of the following enumerator names and try again:\nNotStarted, Running, Completed, Failed, Stopped, Blocked, Suspended, Disconnected, Suspending, Stopping, AtBreakpoint\"" },
+  {
+    line: 'Get-Job -State Sleeping',
+    code: 'CannotConvertArgumentNoMessage',
+    message:
+      'Cannot bind parameter \'State\'. Cannot convert value "Sleeping" to type "System.Management.Automation.JobState". Error: "Unable to match the identifier name Sleeping to a valid enumerator name. Specify one of the following enumerator names and try again:\nNotStarted, Running, Completed, Failed, Stopped, Blocked, Suspended, Disconnected, Suspending, Stopping, AtBreakpoint"',
+  },
   // 1.8: enum text is parsed as a number first (Enum.Parse takes a sign); an undefined value is not a name mismatch.
   {
     line: 'Get-Job -State -1',
@@ -396,7 +556,12 @@ const jobs: Case[] = [
     message:
       'Cannot bind parameter \'State\'. Cannot convert value "-1" to type "System.Management.Automation.JobState" due to enumeration values that are not valid. Specify one of the following enumeration values and try again. The possible enumeration values are "NotStarted,Running,Completed,Failed,Stopped,Blocked,Suspended,Disconnected,Suspending,Stopping,AtBreakpoint".',
   },
-  { line: 'Get-Job -State 99', code: 'CannotConvertArgumentNoMessage', message: "Cannot bind parameter 'State'. Cannot convert value \"99\" to type \"System.Management.Automation.JobState\" due to enumeration values that are not valid. Specify one of the following enumeration values and try again. The possible enumeration values are \"NotStarted,Running,Completed,Failed,Stopped,Blocked,Suspended,Disconnected,Suspending,Stopping,AtBreakpoint\"." },
+  {
+    line: 'Get-Job -State 99',
+    code: 'CannotConvertArgumentNoMessage',
+    message:
+      'Cannot bind parameter \'State\'. Cannot convert value "99" to type "System.Management.Automation.JobState" due to enumeration values that are not valid. Specify one of the following enumeration values and try again. The possible enumeration values are "NotStarted,Running,Completed,Failed,Stopped,Blocked,Suspended,Disconnected,Suspending,Stopping,AtBreakpoint".',
+  },
   { line: "Get-Job -State '+4'", set: 'StateParameterSet', params: { State: 'Stopped' } },
   { line: 'Get-Job -HasMoreData $true', set: 'SessionIdParameterSet', params: { HasMoreData: true } },
   { line: 'Get-Job -HasMoreData:$false -Newest 2', set: 'SessionIdParameterSet', params: { HasMoreData: false, Newest: 2 } },
@@ -406,18 +571,47 @@ const jobs: Case[] = [
     message:
       "Cannot convert 'System.String' to the type 'System.Boolean' required by parameter 'HasMoreData'. Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.",
   },
-  { line: 'Get-Job -HasMoreData', code: 'MissingArgument', message: "Missing an argument for parameter 'HasMoreData'. Specify a parameter of type 'System.Boolean' and try again." },
-  { line: 'Get-Job -IncludeChildJob -ChildJobState Failed', set: 'SessionIdParameterSet', params: { IncludeChildJob: true, ChildJobState: 'Failed' } },
+  {
+    line: 'Get-Job -HasMoreData',
+    code: 'MissingArgument',
+    message: "Missing an argument for parameter 'HasMoreData'. Specify a parameter of type 'System.Boolean' and try again.",
+  },
+  {
+    line: 'Get-Job -IncludeChildJob -ChildJobState Failed',
+    set: 'SessionIdParameterSet',
+    params: { IncludeChildJob: true, ChildJobState: 'Failed' },
+  },
   { line: 'Get-Job -Command *uptime*', set: 'CommandParameterSet', params: { Command: ['*uptime*'] } },
   { line: 'Get-Job -Filter @{Name="x"}', code: 'NotSupported', target: 'Filter' },
   { line: 'Get-Job -After 2026-01-01', set: 'SessionIdParameterSet', params: { After: '2026-01-01T00:00:00.000Z' } },
-  { line: 'Get-Job -Before yesterday', code: 'CannotConvertArgumentNoMessage', message: "Cannot bind parameter 'Before'. Cannot convert value \"yesterday\" to type \"System.DateTime\". Error: \"String 'yesterday' was not recognized as a valid DateTime.\"" },
+  {
+    line: 'Get-Job -Before yesterday',
+    code: 'CannotConvertArgumentNoMessage',
+    message:
+      'Cannot bind parameter \'Before\'. Cannot convert value "yesterday" to type "System.DateTime". Error: "String \'yesterday\' was not recognized as a valid DateTime."',
+  },
   { line: 'Get-Job -Name -zzz', set: 'NameParameterSet', params: { Name: ['-zzz'] } },
-  { line: 'Get-Job -Name -Id', code: 'MissingArgument', message: "Missing an argument for parameter 'Name'. Specify a parameter of type 'System.String[]' and try again." },
+  {
+    line: 'Get-Job -Name -Id',
+    code: 'MissingArgument',
+    message: "Missing an argument for parameter 'Name'. Specify a parameter of type 'System.String[]' and try again.",
+  },
   { line: 'Get-Job -Name -Id:3', code: 'MissingArgument', target: 'Name' },
-  { line: 'Get-Job -Foo bar', code: 'NamedParameterNotFound', message: "A parameter cannot be found that matches parameter name 'Foo'. Run Get-Help Get-Job to see its parameters." },
-  { line: 'Get-Job -Nmae web', code: 'NamedParameterNotFound', message: "A parameter cannot be found that matches parameter name 'Nmae'. Did you mean -Name?" },
-  { line: 'Get-Job 1 2', code: 'PositionalParameterNotFound', message: "A positional parameter cannot be found that accepts argument '2'." },
+  {
+    line: 'Get-Job -Foo bar',
+    code: 'NamedParameterNotFound',
+    message: "A parameter cannot be found that matches parameter name 'Foo'. Run Get-Help Get-Job to see its parameters.",
+  },
+  {
+    line: 'Get-Job -Nmae web',
+    code: 'NamedParameterNotFound',
+    message: "A parameter cannot be found that matches parameter name 'Nmae'. Did you mean -Name?",
+  },
+  {
+    line: 'Get-Job 1 2',
+    code: 'PositionalParameterNotFound',
+    message: "A positional parameter cannot be found that accepts argument '2'.",
+  },
   { line: 'Get-Job -Id 1 -Name x', code: 'AmbiguousParameterSet', message: `${AMBIGUOUS_SET} (-Name cannot be used together with -Id.)` },
   { line: 'Receive-Job 3', set: 'SessionIdParameterSet', params: { Id: [3] } },
   { line: 'Receive-Job web', set: 'NameParameterSet', params: { Name: ['web'] } },
@@ -428,13 +622,15 @@ const jobs: Case[] = [
   {
     line: 'Receive-Job 3 -Keep -Wait',
     code: 'ParameterBindingFailed',
-    message: 'Cannot bind parameter \'Wait\' to the target. Exception setting "Wait": "The Wait and Keep parameters cannot be used together in the same command."',
+    message:
+      'Cannot bind parameter \'Wait\' to the target. Exception setting "Wait": "The Wait and Keep parameters cannot be used together in the same command."',
     target: 'Wait',
   },
   {
     line: 'Receive-Job 3 -Wait -Keep',
     code: 'ParameterBindingFailed',
-    message: 'Cannot bind parameter \'Keep\' to the target. Exception setting "Keep": "The Wait and Keep parameters cannot be used together in the same command."',
+    message:
+      'Cannot bind parameter \'Keep\' to the target. Exception setting "Keep": "The Wait and Keep parameters cannot be used together in the same command."',
   },
   {
     line: "Receive-Job 3 -Keep:'false'",
@@ -443,28 +639,77 @@ const jobs: Case[] = [
       "Cannot convert 'System.String' to the type 'System.Management.Automation.SwitchParameter' required by parameter 'Keep'. Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.",
   },
   { line: 'Receive-Job 3 -Wait -Keep:$false', set: 'SessionIdParameterSet', params: { Wait: true, Keep: false } },
-  { line: 'Receive-Job 3 -AutoRemoveJob', code: 'InvalidOperation', message: 'The -AutoRemoveJob parameter cannot be used without the -Wait parameter' },
-  { line: 'Receive-Job 3 -WriteJobInResults', code: 'InvalidOperation', message: 'The -WriteJobInResults parameter cannot be used without the -Wait parameter' },
-  { line: 'Receive-Job 3 -WriteEvents', code: 'InvalidOperation', message: 'The WriteEvents parameter cannot be used without the Wait parameter.' },
+  {
+    line: 'Receive-Job 3 -AutoRemoveJob',
+    code: 'InvalidOperation',
+    message: 'The -AutoRemoveJob parameter cannot be used without the -Wait parameter',
+  },
+  {
+    line: 'Receive-Job 3 -WriteJobInResults',
+    code: 'InvalidOperation',
+    message: 'The -WriteJobInResults parameter cannot be used without the -Wait parameter',
+  },
+  {
+    line: 'Receive-Job 3 -WriteEvents',
+    code: 'InvalidOperation',
+    message: 'The WriteEvents parameter cannot be used without the Wait parameter.',
+  },
   { line: 'Receive-Job 3 -Force', code: 'InvalidOperation', message: 'The -Force parameter cannot be used without the -Wait parameter.' },
-  { line: 'Receive-Job 3 -Wait -Force -AutoRemoveJob -WriteEvents -WriteJobInResults', set: 'SessionIdParameterSet', params: { Wait: true, Force: true } },
+  {
+    line: 'Receive-Job 3 -Wait -Force -AutoRemoveJob -WriteEvents -WriteJobInResults',
+    set: 'SessionIdParameterSet',
+    params: { Wait: true, Force: true },
+  },
   // -Wa is the common WarningAction by its exact alias `wa`, not -Wait.
   { line: 'Receive-Job 3 -Wa Continue', set: 'SessionIdParameterSet', params: { WarningAction: 'Continue' } },
   { line: 'Receive-Job 3 -Wai', set: 'SessionIdParameterSet', params: { Wait: true } },
-  { line: 'Receive-Job', code: 'MissingMandatoryParameter', message: 'Cannot process command because of one or more missing mandatory parameters: Job.' },
+  {
+    line: 'Receive-Job',
+    code: 'MissingMandatoryParameter',
+    message: 'Cannot process command because of one or more missing mandatory parameters: Job.',
+  },
   // Receive-Job, Wait-Job and Stop-Job hide base parameters (reference 0, 6.1).
-  { line: 'Receive-Job -State Running', code: 'NamedParameterNotFound', message: "A parameter cannot be found that matches parameter name 'State'. Run Get-Help Receive-Job to see its parameters." },
-  { line: 'Wait-Job -Command x', code: 'NamedParameterNotFound', message: "A parameter cannot be found that matches parameter name 'Command'. Run Get-Help Wait-Job to see its parameters." },
-  { line: 'Stop-Job -Command x', code: 'NamedParameterNotFound', message: "A parameter cannot be found that matches parameter name 'Command'. Run Get-Help Stop-Job to see its parameters." },
+  {
+    line: 'Receive-Job -State Running',
+    code: 'NamedParameterNotFound',
+    message: "A parameter cannot be found that matches parameter name 'State'. Run Get-Help Receive-Job to see its parameters.",
+  },
+  {
+    line: 'Wait-Job -Command x',
+    code: 'NamedParameterNotFound',
+    message: "A parameter cannot be found that matches parameter name 'Command'. Run Get-Help Wait-Job to see its parameters.",
+  },
+  {
+    line: 'Stop-Job -Command x',
+    code: 'NamedParameterNotFound',
+    message: "A parameter cannot be found that matches parameter name 'Command'. Run Get-Help Stop-Job to see its parameters.",
+  },
   { line: 'Wait-Job 3', set: 'SessionIdParameterSet', params: { Id: [3] } },
   { line: 'wjb $j -Any -Timeout 0', set: 'JobParameterSet', params: { Job: [job3], Any: true, Timeout: 0 } },
   { line: 'Wait-Job 3 -TimeoutSec 30', params: { Timeout: 30 } },
-  { line: 'Wait-Job 3 -Timeout -2', code: 'ParameterArgumentValidationError', message: "Cannot validate argument on parameter 'Timeout'. The -2 argument is less than the minimum allowed range of -1. Supply an argument that is greater than or equal to -1 and then try the command again." },
-  { line: 'Wait-Job', code: 'MissingMandatoryParameter', message: 'Cannot process command because of one or more missing mandatory parameters: Id.' },
-  { line: 'Wait-Job -Id @()', code: 'ParameterArgumentValidationErrorEmptyArrayNotAllowed', message: "Cannot bind argument to parameter 'Id' because it is an empty array." },
+  {
+    line: 'Wait-Job 3 -Timeout -2',
+    code: 'ParameterArgumentValidationError',
+    message:
+      "Cannot validate argument on parameter 'Timeout'. The -2 argument is less than the minimum allowed range of -1. Supply an argument that is greater than or equal to -1 and then try the command again.",
+  },
+  {
+    line: 'Wait-Job',
+    code: 'MissingMandatoryParameter',
+    message: 'Cannot process command because of one or more missing mandatory parameters: Id.',
+  },
+  {
+    line: 'Wait-Job -Id @()',
+    code: 'ParameterArgumentValidationErrorEmptyArrayNotAllowed',
+    message: "Cannot bind argument to parameter 'Id' because it is an empty array.",
+  },
   { line: 'Stop-Job 3 -PassThru', set: 'SessionIdParameterSet', params: { Id: [3], PassThru: true } },
   { line: 'spjb -State Running', set: 'StateParameterSet', params: { State: 'Running' } },
-  { line: 'Stop-Job -Name ""', code: 'ParameterArgumentValidationErrorEmptyStringNotAllowed', message: "Cannot bind argument to parameter 'Name' because it is an empty string." },
+  {
+    line: 'Stop-Job -Name ""',
+    code: 'ParameterArgumentValidationErrorEmptyStringNotAllowed',
+    message: "Cannot bind argument to parameter 'Name' because it is an empty string.",
+  },
   // Remove-Job -F is Force by its exact alias F, not ambiguous with -Filter.
   { line: 'Remove-Job -F 3', set: 'SessionIdParameterSet', params: { Force: true, Id: [3] } },
   {
@@ -485,21 +730,57 @@ const jobs: Case[] = [
   {
     line: 'Remove-Job 3 -ErrorAction Stop',
     code: 'NotSupported',
-    message: '-ErrorAction Stop is not supported: only Continue, the default, is implemented: an error on one computer never stops the others, and every error is shown in the channel',
+    message:
+      '-ErrorAction Stop is not supported: only Continue, the default, is implemented: an error on one computer never stops the others, and every error is shown in the channel',
   },
-  { line: 'Get-Job -ea si', code: 'NotSupported', target: 'ErrorAction', message: "-ErrorAction SilentlyContinue is not supported: only Continue, the default, is implemented: an error on one computer never stops the others, and every error is shown in the channel" },
-  { line: 'icm web1 {1} -wa Ignore', code: 'NotSupported', target: 'WarningAction', message: "-WarningAction Ignore is not supported: only Continue, the default, is implemented: warnings are always shown with the output" },
-  { line: 'Remove-Job 3 -Verbose', code: 'NotSupported', target: 'Verbose', message: "-Verbose is not supported: the bot's cmdlets post no verbose messages; verbose records of a pwsh script block arrive on its Error stream as `VERBOSE:` lines" },
+  {
+    line: 'Get-Job -ea si',
+    code: 'NotSupported',
+    target: 'ErrorAction',
+    message:
+      '-ErrorAction SilentlyContinue is not supported: only Continue, the default, is implemented: an error on one computer never stops the others, and every error is shown in the channel',
+  },
+  {
+    line: 'icm web1 {1} -wa Ignore',
+    code: 'NotSupported',
+    target: 'WarningAction',
+    message:
+      '-WarningAction Ignore is not supported: only Continue, the default, is implemented: warnings are always shown with the output',
+  },
+  {
+    line: 'Remove-Job 3 -Verbose',
+    code: 'NotSupported',
+    target: 'Verbose',
+    message:
+      "-Verbose is not supported: the bot's cmdlets post no verbose messages; verbose records of a pwsh script block arrive on its Error stream as `VERBOSE:` lines",
+  },
   { line: 'Stop-Job 3 -WhatIf', set: 'SessionIdParameterSet', params: { Id: [3], WhatIf: true } },
   {
     line: 'Remove-Job 3 -ea Suspend',
     code: 'ParameterBindingFailed',
     contains: 'Cannot bind parameter \'ErrorAction\' to the target. Exception setting "ErrorAction"',
   },
-  { line: 'Remove-Job 3 -OutVariable x', code: 'NotSupported', message: '-OutVariable is not supported: assign the command to a channel variable instead: `$name = <command>`' },
-  { line: 'Remove-Job 3 -ErrorVariable "a b"', code: 'ParameterArgumentValidationError', message: "Cannot validate argument on parameter 'ErrorVariable'. Cannot validate argument 'a b' because it is not a valid variable name." },
-  { line: 'Get-Job -WhatIf', code: 'NamedParameterNotFound', message: "A parameter cannot be found that matches parameter name 'WhatIf'. Run Get-Help Get-Job to see its parameters." },
-  { line: 'Get-Job 1 a,b', code: 'PositionalParameterNotFound', message: "A positional parameter cannot be found that accepts argument 'System.Object[]'." },
+  {
+    line: 'Remove-Job 3 -OutVariable x',
+    code: 'NotSupported',
+    message: '-OutVariable is not supported: assign the command to a channel variable instead: `$name = <command>`',
+  },
+  {
+    line: 'Remove-Job 3 -ErrorVariable "a b"',
+    code: 'ParameterArgumentValidationError',
+    message:
+      "Cannot validate argument on parameter 'ErrorVariable'. Cannot validate argument 'a b' because it is not a valid variable name.",
+  },
+  {
+    line: 'Get-Job -WhatIf',
+    code: 'NamedParameterNotFound',
+    message: "A parameter cannot be found that matches parameter name 'WhatIf'. Run Get-Help Get-Job to see its parameters.",
+  },
+  {
+    line: 'Get-Job 1 a,b',
+    code: 'PositionalParameterNotFound',
+    message: "A positional parameter cannot be found that accepts argument 'System.Object[]'.",
+  },
   // Reference 1.8: a script block for a pipeline parameter is a delay-bind script block.
   {
     line: 'Receive-Job -Job { $_ }',
@@ -508,7 +789,11 @@ const jobs: Case[] = [
       "Cannot evaluate parameter 'Job' because its argument is specified as a script block and there is no input. A script block cannot be evaluated without input.",
   },
   // Positionally every position-0 parameter refuses the delay-bind block; which one is named depends on PowerShell's dictionary order.
-  { line: 'Receive-Job { $_ }', code: 'ScriptBlockArgumentNoInput', contains: 'because its argument is specified as a script block and there is no input' },
+  {
+    line: 'Receive-Job { $_ }',
+    code: 'ScriptBlockArgumentNoInput',
+    contains: 'because its argument is specified as a script block and there is no input',
+  },
 ];
 
 const ours: Case[] = [
@@ -518,7 +803,11 @@ const ours: Case[] = [
   { line: 'Get-Variable', params: {} },
   { line: 'Get-Variable serv*', params: { Name: ['serv*'] } },
   { line: 'Remove-Variable servers', params: { Name: ['servers'] } },
-  { line: 'Remove-Variable', code: 'MissingMandatoryParameter', message: 'Cannot process command because of one or more missing mandatory parameters: Name.' },
+  {
+    line: 'Remove-Variable',
+    code: 'MissingMandatoryParameter',
+    message: 'Cannot process command because of one or more missing mandatory parameters: Name.',
+  },
   { line: 'Get-Help Invoke-Command', set: 'AllUsersView', params: { Name: 'Invoke-Command' } },
   { line: 'Get-Help icm -Parameter ComputerName', set: 'Parameters', params: { Name: 'icm', Parameter: ['ComputerName'] } },
   { line: 'Get-Command Invoke-Command -Syntax', set: 'AllCommandSet', params: { Name: ['Invoke-Command'], Syntax: true } },
@@ -529,9 +818,19 @@ const ours: Case[] = [
     message:
       "The term 'Invoke-Comand' is not recognized as a name of a cmdlet, function, script file, or executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again. Did you mean Invoke-Command?",
   },
-  { line: 'gjbb', code: 'CommandNotFound', message: "The term 'gjbb' is not recognized as a name of a cmdlet, function, script file, or executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again. Did you mean Get-Job?" },
+  {
+    line: 'gjbb',
+    code: 'CommandNotFound',
+    message:
+      "The term 'gjbb' is not recognized as a name of a cmdlet, function, script file, or executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again. Did you mean Get-Job?",
+  },
   { line: `Get-${'x'.repeat(5000)}`, code: 'CommandNotFound', contains: `'Get-${'x'.repeat(196)}…' is not recognized` },
-  { line: 'Invoke', code: 'CommandNotFound', message: "The term 'Invoke' is not recognized as a name of a cmdlet, function, script file, or executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again. Did you mean Invoke-Command?" },
+  {
+    line: 'Invoke',
+    code: 'CommandNotFound',
+    message:
+      "The term 'Invoke' is not recognized as a name of a cmdlet, function, script file, or executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again. Did you mean Invoke-Command?",
+  },
   {
     line: 'Start-Job { 1 }',
     code: 'NotSupported',
@@ -546,10 +845,23 @@ const ours: Case[] = [
     message:
       'Cannot bind parameter \'PSVersion\' to the target. Exception setting "PSVersion": "The value 2.0 is not valid for the PSVersion parameter. The only allowed value is 5.1."',
   },
-  { line: "Start-Job -WorkingDirectory ' ' { 1 }", code: 'ParameterArgumentValidationError', message: "Cannot validate argument on parameter 'WorkingDirectory'. The argument is null, empty, or consists of only white-space characters. Provide an argument that contains non white-space characters, and then try the command again." },
+  {
+    line: "Start-Job -WorkingDirectory ' ' { 1 }",
+    code: 'ParameterArgumentValidationError',
+    message:
+      "Cannot validate argument on parameter 'WorkingDirectory'. The argument is null, empty, or consists of only white-space characters. Provide an argument that contains non white-space characters, and then try the command again.",
+  },
   // 6.1/6.19: Start-Job has no -ComputerName; -ConnectingTimeout leaks into a phantom SSHHost set with no positional parameter.
-  { line: 'Start-Job -ComputerName x { 1 }', code: 'NamedParameterNotFound', message: "A parameter cannot be found that matches parameter name 'ComputerName'. Run Get-Help Start-Job to see its parameters." },
-  { line: 'Start-Job -ConnectingTimeout 5 { 1 }', code: 'PositionalParameterNotFound', message: "A positional parameter cannot be found that accepts argument ' 1 '." },
+  {
+    line: 'Start-Job -ComputerName x { 1 }',
+    code: 'NamedParameterNotFound',
+    message: "A parameter cannot be found that matches parameter name 'ComputerName'. Run Get-Help Start-Job to see its parameters.",
+  },
+  {
+    line: 'Start-Job -ConnectingTimeout 5 { 1 }',
+    code: 'PositionalParameterNotFound',
+    message: "A positional parameter cannot be found that accepts argument ' 1 '.",
+  },
 ];
 
 async function check(c: Case): Promise<void> {

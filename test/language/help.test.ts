@@ -47,7 +47,7 @@ describe('Get-Command -Syntax lines come from the binder definitions', () => {
     Uri: 'ConnectionUri ScriptBlock AllowRedirection ArgumentList AsJob Authentication CertificateThumbprint ConfigurationName Credential EnableNetworkAccess HideComputerName InDisconnectedSession InputObject JobName SessionOption ThrottleLimit',
   };
 
-  it('Invoke-Command sets hold the parameters of the seed document (plus PowerShell 7\'s -RemoteDebug)', () => {
+  it("Invoke-Command sets hold the parameters of the seed document (plus PowerShell 7's -RemoteDebug)", () => {
     const lines = renderSyntax('Invoke-Command').split('\n\n');
     const definition = CMDLETS.find((c) => c.name === 'Invoke-Command');
     const order = definition?.sets ?? [];
@@ -56,7 +56,9 @@ describe('Get-Command -Syntax lines come from the binder definitions', () => {
       const ours = [...line.matchAll(/-([A-Za-z]+)/g)].map((m) => m[1]).filter((n) => n !== 'RemoteDebug' && n !== 'Command');
       expect(new Set(ours), set).toEqual(new Set(names.split(' ')));
     }
-    expect(lines[0]).toBe('Invoke-Command [-ScriptBlock] <scriptblock> [-NoNewScope] [-InputObject <psobject>] [-ArgumentList <Object[]>] [<CommonParameters>]');
+    expect(lines[0]).toBe(
+      'Invoke-Command [-ScriptBlock] <scriptblock> [-NoNewScope] [-InputObject <psobject>] [-ArgumentList <Object[]>] [<CommonParameters>]',
+    );
   });
 
   it('wildcards give the syntax of every matching cmdlet; no match gives nothing', () => {
@@ -85,7 +87,9 @@ describe('Get-Help', () => {
     const definition = CMDLETS.find((c) => c.name === 'Invoke-Command');
     for (const p of definition?.parameters ?? []) expect(help).toContain(`    -${p.name}`);
     expect(help).toContain('Aliases                      Cn');
-    expect(help).toContain('Position?                    1 (ComputerName, Session, Uri, VMId, VMName, ContainerId, SSHHost, SSHHostHashParam); 0 (InProcess)');
+    expect(help).toContain(
+      'Position?                    1 (ComputerName, Session, Uri, VMId, VMName, ContainerId, SSHHost, SSHHostHashParam); 0 (InProcess)',
+    );
     expect(help).toContain('Supported here?              No: targets are registered agents');
     expect(help).toContain('Parameter set InProcess: it would run the command inside the bot itself');
     expect(help).toContain('Not supported -OutVariable: assign the command to a channel variable instead');
@@ -118,7 +122,9 @@ describe('Get-Help', () => {
   it('a long unknown name is cut in the error, as in every other error text', async () => {
     const name = `Get-${'x'.repeat(5000)}`;
     const help = await errorOf(() => renderHelp(name));
-    expect(help.message).toBe(`Get-Help could not find Get-${'x'.repeat(196)}… in a help file in this session. Run Get-Command to list the commands.`);
+    expect(help.message).toBe(
+      `Get-Help could not find Get-${'x'.repeat(196)}… in a help file in this session. Run Get-Command to list the commands.`,
+    );
     const syntax = await errorOf(() => renderSyntax(name));
     expect(syntax.message).toContain(`The term 'Get-${'x'.repeat(196)}…' is not recognized`);
     expect(syntax.message.length).toBeLessThan(500);
@@ -131,7 +137,14 @@ describe('Get-Help', () => {
     expect(one).not.toContain('-ScriptBlock');
     expect(renderHelp('icm')).toContain(one);
     const several = renderParameterHelp('Receive-Job', ['*Job*', 'Keep', 'wait', 'ErrorAction']);
-    expect([...several.matchAll(/^ {4}-(\w+)/gm)].map((m) => m[1])).toEqual(['Job', 'AutoRemoveJob', 'WriteJobInResults', 'Keep', 'Wait', 'ErrorAction']);
+    expect([...several.matchAll(/^ {4}-(\w+)/gm)].map((m) => m[1])).toEqual([
+      'Job',
+      'AutoRemoveJob',
+      'WriteJobInResults',
+      'Keep',
+      'Wait',
+      'ErrorAction',
+    ]);
     const e = await errorOf(() => renderParameterHelp('Get-Job', ['Nope*']));
     expect(e).toMatchObject({ code: 'NoParmsFound', message: 'No parameter matches criteria Nope*.' });
     expect((await errorOf(() => renderParameterHelp('Get-Jbo', ['Id']))).code).toBe('HelpNotFound');
@@ -148,17 +161,47 @@ describe('command names', () => {
   it('lists every cmdlet by canonical name (registry order; other areas append theirs)', () => {
     expect(cmdletNames()).toEqual(CMDLETS.map((c) => c.name));
     expect(cmdletNames().slice(0, 21)).toEqual([
-      'Invoke-Command', 'New-PSSession', 'Get-PSSession', 'Remove-PSSession', 'Enter-PSSession', 'Exit-PSSession',
-      'Disconnect-PSSession', 'Connect-PSSession', 'Receive-PSSession', 'New-PSSessionOption', 'Get-Job', 'Receive-Job',
-      'Wait-Job', 'Stop-Job', 'Remove-Job', 'Start-Job', 'Get-Agent', 'Get-Variable', 'Remove-Variable', 'Get-Help', 'Get-Command',
+      'Invoke-Command',
+      'New-PSSession',
+      'Get-PSSession',
+      'Remove-PSSession',
+      'Enter-PSSession',
+      'Exit-PSSession',
+      'Disconnect-PSSession',
+      'Connect-PSSession',
+      'Receive-PSSession',
+      'New-PSSessionOption',
+      'Get-Job',
+      'Receive-Job',
+      'Wait-Job',
+      'Stop-Job',
+      'Remove-Job',
+      'Start-Job',
+      'Get-Agent',
+      'Get-Variable',
+      'Remove-Variable',
+      'Get-Help',
+      'Get-Command',
     ]);
   });
 
   it.each([
-    ['icm', 'Invoke-Command'], ['NSN', 'New-PSSession'], ['gsn', 'Get-PSSession'], ['rsn', 'Remove-PSSession'],
-    ['etsn', 'Enter-PSSession'], ['exsn', 'Exit-PSSession'], ['dnsn', 'Disconnect-PSSession'], ['cnsn', 'Connect-PSSession'],
-    ['rcsn', 'Receive-PSSession'], ['gjb', 'Get-Job'], ['rcjb', 'Receive-Job'], ['wjb', 'Wait-Job'], ['spjb', 'Stop-Job'],
-    ['rjb', 'Remove-Job'], ['invoke-command', 'Invoke-Command'], ['GET-AGENT', 'Get-Agent'],
+    ['icm', 'Invoke-Command'],
+    ['NSN', 'New-PSSession'],
+    ['gsn', 'Get-PSSession'],
+    ['rsn', 'Remove-PSSession'],
+    ['etsn', 'Enter-PSSession'],
+    ['exsn', 'Exit-PSSession'],
+    ['dnsn', 'Disconnect-PSSession'],
+    ['cnsn', 'Connect-PSSession'],
+    ['rcsn', 'Receive-PSSession'],
+    ['gjb', 'Get-Job'],
+    ['rcjb', 'Receive-Job'],
+    ['wjb', 'Wait-Job'],
+    ['spjb', 'Stop-Job'],
+    ['rjb', 'Remove-Job'],
+    ['invoke-command', 'Invoke-Command'],
+    ['GET-AGENT', 'Get-Agent'],
   ])('%s resolves to %s', (alias, name) => {
     expect(resolveCmdletName(alias)).toBe(name);
   });

@@ -3,7 +3,12 @@ import { ChatOpsError } from '../../src/errors.js';
 import { bindStatement, parseAndBind, parseScript, type BindContext, type BoundCall, type PsValue } from '../../src/language/index.js';
 
 /** Channel objects as the runtime would hand them to the language. */
-export const session1: PsValue = { kind: 'session', id: 1, display: '[PSSession]Runspace1', properties: { Name: 'Runspace1', ComputerName: 'web1' } };
+export const session1: PsValue = {
+  kind: 'session',
+  id: 1,
+  display: '[PSSession]Runspace1',
+  properties: { Name: 'Runspace1', ComputerName: 'web1' },
+};
 export const job3: PsValue = { kind: 'job', id: 3, display: 'Job3', properties: { Name: 'Job3', State: 'Running', Location: 'web1,web2' } };
 export const agentWeb1: PsValue = { kind: 'agent', id: 'web1', display: 'web1' };
 
@@ -13,12 +18,7 @@ export interface Recorded {
 
 /** A context whose `evaluate` answers Get-Agent like a runtime would, and records calls. */
 export function makeContext(extra: Record<string, PsValue> = {}, recorded: Recorded = { calls: [] }): BindContext {
-  const variables = new Map<string, PsValue>([
-    ['s', session1],
-    ['j', job3],
-    ['servers', ['web1', 'web2']],
-    ...Object.entries(extra),
-  ]);
+  const variables = new Map<string, PsValue>([['s', session1], ['j', job3], ['servers', ['web1', 'web2']], ...Object.entries(extra)]);
   return {
     variables,
     async evaluate(call) {

@@ -21,7 +21,12 @@ describe('pipelines: calls after the first wait for pipeline input', () => {
     expect(receive).toMatchObject({ cmdlet: 'Receive-Job', parameterSet: '', parameters: { Keep: true } });
     expect(receive.pendingSets).toContain('Location');
     const bound = bindPipelineInput(receive, job3);
-    expect(bound).toEqual({ cmdlet: 'Receive-Job', parameterSet: 'Location', parameters: { Keep: true, Job: [job3] }, text: 'Receive-Job -Keep' });
+    expect(bound).toEqual({
+      cmdlet: 'Receive-Job',
+      parameterSet: 'Location',
+      parameters: { Keep: true, Job: [job3] },
+      text: 'Receive-Job -Keep',
+    });
     // The call itself is not modified: it is bound again for the next object.
     expect(receive.parameters).toEqual({ Keep: true });
   });
@@ -58,7 +63,10 @@ describe('pipelines: calls after the first wait for pipeline input', () => {
     const call = statement?.pipeline[0] as BoundCall;
     expect(bindPipelineInput(call, 'web1')).toMatchObject({ parameterSet: 'ComputerName', parameters: { ComputerName: ['web1'] } });
     const fromAgents = second(await pipelineCalls('Get-Agent role* | New-PSSession'));
-    expect(bindPipelineInput(fromAgents, agentWeb1)).toMatchObject({ parameterSet: 'ComputerName', parameters: { ComputerName: ['web1'] } });
+    expect(bindPipelineInput(fromAgents, agentWeb1)).toMatchObject({
+      parameterSet: 'ComputerName',
+      parameters: { ComputerName: ['web1'] },
+    });
   });
 
   it('an object binds by property name (Id) when nothing takes it by value', async () => {
@@ -92,7 +100,8 @@ describe('pipelines: calls after the first wait for pipeline input', () => {
     const e = await errorOf(() => bindPipelineInput(call, agentWeb1));
     expect(e).toMatchObject({
       code: 'InputObjectMissingMandatory',
-      message: 'The input object cannot be bound because it did not contain the information required to bind all mandatory parameters:  Job',
+      message:
+        'The input object cannot be bound because it did not contain the information required to bind all mandatory parameters:  Job',
     });
   });
 
@@ -108,7 +117,9 @@ describe('pipelines: calls after the first wait for pipeline input', () => {
   });
 
   it('reports parameter-set conflicts that no input can fix at bind time', async () => {
-    expect((await errorOf(() => parseAndBind('Get-Job | Remove-Job -State Completed -Force', makeContext()))).code).toBe('AmbiguousParameterSet');
+    expect((await errorOf(() => parseAndBind('Get-Job | Remove-Job -State Completed -Force', makeContext()))).code).toBe(
+      'AmbiguousParameterSet',
+    );
   });
 
   it('Invoke-Command with only pipeline input would run in the bot: refused once the set resolves', async () => {
@@ -124,13 +135,16 @@ describe('pipelines: calls after the first wait for pipeline input', () => {
 
 describe('variables and statements', () => {
   it('pure value assignments are visible to later statements of the same message', async () => {
-    const statements = await parseAndBind("$targets = 'web1','web2'\n$n = 8; Invoke-Command -ComputerName $Targets -ThrottleLimit $n { uptime }", makeContext());
+    const statements = await parseAndBind(
+      "$targets = 'web1','web2'\n$n = 8; Invoke-Command -ComputerName $Targets -ThrottleLimit $n { uptime }",
+      makeContext(),
+    );
     expect(statements.map((s) => s.assignTo)).toEqual(['targets', 'n', undefined]);
     expect(statements[0]?.value).toEqual(['web1', 'web2']);
     expect(statements[2]?.pipeline[0]?.parameters).toMatchObject({ ComputerName: ['web1', 'web2'], ThrottleLimit: 8 });
   });
 
-  it('does not modify the caller\'s variables', async () => {
+  it("does not modify the caller's variables", async () => {
     const context = makeContext();
     await parseAndBind("$servers = 'db1'", context);
     expect(context.variables.get('servers')).toEqual(['web1', 'web2']);
@@ -156,7 +170,10 @@ describe('variables and statements', () => {
 
   it('subexpressions run one of our cmdlets through the runtime', async () => {
     const recorded: Recorded = { calls: [] };
-    const [s] = await parseAndBind('Invoke-Command -ComputerName (Get-Agent -Tag role=web) -ScriptBlock { uptime }', makeContext({}, recorded));
+    const [s] = await parseAndBind(
+      'Invoke-Command -ComputerName (Get-Agent -Tag role=web) -ScriptBlock { uptime }',
+      makeContext({}, recorded),
+    );
     expect(recorded.calls).toEqual([
       { cmdlet: 'Get-Agent', parameterSet: '__AllParameterSets', parameters: { Tag: ['role=web'] }, text: 'Get-Agent -Tag role=web' },
     ]);
@@ -174,9 +191,13 @@ describe('variables and statements', () => {
     expect(c).toMatchObject({ assignTo: 'x', value: null });
   });
 
-  it('subexpression errors are the inner command\'s errors', async () => {
-    expect((await errorOf(() => parseAndBind('Invoke-Command -cn (Get-Content servers.txt) {1}', makeContext()))).code).toBe('CommandNotFound');
-    expect((await errorOf(() => parseAndBind('Invoke-Command -cn (Get-Agent -Bogus) {1}', makeContext()))).code).toBe('NamedParameterNotFound');
+  it("subexpression errors are the inner command's errors", async () => {
+    expect((await errorOf(() => parseAndBind('Invoke-Command -cn (Get-Content servers.txt) {1}', makeContext()))).code).toBe(
+      'CommandNotFound',
+    );
+    expect((await errorOf(() => parseAndBind('Invoke-Command -cn (Get-Agent -Bogus) {1}', makeContext()))).code).toBe(
+      'NamedParameterNotFound',
+    );
     expect((await errorOf(() => parseAndBind('Invoke-Command -cn (Get-Job | Get-Agent) {1}', makeContext()))).code).toBe('NotSupported');
   });
 
@@ -188,7 +209,10 @@ describe('variables and statements', () => {
 
   it('a bare word where a value is expected is a command, as in PowerShell, with a hint to quote it', async () => {
     const list = await errorOf(() => parseAndBind('$targets = web1,web2', makeContext()));
-    expect(list).toMatchObject({ code: 'MissingArgument', message: "Missing argument in parameter list. If 'web1' is meant as text, quote the values: 'web1',..." });
+    expect(list).toMatchObject({
+      code: 'MissingArgument',
+      message: "Missing argument in parameter list. If 'web1' is meant as text, quote the values: 'web1',...",
+    });
     const assign = await errorOf(() => parseAndBind('$targets = web1', makeContext()));
     expect(assign.code).toBe('CommandNotFound');
     expect(assign.message).toContain("The term 'web1' is not recognized");

@@ -33,7 +33,13 @@ function readReference(): ReferenceCmdlet[] {
     if (defaultSet) current.defaultSet = defaultSet[1];
     const set = /^- `(\w+)`/.exec(line);
     if (set) current.sets.push(set[1] as string);
-    if (line.startsWith('| ') && !line.startsWith('| Parameter |')) current.rows.push(line.split('|').slice(1, -1).map((c) => c.trim()));
+    if (line.startsWith('| ') && !line.startsWith('| Parameter |'))
+      current.rows.push(
+        line
+          .split('|')
+          .slice(1, -1)
+          .map((c) => c.trim()),
+      );
   }
   return cmdlets;
 }
@@ -56,7 +62,10 @@ function referenceSets(cell: string): string {
 
 function ourSets(p: ParameterDefinition): string {
   return [...p.sets]
-    .map(([set, m]) => `${set}=${m.position ?? '-'}/${m.mandatory ? 'M' : '-'}/${m.valueFromPipeline ? 'v' : '-'}${m.valueFromPipelineByPropertyName ? 'p' : '-'}`)
+    .map(
+      ([set, m]) =>
+        `${set}=${m.position ?? '-'}/${m.mandatory ? 'M' : '-'}/${m.valueFromPipeline ? 'v' : '-'}${m.valueFromPipelineByPropertyName ? 'p' : '-'}`,
+    )
     .sort()
     .join(' ');
 }
@@ -83,9 +92,22 @@ const reference = readReference();
 describe('cmdlet definitions match reference section 3', () => {
   it('the extract covers the section 3 cmdlets', () => {
     expect(reference.map((c) => c.name)).toEqual([
-      'Invoke-Command', 'New-PSSession', 'Get-PSSession', 'Remove-PSSession', 'Enter-PSSession', 'Exit-PSSession',
-      'Disconnect-PSSession', 'Connect-PSSession', 'Receive-PSSession', 'New-PSSessionOption', 'Get-Job', 'Receive-Job',
-      'Wait-Job', 'Stop-Job', 'Remove-Job', 'Start-Job',
+      'Invoke-Command',
+      'New-PSSession',
+      'Get-PSSession',
+      'Remove-PSSession',
+      'Enter-PSSession',
+      'Exit-PSSession',
+      'Disconnect-PSSession',
+      'Connect-PSSession',
+      'Receive-PSSession',
+      'New-PSSessionOption',
+      'Get-Job',
+      'Receive-Job',
+      'Wait-Job',
+      'Stop-Job',
+      'Remove-Job',
+      'Start-Job',
     ]);
     expect(reference.reduce((n, c) => n + c.rows.length, 0)).toBe(249);
   });
@@ -101,7 +123,14 @@ describe('cmdlet definitions match reference section 3', () => {
       const p = declared.find((d) => d.name === parameter) as ParameterDefinition;
       const what = `${name} -${parameter}`;
       expect(p.type.display.toLowerCase(), what).toBe(type.toLowerCase());
-      expect([...p.aliases].sort(), what).toEqual(aliases === '—' ? [] : aliases.split(',').map((a) => a.trim()).sort());
+      expect([...p.aliases].sort(), what).toEqual(
+        aliases === '—'
+          ? []
+          : aliases
+              .split(',')
+              .map((a) => a.trim())
+              .sort(),
+      );
       expect(ourValidations(p), what).toEqual(referenceValidations(validation));
       expect(p.credential === true, what).toBe(validation.includes('[Credential]'));
       expect(ourSets(p), what).toBe(referenceSets(sets));

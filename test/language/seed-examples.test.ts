@@ -27,9 +27,14 @@ describe('Invoke-Command seed examples, rewritten for chat', () => {
       parseAndBind('Invoke-Command -ComputerName server01 -Credential domain01\\user01 -ScriptBlock {Get-Culture}', makeContext()),
     );
     expect(e).toMatchObject({ code: 'NotSupported', target: 'Credential' });
-    expect(e.message).toBe('-Credential is not supported: agents authenticate with their enrolment secret; the channel permissions decide who may run what');
+    expect(e.message).toBe(
+      '-Credential is not supported: agents authenticate with their enrolment secret; the channel permissions decide who may run what',
+    );
     const [s] = await parseAndBind('Invoke-Command -ComputerName server01 -ScriptBlock {Get-Culture}', makeContext());
-    expect(s?.pipeline[0]?.parameters).toEqual({ ComputerName: ['server01'], ScriptBlock: { kind: 'scriptblock', text: 'Get-Culture', usings: [] } });
+    expect(s?.pipeline[0]?.parameters).toEqual({
+      ComputerName: ['server01'],
+      ScriptBlock: { kind: 'scriptblock', text: 'Get-Culture', usings: [] },
+    });
   });
 
   it('3: a session in $s, then Invoke-Command -Session $s', async () => {
@@ -57,7 +62,11 @@ describe('Invoke-Command seed examples, rewritten for chat', () => {
     const bound = [];
     for (let i = 0; i < 5; i++) bound.push(await bindNth(text, i));
     expect(bound.map((b) => b.pipeline[0]?.parameterSet)).toEqual(['ComputerName', 'ComputerName', 'ComputerName', 'Session', 'Session']);
-    expect(bound[0]?.pipeline[0]?.parameters['ScriptBlock']).toEqual({ kind: 'scriptblock', text: '$p = Get-Process PowerShell', usings: [] });
+    expect(bound[0]?.pipeline[0]?.parameters['ScriptBlock']).toEqual({
+      kind: 'scriptblock',
+      text: '$p = Get-Process PowerShell',
+      usings: [],
+    });
     expect(bound[1]?.pipeline[0]?.parameters['ScriptBlock']).toEqual({ kind: 'scriptblock', text: '$p.VirtualMemorySize', usings: [] });
   });
 
@@ -65,12 +74,19 @@ describe('Invoke-Command seed examples, rewritten for chat', () => {
     const text =
       '$command = { Get-EventLog -log "Windows PowerShell" | where {$_.Message -like "*certificate*"} }\nInvoke-Command -ComputerName S1, S2 -ScriptBlock $command';
     const [assign, run] = await parseAndBind(text, makeContext());
-    const block = { kind: 'scriptblock', text: ' Get-EventLog -log "Windows PowerShell" | where {$_.Message -like "*certificate*"} ', usings: [] };
+    const block = {
+      kind: 'scriptblock',
+      text: ' Get-EventLog -log "Windows PowerShell" | where {$_.Message -like "*certificate*"} ',
+      usings: [],
+    };
     expect(assign).toMatchObject({ assignTo: 'command', value: block, pipeline: [] });
-    expect(run?.pipeline[0]).toMatchObject({ parameterSet: 'ComputerName', parameters: { ComputerName: ['S1', 'S2'], ScriptBlock: block } });
+    expect(run?.pipeline[0]).toMatchObject({
+      parameterSet: 'ComputerName',
+      parameters: { ComputerName: ['S1', 'S2'], ScriptBlock: block },
+    });
   });
 
-  it('6: several computers and a session configuration (the agent\'s executor)', async () => {
+  it("6: several computers and a session configuration (the agent's executor)", async () => {
     const [s] = await parseAndBind(
       'Invoke-Command -ComputerName Server01, Server02, TST-0143, localhost -ConfigurationName MySession.PowerShell -ScriptBlock {Get-EventLog "Windows PowerShell"}',
       makeContext(),
@@ -83,8 +99,13 @@ describe('Invoke-Command seed examples, rewritten for chat', () => {
 
   it('7: computers from a channel variable, result assigned', async () => {
     const [s] = await parseAndBind('$version = Invoke-Command -ComputerName $servers -ScriptBlock {(Get-Host).Version}', makeContext());
-    expect(s).toMatchObject({ assignTo: 'version', pipeline: [{ parameters: { ComputerName: ['web1', 'web2'], ScriptBlock: { text: '(Get-Host).Version' } } }] });
-    const e = await errorOf(() => parseAndBind('$version = Invoke-Command -ComputerName (Get-Content Machines.txt) -ScriptBlock {(Get-Host).Version}', makeContext()));
+    expect(s).toMatchObject({
+      assignTo: 'version',
+      pipeline: [{ parameters: { ComputerName: ['web1', 'web2'], ScriptBlock: { text: '(Get-Host).Version' } } }],
+    });
+    const e = await errorOf(() =>
+      parseAndBind('$version = Invoke-Command -ComputerName (Get-Content Machines.txt) -ScriptBlock {(Get-Host).Version}', makeContext()),
+    );
     expect(e.code).toBe('CommandNotFound');
     expect(e.message).toContain("The term 'Get-Content' is not recognized");
   });
@@ -99,7 +120,10 @@ describe('Invoke-Command seed examples, rewritten for chat', () => {
     ].join('\n');
     const context = makeContext({ s: [session1, { kind: 'session', id: 2, display: '[PSSession]Runspace2' }], j: job3 });
     expect((await bindNth(text, 1, context)).pipeline[0]).toMatchObject({ parameterSet: 'Session', parameters: { AsJob: true } });
-    expect(await bindNth(text, 2, context)).toMatchObject({ assignTo: 'j', pipeline: [{ cmdlet: 'Get-Job', parameterSet: 'SessionIdParameterSet' }] });
+    expect(await bindNth(text, 2, context)).toMatchObject({
+      assignTo: 'j',
+      pipeline: [{ cmdlet: 'Get-Job', parameterSet: 'SessionIdParameterSet' }],
+    });
     expect((await errorOf(() => bindNth(text, 3, context))).code).toBe('CommandNotFound');
     const receive = await bindNth(text, 4, context);
     expect(receive).toMatchObject({ assignTo: 'results', input: job3, pipeline: [{ cmdlet: 'Receive-Job', parameterSet: '' }] });
@@ -130,7 +154,10 @@ describe('Invoke-Command seed examples, rewritten for chat', () => {
   });
 
   it('11: a runbook on the computers in $servers with -ArgumentList', async () => {
-    const [s] = await parseAndBind('Invoke-Command -ComputerName $servers -FilePath Sample.ps1 -ArgumentList Process, Service', makeContext());
+    const [s] = await parseAndBind(
+      'Invoke-Command -ComputerName $servers -FilePath Sample.ps1 -ArgumentList Process, Service',
+      makeContext(),
+    );
     expect(s?.pipeline[0]).toMatchObject({
       parameterSet: 'FilePathComputerName',
       parameters: { ComputerName: ['web1', 'web2'], FilePath: 'Sample.ps1', ArgumentList: ['Process', 'Service'] },
@@ -146,19 +173,28 @@ describe('Invoke-Command seed examples, rewritten for chat', () => {
       ),
     );
     expect(e).toMatchObject({ code: 'NotSupported', target: 'ConnectionUri' });
-    const uri = await errorOf(() => parseAndBind('Invoke-Command -ConnectionUri https://ps.exchangelabs.com/PowerShell -ScriptBlock {Get-Mailbox dan}', makeContext()));
-    expect(uri.message).toBe('-ConnectionUri is not supported: agents dial in to the hub; there is no WinRM endpoint, port or URL to address');
+    const uri = await errorOf(() =>
+      parseAndBind('Invoke-Command -ConnectionUri https://ps.exchangelabs.com/PowerShell -ScriptBlock {Get-Mailbox dan}', makeContext()),
+    );
+    expect(uri.message).toBe(
+      '-ConnectionUri is not supported: agents dial in to the hub; there is no WinRM endpoint, port or URL to address',
+    );
   });
 
   it('13: -MaximumRedirection and -AllowRedirection are refused', async () => {
     const option = await errorOf(() => bindNth('$max = New-PSSessionOption -MaximumRedirection 1', 0));
     expect(option).toMatchObject({ code: 'NotSupported', target: 'MaximumRedirection' });
     const e = await errorOf(() =>
-      parseAndBind('Invoke-Command -ConnectionUri https://ps.exchangelabs.com/PowerShell -ScriptBlock {Get-Mailbox dan} -AllowRedirection -SessionOption $max', makeContext()),
+      parseAndBind(
+        'Invoke-Command -ConnectionUri https://ps.exchangelabs.com/PowerShell -ScriptBlock {Get-Mailbox dan} -AllowRedirection -SessionOption $max',
+        makeContext(),
+      ),
     );
     expect(e).toMatchObject({ code: 'NotSupported', target: 'ConnectionUri' });
     // -AllowRedirection binds (set Uri) and is refused in its turn when -ConnectionUri is not the first refusal.
-    const allow = await errorOf(() => parseAndBind('Invoke-Command -AllowRedirection -ConnectionUri https://ps.exchangelabs.com/PowerShell {1}', makeContext()));
+    const allow = await errorOf(() =>
+      parseAndBind('Invoke-Command -AllowRedirection -ConnectionUri https://ps.exchangelabs.com/PowerShell {1}', makeContext()),
+    );
     expect(allow).toMatchObject({ code: 'NotSupported', target: 'AllowRedirection' });
   });
 
@@ -167,9 +203,15 @@ describe('Invoke-Command seed examples, rewritten for chat', () => {
     const e = await errorOf(() =>
       parseAndBind('Invoke-Command -Session $s -ScriptBlock { Get-Hotfix } -SessionOption $so -Credential server01\\user01', makeContext()),
     );
-    expect(e).toMatchObject({ code: 'AmbiguousParameterSet', message: `${AMBIGUOUS_SET} (-SessionOption cannot be used together with -Session.)` });
+    expect(e).toMatchObject({
+      code: 'AmbiguousParameterSet',
+      message: `${AMBIGUOUS_SET} (-SessionOption cannot be used together with -Session.)`,
+    });
     const so = { kind: 'sessionoption' as const, id: 'so', display: 'so', options: { OperationTimeout: 60000 } };
-    const [ok] = await parseAndBind('Invoke-Command -ComputerName $servers -ScriptBlock { Get-Hotfix } -SessionOption $so', makeContext({ so }));
+    const [ok] = await parseAndBind(
+      'Invoke-Command -ComputerName $servers -ScriptBlock { Get-Hotfix } -SessionOption $so',
+      makeContext({ so }),
+    );
     expect(ok?.pipeline[0]?.parameters['SessionOption']).toEqual(so);
   });
 
@@ -182,7 +224,10 @@ describe('Invoke-Command seed examples, rewritten for chat', () => {
       'Invoke-Command -Session $s -ScriptBlock {Get-Item \\\\Net03\\Scripts\\LogFiles.ps1} -Authentication CredSSP -Credential Domain01\\Admin01',
     ].join('\n');
     for (const i of [0, 1, 2]) expect((await errorOf(() => bindNth(text, i))).code).toBe('CommandNotFound');
-    expect((await bindNth(text, 3)).pipeline[0]).toMatchObject({ parameterSet: 'ComputerName', parameters: { ComputerName: ['Server02'] } });
+    expect((await bindNth(text, 3)).pipeline[0]).toMatchObject({
+      parameterSet: 'ComputerName',
+      parameters: { ComputerName: ['Server02'] },
+    });
     expect(await errorOf(() => bindNth(text, 4))).toMatchObject({
       code: 'AmbiguousParameterSet',
       message: `${AMBIGUOUS_SET} (-Authentication cannot be used together with -Session.)`,

@@ -158,7 +158,7 @@ describe('values', () => {
   it('@( ) and @{ } literals', async () => {
     expect((await bindLine("Get-Job -Name @('a', 'b')")).parameters).toEqual({ Name: ['a', 'b'] });
     expect((await bindLine('Get-Job -Name @(\n  "a"\n  "b"; \'c\'\n)')).parameters).toEqual({ Name: ['a', 'b', 'c'] });
-    const node = onlyArgument('Get-Job @{ A = 1; "b c" = \'x\',\'y\'\n D = @{E=$true} }');
+    const node = onlyArgument("Get-Job @{ A = 1; \"b c\" = 'x','y'\n D = @{E=$true} }");
     expect(node.kind).toBe('hashtable');
     expect((await errorOf(() => parseScript('Get-Job @{a=1;A=2}'))).code).toBe('DuplicateKeyInHashLiteral');
     expect((await errorOf(() => parseScript('Get-Job @{a 1}'))).code).toBe('MissingEqualsInHashLiteral');
@@ -169,10 +169,19 @@ describe('values', () => {
     for (const line of ['$h = @{$k=1}', '$h = @{"$k"=1}', '$h = @{(Get-Agent)=1}', 'New-PSSession web1 -SessionOption @{$k=60000}']) {
       const e = await errorOf(() => parseScript(line));
       expect(e.code, line).toBe('NotSupported');
-      expect(e.message, line).toMatch(/^A variable or expression as a hashtable key \(.+\) is not supported; write the key as a name or in single quotes\.$/);
+      expect(e.message, line).toMatch(
+        /^A variable or expression as a hashtable key \(.+\) is not supported; write the key as a name or in single quotes\.$/,
+      );
     }
-    const [assign] = await parseAndBind("$h = @{'$k'=1; \"`$x\"=2; a=3}", makeContext());
-    expect(assign?.value).toEqual({ kind: 'hashtable', entries: [{ key: '$k', value: 1 }, { key: '$x', value: 2 }, { key: 'a', value: 3 }] });
+    const [assign] = await parseAndBind('$h = @{\'$k\'=1; "`$x"=2; a=3}', makeContext());
+    expect(assign?.value).toEqual({
+      kind: 'hashtable',
+      entries: [
+        { key: '$k', value: 1 },
+        { key: '$x', value: 2 },
+        { key: 'a', value: 3 },
+      ],
+    });
   });
 
   it('colon syntax: -Name:value, -Name: value, switches with :$false/:0/:1', async () => {
@@ -194,7 +203,7 @@ describe('script blocks are kept byte for byte', () => {
     ['{if ($x) { "}" } else { \'{\' }}', 'if ($x) { "}" } else { \'{\' }'],
     ['{ # a } in a comment\n Get-Date }', ' # a } in a comment\n Get-Date '],
     ['{ <# } #> 1 }', ' <# } #> 1 '],
-    ['{ @\'\n}\n\'@ }', " @'\n}\n'@ "],
+    ["{ @'\n}\n'@ }", " @'\n}\n'@ "],
     ['{ @"\n} $x\n"@ }', ' @"\n} $x\n"@ '],
     ['{ "a $(if (1) { "}" }) b" }', ' "a $(if (1) { "}" }) b" '],
     ['{ `} }', ' `} '],
@@ -221,7 +230,9 @@ describe('script blocks are kept byte for byte', () => {
     for (const line of ['icm web1 { $Using:env:PATH }', 'icm web1 { "$using:Env:x" }', 'icm web1 { ${Using:env:x} }']) {
       const e = await errorOf(() => parseScript(line));
       expect(e.code, line).toBe('NotSupported');
-      expect(e.message, line).toMatch(/^\$Using:env:(PATH|x) is not supported: \$Using: sends channel variables only; the bot's environment and drives are not available to chat\.$/i);
+      expect(e.message, line).toMatch(
+        /^\$Using:env:(PATH|x) is not supported: \$Using: sends channel variables only; the bot's environment and drives are not available to chat\.$/i,
+      );
     }
   });
 
@@ -260,7 +271,8 @@ describe('statements, assignments, pipelines', () => {
   });
 
   it('records the variables a statement reads', () => {
-    const statement = parseScript('Invoke-Command -Session $S -ArgumentList "$Servers", (Get-Agent $pattern) { $using:notread }').statements[0];
+    const statement = parseScript('Invoke-Command -Session $S -ArgumentList "$Servers", (Get-Agent $pattern) { $using:notread }')
+      .statements[0];
     expect(statement?.variables.sort()).toEqual(['pattern', 's', 'servers']);
   });
 
@@ -298,7 +310,7 @@ describe('statements, assignments, pipelines', () => {
   });
 });
 
-describe('bad input: typed errors with PowerShell\'s text (or ours where PowerShell has none)', () => {
+describe("bad input: typed errors with PowerShell's text (or ours where PowerShell has none)", () => {
   it.each<[string, string, string, string?]>([
     ['icm web1 { {', 'MissingEndCurlyBrace', "Missing closing '}' in statement block or type definition."],
     ['icm web1 { "abc }', 'TerminatorExpectedAtEndOfString', 'The string is missing the terminator: ".'],
@@ -349,10 +361,29 @@ describe('limits', () => {
   it('error texts cut long user text, so every error fits in one chat message', async () => {
     const X = 'Q'.repeat(40_000);
     const lines = [
-      `Get-Job -State ${X}`, `Get-Job -State R${X}`, `Get-Job -${X}:`, `Remove-Job 3 -ErrorVariable "a ${X}"`, `$a = Get-Agent\nGet-Job -Name $a ${X}`,
-      `Get-Job $${X}.x`, `Get-Job -Name $nope${X}`, `icm -cn a -Authentication ${X} {1}`, `Get-Job -After ${X}`, `New-PSSession web1 -SessionOption @{${X}=1}`,
-      `Receive-PSSession 3 -OutTarget ${X}`, `$env:${X}`, `Get-Job $env:${X}`, `icm web1 {1} -wa ${X}`, `Remove-Job 3 -ea S${X}`, `$${X.slice(0, 20_000)} = 1; Get-Job -Name $${X.slice(0, 20_000)}x`, `Get-Job $global:${X}`,
-      `Get-Job 1 ${X}`, `Get-Job | ${X}`, `Get-Job -InstanceId ${X}`, `icm web1 {1} -ThrottleLimit ${X}`, `Get-Job -Na ${X} -Na b`, `Get-Job @${X}`,
+      `Get-Job -State ${X}`,
+      `Get-Job -State R${X}`,
+      `Get-Job -${X}:`,
+      `Remove-Job 3 -ErrorVariable "a ${X}"`,
+      `$a = Get-Agent\nGet-Job -Name $a ${X}`,
+      `Get-Job $${X}.x`,
+      `Get-Job -Name $nope${X}`,
+      `icm -cn a -Authentication ${X} {1}`,
+      `Get-Job -After ${X}`,
+      `New-PSSession web1 -SessionOption @{${X}=1}`,
+      `Receive-PSSession 3 -OutTarget ${X}`,
+      `$env:${X}`,
+      `Get-Job $env:${X}`,
+      `icm web1 {1} -wa ${X}`,
+      `Remove-Job 3 -ea S${X}`,
+      `$${X.slice(0, 20_000)} = 1; Get-Job -Name $${X.slice(0, 20_000)}x`,
+      `Get-Job $global:${X}`,
+      `Get-Job 1 ${X}`,
+      `Get-Job | ${X}`,
+      `Get-Job -InstanceId ${X}`,
+      `icm web1 {1} -ThrottleLimit ${X}`,
+      `Get-Job -Na ${X} -Na b`,
+      `Get-Job @${X}`,
     ].map((line) => line.slice(0, MAX_SCRIPT_BYTES));
     for (const line of lines) {
       const e = await errorOf(() => parseAndBind(line, makeContext({ a: ['x'] })));

@@ -165,7 +165,11 @@ describe('refused commands never reach an agent', () => {
     expect(existsSync(join(markers, 'implied-one'))).toBe(true);
 
     const ch = 'slack:T1/C500';
-    const grant = await run(OPS, alice, `Grant-ChannelPermission -Channel ${ch} -Cmdlet Invoke-Command -ComputerName web* -MaxThrottleLimit 1`);
+    const grant = await run(
+      OPS,
+      alice,
+      `Grant-ChannelPermission -Channel ${ch} -Cmdlet Invoke-Command -ComputerName web* -MaxThrottleLimit 1`,
+    );
     expect(grant.outcome.ok).toBe(true);
     const two = await run(ch, bob, `icm web1,web2 ${touch('implied-two')}`);
     expect(two.sink.replies().join('\n')).toContain('This channel allows a ThrottleLimit of at most 1; this command would run 2 at once');
@@ -263,7 +267,11 @@ describe('admin cmdlets through the core', () => {
 
     const before = await run(RO, alice, `icm db1 ${touch('granted')}`);
     expect(before.outcome.ok).toBe(false);
-    const granted = await run(OPS, alice, `Grant-ChannelPermission -Channel ${RO} -Cmdlet Invoke-Command -ComputerName db1 -MaxComputers 1`);
+    const granted = await run(
+      OPS,
+      alice,
+      `Grant-ChannelPermission -Channel ${RO} -Cmdlet Invoke-Command -ComputerName db1 -MaxComputers 1`,
+    );
     expect(granted.outcome.ok).toBe(true);
     const id = /Granted rule (chat:\d+)/.exec(granted.sink.text())?.[1];
     expect(id).toBeDefined();
@@ -279,10 +287,11 @@ describe('admin cmdlets through the core', () => {
     expect(revoked.outcome.ok).toBe(true);
     const again = await run(RO, alice, `icm db1 { true }`);
     expect(again.outcome.ok).toBe(false);
-    expect(readAudit(rt.app.db).filter((r) => r.kind === 'admin' && r.reason.includes(`rule ${id} `)).map((r) => r.reason)).toEqual([
-      expect.stringContaining(`rule ${id} granted to ${RO}`),
-      expect.stringContaining(`rule ${id} (`),
-    ]);
+    expect(
+      readAudit(rt.app.db)
+        .filter((r) => r.kind === 'admin' && r.reason.includes(`rule ${id} `))
+        .map((r) => r.reason),
+    ).toEqual([expect.stringContaining(`rule ${id} granted to ${RO}`), expect.stringContaining(`rule ${id} (`)]);
     expect(verifyAuditChain(rt.app.db)).toMatchObject({ ok: true });
   });
 });
@@ -299,7 +308,8 @@ describe('policy file hot reload through the running bot', () => {
     expect(existsSync(join(markers, 'reloaded'))).toBe(true);
 
     writeFileSync(policyFile, policy('  - name: [broken\n'));
-    while (permissions.instance()!.status().error === undefined && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 20));
+    while (permissions.instance()!.status().error === undefined && Date.now() < deadline + 5000)
+      await new Promise((r) => setTimeout(r, 20));
     expect(permissions.instance()!.status().error).toMatch(/policy\.yaml line \d+/);
     const still = await run(OPS, alice, `icm db1 { true }`);
     expect(still.outcome.ok).toBe(true);

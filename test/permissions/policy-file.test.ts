@@ -16,7 +16,8 @@ const request = (computer: string): AuthorizationRequest => ({
   computers: [computer],
   adHocScript: true,
 });
-const rule = (computers: string) => `rules:\n  - name: ops\n    channel: ${CH}\n    computers: [${computers}]\n    cmdlets: [Invoke-Command]\n`;
+const rule = (computers: string) =>
+  `rules:\n  - name: ops\n    channel: ${CH}\n    computers: [${computers}]\n    cmdlets: [Invoke-Command]\n`;
 
 function errorOf(text: string): string {
   try {

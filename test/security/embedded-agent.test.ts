@@ -42,26 +42,35 @@ async function start(policyLines: string[], env: Record<string, string> = {}, ag
   return rt;
 }
 
-const rule = (computers: string): string[] => ['rules:', '  - name: ops', `    channels: [${CHAT}]`, `    computers: [${computers}]`, "    cmdlets: ['*']"];
+const rule = (computers: string): string[] => [
+  'rules:',
+  '  - name: ops',
+  `    channels: [${CHAT}]`,
+  `    computers: [${computers}]`,
+  "    cmdlets: ['*']",
+];
 
 describe('chat channels and the embedded agent', () => {
-  it.each([HOST, HOST.toUpperCase() + '.', 'localhost', 'embedded=true'])('a policy rule naming %s for a chat channel refuses to load, saying why and what to do', async (name) => {
-    const err = await start(rule(`'${name}'`)).then(
-      () => undefined,
-      (e: unknown) => e as Error & { code?: string },
-    );
-    expect(err?.code).toBe('InvalidPolicy');
-    expect(err?.message).toContain('rule file:ops');
-    expect(err?.message).toContain(`target ${name}, the bot's own computer`);
-    expect(err?.message).toContain('runs scripts as the bot');
-    expect(err?.message).toContain('EMBEDDED_AGENT_CHAT=true');
-  });
+  it.each([HOST, HOST.toUpperCase() + '.', 'localhost', 'embedded=true'])(
+    'a policy rule naming %s for a chat channel refuses to load, saying why and what to do',
+    async (name) => {
+      const err = await start(rule(`'${name}'`)).then(
+        () => undefined,
+        (e: unknown) => e as Error & { code?: string },
+      );
+      expect(err?.code).toBe('InvalidPolicy');
+      expect(err?.message).toContain('rule file:ops');
+      expect(err?.message).toContain(`target ${name}, the bot's own computer`);
+      expect(err?.message).toContain('runs scripts as the bot');
+      expect(err?.message).toContain('EMBEDDED_AGENT_CHAT=true');
+    },
+  );
 
   it('a wildcard rule never reaches it: the chat channel is refused with the reason, other agents run, the console keeps its rule', async () => {
     const rt = await start(rule("'*'"), {}, ['web1']);
     const refused = await rt.run(`icm localhost,web1 -ConfigurationName bash { echo chat-ran }`, { channel: CHAT, user: ALICE });
     expect(refused.ok).toBe(false);
-    expect(refused.sink.replies().join('\n')).toContain("This channel may not target " + HOST + ": it is the bot's own computer");
+    expect(refused.sink.replies().join('\n')).toContain('This channel may not target ' + HOST + ": it is the bot's own computer");
     expect(refused.sink.text()).not.toContain('chat-ran');
     const byName = await rt.run(`icm ${HOST} { echo chat-ran }`, { channel: CHAT, user: ALICE });
     expect(byName.ok).toBe(false);
@@ -81,7 +90,9 @@ describe('chat channels and the embedded agent', () => {
     const rt = await start(rule("'web*'"));
     const grant = await rt.run(`Grant-ChannelPermission -Channel ${CHAT} -Cmdlet Invoke-Command -ComputerName localhost`);
     expect(grant.ok).toBe(false);
-    expect(grant.sink.replies().join('\n')).toMatch(/Cannot grant: -ComputerName: it lets chat channels \(slack:T1\/C1\) target localhost, the bot's own computer/);
+    expect(grant.sink.replies().join('\n')).toMatch(
+      /Cannot grant: -ComputerName: it lets chat channels \(slack:T1\/C1\) target localhost, the bot's own computer/,
+    );
     const toConsole = await rt.run(`Grant-ChannelPermission -Channel console -Cmdlet Get-Job -ComputerName ${HOST}`);
     expect(toConsole.ok).toBe(true);
   });
@@ -97,25 +108,33 @@ describe('chat channels and the embedded agent', () => {
 describe('EMBEDDED_AGENT_USER', () => {
   const root = process.getuid?.() === 0;
 
-  it(root ? 'runs the embedded agent\'s scripts as that user, who cannot read the database' : 'needs the bot to run as root, and says so', async () => {
-    if (!root) {
-      const err = await start(rule("'web*'"), { EMBEDDED_AGENT_USER: 'nobody' }).catch((e: Error) => e);
-      expect(err).toBeInstanceOf(Error);
-      expect((err as Error).message).toContain('EMBEDDED_AGENT_USER=nobody needs the bot to run as root');
-      return;
-    }
-    const rt = await start(rule("'web*'"), { EMBEDDED_AGENT_USER: 'nobody' });
-    const db = rt.config.dbPath;
-    const r = await rt.run(`icm localhost -ConfigurationName bash { id -un; echo "home=$HOME user=$USER"; cat '${db}' >/dev/null 2>&1 && echo READ-THE-DB || echo cannot-read-db }`);
-    expect(r.ok).toBe(true);
-    const text = r.sink.threadBlocks().flatMap((b) => (b.kind === 'code' ? [b.text] : [])).join('\n');
-    expect(text).toMatch(/^nobody$/m);
-    expect(text).toContain('user=nobody');
-    expect(text).toContain('cannot-read-db');
-    expect(text).not.toContain('READ-THE-DB');
-  });
+  it(
+    root ? "runs the embedded agent's scripts as that user, who cannot read the database" : 'needs the bot to run as root, and says so',
+    async () => {
+      if (!root) {
+        const err = await start(rule("'web*'"), { EMBEDDED_AGENT_USER: 'nobody' }).catch((e: Error) => e);
+        expect(err).toBeInstanceOf(Error);
+        expect((err as Error).message).toContain('EMBEDDED_AGENT_USER=nobody needs the bot to run as root');
+        return;
+      }
+      const rt = await start(rule("'web*'"), { EMBEDDED_AGENT_USER: 'nobody' });
+      const db = rt.config.dbPath;
+      const r = await rt.run(
+        `icm localhost -ConfigurationName bash { id -un; echo "home=$HOME user=$USER"; cat '${db}' >/dev/null 2>&1 && echo READ-THE-DB || echo cannot-read-db }`,
+      );
+      expect(r.ok).toBe(true);
+      const text = r.sink
+        .threadBlocks()
+        .flatMap((b) => (b.kind === 'code' ? [b.text] : []))
+        .join('\n');
+      expect(text).toMatch(/^nobody$/m);
+      expect(text).toContain('user=nobody');
+      expect(text).toContain('cannot-read-db');
+      expect(text).not.toContain('READ-THE-DB');
+    },
+  );
 
-  it('refuses root itself as the scripts\' user', async () => {
+  it("refuses root itself as the scripts' user", async () => {
     const err = await start(rule("'web*'"), { EMBEDDED_AGENT_USER: 'root' }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toMatch(root ? /EMBEDDED_AGENT_USER=root is root \(uid 0\)/ : /needs the bot to run as root/);

@@ -34,7 +34,8 @@ it('keeps every file of the bot private whatever the umask', async () => {
   const data = join(dir, 'data');
   const db = join(data, 'chatops.db');
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(SLACK|DISCORD|CHATOPS|HUB|RUNBOOKS|EMBEDDED|LOG|JOB|AGENT)_/.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^(SLACK|DISCORD|CHATOPS|HUB|RUNBOOKS|EMBEDDED|LOG|JOB|AGENT)_/.test(k)) env[k] = v;
   const child = spawn('sh', ['-c', 'umask 000; exec "$0" --import tsx src/main.ts', process.execPath], {
     cwd: REPO,
     env: { ...env, CHATOPS_DB: db, HUB_LISTEN: '127.0.0.1:0', RUNBOOKS_DIR: join(dir, 'rb') },
@@ -77,7 +78,7 @@ it('keeps every file of the bot private whatever the umask', async () => {
   }
 }, 60_000);
 
-it('tightens an agent state directory only when it is clearly the agent\'s own', () => {
+it("tightens an agent state directory only when it is clearly the agent's own", () => {
   const dir = mkdtempSync(join(tmpdir(), 'chatops-statedir-'));
   dirs.push(dir);
   const fresh = join(dir, 'fresh');

@@ -30,7 +30,19 @@ function forgedHello(secret: string, name = 'web1'): Promise<void> {
   return new Promise((resolve) => {
     const ws = new WebSocket(h.url);
     ws.on('open', () =>
-      ws.send(JSON.stringify({ op: 'hello', protocol: PROTOCOL_VERSION, name, secret, os: 'x', version: '1', tags: [], configurations: [], defaultConfiguration: '' })),
+      ws.send(
+        JSON.stringify({
+          op: 'hello',
+          protocol: PROTOCOL_VERSION,
+          name,
+          secret,
+          os: 'x',
+          version: '1',
+          tags: [],
+          configurations: [],
+          defaultConfiguration: '',
+        }),
+      ),
     );
     ws.on('close', () => resolve());
     ws.on('error', () => resolve());
@@ -52,7 +64,18 @@ function idle(from: string): Promise<{ socket: Socket; closed: Promise<number> }
 
 async function enrolledAgent(name: string): Promise<AgentProcess> {
   const token = h.registry.createToken({ ttlMs: 60_000, uses: 1 });
-  const a = startAgentProcess(['--hub', h.url, '--name', name, '--token', token, '--state-dir', `${h.dir}/${name}`, '--configuration', 'bash']);
+  const a = startAgentProcess([
+    '--hub',
+    h.url,
+    '--name',
+    name,
+    '--token',
+    token,
+    '--state-dir',
+    `${h.dir}/${name}`,
+    '--configuration',
+    'bash',
+  ]);
   agents.push(a);
   await waitFor(() => h.hub.isConnected(name), `${name} to connect`, 20_000);
   return a;
@@ -105,11 +128,15 @@ describe('connections that have not authenticated', () => {
     expect(one.filter((c) => !c.socket.destroyed && c.socket.readyState === 'open').length).toBeLessThanOrEqual(10);
     expect(h.hub.pendingConnections()).toBeLessThanOrEqual(10);
     // From four more addresses: the total cap (30) holds.
-    const many = await Promise.all(['127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6'].flatMap((a) => Array.from({ length: 10 }, () => idle(a))));
+    const many = await Promise.all(
+      ['127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6'].flatMap((a) => Array.from({ length: 10 }, () => idle(a))),
+    );
     await new Promise((r) => setTimeout(r, 200));
     expect(h.hub.pendingConnections()).toBeLessThanOrEqual(30);
     expect([...one, ...many].filter((c) => c.socket.readyState === 'open').length).toBeLessThanOrEqual(30);
-    expect(h.logs.some((l) => l.includes('WARN agent hub: refusing connections') && l.includes('HUB_MAX_PENDING_PER_ADDRESS=10'))).toBe(true);
+    expect(h.logs.some((l) => l.includes('WARN agent hub: refusing connections') && l.includes('HUB_MAX_PENDING_PER_ADDRESS=10'))).toBe(
+      true,
+    );
     expect(h.logs.filter((l) => l.includes('refusing connections')).length).toBeLessThanOrEqual(2);
 
     // Idle sockets are cut after the upgrade timeout (800 ms), so the slots come back.

@@ -22,7 +22,19 @@ beforeAll(async () => {
   ws = new WebSocket(rt.app.hubUrl);
   await new Promise<void>((resolve, reject) => {
     ws.on('open', () =>
-      ws.send(JSON.stringify({ op: 'hello', protocol: PROTOCOL_VERSION, name: 'evil', token, os: 'x', version: '1', tags: [], configurations: ['bash'], defaultConfiguration: 'bash' })),
+      ws.send(
+        JSON.stringify({
+          op: 'hello',
+          protocol: PROTOCOL_VERSION,
+          name: 'evil',
+          token,
+          os: 'x',
+          version: '1',
+          tags: [],
+          configurations: ['bash'],
+          defaultConfiguration: 'bash',
+        }),
+      ),
     );
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString()) as HubToAgent;
@@ -54,7 +66,7 @@ async function startJob(): Promise<{ jobId: number; runId: string }> {
 const storedBytes = (jobId: number): number => rt.app.store.output(jobId).reduce((n, o) => n + Buffer.byteLength(o.data), 0);
 
 describe('a misbehaving agent', () => {
-  it('cannot add output at or after its run\'s final state, nor rows of nothing', async () => {
+  it("cannot add output at or after its run's final state, nor rows of nothing", async () => {
     const { jobId, runId } = await startJob();
     send({ op: 'state', runId, seq: 1, state: 'Running' });
     send({ op: 'output', runId, seq: 2, stream: 'output', data: 'honest line\n' });
@@ -93,9 +105,11 @@ describe('a misbehaving agent', () => {
     expect(output.length).toBeLessThan(10);
     expect(storedBytes(jobId)).toBeLessThan(64 * 1024 + 200);
     const note = rows.filter((o) => o.stream === 'warning');
-    expect(note.map((o) => o.data)).toEqual(["Output was cut at 64 KiB (JOB_MAX_OUTPUT): the rest of this command's output on evil was not stored.\n"]);
+    expect(note.map((o) => o.data)).toEqual([
+      "Output was cut at 64 KiB (JOB_MAX_OUTPUT): the rest of this command's output on evil was not stored.\n",
+    ]);
     // The user sees the note where the output is shown.
     const received = await rt.run(`Receive-Job ${jobId}`);
-    expect(received.sink.text()).toContain("WARNING: Output was cut at 64 KiB (JOB_MAX_OUTPUT)");
+    expect(received.sink.text()).toContain('WARNING: Output was cut at 64 KiB (JOB_MAX_OUTPUT)');
   }, 30_000);
 });

@@ -28,11 +28,9 @@ const saved = new Map<string, string | undefined>();
 
 /** A stand-in `pwsh` that answers with its environment, one JSON string per variable. */
 const fakePwshDir = mkdtempSync(join(tmpdir(), 'chatops-fake-pwsh-'));
-writeFileSync(
-  join(fakePwshDir, 'pwsh'),
-  '#!/bin/sh\ncat >/dev/null\nenv | sed \'s/\\\\/\\\\\\\\/g; s/"/\\\\"/g; s/^/"/; s/$/"/\'\n',
-  { mode: 0o755 },
-);
+writeFileSync(join(fakePwshDir, 'pwsh'), '#!/bin/sh\ncat >/dev/null\nenv | sed \'s/\\\\/\\\\\\\\/g; s/"/\\\\"/g; s/^/"/; s/$/"/\'\n', {
+  mode: 0o755,
+});
 
 beforeAll(async () => {
   // The bot's own environment, as an operator who exported the tokens would start it.
@@ -78,7 +76,7 @@ function outputOf(sink: RecordingSink): string {
 }
 
 describe('what a script can see of its agent', () => {
-  it('no setting of the bot, and nothing else of the agent process, is in a script\'s environment', async () => {
+  it("no setting of the bot, and nothing else of the agent process, is in a script's environment", async () => {
     await rt.run("$who = 'value-for-using'");
     const { sink, ok } = await rt.run('Invoke-Command -ComputerName localhost,web1 -ConfigurationName bash { env; echo "pwd=$(pwd)" }');
     expect(ok).toBe(true);
@@ -90,7 +88,9 @@ describe('what a script can see of its agent', () => {
       expect(text, k).not.toContain(v);
     }
     for (const name of text.matchAll(/^([A-Za-z_][A-Za-z0-9_]*)=/gm)) {
-      expect(name[1]).toMatch(/^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|DOTNET_ROOT|GIVEN_TO_SCRIPTS|FIXED|PWD|SHLVL|OLDPWD|_|pwd)$/);
+      expect(name[1]).toMatch(
+        /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|DOTNET_ROOT|GIVEN_TO_SCRIPTS|FIXED|PWD|SHLVL|OLDPWD|_|pwd)$/,
+      );
     }
     // What the agent's configuration names does arrive.
     expect(text).toContain('GIVEN_TO_SCRIPTS=yes-by-config');
@@ -125,7 +125,19 @@ describe('what a script can see of its agent', () => {
   it('an agent refuses a configuration that would hand a bot setting to scripts', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(REPO, 'agent', 'main.ts'), '--hub', rt.app.hubUrl, '--name', 'web9', '--script-env', 'SLACK_BOT_TOKEN', '--script-env', 'HUB_LISTEN=x'],
+      [
+        '--import',
+        'tsx',
+        join(REPO, 'agent', 'main.ts'),
+        '--hub',
+        rt.app.hubUrl,
+        '--name',
+        'web9',
+        '--script-env',
+        'SLACK_BOT_TOKEN',
+        '--script-env',
+        'HUB_LISTEN=x',
+      ],
       { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let err = '';

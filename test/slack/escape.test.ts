@@ -18,7 +18,15 @@ describe('escapeMrkdwn', () => {
   });
 
   it('leaves no special mention, user mention or link syntax', () => {
-    for (const attack of ['<!here>', '<!channel>', '<!everyone>', '<@U123>', '<#C123>', '<https://evil.example|click me>', '<!subteam^S1>']) {
+    for (const attack of [
+      '<!here>',
+      '<!channel>',
+      '<!everyone>',
+      '<@U123>',
+      '<#C123>',
+      '<https://evil.example|click me>',
+      '<!subteam^S1>',
+    ]) {
       const out = escapeMrkdwn(attack);
       expect(out).not.toMatch(/[<>]/);
       expect(decode(out)).toBe(attack);

@@ -53,9 +53,18 @@ export interface SlackRig {
   /** http://127.0.0.1:PORT/slack/events (HTTP mode). */
   botUrl: string;
   /** Sends a slash command as Slack would (signed POST or Socket Mode envelope); returns the ack. */
-  slash(text: string, o?: { command?: string; channel?: string; user?: string }, sign?: SignOptions): Promise<Ack & { responseUrl: string }>;
+  slash(
+    text: string,
+    o?: { command?: string; channel?: string; user?: string },
+    sign?: SignOptions,
+  ): Promise<Ack & { responseUrl: string }>;
   /** Presses a button as Slack would. */
-  press(actionId: string, value: string, messageTs: string, o?: { channel?: string; user?: string }): Promise<Ack & { responseUrl: string }>;
+  press(
+    actionId: string,
+    value: string,
+    messageTs: string,
+    o?: { channel?: string; user?: string },
+  ): Promise<Ack & { responseUrl: string }>;
   /** The status message (top-level, in `channel`) whose text mentions `needle`, once it exists. */
   statusMessage(needle: string, channel?: string): Promise<StoredMessage>;
   /** Waits until the message's latest version satisfies `pred` (e.g. a final state). */
@@ -74,7 +83,10 @@ export async function startSlackRig(
   adapterOptions: SlackAdapterOptions = {},
   agentEnv: Record<string, Record<string, string>> = {},
 ): Promise<SlackRig> {
-  const fake = await FakeSlack.start({ teamId: TEAM, users: { U1: { name: 'alice', realName: 'Alice Example', displayName: 'alice.e' }, U2: { name: 'bob' } } });
+  const fake = await FakeSlack.start({
+    teamId: TEAM,
+    users: { U1: { name: 'alice', realName: 'Alice Example', displayName: 'alice.e' }, U2: { name: 'bob' } },
+  });
   const dir = mkdtempSync(join(tmpdir(), 'slack-e2e-'));
   const policyFile = join(dir, 'policy.yaml');
   writeFileSync(
@@ -103,7 +115,12 @@ export async function startSlackRig(
     });
     adapter = await startSlackAdapter(
       { core: rt.core, config: rt.config },
-      { host: '127.0.0.1', retryConfig: { retries: 2, factor: 1, minTimeout: 20, maxTimeout: 50 }, updateIntervalMs: 250, ...adapterOptions },
+      {
+        host: '127.0.0.1',
+        retryConfig: { retries: 2, factor: 1, minTimeout: 20, maxTimeout: 50 },
+        updateIntervalMs: 250,
+        ...adapterOptions,
+      },
     );
   } catch (e) {
     await rt?.stop();
@@ -121,7 +138,14 @@ export async function startSlackRig(
     botUrl,
     async slash(text, o = {}, sign) {
       const responseUrl = fake.newResponseUrl();
-      const fields = { command: o.command ?? '/ps', text, team_id: TEAM, channel_id: o.channel ?? OPS, user_id: o.user ?? 'U1', response_url: responseUrl };
+      const fields = {
+        command: o.command ?? '/ps',
+        text,
+        team_id: TEAM,
+        channel_id: o.channel ?? OPS,
+        user_id: o.user ?? 'U1',
+        response_url: responseUrl,
+      };
       if (mode === 'http') {
         const r: BotResponse = await sendSlashCommand(botUrl, SECRET, fields, sign);
         return { status: r.status, ms: r.ms, responseUrl };

@@ -16,7 +16,7 @@ import { SCOPE_OF_METHOD } from './harness.js';
 const manifest = parse(readFileSync(join(__dirname, '../../adapters/slack/manifest.yml'), 'utf8'));
 
 describe('Slack app manifest', () => {
-  it('has only keys of Slack\'s manifest schema at the top level, with a name and a bot user', () => {
+  it("has only keys of Slack's manifest schema at the top level, with a name and a bot user", () => {
     expect(Object.keys(manifest).sort()).toEqual(['display_information', 'features', 'oauth_config', 'settings']);
     expect(manifest.display_information.name).toMatch(/\S/);
     expect(manifest.display_information.name.length).toBeLessThanOrEqual(35);
@@ -44,10 +44,17 @@ describe('Slack app manifest', () => {
   });
 
   it('turns on interactivity (buttons) at /slack/events and Socket Mode', () => {
-    expect(manifest.settings.interactivity).toEqual({ is_enabled: true, request_url: expect.stringMatching(/^https:\/\/[^/]+\/slack\/events$/) });
+    expect(manifest.settings.interactivity).toEqual({
+      is_enabled: true,
+      request_url: expect.stringMatching(/^https:\/\/[^/]+\/slack\/events$/),
+    });
     expect(manifest.settings.socket_mode_enabled).toBe(true);
     // The commands and the interactivity point at the same host, so HTTP mode is one replacement.
-    const hosts = new Set([manifest.settings.interactivity.request_url, ...manifest.features.slash_commands.map((c: { url: string }) => c.url)].map((u) => new URL(u).host));
+    const hosts = new Set(
+      [manifest.settings.interactivity.request_url, ...manifest.features.slash_commands.map((c: { url: string }) => c.url)].map(
+        (u) => new URL(u).host,
+      ),
+    );
     expect(hosts.size).toBe(1);
   });
 });

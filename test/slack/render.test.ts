@@ -18,7 +18,9 @@ const status = (over: Partial<JobStatusView> = {}): JobStatusView => ({
 });
 
 function allSections(rendered: ReturnType<typeof renderMessage>): string[] {
-  return rendered.messages.flatMap((m) => m.blocks.filter((b) => b.type === 'section').map((b) => (b as { text: { text: string } }).text.text));
+  return rendered.messages.flatMap((m) =>
+    m.blocks.filter((b) => b.type === 'section').map((b) => (b as { text: { text: string } }).text.text),
+  );
 }
 
 describe('renderMessage', () => {
@@ -39,7 +41,8 @@ describe('renderMessage', () => {
     const actions = running.find((b) => b.type === 'actions') as { elements: Array<{ action_id: string; value: string }> };
     expect(actions.elements.map((e) => [e.action_id, e.value])).toEqual([['stop-job', '7']]);
 
-    const done = renderMessage({ blocks: [{ kind: 'status', status: status({ state: 'Completed', counts: { Completed: 2 } }) }] }).messages[0]!.blocks;
+    const done = renderMessage({ blocks: [{ kind: 'status', status: status({ state: 'Completed', counts: { Completed: 2 } }) }] })
+      .messages[0]!.blocks;
     const doneActions = done.find((b) => b.type === 'actions') as { elements: Array<{ action_id: string; value: string }> };
     expect(doneActions.elements.map((e) => [e.action_id, e.value])).toEqual([['receive-job', '7']]);
 
@@ -55,7 +58,9 @@ describe('renderMessage', () => {
         { kind: 'actions', buttons: [{ action: 'receive-job', jobId: 9, label: 'Receive-Job' }] },
       ],
     });
-    const actions = r.messages[0]!.blocks.filter((b) => b.type === 'actions') as Array<{ elements: Array<{ action_id: string; value: string }> }>;
+    const actions = r.messages[0]!.blocks.filter((b) => b.type === 'actions') as Array<{
+      elements: Array<{ action_id: string; value: string }>;
+    }>;
     expect(actions).toHaveLength(1);
     expect(actions[0]!.elements[0]).toMatchObject({ action_id: 'receive-job', value: '9' });
   });
@@ -73,7 +78,8 @@ describe('renderMessage', () => {
       const r = renderMessage({ blocks: [{ kind: 'status', status: status(over) }] });
       expect(r.messages).toHaveLength(1);
       for (const b of r.messages[0]!.blocks) {
-        const texts = b.type === 'section' ? [b.text!.text] : b.type === 'context' ? b.elements.map((e) => ('text' in e ? e.text : '')) : [];
+        const texts =
+          b.type === 'section' ? [b.text!.text] : b.type === 'context' ? b.elements.map((e) => ('text' in e ? e.text : '')) : [];
         for (const t of texts) {
           expect(t.length, Object.keys(over)[0]).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
           expect(t).not.toMatch(/&(?!amp;|lt;|gt;)/); // no entity cut in half
@@ -126,7 +132,18 @@ describe('renderMessage', () => {
 
   it('draws tables as aligned monospace text', () => {
     const [section] = allSections(
-      renderMessage({ blocks: [{ kind: 'table', columns: ['PSComputerName', 'Name'], rows: [['web1', 'nginx'], ['web22', 'sshd']] }] }),
+      renderMessage({
+        blocks: [
+          {
+            kind: 'table',
+            columns: ['PSComputerName', 'Name'],
+            rows: [
+              ['web1', 'nginx'],
+              ['web22', 'sshd'],
+            ],
+          },
+        ],
+      }),
     );
     expect(section).toBe('```\nPSComputerName Name\n-------------- -----\nweb1           nginx\nweb22          sshd\n```');
   });
@@ -155,7 +172,9 @@ describe('renderMessage', () => {
   });
 
   it('splits a message of more than 50 blocks over several messages', () => {
-    const message: NeutralMessage = { blocks: Array.from({ length: 120 }, (_, i) => ({ kind: 'code' as const, title: `web${i}`, text: `ok ${i}` })) };
+    const message: NeutralMessage = {
+      blocks: Array.from({ length: 120 }, (_, i) => ({ kind: 'code' as const, title: `web${i}`, text: `ok ${i}` })),
+    };
     const r = renderMessage(message);
     expect(r.messages.map((m) => m.blocks.length)).toEqual([50, 50, 20]);
     expect(r.messages[1]!.text).toContain('(part 2)');
@@ -187,7 +206,17 @@ describe('renderMessage', () => {
 
   it("turns the core's attachment blocks into an upload plus head and tail", () => {
     const r = renderMessage({
-      blocks: [{ kind: 'attachment', filename: 'web1 output.txt', content: 'a\nb\nc\nd', head: ['a'], tail: ['d'], omittedLines: 2, title: 'web1' }],
+      blocks: [
+        {
+          kind: 'attachment',
+          filename: 'web1 output.txt',
+          content: 'a\nb\nc\nd',
+          head: ['a'],
+          tail: ['d'],
+          omittedLines: 2,
+          title: 'web1',
+        },
+      ],
     });
     expect(r.uploads).toEqual([{ filename: 'web1_output.txt', content: 'a\nb\nc\nd', title: 'web1' }]);
     const text = textOf(r.messages[0]!.blocks);

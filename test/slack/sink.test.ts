@@ -14,17 +14,46 @@ let client: webApi.WebClient;
 
 beforeAll(async () => {
   fake = await FakeSlack.start();
-  client = new webApi.WebClient(fake.botToken, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 2, factor: 1, minTimeout: 10, maxTimeout: 20 }, timeout: 5000, logLevel: webApi.LogLevel.ERROR });
+  client = new webApi.WebClient(fake.botToken, {
+    slackApiUrl: fake.apiUrl,
+    retryConfig: { retries: 2, factor: 1, minTimeout: 10, maxTimeout: 20 },
+    timeout: 5000,
+    logLevel: webApi.LogLevel.ERROR,
+  });
 });
 afterAll(async () => fake?.stop());
 
 function sink(over: Partial<ConstructorParameters<typeof SlackChatSink>[0]> = {}, intervalMs = 200): SlackChatSink {
   const coalescer = new UpdateCoalescer<StatusEdit>((_k, e) => sendStatusEdit(client, e), intervalMs);
-  return new SlackChatSink({ client, channelId: 'C7', userId: 'U1', coalescer, render: DEFAULT_RENDER_OPTIONS, log: silentLogger, ...over });
+  return new SlackChatSink({
+    client,
+    channelId: 'C7',
+    userId: 'U1',
+    coalescer,
+    render: DEFAULT_RENDER_OPTIONS,
+    log: silentLogger,
+    ...over,
+  });
 }
 
 const status = (state: JobStatusView['state'], n: number): NeutralMessage => ({
-  blocks: [{ kind: 'status', status: { jobId: 3, name: 'Job3', command: 'icm web1 { x }', invokedBy: 'alice', state, counts: { [state]: n }, total: 9, elapsedMs: n * 100, asJob: false, hasMoreData: false } }],
+  blocks: [
+    {
+      kind: 'status',
+      status: {
+        jobId: 3,
+        name: 'Job3',
+        command: 'icm web1 { x }',
+        invokedBy: 'alice',
+        state,
+        counts: { [state]: n },
+        total: 9,
+        elapsedMs: n * 100,
+        asJob: false,
+        hasMoreData: false,
+      },
+    },
+  ],
 });
 
 describe('SlackChatSink', () => {
@@ -41,7 +70,9 @@ describe('SlackChatSink', () => {
     fake.failNext('chat.postMessage', { status: 500 }, 3);
     await expect(sink().post({ blocks: [{ kind: 'text', text: 'never' }] })).rejects.toMatchObject({ code: 'SlackApiError' });
     fake.failNext('chat.postMessage', { error: 'channel_not_found' });
-    await expect(sink().post({ blocks: [{ kind: 'text', text: 'never' }] })).rejects.toThrow('Slack chat.postMessage failed: channel_not_found');
+    await expect(sink().post({ blocks: [{ kind: 'text', text: 'never' }] })).rejects.toThrow(
+      'Slack chat.postMessage failed: channel_not_found',
+    );
   });
 
   it('coalesces a burst of status edits and always delivers the last one', async () => {
@@ -58,7 +89,9 @@ describe('SlackChatSink', () => {
     const s = sink();
     const parent = await s.post({ blocks: [{ kind: 'text', text: 'parent' }] });
     const parentTs = parent.id.split('|')[1]!;
-    await s.postInThread(parent, { blocks: Array.from({ length: 75 }, (_, i) => ({ kind: 'code' as const, title: `web${i}`, text: `out ${i}` })) });
+    await s.postInThread(parent, {
+      blocks: Array.from({ length: 75 }, (_, i) => ({ kind: 'code' as const, title: `web${i}`, text: `out ${i}` })),
+    });
     const replies = fake.thread(parentTs);
     expect(replies.map((r) => r.blocks.length)).toEqual([50, 25]);
     expect(textOf(replies[1]!.blocks)).toContain('*web74*');
@@ -66,7 +99,9 @@ describe('SlackChatSink', () => {
 
   it('uploads attachments in the thread of the message it posts', async () => {
     const s = sink();
-    const handle = await s.post({ blocks: [{ kind: 'attachment', filename: 'big.txt', content: 'x\n'.repeat(100), head: ['x'], tail: ['x'], omittedLines: 98 }] });
+    const handle = await s.post({
+      blocks: [{ kind: 'attachment', filename: 'big.txt', content: 'x\n'.repeat(100), head: ['x'], tail: ['x'], omittedLines: 98 }],
+    });
     const ts = handle.id.split('|')[1]!;
     const file = fake.files.find((f) => f.threadTs === ts);
     expect(file).toMatchObject({ filename: 'big.txt', channel: 'C7', content: 'x\n'.repeat(100) });
@@ -77,7 +112,9 @@ describe('SlackChatSink', () => {
     await sink({ respond: async (m) => void sent.push(m) }).replyPrivately({ blocks: [{ kind: 'error', text: 'nope' }] });
     expect(sent).toEqual([expect.objectContaining({ response_type: 'ephemeral', text: 'nope' })]);
 
-    await sink({ respond: async () => Promise.reject(new Error('expired_url')) }).replyPrivately({ blocks: [{ kind: 'error', text: 'still private' }] });
+    await sink({ respond: async () => Promise.reject(new Error('expired_url')) }).replyPrivately({
+      blocks: [{ kind: 'error', text: 'still private' }],
+    });
     expect(fake.ephemerals.at(-1)).toMatchObject({ channel: 'C7', user: 'U1', text: 'still private' });
   });
 });

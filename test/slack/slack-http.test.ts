@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlackAdapter } from '../../adapters/slack/index.js';
 import { readAudit } from '../../src/audit/audit-log.js';
 import { createLogger, silentLogger } from '../../src/log.js';
-import { blockActionPayload, buttonsOf, postSigned, sendBlockAction, slashCommandPayload, textOf, type StoredMessage } from '../fakes/slack-server.js';
+import {
+  blockActionPayload,
+  buttonsOf,
+  postSigned,
+  sendBlockAction,
+  slashCommandPayload,
+  textOf,
+  type StoredMessage,
+} from '../fakes/slack-server.js';
 import { jobIdOf, NOBODY, OPS, OPS2, SCOPE_OF_METHOD, SECRET, startSlackRig, TEAM, type SlackRig } from './harness.js';
 
 /**
@@ -69,7 +77,11 @@ describe('Slack over HTTP with real agents', () => {
     await rig.slash('Invoke-Command -ComputerName web1 { seq 1 3000 }');
     const msg = await rig.statusMessage('seq 1 3000');
     await rig.waitVersion(msg, isFinal('Completed'), 'the final status');
-    const file = await rig.fake.waitFor(() => rig.fake.files.find((f) => f.threadTs === msg.ts && f.content !== ''), 10_000, 'an uploaded file');
+    const file = await rig.fake.waitFor(
+      () => rig.fake.files.find((f) => f.threadTs === msg.ts && f.content !== ''),
+      10_000,
+      'an uploaded file',
+    );
     const expected = Array.from({ length: 3000 }, (_, i) => String(i + 1));
     expect(file.content.trimEnd().split('\n')).toEqual(expected);
     expect(file.channel).toBe(OPS);
@@ -96,11 +108,22 @@ describe('Slack over HTTP with real agents', () => {
 
   it('refuses a forged signature and a stale timestamp (401), and the core never sees them', async () => {
     const forged = await rig.slash('Invoke-Command -ComputerName web1 { echo forged-request }', {}, { secret: 'not-the-secret' });
-    const stale = await rig.slash('Invoke-Command -ComputerName web1 { echo stale-request }', {}, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
+    const stale = await rig.slash(
+      'Invoke-Command -ComputerName web1 { echo stale-request }',
+      {},
+      { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 },
+    );
     expect(forged.status).toBe(401);
     expect(stale.status).toBe(401);
     // A button press is verified the same way.
-    const press = { actionId: 'stop-job', value: '1', messageTs: '1.000001', team_id: TEAM, channel_id: OPS, response_url: rig.fake.newResponseUrl() };
+    const press = {
+      actionId: 'stop-job',
+      value: '1',
+      messageTs: '1.000001',
+      team_id: TEAM,
+      channel_id: OPS,
+      response_url: rig.fake.newResponseUrl(),
+    };
     expect((await sendBlockAction(rig.botUrl, SECRET, press, { secret: 'not-the-secret' })).status).toBe(401);
     expect((await sendBlockAction(rig.botUrl, SECRET, press, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 })).status).toBe(401);
     // A valid command after them is handled; by then the refused ones would have shown.
@@ -118,7 +141,13 @@ describe('Slack over HTTP with real agents', () => {
 
   it('runs a captured request sent again only once', async () => {
     const body = new URLSearchParams(
-      slashCommandPayload({ command: '/ps', text: 'Invoke-Command -ComputerName web1 { echo replayed-once }', team_id: TEAM, channel_id: OPS, response_url: rig.fake.newResponseUrl() }),
+      slashCommandPayload({
+        command: '/ps',
+        text: 'Invoke-Command -ComputerName web1 { echo replayed-once }',
+        team_id: TEAM,
+        channel_id: OPS,
+        response_url: rig.fake.newResponseUrl(),
+      }),
     ).toString();
     const timestamp = Math.floor(Date.now() / 1000);
     const first = await postSigned(rig.botUrl, SECRET, body, { timestamp });
@@ -134,7 +163,9 @@ describe('Slack over HTTP with real agents', () => {
     rig.fake.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
     await rig.slash('Invoke-Command -ComputerName web2 { echo after-rate-limit }');
     const msg = await rig.statusMessage('after-rate-limit');
-    const posts = rig.fake.callsTo('chat.postMessage').filter((c) => JSON.stringify(c.params).includes('after-rate-limit') && !c.params.thread_ts);
+    const posts = rig.fake
+      .callsTo('chat.postMessage')
+      .filter((c) => JSON.stringify(c.params).includes('after-rate-limit') && !c.params.thread_ts);
     expect(posts.map((p) => p.status)).toEqual([429, 200]);
     expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(1000);
     await rig.waitVersion(msg, isFinal('Completed'), 'the final status');
@@ -142,12 +173,19 @@ describe('Slack over HTTP with real agents', () => {
 
   it('says in the status what could not be posted, and the Receive-Job button shows it', async () => {
     // Every attempt (1 + 2 retries) of the result reply fails; the status itself gets through.
-    rig.fake.failNext('chat.postMessage', { status: 500 }, 3, (p) => p.thread_ts !== undefined && JSON.stringify(p).includes('kept-in-store'));
+    rig.fake.failNext(
+      'chat.postMessage',
+      { status: 500 },
+      3,
+      (p) => p.thread_ts !== undefined && JSON.stringify(p).includes('kept-in-store'),
+    );
     await rig.slash('Invoke-Command -ComputerName web3 { echo kept-in-store }');
     const msg = await rig.statusMessage('kept-in-store');
     await rig.waitVersion(msg, (t) => t.includes('*Completed*') && t.includes(':warning:'), 'a status saying what was not posted');
     expect(threadTexts(msg).join('\n')).not.toContain('kept-in-store');
-    const attempts = rig.fake.callsTo('chat.postMessage').filter((c) => c.params.thread_ts === msg.ts && JSON.stringify(c.params).includes('kept-in-store'));
+    const attempts = rig.fake
+      .callsTo('chat.postMessage')
+      .filter((c) => c.params.thread_ts === msg.ts && JSON.stringify(c.params).includes('kept-in-store'));
     expect(attempts.map((c) => c.status)).toEqual([500, 500, 500]);
     const buttons = buttonsOf(msg.blocks);
     expect(buttons['receive-job']).toBe(String(jobIdOf(msg)));
@@ -158,9 +196,18 @@ describe('Slack over HTTP with real agents', () => {
   });
 
   it('when even the status cannot be posted, tells the person who ran it, privately, how to get the output', async () => {
-    rig.fake.failNext('chat.postMessage', { status: 500 }, 3, (p) => p.thread_ts === undefined && JSON.stringify(p).includes('status-lost'));
+    rig.fake.failNext(
+      'chat.postMessage',
+      { status: 500 },
+      3,
+      (p) => p.thread_ts === undefined && JSON.stringify(p).includes('status-lost'),
+    );
     const ack = await rig.slash('Invoke-Command -ComputerName web1 { echo status-lost }');
-    const reply = await rig.fake.waitFor(() => rig.fake.responses.find((r) => r.id === ack.responseUrl.split('/').pop()), 10_000, 'the private note');
+    const reply = await rig.fake.waitFor(
+      () => rig.fake.responses.find((r) => r.id === ack.responseUrl.split('/').pop()),
+      10_000,
+      'the private note',
+    );
     expect(reply.body.response_type).toBe('ephemeral');
     const text = textOf(reply.body.blocks);
     const id = /job (\d+) could not be posted/.exec(text)?.[1];
@@ -187,7 +234,11 @@ describe('Slack over HTTP with real agents', () => {
   it('Receive-Job button shows the output of a finished -AsJob job; another channel cannot press it', async () => {
     await rig.slash('Invoke-Command -ComputerName web1,web2 -AsJob { echo background-out }');
     const msg = await rig.statusMessage('background-out');
-    await rig.waitVersion(msg, (t, b) => t.includes('*Completed*') && buttonsOf(b)['receive-job'] !== undefined, 'Completed with a Receive-Job button');
+    await rig.waitVersion(
+      msg,
+      (t, b) => t.includes('*Completed*') && buttonsOf(b)['receive-job'] !== undefined,
+      'Completed with a Receive-Job button',
+    );
     const id = buttonsOf(msg.blocks)['receive-job']!;
     // -AsJob: the thread shows the state change, not the output.
     await rig.fake.waitFor(() => threadTexts(msg).some((t) => /is Completed/.test(t)), 10_000, 'a state-change reply');
@@ -196,7 +247,11 @@ describe('Slack over HTTP with real agents', () => {
     // The same button replayed from another channel (also allowed by the policy): the job is not its.
     const forged = await rig.press('receive-job', id, msg.ts, { channel: OPS2 });
     expect(forged.status).toBe(200);
-    const refusal = await rig.fake.waitFor(() => rig.fake.responses.find((r) => r.id === forged.responseUrl.split('/').pop()), 10_000, 'a refusal');
+    const refusal = await rig.fake.waitFor(
+      () => rig.fake.responses.find((r) => r.id === forged.responseUrl.split('/').pop()),
+      10_000,
+      'a refusal',
+    );
     expect(refusal.body.response_type).toBe('ephemeral');
     expect(textOf(refusal.body.blocks)).toContain(`:x: The command cannot find a job with the job ID ${id}`);
     expect(rig.fake.messages.some((m) => m.channel === OPS2)).toBe(false);
@@ -216,7 +271,16 @@ describe('Slack over HTTP with real agents', () => {
     await rig.waitVersion(msg, isFinal('Completed'), 'the final status');
     const id = String(jobIdOf(msg));
     const body = new URLSearchParams({
-      payload: JSON.stringify(blockActionPayload({ actionId: 'stop-job', value: id, messageTs: msg.ts, team_id: TEAM, channel_id: OPS, response_url: rig.fake.newResponseUrl() })),
+      payload: JSON.stringify(
+        blockActionPayload({
+          actionId: 'stop-job',
+          value: id,
+          messageTs: msg.ts,
+          team_id: TEAM,
+          channel_id: OPS,
+          response_url: rig.fake.newResponseUrl(),
+        }),
+      ),
     }).toString();
     const timestamp = Math.floor(Date.now() / 1000);
     const first = await postSigned(rig.botUrl, SECRET, body, { timestamp });
@@ -230,7 +294,11 @@ describe('Slack over HTTP with real agents', () => {
     const before = readAudit(rig.rt.app.db).length;
     const press = await rig.press('stop-job', '1; Remove-Item /', '1.000001');
     expect(press.status).toBe(200);
-    const reply = await rig.fake.waitFor(() => rig.fake.responses.find((r) => r.id === press.responseUrl.split('/').pop()), 10_000, 'a reply');
+    const reply = await rig.fake.waitFor(
+      () => rig.fake.responses.find((r) => r.id === press.responseUrl.split('/').pop()),
+      10_000,
+      'a reply',
+    );
     expect(reply.body.response_type).toBe('ephemeral');
     expect(textOf(reply.body.blocks)).toContain('valid job id');
     expect(readAudit(rig.rt.app.db).length).toBe(before);
@@ -240,8 +308,16 @@ describe('Slack over HTTP with real agents', () => {
     const bad = await rig.slash('Invoke-Command -ComputerName web1 -Bogus 1 { echo never-bogus }');
     expect(bad.status).toBe(200);
     const denied = await rig.slash('Invoke-Command -ComputerName web1 { echo never-denied }', { channel: NOBODY });
-    const badReply = await rig.fake.waitFor(() => rig.fake.responses.find((r) => r.id === bad.responseUrl.split('/').pop()), 10_000, 'the parse error');
-    const deniedReply = await rig.fake.waitFor(() => rig.fake.responses.find((r) => r.id === denied.responseUrl.split('/').pop()), 10_000, 'the refusal');
+    const badReply = await rig.fake.waitFor(
+      () => rig.fake.responses.find((r) => r.id === bad.responseUrl.split('/').pop()),
+      10_000,
+      'the parse error',
+    );
+    const deniedReply = await rig.fake.waitFor(
+      () => rig.fake.responses.find((r) => r.id === denied.responseUrl.split('/').pop()),
+      10_000,
+      'the refusal',
+    );
     expect(badReply.body.response_type).toBe('ephemeral');
     expect(textOf(badReply.body.blocks)).toContain('Bogus');
     expect(deniedReply.body.response_type).toBe('ephemeral');
@@ -275,10 +351,12 @@ describe('Slack over HTTP with real agents', () => {
 
   it('refuses to start with a token Slack does not accept, and says which', async () => {
     const config = { ...rig.rt.config, slack: { ...rig.rt.config.slack!, botToken: 'xoxb-revoked' } };
-    await expect(startSlackAdapter({ core: rig.rt.core, config, log: silentLogger }, { host: '127.0.0.1', port: 0 })).rejects.toMatchObject({
-      code: 'SlackStartFailed',
-      message: 'Slack refused SLACK_BOT_TOKEN (auth.test: invalid_auth)',
-    });
+    await expect(startSlackAdapter({ core: rig.rt.core, config, log: silentLogger }, { host: '127.0.0.1', port: 0 })).rejects.toMatchObject(
+      {
+        code: 'SlackStartFailed',
+        message: 'Slack refused SLACK_BOT_TOKEN (auth.test: invalid_auth)',
+      },
+    );
   });
 
   it('called only Web API methods the manifest has scopes for', () => {

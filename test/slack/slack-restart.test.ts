@@ -22,7 +22,7 @@ const blocksOf = (call: RecordedCall): any[] => {
   return typeof b === 'string' ? (JSON.parse(b) as any[]) : ((b as any[] | undefined) ?? []);
 };
 
-it('the Slack adapter finds its own channels in the core\'s channel names and no other', () => {
+it("the Slack adapter finds its own channels in the core's channel names and no other", () => {
   expect(parseSlackChannel(slackChannel('T1', 'C123'))).toEqual({ teamId: 'T1', channelId: 'C123' });
   expect(parseSlackChannel('console')).toBeUndefined();
   expect(parseSlackChannel('discord:G1/C2')).toBeUndefined();
@@ -33,7 +33,11 @@ it('the Slack adapter finds its own channels in the core\'s channel names and no
 it('a sink with no user works from a stored handle alone, and drops a private reply with a log line', async () => {
   const fake = await FakeSlack.start();
   try {
-    const client = new webApi.WebClient(fake.botToken, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, logLevel: webApi.LogLevel.ERROR });
+    const client = new webApi.WebClient(fake.botToken, {
+      slackApiUrl: fake.apiUrl,
+      retryConfig: { retries: 0 },
+      logLevel: webApi.LogLevel.ERROR,
+    });
     const lines: string[] = [];
     const log = createLogger('warn', (line) => lines.push(line));
     const coalescer = new UpdateCoalescer<StatusEdit>((_k, e) => sendStatusEdit(client, e), 50);
@@ -82,7 +86,9 @@ describe.each(['http', 'socket'] as const)('Slack (%s) after a bot restart', (mo
     // Slack handles are CHANNEL|TS|THREAD_TS; the core stores them once the status is posted.
     const handleOf = (m: StoredMessage) => `${m.channel}|${m.ts}|`;
     await waitFor(
-      () => rt.app.store.getJob(asJobId)?.statusHandle === handleOf(asJobMsg) && rt.app.store.getJob(syncId)?.statusHandle === handleOf(syncMsg),
+      () =>
+        rt.app.store.getJob(asJobId)?.statusHandle === handleOf(asJobMsg) &&
+        rt.app.store.getJob(syncId)?.statusHandle === handleOf(syncMsg),
       10_000,
       'both status handles stored',
     );
@@ -126,7 +132,9 @@ describe.each(['http', 'socket'] as const)('Slack (%s) after a bot restart', (mo
     for (const msg of [syncMsg, asJobMsg]) {
       const isEditOf = (c: RecordedCall) => c.method === 'chat.update' && c.params.channel === msg.channel && c.params.ts === msg.ts;
       // Edited in place by the new process, and only the new one drew it Completed.
-      expect(after.filter((c) => isEditOf(c) && c.status === 200 && textOf(blocksOf(c)).includes('*Completed*')).length).toBeGreaterThanOrEqual(1);
+      expect(
+        after.filter((c) => isEditOf(c) && c.status === 200 && textOf(blocksOf(c)).includes('*Completed*')).length,
+      ).toBeGreaterThanOrEqual(1);
       expect(before.some((c) => isEditOf(c) && textOf(blocksOf(c)).includes('*Completed*'))).toBe(false);
       expect(textOf(msg.blocks)).toContain('Completed of');
     }

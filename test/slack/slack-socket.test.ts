@@ -54,7 +54,11 @@ describe('Slack in Socket Mode with real agents', () => {
 
   it('answers a bad line privately through response_url', async () => {
     const bad = await rig.slash('Get-Job -Id banana');
-    const reply = await rig.fake.waitFor(() => rig.fake.responses.find((r) => r.id === bad.responseUrl.split('/').pop()), 10_000, 'the error reply');
+    const reply = await rig.fake.waitFor(
+      () => rig.fake.responses.find((r) => r.id === bad.responseUrl.split('/').pop()),
+      10_000,
+      'the error reply',
+    );
     expect(reply.body.response_type).toBe('ephemeral');
     expect(textOf(reply.body.blocks)).toMatch(/^:x: .*banana/s);
     expect(JSON.stringify(rig.fake.messages)).not.toContain('banana');
@@ -64,7 +68,11 @@ describe('Slack in Socket Mode with real agents', () => {
     const opened = rig.fake.callsTo('apps.connections.open').length;
     const accepted = rig.fake.socketsAccepted;
     rig.fake.sendDisconnect();
-    await rig.fake.waitFor(() => rig.fake.socketsAccepted > accepted && rig.fake.socketCount === 1, 10_000, 'a new connection, the old one closed');
+    await rig.fake.waitFor(
+      () => rig.fake.socketsAccepted > accepted && rig.fake.socketCount === 1,
+      10_000,
+      'a new connection, the old one closed',
+    );
     expect(rig.fake.callsTo('apps.connections.open').length).toBe(opened + 1);
     await rig.slash('Invoke-Command -ComputerName web2 { echo after-reconnect }');
     const msg = await rig.statusMessage('after-reconnect');
@@ -73,7 +81,11 @@ describe('Slack in Socket Mode with real agents', () => {
 
   it('an empty command shows its usage privately', async () => {
     const empty = await rig.slash('   ', { command: '/icm' });
-    const reply = await rig.fake.waitFor(() => rig.fake.responses.find((r) => r.id === empty.responseUrl.split('/').pop()), 10_000, 'the usage reply');
+    const reply = await rig.fake.waitFor(
+      () => rig.fake.responses.find((r) => r.id === empty.responseUrl.split('/').pop()),
+      10_000,
+      'the usage reply',
+    );
     expect(reply.body.response_type).toBe('ephemeral');
     expect(textOf(reply.body.blocks)).toBe('Usage: /icm -ComputerName web1 { uptime }');
   });

@@ -100,7 +100,15 @@ export async function getVariable(call: BoundCall, ctx: ExecContext): Promise<Ps
     await safePost(ctx, {
       blocks: [
         out.length === 0 && names.every(hasWildcard)
-          ? { kind: 'text', text: scope === undefined ? 'No variables in any channel.' : elsewhere ? `No variables in ${scope}.` : 'No variables in this channel.' }
+          ? {
+              kind: 'text',
+              text:
+                scope === undefined
+                  ? 'No variables in any channel.'
+                  : elsewhere
+                    ? `No variables in ${scope}.`
+                    : 'No variables in this channel.',
+            }
           : elsewhere
             ? { kind: 'table', columns: ['Channel', 'Name', 'Value'], rows: out.map((v) => [v.channel, v.name, valueText(v.value)]) }
             : { kind: 'table', columns: ['Name', 'Value'], rows: out.map((v) => [v.name, valueText(v.value)]) },

@@ -31,7 +31,8 @@ const SUPPORTED = new Set([
 const SESSION_PARAMETERS = new Set(['Session', 'InDisconnectedSession', 'SessionName', 'SessionOption']);
 
 /** DNS name, IPv4 or bracket-less IPv6 literal (PowerShell's Uri.CheckHostName), ASCII only. */
-const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 const IPV6 = /^[0-9A-Fa-f:.]+$/;
 
 interface InvokePlan {
@@ -63,7 +64,7 @@ function checkParameters(call: BoundCall): void {
   if (call.parameterSet === 'InProcess') {
     throw new ChatOpsError(
       'NotSupported',
-      'Invoke-Command without -ComputerName would run inside the bot itself, which this bot does not do. Name the computer: Invoke-Command -ComputerName localhost { ... } runs on this computer\'s agent.',
+      "Invoke-Command without -ComputerName would run inside the bot itself, which this bot does not do. Name the computer: Invoke-Command -ComputerName localhost { ... } runs on this computer's agent.",
     );
   }
 }
@@ -121,7 +122,8 @@ function planInvoke(call: BoundCall, ctx: ExecContext): InvokePlan {
       );
     }
     for (const envName of shellUsingReferences(script)) {
-      const key = [...variables.keys()].find((k) => k === envName.slice('USING_'.length).toLowerCase()) ??
+      const key =
+        [...variables.keys()].find((k) => k === envName.slice('USING_'.length).toLowerCase()) ??
         [...variables.keys()].find((k) => shellUsingName(k) === envName);
       if (key === undefined) {
         const name = envName.slice('USING_'.length).toLowerCase();

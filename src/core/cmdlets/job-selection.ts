@@ -98,7 +98,10 @@ export async function selectJobs(call: BoundCall, ctx: ExecContext, options: { r
         }
       }
       if (!any && !hasWildcard(name)) {
-        await showError(ctx, `The command cannot find the job because the job name ${name} was not found. Verify the value of the Name parameter, and then try the command again.`);
+        await showError(
+          ctx,
+          `The command cannot find the job because the job name ${name} was not found. Verify the value of the Name parameter, and then try the command again.`,
+        );
       }
     }
   } else if (p.InstanceId !== undefined) {
@@ -114,7 +117,11 @@ export async function selectJobs(call: BoundCall, ctx: ExecContext, options: { r
         if (found) break;
       }
       if (found) add(found);
-      else await showError(ctx, `The command cannot find a job with the instance identifier ${iid}. Verify the value of the InstanceId parameter, and then try the command again.`);
+      else
+        await showError(
+          ctx,
+          `The command cannot find a job with the instance identifier ${iid}. Verify the value of the InstanceId parameter, and then try the command again.`,
+        );
     }
   } else if (p.State !== undefined) {
     const state = stateParam(p.State);

@@ -34,7 +34,9 @@ export async function getJob(call: BoundCall, ctx: ExecContext): Promise<PsValue
   }
   if (p.HasMoreData !== undefined) {
     const want = p.HasMoreData === true;
-    selected = selected.filter((s) => (s.child ? childHasMoreData(ctx.services.store, s.child) : hasMoreData(ctx.services.store, s.job)) === want);
+    selected = selected.filter(
+      (s) => (s.child ? childHasMoreData(ctx.services.store, s.child) : hasMoreData(ctx.services.store, s.job)) === want,
+    );
   }
   const endOf = (s: Selected): number | undefined => {
     const e = s.child ? s.child.endTime : s.job.endTime;
@@ -79,12 +81,17 @@ export async function waitJob(call: BoundCall, ctx: ExecContext): Promise<PsValu
   const jobIds = new Set(selected.map((s) => s.job.id));
   const finished = await waitUntil(ctx.services, jobIds, ready, timeoutSec < 0 ? undefined : timeoutSec * 1000);
   if (!finished) return []; // a timeout ends without output or error
-  let result = present().filter(isDone).map((s) => fresh(ctx, s));
+  let result = present()
+    .filter(isDone)
+    .map((s) => fresh(ctx, s));
   if (any) result = result.slice(0, 1);
   await showJobs(ctx, result);
   const states = result.map((s) => s.child?.state ?? s.job.state);
   if (states.some((state) => state === 'Suspended' || state === 'Disconnected')) {
-    await showError(ctx, 'One or more jobs are in a suspended or disconnected state, and cannot continue without additional user input.  Specify the -Force parameter to continue to a completed, failed, or stopped state.');
+    await showError(
+      ctx,
+      'One or more jobs are in a suspended or disconnected state, and cannot continue without additional user input.  Specify the -Force parameter to continue to a completed, failed, or stopped state.',
+    );
   }
   return refs(result);
 }
@@ -136,7 +143,12 @@ export async function stopJob(call: BoundCall, ctx: ExecContext): Promise<PsValu
   await postWhatIf(ctx, whatIfLines);
   // The children become Stopped when their agents confirm (they kill the process trees first).
   const jobIds = new Set(stopping.map((s) => s.job.id));
-  await waitUntil(ctx.services, jobIds, () => stopping.every((s) => isFinished(currentState(ctx.services, s) ?? 'Stopped')), STOP_CONFIRM_MS);
+  await waitUntil(
+    ctx.services,
+    jobIds,
+    () => stopping.every((s) => isFinished(currentState(ctx.services, s) ?? 'Stopped')),
+    STOP_CONFIRM_MS,
+  );
   if (asBool(call.parameters.PassThru)) {
     const now = selected.map((s) => fresh(ctx, s));
     await showJobs(ctx, now);
@@ -168,7 +180,10 @@ export async function removeJob(call: BoundCall, ctx: ExecContext): Promise<PsVa
   const whatIfLines: string[] = [];
   for (const s of selected) {
     if (s.child) {
-      await showError(ctx, 'The command cannot remove the job because it does not exist or because it is a child job. Child jobs can be removed only by removing the parent job.');
+      await showError(
+        ctx,
+        'The command cannot remove the job because it does not exist or because it is a child job. Child jobs can be removed only by removing the parent job.',
+      );
       continue;
     }
     const job = ctx.services.store.getJob(s.job.id) ?? s.job;

@@ -205,7 +205,11 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
     }
   };
   // A flush runs after the previous one, whether or not that one failed (its caller saw that).
-  const flush = (final = false): Promise<void> => (flushing = flushing.then(() => flushNow(final), () => flushNow(final)));
+  const flush = (final = false): Promise<void> =>
+    (flushing = flushing.then(
+      () => flushNow(final),
+      () => flushNow(final),
+    ));
 
   // ---- waiting ----------------------------------------------------------------------------
   let ended = false;
@@ -276,7 +280,12 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
   if (stopping) {
     if (ctx.display) {
       await safePost(ctx, {
-        blocks: [{ kind: 'text', text: 'The bot is stopping: Receive-Job -Wait ended. Output not shown yet is kept; Receive-Job shows it once the bot is back.' }],
+        blocks: [
+          {
+            kind: 'text',
+            text: 'The bot is stopping: Receive-Job -Wait ended. Output not shown yet is kept; Receive-Job shows it once the bot is back.',
+          },
+        ],
       });
     }
     return values;
@@ -325,7 +334,10 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
 }
 
 function stateInfo(state: JobState, reason?: string): HashtableValue {
-  return { kind: 'hashtable', entries: [{ key: 'State', value: state }, ...(reason !== undefined ? [{ key: 'Reason', value: reason }] : [])] };
+  return {
+    kind: 'hashtable',
+    entries: [{ key: 'State', value: state }, ...(reason !== undefined ? [{ key: 'Reason', value: reason }] : [])],
+  };
 }
 
 /**
@@ -346,5 +358,7 @@ function eventValue(e: StateEvent): PsValue {
 
 function eventText(e: StateEvent): string {
   const who = `Job ${e.target.id} (${e.target.name})`;
-  return e.previous !== undefined && e.previous !== e.state ? `${who} state changed: ${e.previous} -> ${e.state}` : `${who} state: ${e.state}`;
+  return e.previous !== undefined && e.previous !== e.state
+    ? `${who} state changed: ${e.previous} -> ${e.state}`
+    : `${who} state: ${e.state}`;
 }

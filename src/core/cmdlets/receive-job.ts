@@ -22,12 +22,20 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
   // -Keep with -Wait, and -AutoRemoveJob/-WriteJobInResults/-WriteEvents/-Force without -Wait,
   // were refused when binding (language/cmdlets/receive-job.ts), as PowerShell does.
   if (p.Session !== undefined) {
-    throw new ChatOpsError('NotSupported', 'Receive-Job -Session is not supported yet: persistent sessions are on the roadmap. Use -ComputerName or -Location.');
+    throw new ChatOpsError(
+      'NotSupported',
+      'Receive-Job -Session is not supported yet: persistent sessions are on the roadmap. Use -ComputerName or -Location.',
+    );
   }
 
   const selected = await selectJobs(call, ctx, { recurse: true });
   const store = ctx.services.store;
-  const locations = p.Location !== undefined ? asStrings(p.Location) : p.ComputerName !== undefined ? asStrings(p.ComputerName).map((c) => (c === '.' ? 'localhost' : c)) : undefined;
+  const locations =
+    p.Location !== undefined
+      ? asStrings(p.Location)
+      : p.ComputerName !== undefined
+        ? asStrings(p.ComputerName).map((c) => (c === '.' ? 'localhost' : c))
+        : undefined;
   const noRecurse = asBool(p.NoRecurse);
   if (wait) {
     return receiveAndWait(ctx, selected, {
@@ -56,12 +64,19 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
       const failures = children.filter((c) => c.state === 'Failed');
       let allPosted = true;
       if (ctx.display) {
-        const header: Block = { kind: 'text', text: `Receive-Job ${job.name} (Id ${job.id}${s.child ? `, child ${s.child.id} on ${s.child.computer}` : ''}): ${job.state}` };
+        const header: Block = {
+          kind: 'text',
+          text: `Receive-Job ${job.name} (Id ${job.id}${s.child ? `, child ${s.child.id} on ${s.child.computer}` : ''}): ${job.state}`,
+        };
         allPosted = (await safePost(ctx, { blocks: [header] })) !== undefined;
         if (blocks.length === 0 && failures.length === 0) {
-          await safePost(ctx, { blocks: [{ kind: 'text', text: isFinished(job.state) ? 'No new output.' : 'No new output yet; the job is still running.' }] });
+          await safePost(ctx, {
+            blocks: [{ kind: 'text', text: isFinished(job.state) ? 'No new output.' : 'No new output yet; the job is still running.' }],
+          });
         } else {
-          const posted = await postResultBlocks(outputs, job.hideComputerName, async (m) => (await safePost(ctx, m)) !== undefined, { showStopReasons: false });
+          const posted = await postResultBlocks(outputs, job.hideComputerName, async (m) => (await safePost(ctx, m)) !== undefined, {
+            showStopReasons: false,
+          });
           allPosted &&= posted;
         }
       }

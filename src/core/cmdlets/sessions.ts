@@ -31,6 +31,6 @@ export async function refuseSessionCmdlet(call: BoundCall, _ctx: ExecContext): P
 export async function refuseStartJob(_call: BoundCall, _ctx: ExecContext): Promise<PsValue> {
   throw new ChatOpsError(
     'NotSupported',
-    'Start-Job is not supported: it would run the script inside the bot. Use Invoke-Command -ComputerName localhost { ... } -AsJob to run it on this computer\'s agent as a job.',
+    "Start-Job is not supported: it would run the script inside the bot. Use Invoke-Command -ComputerName localhost { ... } -AsJob to run it on this computer's agent as a job.",
   );
 }

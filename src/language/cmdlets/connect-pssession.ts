@@ -20,8 +20,13 @@ export const connectPSSession = cmdlet({
       validate: [V.notNullOrEmpty],
     }),
     param('ApplicationName', T.string, 'ComputerName|p; ComputerNameGuid|p', 'WinRM application name.', { unsupported: R.endpoint }),
-    param('ConfigurationName', T.string, 'ComputerName|p; ComputerNameGuid|p; ConnectionUri|p; ConnectionUriGuid|p', 'Session configuration.', {
-    }),
+    param(
+      'ConfigurationName',
+      T.string,
+      'ComputerName|p; ComputerNameGuid|p; ConnectionUri|p; ConnectionUriGuid|p',
+      'Session configuration.',
+      {},
+    ),
     param('ConnectionUri', T.uris, 'ConnectionUri@0!|p; ConnectionUriGuid@0!|p', 'WinRM endpoint URIs.', {
       aliases: ['URI', 'CU'],
       validate: [V.notNullOrEmpty],

@@ -39,12 +39,7 @@ export const T = {
   datetime: t('datetime', false, 'System.DateTime', 'datetime'),
   version: t('string', false, 'System.Version', 'version'),
   culture: t('cultureinfo', false, 'System.Globalization.CultureInfo', 'cultureinfo'),
-  primitiveDictionary: t(
-    'psprimitivedictionary',
-    false,
-    'System.Management.Automation.PSPrimitiveDictionary',
-    'PSPrimitiveDictionary',
-  ),
+  primitiveDictionary: t('psprimitivedictionary', false, 'System.Management.Automation.PSPrimitiveDictionary', 'PSPrimitiveDictionary'),
   enum(def: EnumDefinition): TypeSpec {
     return { kind: 'enum', array: false, enumDefinition: def, dotnet: def.dotnet, display: def.name };
   },
@@ -106,13 +101,7 @@ export interface ParamOptions {
   credential?: boolean;
 }
 
-export function param(
-  name: string,
-  type: TypeSpec,
-  sets: string,
-  description: string,
-  options: ParamOptions = {},
-): ParameterDefinition {
+export function param(name: string, type: TypeSpec, sets: string, description: string, options: ParamOptions = {}): ParameterDefinition {
   const definition: ParameterDefinition = {
     name,
     type,
@@ -127,6 +116,8 @@ export function param(
   return definition;
 }
 
-export function cmdlet(definition: Omit<CmdletDefinition, 'supportsShouldProcess'> & { supportsShouldProcess?: boolean }): CmdletDefinition {
+export function cmdlet(
+  definition: Omit<CmdletDefinition, 'supportsShouldProcess'> & { supportsShouldProcess?: boolean },
+): CmdletDefinition {
   return { supportsShouldProcess: false, ...definition };
 }

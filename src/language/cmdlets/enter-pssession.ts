@@ -34,8 +34,7 @@ export const enterPSSession = cmdlet({
       unsupported: R.auth,
     }),
     param('ContainerId', T.string, 'ContainerId@0!|vp', 'Container id.', { validate: [V.notNullOrEmpty], unsupported: R.container }),
-    param('ConfigurationName', T.string, 'ComputerName|p; Uri|p; ContainerId|p; VMId|p; VMName|p', 'Session configuration.', {
-    }),
+    param('ConfigurationName', T.string, 'ComputerName|p; Uri|p; ContainerId|p; VMId|p; VMName|p', 'Session configuration.', {}),
     param('RunAsAdministrator', T.switch, 'ContainerId', 'Administrator in the container.', { unsupported: R.runAsAdministrator }),
     param('Port', T.int, 'ComputerName; SSHHost', 'Network port.', { validate: [V.range(1, 65535)], unsupported: R.endpoint }),
     param('UseSSL', T.switch, 'ComputerName', 'Use HTTPS.', { unsupported: R.endpoint }),

@@ -8,10 +8,14 @@ const FIVE = 'SessionIdParameterSet; InstanceIdParameterSet; NameParameterSet; S
 export const getJob = cmdlet({
   name: 'Get-Job',
   aliases: ['gjb'],
-  synopsis: 'Gets the channel\'s background jobs.',
+  synopsis: "Gets the channel's background jobs.",
   defaultSet: 'SessionIdParameterSet',
   sets: [
-    'SessionIdParameterSet', 'InstanceIdParameterSet', 'NameParameterSet', 'StateParameterSet', 'CommandParameterSet',
+    'SessionIdParameterSet',
+    'InstanceIdParameterSet',
+    'NameParameterSet',
+    'StateParameterSet',
+    'CommandParameterSet',
     'FilterParameterSet',
   ],
   parameters: [

@@ -11,11 +11,22 @@ const TEN =
 export const getPSSession = cmdlet({
   name: 'Get-PSSession',
   aliases: ['gsn'],
-  synopsis: 'Gets the channel\'s sessions, or asks agents for their sessions (including disconnected ones).',
+  synopsis: "Gets the channel's sessions, or asks agents for their sessions (including disconnected ones).",
   defaultSet: 'Name',
   sets: [
-    'Name', 'ComputerName', 'ComputerInstanceId', 'ConnectionUri', 'ConnectionUriInstanceId', 'ContainerId',
-    'ContainerIdInstanceId', 'VMId', 'VMIdInstanceId', 'VMName', 'VMNameInstanceId', 'InstanceId', 'Id',
+    'Name',
+    'ComputerName',
+    'ComputerInstanceId',
+    'ConnectionUri',
+    'ConnectionUriInstanceId',
+    'ContainerId',
+    'ContainerIdInstanceId',
+    'VMId',
+    'VMIdInstanceId',
+    'VMName',
+    'VMNameInstanceId',
+    'InstanceId',
+    'Id',
   ],
   parameters: [
     param('ComputerName', T.strings, 'ComputerName@0!|p; ComputerInstanceId@0!|p', 'Agents to query for sessions.', {
@@ -30,8 +41,15 @@ export const getPSSession = cmdlet({
       validate: [V.notNullOrEmpty],
       unsupported: R.endpoint,
     }),
-    param('ConfigurationName', T.string, TEN.split('; ').map((s) => `${s}|p`).join('; '), 'Session configuration.', {
-    }),
+    param(
+      'ConfigurationName',
+      T.string,
+      TEN.split('; ')
+        .map((s) => `${s}|p`)
+        .join('; '),
+      'Session configuration.',
+      {},
+    ),
     param('AllowRedirection', T.switch, 'ConnectionUri; ConnectionUriInstanceId', 'Allow redirection.', {
       unsupported: R.redirection,
     }),
@@ -58,7 +76,11 @@ export const getPSSession = cmdlet({
       validate: [V.notNullOrEmpty],
       unsupported: R.container,
     }),
-    param('VMId', T.guids, 'VMId!|p; VMIdInstanceId!|p', 'VM ids.', { aliases: ['VMGuid'], validate: [V.notNullOrEmpty], unsupported: R.vm }),
+    param('VMId', T.guids, 'VMId!|p; VMIdInstanceId!|p', 'VM ids.', {
+      aliases: ['VMGuid'],
+      validate: [V.notNullOrEmpty],
+      unsupported: R.vm,
+    }),
     param('VMName', T.strings, 'VMName!|p; VMNameInstanceId!|p', 'VM names.', { validate: [V.notNullOrEmpty], unsupported: R.vm }),
   ],
   setterCheck: authConflict,

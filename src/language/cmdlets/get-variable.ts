@@ -5,7 +5,7 @@ import { ALL_SETS } from '../definition.js';
 export const getVariable = cmdlet({
   name: 'Get-Variable',
   aliases: ['gv'],
-  synopsis: 'Lists the channel\'s variables.',
+  synopsis: "Lists the channel's variables.",
   sets: [ALL_SETS],
   parameters: [
     param('Name', T.strings, '*@0', 'Variable names (wildcards allowed).'),

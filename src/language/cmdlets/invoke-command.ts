@@ -15,9 +15,23 @@ export const invokeCommand = cmdlet({
   synopsis: 'Runs commands on registered agents (computers) and returns the output, per computer.',
   defaultSet: 'InProcess',
   sets: [
-    'InProcess', 'Session', 'FilePathRunspace', 'ComputerName', 'FilePathComputerName', 'Uri', 'FilePathUri', 'VMId',
-    'VMName', 'FilePathVMId', 'FilePathVMName', 'SSHHost', 'ContainerId', 'FilePathContainerId', 'SSHHostHashParam',
-    'FilePathSSHHost', 'FilePathSSHHostHash',
+    'InProcess',
+    'Session',
+    'FilePathRunspace',
+    'ComputerName',
+    'FilePathComputerName',
+    'Uri',
+    'FilePathUri',
+    'VMId',
+    'VMName',
+    'FilePathVMId',
+    'FilePathVMName',
+    'SSHHost',
+    'ContainerId',
+    'FilePathContainerId',
+    'SSHHostHashParam',
+    'FilePathSSHHost',
+    'FilePathSSHHostHash',
   ],
   unsupportedSets: { InProcess: R.inProcess },
   parameters: [
@@ -97,13 +111,30 @@ export const invokeCommand = cmdlet({
       { aliases: ['PSPath'], validate: [V.notNull] },
     ),
     param('AllowRedirection', T.switch, 'Uri; FilePathUri', 'Allow WinRM redirection.', { unsupported: R.redirection }),
-    param('SessionOption', T.sessionOption, 'ComputerName; Uri; FilePathComputerName; FilePathUri', 'Session options (New-PSSessionOption or a hashtable).'),
-    param('Authentication', T.enum(AuthenticationMechanism), 'ComputerName; FilePathComputerName; Uri; FilePathUri', 'Authentication mechanism.', {
-      unsupported: R.auth,
-    }),
-    param('EnableNetworkAccess', T.switch, 'ComputerName; FilePathComputerName; Uri; FilePathUri', 'Add an interactive token to loopback sessions.', {
-      unsupported: R.networkAccess,
-    }),
+    param(
+      'SessionOption',
+      T.sessionOption,
+      'ComputerName; Uri; FilePathComputerName; FilePathUri',
+      'Session options (New-PSSessionOption or a hashtable).',
+    ),
+    param(
+      'Authentication',
+      T.enum(AuthenticationMechanism),
+      'ComputerName; FilePathComputerName; Uri; FilePathUri',
+      'Authentication mechanism.',
+      {
+        unsupported: R.auth,
+      },
+    ),
+    param(
+      'EnableNetworkAccess',
+      T.switch,
+      'ComputerName; FilePathComputerName; Uri; FilePathUri',
+      'Add an interactive token to loopback sessions.',
+      {
+        unsupported: R.networkAccess,
+      },
+    ),
     param('RunAsAdministrator', T.switch, 'ContainerId; FilePathContainerId', 'Run as administrator in the container.', {
       unsupported: R.runAsAdministrator,
     }),
@@ -124,7 +155,7 @@ export const invokeCommand = cmdlet({
     param('Options', T.hashtable, SSH_HOST, 'OpenSSH -o options.', { validate: [V.notNullOrEmpty], unsupported: R.ssh }),
     param('RemoteDebug', T.switch, SIXTEEN, 'Run in debug mode.', { unsupported: R.remoteDebug }),
     param('InputObject', T.psobject, '*|v', 'Input for the command, available as $input.'),
-    param('ArgumentList', T.objects, '*', 'Values for the script\'s parameters ($args).', { aliases: ['Args'] }),
+    param('ArgumentList', T.objects, '*', "Values for the script's parameters ($args).", { aliases: ['Args'] }),
     param('VMId', T.guids, 'VMId@0!|p; FilePathVMId@0!|p', 'Hyper-V virtual machine ids.', {
       aliases: ['VMGuid'],
       validate: [V.notNullOrEmpty],

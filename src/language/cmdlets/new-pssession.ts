@@ -10,7 +10,14 @@ export const newPSSession = cmdlet({
   synopsis: 'Opens persistent sessions on registered agents; the channel shares them.',
   defaultSet: 'ComputerName',
   sets: [
-    'ComputerName', 'Uri', 'VMId', 'VMName', 'Session', 'ContainerId', 'UseWindowsPowerShellParameterSet', 'SSHHost',
+    'ComputerName',
+    'Uri',
+    'VMId',
+    'VMName',
+    'Session',
+    'ContainerId',
+    'UseWindowsPowerShellParameterSet',
+    'SSHHost',
     'SSHHostHashParam',
   ],
   unsupportedSets: { UseWindowsPowerShellParameterSet: R.windowsPowerShell },
@@ -30,8 +37,7 @@ export const newPSSession = cmdlet({
     param('EnableNetworkAccess', T.switch, 'ComputerName; Session; Uri', 'Loopback network token.', {
       unsupported: R.networkAccess,
     }),
-    param('ConfigurationName', T.string, 'ComputerName|p; Uri|p; ContainerId|p; VMId|p; VMName|p', 'Session configuration.', {
-    }),
+    param('ConfigurationName', T.string, 'ComputerName|p; Uri|p; ContainerId|p; VMId|p; VMName|p', 'Session configuration.', {}),
     param('UseWindowsPowerShell', T.switch, 'UseWindowsPowerShellParameterSet!', 'Windows PowerShell 5.1 session.', {
       unsupported: R.windowsPowerShell,
     }),
@@ -42,7 +48,12 @@ export const newPSSession = cmdlet({
     param('Port', T.int, 'ComputerName; SSHHost', 'Network port.', { validate: [V.range(1, 65535)], unsupported: R.endpoint }),
     param('UseSSL', T.switch, 'ComputerName', 'Use HTTPS.', { unsupported: R.endpoint }),
     param('ApplicationName', T.string, 'ComputerName|p', 'WinRM application name.', { unsupported: R.endpoint }),
-    param('ThrottleLimit', T.int, 'ComputerName; Session; Uri; ContainerId; VMId; VMName', 'Maximum concurrent connections; 0 or less means 32.'),
+    param(
+      'ThrottleLimit',
+      T.int,
+      'ComputerName; Session; Uri; ContainerId; VMId; VMName',
+      'Maximum concurrent connections; 0 or less means 32.',
+    ),
     param('ConnectionUri', T.uris, 'Uri@0!|p', 'WinRM endpoint URIs.', {
       aliases: ['URI', 'CU'],
       validate: [V.notNullOrEmpty],

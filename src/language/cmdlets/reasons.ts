@@ -19,7 +19,7 @@ export const R = {
   proxy: 'agents dial out to the hub; the hub uses no proxy to reach them',
   transportSecurity: 'the agent connection is always encrypted and verified by the hub',
   transportTuning: 'the agent connection transport is fixed by the hub',
-  culture: 'commands run with the agent\'s own culture',
+  culture: "commands run with the agent's own culture",
   applicationArguments: 'agents do not read application arguments',
   retry: 'agents reconnect to the hub on their own',
   debugStream: 'chat has no debugger to stop at Debug messages',
@@ -27,7 +27,8 @@ export const R = {
   progressStream: 'progress records are not shown in chat',
   streamVariable: 'assign the command to a channel variable instead: `$name = <command>`',
   outBuffer: 'output is posted to chat in batches by the bot',
-  verbose: 'the bot\'s cmdlets post no verbose messages; verbose records of a pwsh script block arrive on its Error stream as `VERBOSE:` lines',
+  verbose:
+    "the bot's cmdlets post no verbose messages; verbose records of a pwsh script block arrive on its Error stream as `VERBOSE:` lines",
   errorAction:
     'only Continue, the default, is implemented: an error on one computer never stops the others, and every error is shown in the channel',
   warningAction: 'only Continue, the default, is implemented: warnings are always shown with the output',

@@ -17,7 +17,7 @@ export const receiveJob = cmdlet({
     param('Location', T.strings, 'Location@1', 'Only results from these locations.', { validate: [V.notNullOrEmpty] }),
     param('Session', T.sessions, 'Session@1|p', 'Only results from these sessions.', { validate: [V.notNull] }),
     param('Keep', T.switch, '*', 'Keep the results so they can be received again.'),
-    param('NoRecurse', T.switch, '*', 'Only the parent job\'s own results.'),
+    param('NoRecurse', T.switch, '*', "Only the parent job's own results."),
     param('Force', T.switch, '*', 'With -Wait: wait until Completed, Failed or Stopped.'),
     param('Wait', T.switch, '*', 'Keep receiving until the jobs finish.'),
     param('AutoRemoveJob', T.switch, '*', 'With -Wait: remove the jobs when done.'),

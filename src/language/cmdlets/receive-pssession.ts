@@ -15,8 +15,14 @@ export const receivePSSession = cmdlet({
   defaultSet: 'Session',
   supportsShouldProcess: true,
   sets: [
-    'Session', 'Id', 'ComputerSessionName', 'ComputerInstanceId', 'ConnectionUriSessionName', 'ConnectionUriInstanceId',
-    'InstanceId', 'SessionName',
+    'Session',
+    'Id',
+    'ComputerSessionName',
+    'ComputerInstanceId',
+    'ConnectionUriSessionName',
+    'ConnectionUriInstanceId',
+    'InstanceId',
+    'SessionName',
   ],
   parameters: [
     param('Session', T.session, 'Session@0!|vp', 'The session to receive from.', { validate: [V.notNullOrEmpty] }),
@@ -28,8 +34,15 @@ export const receivePSSession = cmdlet({
     param('ApplicationName', T.string, 'ComputerSessionName|p; ComputerInstanceId|p', 'WinRM application name.', {
       unsupported: R.endpoint,
     }),
-    param('ConfigurationName', T.string, REMOTE4.split('; ').map((s) => `${s}|p`).join('; '), 'Session configuration.', {
-    }),
+    param(
+      'ConfigurationName',
+      T.string,
+      REMOTE4.split('; ')
+        .map((s) => `${s}|p`)
+        .join('; '),
+      'Session configuration.',
+      {},
+    ),
     param('ConnectionUri', T.uri, 'ConnectionUriSessionName@0!|p; ConnectionUriInstanceId@0!|p', 'WinRM endpoint URI.', {
       aliases: ['URI', 'CU'],
       validate: [V.notNullOrEmpty],

@@ -10,8 +10,13 @@ export const removeJob = cmdlet({
   defaultSet: 'SessionIdParameterSet',
   supportsShouldProcess: true,
   sets: [
-    'SessionIdParameterSet', 'JobParameterSet', 'InstanceIdParameterSet', 'NameParameterSet', 'FilterParameterSet',
-    'StateParameterSet', 'CommandParameterSet',
+    'SessionIdParameterSet',
+    'JobParameterSet',
+    'InstanceIdParameterSet',
+    'NameParameterSet',
+    'FilterParameterSet',
+    'StateParameterSet',
+    'CommandParameterSet',
   ],
   parameters: [
     param('Job', T.jobs, 'JobParameterSet@0!|vp', 'Jobs to remove.', { validate: [V.notNullOrEmpty] }),

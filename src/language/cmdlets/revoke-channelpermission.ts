@@ -8,7 +8,5 @@ export const revokeChannelPermission = cmdlet({
   aliases: [],
   synopsis: 'Removes permission rules granted from chat, by Id (chat:3 or 3, as Get-ChannelPermission shows). Bot admins only.',
   sets: [ALL_SETS],
-  parameters: [
-    param('Id', T.strings, '*@0!|p', 'Ids of the chat rules to remove.', { validate: [V.notNullOrEmpty] }),
-  ],
+  parameters: [param('Id', T.strings, '*@0!|p', 'Ids of the chat rules to remove.', { validate: [V.notNullOrEmpty] })],
 });

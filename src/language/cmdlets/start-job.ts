@@ -24,7 +24,12 @@ export const startJob = cmdlet({
     param('FilePath', T.string, 'FilePathComputerName@0!', 'A local script.'),
     param('LiteralPath', T.string, 'LiteralFilePathComputerName!', 'A local script, literal path.', { aliases: ['PSPath', 'LP'] }),
     param('Authentication', T.enum(AuthenticationMechanism), LOCAL3, 'Authentication mechanism.'),
-    param('InitializationScript', T.scriptblock, 'FilePathComputerName@1; ComputerName@1; LiteralFilePathComputerName@1', 'Runs before the job.'),
+    param(
+      'InitializationScript',
+      T.scriptblock,
+      'FilePathComputerName@1; ComputerName@1; LiteralFilePathComputerName@1',
+      'Runs before the job.',
+    ),
     param('WorkingDirectory', T.string, '*', 'Working directory of the job.', { validate: [V.notNullOrWhiteSpace] }),
     param('RunAs32', T.switch, LOCAL3, 'Run in a 32-bit process.'),
     param('PSVersion', T.version, LOCAL3, 'Windows PowerShell version (only 5.1).', { validate: [V.notNullOrEmpty] }),

@@ -9,7 +9,14 @@ export const stopJob = cmdlet({
   synopsis: 'Stops running jobs.',
   defaultSet: 'SessionIdParameterSet',
   supportsShouldProcess: true,
-  sets: ['SessionIdParameterSet', 'JobParameterSet', 'NameParameterSet', 'InstanceIdParameterSet', 'StateParameterSet', 'FilterParameterSet'],
+  sets: [
+    'SessionIdParameterSet',
+    'JobParameterSet',
+    'NameParameterSet',
+    'InstanceIdParameterSet',
+    'StateParameterSet',
+    'FilterParameterSet',
+  ],
   parameters: [
     param('Job', T.jobs, 'JobParameterSet@0!|vp', 'Jobs to stop.', { validate: [V.notNullOrEmpty] }),
     param('PassThru', T.switch, '*', 'Return the matched jobs.'),

@@ -8,7 +8,14 @@ export const waitJob = cmdlet({
   aliases: ['wjb'],
   synopsis: 'Waits until jobs are finished (or one of them with -Any) and returns them.',
   defaultSet: 'SessionIdParameterSet',
-  sets: ['SessionIdParameterSet', 'JobParameterSet', 'NameParameterSet', 'InstanceIdParameterSet', 'StateParameterSet', 'FilterParameterSet'],
+  sets: [
+    'SessionIdParameterSet',
+    'JobParameterSet',
+    'NameParameterSet',
+    'InstanceIdParameterSet',
+    'StateParameterSet',
+    'FilterParameterSet',
+  ],
   parameters: [
     param('Job', T.jobs, 'JobParameterSet@0!|vp', 'Jobs to wait for.', { validate: [V.notNullOrEmpty] }),
     param('Any', T.switch, '*', 'Return as soon as any job finishes.'),

@@ -124,7 +124,7 @@ export const JOB_MIGRATIONS: Migration[] = [
   },
   {
     id: 203,
-    name: 'output limits: nothing after a run\'s final state, bytes stored per run',
+    name: "output limits: nothing after a run's final state, bytes stored per run",
     sql: `
       -- The seq of the run's final state as the agent sent it: later seqs are refused.
       ALTER TABLE child_jobs ADD COLUMN final_seq INTEGER;
