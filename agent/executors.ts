@@ -264,10 +264,10 @@ export function createProcessExecutor(options: ProcessExecutorOptions = {}): Exe
     child.on('close', () => (closed = true));
     child.on('exit', (code, signal) => {
       const done = (): void => {
-        if (stopResult) return finish(stopResult);
-        if (code === 0) return finish({ state: 'Completed', exitCode: 0 });
-        if (code !== null) return finish({ state: 'Failed', exitCode: code, reason: `The command exited with code ${code}` });
-        finish({ state: 'Failed', reason: `The command was killed by signal ${signal ?? 'unknown'}` });
+        if (stopResult) finish(stopResult);
+        else if (code === 0) finish({ state: 'Completed', exitCode: 0 });
+        else if (code !== null) finish({ state: 'Failed', exitCode: code, reason: `The command exited with code ${code}` });
+        else finish({ state: 'Failed', reason: `The command was killed by signal ${signal ?? 'unknown'}` });
       };
       // Let the pipes drain; a background process that keeps them open does not hold the run.
       if (closed) return done();

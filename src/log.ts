@@ -45,7 +45,6 @@ export function maskSecrets(text: string, secrets: Iterable<string> = []): strin
  * Log lines reach a terminal too: control characters a peer put in a name or a reason (C0 but
  * newline and tab, DEL, and C1, which JSON.stringify leaves raw) are written as `\u` escapes.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 function showControls(line: string): string {

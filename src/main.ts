@@ -1,5 +1,5 @@
 import { dirname, join, resolve } from 'node:path';
-import { loadConfig, readDotEnv } from './config.js';
+import { type Config, loadConfig, readDotEnv } from './config.js';
 import { createLogger } from './log.js';
 import { openToOthers } from './private-files.js';
 import { isChatOpsError } from './errors.js';
@@ -11,7 +11,7 @@ import { startApp, type App } from './app.js';
  * interactive console. SIGINT/SIGTERM stop everything cleanly.
  */
 async function main(): Promise<number> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig(readDotEnv('.env', process.env));
   } catch (e) {

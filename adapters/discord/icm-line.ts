@@ -240,7 +240,7 @@ export function icmOptionsToLine(o: IcmOptions): string {
  * as the /ps line.
  */
 function assertOneScriptBlock(line: string, block: string): void {
-  let statements;
+  let statements: ReturnType<typeof parseScript>['statements'];
   try {
     statements = parseScript(line).statements;
   } catch {

@@ -286,7 +286,7 @@ export class DiscordSink implements ChatSink {
     try {
       const msg = (await this.ctx.rest.get(Routes.channelMessage(channelId, messageId))) as { embeds?: Array<{ title?: string }> };
       // The title is Markdown-escaped (renderStatusEmbed); a thread name is plain text.
-      const title = msg.embeds?.[0]?.title?.replace(/\\([\\*_~`|>#\[\]().-])/g, '$1').slice(0, 100);
+      const title = msg.embeds?.[0]?.title?.replace(/\\([\\*_~`|>#[\]().-])/g, '$1').slice(0, 100);
       if (title) return title;
     } catch (e) {
       this.ctx.log.warn('discord: could not read a status message to name its thread', { error: String(e) });

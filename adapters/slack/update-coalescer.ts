@@ -69,8 +69,12 @@ export class UpdateCoalescer<T> {
     entry.waiters = [];
     entry.lastSentAt = Date.now();
     entry.inFlight = this.send(key, pending.payload).then(
-      () => waiters.forEach((w) => w.resolve()),
-      (err: unknown) => waiters.forEach((w) => w.reject(err)),
+      () => {
+        for (const w of waiters) w.resolve();
+      },
+      (err: unknown) => {
+        for (const w of waiters) w.reject(err);
+      },
     );
     void entry.inFlight.finally(() => {
       entry.inFlight = undefined;

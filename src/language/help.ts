@@ -171,6 +171,7 @@ function parameterHelp(cmd: CompiledCmdlet, p: CompiledParameter, view: 'detaile
       case 'variableName':
         return 'a variable name';
     }
+    throw new Error(`unknown validation ${JSON.stringify(v)}`);
   });
   if (d.type.enumDefinition !== undefined) validations.push(`one of ${d.type.enumDefinition.members.map(([n]) => n).join(', ')}`);
   if (validations.length > 0) lines.push(`        Accepted values              ${validations.join('; ')}`);

@@ -125,7 +125,7 @@ export function renderResults(outputs: ChildOutput[], options: RenderOptions): B
     let outText = trimFinalNewline(joinChunks(out));
     if (isObjectOutput(child) && outText !== '') {
       const { objects, lines } = splitObjects(outText);
-      objects.forEach((obj, i) => tableRows.push({ order: (out[0]?.id ?? first) + i / 1e6, computer: child.computer, obj }));
+      for (const [i, obj] of objects.entries()) tableRows.push({ order: (out[0]?.id ?? first) + i / 1e6, computer: child.computer, obj });
       outText = lines.join('\n');
     }
     const extra = other

@@ -201,7 +201,7 @@ function count(text: string, re: RegExp): number {
   return (text.match(re) ?? []).length;
 }
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -358,7 +358,7 @@ async function crashMidJob(scenario: Scenario): Promise<void> {
   const failures: string[] = [];
   for (const a of AGENTS) {
     for (let i = 1; i <= LINES; i++) {
-      const line = new RegExp(`^${escape(`${a} line ${i}`)}$`, 'gm');
+      const line = new RegExp(`^${escapeRegExp(`${a} line ${i}`)}$`, 'gm');
       const n = count(shownBefore, line) + count(shownAfter, line);
       if (n !== 1) failures.push(`${a} line ${i} shown ${n} times`);
     }

@@ -119,10 +119,10 @@ describe('Invoke-Command fan-out', () => {
     expect(ok).toBe(true);
     expect(codeBlocks(sink.threadBlocks())).toEqual([{ title: 'web1', text: 'runbook says with spaces' }]);
 
-    const escape = await run('icm web1 -FilePath ../outside.sh');
-    expect(escape.ok).toBe(false);
-    expect(escape.sink.replies().join('\n')).toMatch(/not in the runbook library/);
-    expect(escape.jobIds).toEqual([]);
+    const outside = await run('icm web1 -FilePath ../outside.sh');
+    expect(outside.ok).toBe(false);
+    expect(outside.sink.replies().join('\n')).toMatch(/not in the runbook library/);
+    expect(outside.jobIds).toEqual([]);
 
     const wrongKind = await run('icm web1 -FilePath notes.txt');
     expect(wrongKind.ok).toBe(false);

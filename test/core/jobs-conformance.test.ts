@@ -38,7 +38,7 @@ function items(v: PsValue | undefined): PsValue[] {
 
 function tableOf(blocks: Block[]): Array<Record<string, string>> {
   const t = blocks.find((b) => b.kind === 'table');
-  if (!t || t.kind !== 'table') return [];
+  if (t?.kind !== 'table') return [];
   return t.rows.map((r) => Object.fromEntries(t.columns.map((c, i) => [c, r[i] ?? ''])));
 }
 

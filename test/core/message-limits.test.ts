@@ -31,7 +31,7 @@ const KEPT = 'Job output that was not shown is kept: Get-Job shows HasMoreData, 
 /** The post-limit notice as posted, then as each edit left it. */
 function notices(sink: RecordingSink): string[] {
   const posted = sink.events.find((e) => e.type === 'post' && messageToText(e.message).startsWith("This message reached the bot's limit"));
-  if (!posted || posted.type !== 'post') return [];
+  if (posted?.type !== 'post') return [];
   return sink.events.filter((e) => (e.type === 'post' || e.type === 'update') && e.id === posted.id).map((e) => messageToText(e.message));
 }
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, RecordingSink, type TestRuntime } from '../helpers/runtime.js';
+import { startTestRuntime, type RecordingSink, type TestRuntime } from '../helpers/runtime.js';
 import { shellUsingReferences } from '../../src/core/shell-using.js';
 
 /**

@@ -34,7 +34,7 @@ const run = (text: string) => rt.run(text);
 
 function tableOf(blocks: Block[]): Array<Record<string, string>> {
   const t = blocks.find((b) => b.kind === 'table');
-  if (!t || t.kind !== 'table') return [];
+  if (t?.kind !== 'table') return [];
   return t.rows.map((r) => Object.fromEntries(t.columns.map((c, i) => [c, r[i] ?? ''])));
 }
 

@@ -590,7 +590,7 @@ export class FakeDiscord {
       return;
     }
     const path = decodeURIComponent(url.pathname.slice('/api/v10'.length));
-    let body: any = undefined;
+    let body: any;
     let files: RecordedFile[] = [];
     const ctype = req.headers['content-type'] ?? '';
     if (ctype.startsWith('multipart/form-data')) {

@@ -115,7 +115,7 @@ describe('policy file hot reload', () => {
       reloadDebounceMs: 30,
       onReload: (r) => {
         events.push(r);
-        waiters.splice(0).forEach((w) => w());
+        for (const w of waiters.splice(0)) w();
       },
     });
   });

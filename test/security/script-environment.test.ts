@@ -4,7 +4,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecordingSink, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { type RecordingSink, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * Scripts start from a small fixed environment, never from their agent's process environment:

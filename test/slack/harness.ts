@@ -68,7 +68,7 @@ export interface SlackRig {
   /** The status message (top-level, in `channel`) whose text mentions `needle`, once it exists. */
   statusMessage(needle: string, channel?: string): Promise<StoredMessage>;
   /** Waits until the message's latest version satisfies `pred` (e.g. a final state). */
-  waitVersion(msg: StoredMessage, pred: (text: string, blocks: any[]) => boolean, what: string, timeoutMs?: number): Promise<void>;
+  waitVersion(msg: StoredMessage, pred: (text: string, blocks: unknown[]) => boolean, what: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 

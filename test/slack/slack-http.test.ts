@@ -261,7 +261,7 @@ describe('Slack over HTTP with real agents', () => {
     await rig.fake.waitFor(() => threadTexts(msg).some((t) => t.includes('background-out')), 10_000, 'the output in the thread');
     expect(threadTexts(msg).find((t) => t.includes('background-out'))).toContain('*web1, web2*');
     // Received: nothing is left unread, so the button goes; the status stays Completed.
-    await rig.waitVersion(msg, (t, b) => buttonsOf(b)['receive-job'] === undefined, 'the Receive-Job button to go', 5000);
+    await rig.waitVersion(msg, (_t, b) => buttonsOf(b)['receive-job'] === undefined, 'the Receive-Job button to go', 5000);
     expect(textOf(msg.blocks)).toContain('*Completed*');
   });
 

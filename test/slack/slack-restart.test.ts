@@ -17,9 +17,9 @@ import { jobIdOf, OPS, startSlackRig, TEAM, type SlackRig } from './harness.js';
  * database, and a second adapter started on the new core, as a restarted process would.
  */
 
-const blocksOf = (call: RecordedCall): any[] => {
+const blocksOf = (call: RecordedCall): unknown[] => {
   const b = call.params.blocks;
-  return typeof b === 'string' ? (JSON.parse(b) as any[]) : ((b as any[] | undefined) ?? []);
+  return typeof b === 'string' ? (JSON.parse(b) as unknown[]) : ((b as unknown[] | undefined) ?? []);
 };
 
 it("the Slack adapter finds its own channels in the core's channel names and no other", () => {

@@ -107,7 +107,7 @@ export async function selectJobs(call: BoundCall, ctx: ExecContext, options: { r
   } else if (p.InstanceId !== undefined) {
     for (const iid of asStrings(p.InstanceId)) {
       const key = iid.toLowerCase();
-      let found: Selected | undefined = undefined;
+      let found: Selected | undefined;
       for (const job of jobs) {
         if (job.instanceId === key) found = { job };
         else if (options.recurse) {
