@@ -20,7 +20,9 @@ function walk(dir: string): string[] {
 
 it('names only files and folders that exist', () => {
   const doc = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
-  const names = [...doc.matchAll(/`([A-Za-z0-9_./-]+\.(?:ts|md|json)|(?:src|adapters|agent|test|bench)\/[A-Za-z0-9_./-]*)`/g)].map((m) => m[1]!);
+  const names = [...doc.matchAll(/`([A-Za-z0-9_./-]+\.(?:ts|md|json)|(?:src|adapters|agent|test|bench)\/[A-Za-z0-9_./-]*)`/g)].map(
+    (m) => m[1]!,
+  );
   expect(names.length).toBeGreaterThan(30);
   const files = new Set(['src', 'adapters', 'agent', 'test', 'bench'].flatMap((d) => walk(join(ROOT, d))).map((f) => basename(f)));
   const missing = names.filter((n) => (n.includes('/') ? !existsSync(join(ROOT, n)) : !files.has(n) && !existsSync(join(ROOT, n))));
