@@ -34,6 +34,21 @@ export class JobCompletion {
     job.remaining--;
     this.deps.events.emit({ type: 'child', jobId: job.id, childId: child.id, state });
     if (job.remaining === 0) this.finishJob(job);
+    // The children still running may all be Disconnected now: then so is the parent.
+    else this.refreshLiveState(job);
+  }
+
+  /**
+   * The parent of unfinished children is Disconnected when all of them are, else Running
+   * (PowerShell's PSRemotingJob). A parent that is stopping (or in any other state) is left as it is.
+   */
+  refreshLiveState(job: ActiveJob): void {
+    const unfinished = [...job.children.values()].filter((c) => !isFinished(c.state));
+    const state: JobState = unfinished.length > 0 && unfinished.every((c) => c.state === 'Disconnected') ? 'Disconnected' : 'Running';
+    const current = this.deps.store.getJob(job.id);
+    if (!current || current.state === state || (current.state !== 'Running' && current.state !== 'Disconnected')) return;
+    this.deps.store.updateJob(job.id, { state });
+    this.deps.events.emit({ type: 'job', job: { ...current, state } });
   }
 
   /** Every child finished: the parent takes its final state (reference 4.3). */

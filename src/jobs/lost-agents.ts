@@ -5,11 +5,10 @@ import type { JobState } from '../messages/model.js';
 import type { JobStore } from '../store/job-store.js';
 import type { AgentTransport } from '../transport/agent-transport.js';
 import { formatDuration } from '../duration.js';
-import { agentKey, isOn, type ActiveJob, type ActiveJobs } from './active-jobs.js';
+import { agentKey, isOn, type ActiveJobs } from './active-jobs.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { JobCompletion } from './job-completion.js';
 import type { JobEvents } from './job-events.js';
-import { isFinished } from './job-state.js';
 
 function lostReason(agent: string, graceMs: number): string {
   return `The agent ${agent} was lost: it did not reconnect within ${formatDuration(graceMs)} (AGENT_LOST_GRACE). Output it sent before that is kept.`;
@@ -85,7 +84,7 @@ export class LostAgents {
         for (const child of away) completion.finishChild(job, child, 'Failed', lostReason(child.agent!, graceMs), undefined, true);
       });
       if (active.has(job.id)) {
-        this.refreshLiveState(job);
+        this.deps.completion.refreshLiveState(job);
         dispatcher.pump(job);
       }
     }
@@ -106,18 +105,8 @@ export class LostAgents {
         moved++;
         this.deps.events.emit({ type: 'child', jobId: job.id, childId: child.id, state: to });
       }
-      if (changed) this.refreshLiveState(job);
+      if (changed) this.deps.completion.refreshLiveState(job);
     }
     return moved;
-  }
-
-  /** The parent of running children is Disconnected when all its unfinished children are, else Running. */
-  private refreshLiveState(job: ActiveJob): void {
-    const unfinished = [...job.children.values()].filter((c) => !isFinished(c.state));
-    const state: JobState = unfinished.length > 0 && unfinished.every((c) => c.state === 'Disconnected') ? 'Disconnected' : 'Running';
-    const current = this.deps.store.getJob(job.id);
-    if (!current || current.state === state) return;
-    this.deps.store.updateJob(job.id, { state });
-    this.deps.events.emit({ type: 'job', job: { ...current, state } });
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRuntime, waitFor, whileFrozen, type TestRuntime } from '../helpers/runtime.js';
@@ -136,6 +136,28 @@ describe('an agent lost mid-job', () => {
       const forced = await rt.run(`Wait-Job ${id} -Force`);
       const row = forced.sink.postBlocks().find((b) => b.kind === 'table');
       expect(row && row.kind === 'table' && row.rows[0]?.[3]).toBe('Failed');
+    });
+    await rt.waitConnected(['web2']);
+  });
+
+  it('the parent is Disconnected once its only unfinished children are, even when another child finishes after', async () => {
+    const go = join(rt.dir, 'web1-may-finish');
+    const { jobIds } = await rt.run(
+      `icm web1,web2 { echo started; if [ "$AGENT_ID" = web2 ]; then sleep 30; else while [ ! -e "$1" ]; do sleep 0.05; done; fi } -ArgumentList '${go}' -AsJob`,
+    );
+    const id = jobIds[0]!;
+    await started(id, 'web2');
+    await started(id, 'web1');
+    await frozen('web2', async () => {
+      await waitFor(() => child(id, 'web2').state === 'Disconnected', 10_000, 'web2 Disconnected');
+      // web1 still runs: the parent is Running.
+      expect(rt.app.store.getJob(id)?.state).toBe('Running');
+      writeFileSync(go, '');
+      await waitFor(() => child(id, 'web1').state === 'Completed', 5_000, 'web1 Completed');
+      // All that is left is Disconnected, so the parent is too, before web2's grace runs out.
+      expect(child(id, 'web2').state).toBe('Disconnected');
+      expect(rt.app.store.getJob(id)?.state).toBe('Disconnected');
+      await rt.run(`Stop-Job ${id}`);
     });
     await rt.waitConnected(['web2']);
   });
