@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { isChatOpsError } from '../errors.js';
+import { listenError } from '../listen-error.js';
 import type { Logger } from '../log.js';
 import type { AuditLog } from '../core/authorizer.js';
 import { agentAuditRecord, type AgentEvent } from '../audit/agent-events.js';
@@ -116,6 +117,23 @@ export class WebSocketHub implements AgentTransport {
     server.on('request', (_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('This is the chatops agent hub: connect with WebSocket.\n');
     });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.options.port, this.options.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      pending.close();
+      this.pending = undefined;
+      // A taken port is an operator's everyday mistake: one line naming HUB_LISTEN, no stack.
+      throw listenError(e, this.options.host, this.options.port, 'HUB_LISTEN');
+    }
+    // Attached once listening, in the same tick (no upgrade can slip in between): ws re-emits
+    // the server's errors on itself, and a listen error there, with nobody listening on the
+    // WebSocketServer, would crash the process with a stack trace instead of rejecting start().
     const wss = new WebSocketServer({
       server,
       maxPayload: this.options.maxFrameBytes ?? MAX_FRAME_BYTES,
@@ -123,13 +141,8 @@ export class WebSocketHub implements AgentTransport {
       clientTracking: false,
     });
     wss.on('connection', (ws, req) => this.accept(ws, req));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    // Later server errors (out of file descriptors on accept, ...) are logged, not fatal.
+    wss.on('error', (e) => this.log.error('agent hub server error', { error: e.message }));
     this.server = server;
     this.wss = wss;
     this.registry.markAllOffline();
@@ -428,6 +441,13 @@ export class WebSocketHub implements AgentTransport {
           );
         }
         this.drop(conn, CLOSE_REMOVED, 'the agent was removed');
+        for (const h of this.handlers) {
+          try {
+            h.removed?.(conn.name);
+          } catch (e) {
+            this.log.error('removed handler failed', { agent: conn.name, error: String(e) });
+          }
+        }
       }
     }
   }

@@ -120,6 +120,7 @@ export class JobManager {
     this.deps.transport.on({
       connected: (agent, info) => this.onConnected(agent, info),
       disconnected: (agent) => this.lostAgents.disconnected(agent),
+      removed: (agent) => this.lostAgents.removed(agent),
       runMessage: (agent, msg) => this.runMessages.handle(agent, msg),
     });
     this.recovery.resume();

@@ -5,10 +5,14 @@ import type { JobState } from '../messages/model.js';
 import type { JobStore } from '../store/job-store.js';
 import type { AgentTransport } from '../transport/agent-transport.js';
 import { formatDuration } from '../duration.js';
-import { agentKey, isOn, type ActiveJobs } from './active-jobs.js';
+import { agentKey, isOn, type ActiveJobs, type ChildInfo } from './active-jobs.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { JobCompletion } from './job-completion.js';
 import type { JobEvents } from './job-events.js';
+
+function removedReason(agent: string): string {
+  return `The agent ${agent} was removed (npm run admin -- agent remove), so it can never come back. Output it sent before that is kept.`;
+}
 
 function lostReason(agent: string, graceMs: number): string {
   return `The agent ${agent} was lost: it did not reconnect within ${formatDuration(graceMs)} (AGENT_LOST_GRACE). Output it sent before that is kept.`;
@@ -63,6 +67,18 @@ export class LostAgents {
     this.setRunningOn(agent, 'Disconnected', 'Running');
   }
 
+  /**
+   * The agent was removed from the registry: it can never come back, so its unfinished children
+   * end Failed at once instead of waiting out the grace period.
+   */
+  removed(agent: string): void {
+    if (this.stopped) return;
+    const key = agentKey(agent);
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+    this.failOn(agent, (c) => c.state === 'Running' || c.state === 'Disconnected', removedReason(agent));
+  }
+
   /** The manager is stopping: connections dropped from now on are not agents going away. */
   stop(): void {
     this.stopped = true;
@@ -73,22 +89,28 @@ export class LostAgents {
   /** The grace period passed and the agent is still away: its children end Failed. */
   private onLost(agent: string, graceMs: number): void {
     if (this.stopped || this.deps.transport.isConnected(agent)) return;
+    const lost = this.failOn(agent, (c) => c.state === 'Disconnected', lostReason(agent, graceMs));
+    if (lost > 0) this.deps.log.warn('agent lost: its running children failed', { agent, children: lost, graceMs });
+  }
+
+  /** Ends `agent`'s dispatched children that `which` selects Failed with `reason`; returns how many. */
+  private failOn(agent: string, which: (c: ChildInfo) => boolean, reason: string): number {
     const { store, active, completion, dispatcher } = this.deps;
     const key = agentKey(agent);
-    let lost = 0;
+    let failed = 0;
     for (const job of [...active.all()]) {
-      const away = [...job.children.values()].filter((c) => isOn(c, key) && c.dispatched && c.state === 'Disconnected');
+      const away = [...job.children.values()].filter((c) => isOn(c, key) && c.dispatched && which(c));
       if (away.length === 0) continue;
-      lost += away.length;
+      failed += away.length;
       store.transaction(() => {
-        for (const child of away) completion.finishChild(job, child, 'Failed', lostReason(child.agent!, graceMs), undefined, true);
+        for (const child of away) completion.finishChild(job, child, 'Failed', reason, undefined, true);
       });
       if (active.has(job.id)) {
-        this.deps.completion.refreshLiveState(job);
+        completion.refreshLiveState(job);
         dispatcher.pump(job);
       }
     }
-    if (lost > 0) this.deps.log.warn('agent lost: its running children failed', { agent, children: lost, graceMs });
+    return failed;
   }
 
   /** Moves `agent`'s dispatched children in state `from` to `to`; returns how many moved. */

@@ -24,6 +24,11 @@ export interface AgentTransportHandlers {
   /** Connection lost or heartbeat missed twice. */
   disconnected?(agentName: string, reason: string): void;
   /**
+   * The agent was removed from the registry (`npm run admin -- agent remove`) while connected:
+   * it can never connect again. Called after `disconnected`.
+   */
+  removed?(agentName: string): void;
+  /**
    * Run-scoped data from an agent. The handler must persist it before resolving; the transport
    * acknowledges `seq` to the agent only after the returned promise resolves.
    */

@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAdminProcess } from '../hub/harness.js';
 import { startTestRuntime, waitFor, whileFrozen, type TestRuntime } from '../helpers/runtime.js';
 
 /**
@@ -214,6 +215,25 @@ describe('an agent lost mid-job', () => {
     ).toEqual(['start web1', 'done web1']);
     expect(child(id, 'web3').reason).toMatch(lostMessage('web3'));
     await rt.agent('web3').restart();
+  });
+
+  // Last: web1 does not come back from this.
+  it('an agent removed with the admin CLI fails its running children at once, saying why; the others complete', async () => {
+    const { jobIds } = await rt.run('icm web1,web2 { echo "start $AGENT_ID"; sleep 3; echo "done $AGENT_ID" } -AsJob');
+    const id = jobIds[0]!;
+    await started(id, 'web1');
+    const admin = await runAdminProcess(['agent', 'remove', 'web1'], rt.config.dbPath);
+    const removedAt = Date.now();
+    expect(admin.code).toBe(0);
+    await waitFor(() => child(id, 'web1').state === 'Failed', 5_000, 'web1 Failed');
+    // At once (the hub notices a removal within 250 ms): not after the grace period (1.5 s).
+    expect(Date.parse(child(id, 'web1').endTime!) - removedAt).toBeLessThan(1000);
+    expect(child(id, 'web1').reason).toBe(
+      'The agent web1 was removed (npm run admin -- agent remove), so it can never come back. Output it sent before that is kept.',
+    );
+    const job = await rt.app.jobs.waitFor(id, 10_000);
+    expect(job?.state).toBe('Failed');
+    expect(child(id, 'web2').state).toBe('Completed');
   });
 });
 
