@@ -244,6 +244,9 @@ function statusBlocks(status: JobStatusView): types.KnownBlock[] {
         (status.hasMoreData && FINISHED_STATES.has(status.state) ? ' · output not yet received' : ''),
     ),
   ];
+  if (status.detail && status.detail.length > 0) {
+    blocks.push(context(truncateEscaped(status.detail.map(escapeMrkdwn).join('\n'), SLACK_LIMITS.sectionText - 20)));
+  }
   if (status.notPosted) {
     blocks.push(context(`:warning: ${truncateEscaped(escapeMrkdwn(status.notPosted), SLACK_LIMITS.sectionText - 20)}`));
   }

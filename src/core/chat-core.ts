@@ -19,13 +19,18 @@ import { checkMessageLimits } from './limits.js';
 import { PostBudget } from './post-budget.js';
 import { isFollowed, JobPresenter } from './job-presenter.js';
 
+/** A running job's status is redrawn at least every 2 s: Slack allows about one edit a second. */
+export const DEFAULT_STATUS_TICK_MS = 2000;
+
 /** Stands in for a nested call's result while a statement is bound dry (see preflightMessage). */
 const DEFERRED = 'chatops:deferred-nested-result';
 
 /** Errors thrown by a cmdlet after its call was allowed and audited. */
 const AUDITED = new WeakSet<object>();
 
-export interface ChatCoreOptions extends Omit<CoreServices, 'statusIntervalMs' | 'jobLocks'> {
+export interface ChatCoreOptions extends Omit<CoreServices, 'statusIntervalMs' | 'statusTickMs' | 'jobLocks'> {
+  /** How often a running job's status is redrawn even when nothing changed; default 2000. */
+  statusTickMs?: number;
   /** Minimum ms between two edits of a live status message; default 500. */
   statusIntervalMs?: number;
   /**
@@ -47,8 +52,13 @@ export class ChatCore implements Core {
   private readonly handlers = new Map<string, Handler>();
 
   constructor(options: ChatCoreOptions) {
-    const { extraCmdlets, statusIntervalMs, ...services } = options;
-    this.services = { ...services, statusIntervalMs: statusIntervalMs ?? 500, jobLocks: new JobLocks() };
+    const { extraCmdlets, statusIntervalMs, statusTickMs, ...services } = options;
+    this.services = {
+      ...services,
+      statusIntervalMs: statusIntervalMs ?? 500,
+      statusTickMs: statusTickMs ?? DEFAULT_STATUS_TICK_MS,
+      jobLocks: new JobLocks(),
+    };
     const builtins: Record<string, Handler> = {
       'Invoke-Command': { run: invokeCommand, describe: describeInvoke },
       'Get-Job': { run: getJob },

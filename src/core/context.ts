@@ -21,6 +21,11 @@ export interface CoreServices {
   maxRuntimeMs: number;
   /** Minimum ms between two edits of a live status message (adapters coalesce further). */
   statusIntervalMs: number;
+  /**
+   * While a job runs its status is redrawn at least this often (elapsed time, who is still
+   * running), so a long quiet command never looks hung. Adapters pace edits to their platform.
+   */
+  statusTickMs: number;
   /** Per-job locks around receiving output (read, post, mark read): one instance per core. */
   jobLocks: JobLocks;
 }

@@ -30,6 +30,8 @@ export class JobPresenter {
   private handle: MessageHandle | undefined;
   private lastUpdate = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The steady redraw while the job runs (statusTickMs). */
+  private ticker: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private updating: Promise<void> = Promise.resolve();
   /** Whether the last edit of the status message reached the platform. */
@@ -122,6 +124,9 @@ export class JobPresenter {
       }
       this.schedule();
     });
+    // Elapsed time and who is still running keep moving even when no event comes.
+    this.ticker = setInterval(() => this.schedule(), this.services.statusTickMs);
+    this.ticker.unref();
     // Removed or finished while the status was being posted (no event reached us then).
     const now = this.services.store.getJob(this.jobId);
     if (!now) this.onRemoved();
@@ -200,6 +205,8 @@ export class JobPresenter {
     this.unsubscribe = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    clearInterval(this.ticker);
+    this.ticker = undefined;
   }
 
   /**

@@ -56,6 +56,20 @@ export class LostAgents {
     }, grace);
     timer.unref();
     this.timers.set(key, timer);
+    // Stored so the status can say what the bot waits for, and until when.
+    this.setDeadlineOn(agent, new Date(Date.now() + grace).toISOString());
+  }
+
+  /** Records on `agent`'s Disconnected children when they will be given up. */
+  private setDeadlineOn(agent: string, deadline: string): void {
+    const key = agentKey(agent);
+    // No event: the children's state change was announced already, and the status is drawn
+    // from the store after it (and on its steady tick).
+    for (const job of this.deps.active.all()) {
+      for (const child of job.children.values()) {
+        if (isOn(child, key) && child.state === 'Disconnected') this.deps.store.updateChild(child.id, { lostDeadline: deadline });
+      }
+    }
   }
 
   /** The agent is back: its grace period ends and its Disconnected children are Running again. */
@@ -121,7 +135,7 @@ export class LostAgents {
       let changed = false;
       for (const child of job.children.values()) {
         if (!isOn(child, key) || child.state !== from || !child.dispatched) continue;
-        this.deps.store.updateChild(child.id, { state: to });
+        this.deps.store.updateChild(child.id, { state: to, ...(to === 'Running' ? { lostDeadline: null } : {}) });
         child.state = to;
         changed = true;
         moved++;

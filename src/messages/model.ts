@@ -39,6 +39,12 @@ export interface JobStatusView {
   hasMoreData: boolean;
   /** Set when some output could not be posted; it is still in the store (Receive-Job shows it). */
   notPosted?: string;
+  /**
+   * Which computers the job waits on or lost, for people, one line each (`Running: web1, web2`,
+   * `Failed: db1`, `web3 disconnected: waiting for it until 10:42:05 UTC (AGENT_LOST_GRACE)`);
+   * long lists are shortened. Empty when there is nothing to say.
+   */
+  detail?: string[];
 }
 
 /** Buttons a status message may carry; a press comes back to the core as an ordinary command. */

@@ -212,7 +212,51 @@ export function statusView(job: JobRecord, children: ChildJobRecord[], options: 
     asJob: job.asJob,
     hasMoreData: options.hasMoreData,
     ...(job.notPosted !== undefined ? { notPosted: job.notPosted } : {}),
+    ...detailOf(job, children),
   };
+}
+
+/** At most this many names per line; the rest are counted (`and 12 more`). */
+const DETAIL_NAMES = 8;
+
+function names(list: string[]): string {
+  return list.length <= DETAIL_NAMES ? list.join(', ') : `${list.slice(0, DETAIL_NAMES).join(', ')} and ${list.length - DETAIL_NAMES} more`;
+}
+
+/** `10:42:05 UTC`: chat users sit in many time zones, the bot names one. */
+function clock(iso: string): string {
+  return `${new Date(iso).toISOString().slice(11, 19)} UTC`;
+}
+
+/**
+ * Who a job still waits on and who failed, while it runs (a finished job's results say the rest):
+ * the running and not-yet-started computers, the failed ones, and for each Disconnected one when
+ * the bot gives it up.
+ */
+function detailOf(job: JobRecord, children: ChildJobRecord[]): { detail?: string[] } {
+  if (isFinished(job.state)) return {};
+  const lines: string[] = [];
+  const inState = (s: string): string[] => children.filter((c) => c.state === s).map((c) => c.computer);
+  const running = inState('Running');
+  if (running.length > 0) lines.push(`Running: ${names(running)}`);
+  const queued = inState('NotStarted');
+  if (queued.length > 0) lines.push(`Not started yet (ThrottleLimit ${job.throttleLimit}): ${names(queued)}`);
+  const failed = inState('Failed');
+  if (failed.length > 0) lines.push(`Failed: ${names(failed)}`);
+  const away = children.filter((c) => c.state === 'Disconnected');
+  const byDeadline = new Map<string, string[]>();
+  for (const c of away) {
+    const k = c.lostDeadline ?? '';
+    byDeadline.set(k, [...(byDeadline.get(k) ?? []), c.computer]);
+  }
+  for (const [deadline, list] of byDeadline) {
+    lines.push(
+      deadline === ''
+        ? `${names(list)} disconnected: waiting for ${list.length === 1 ? 'it' : 'them'} (AGENT_LOST_GRACE)`
+        : `${names(list)} disconnected: waiting for ${list.length === 1 ? 'it' : 'them'} until ${clock(deadline)} (AGENT_LOST_GRACE)`,
+    );
+  }
+  return lines.length > 0 ? { detail: lines } : {};
 }
 
 /**

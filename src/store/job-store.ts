@@ -64,6 +64,8 @@ export interface ChildJobRecord {
   readUpto: number;
   beginTime?: string;
   endTime?: string;
+  /** While Disconnected: when the child is given up if its agent has not come back (ISO). */
+  lostDeadline?: string;
 }
 
 /** What to run, kept so that a restarted bot can dispatch children that had not started. */
@@ -109,6 +111,7 @@ export interface ChildUpdate {
   beginTime?: string;
   endTime?: string;
   configurationName?: string;
+  lostDeadline?: string | null;
 }
 
 export interface JobUpdate {

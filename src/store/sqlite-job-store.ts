@@ -57,6 +57,7 @@ interface ChildRow {
   read_upto: number;
   begin_time: string | null;
   end_time: string | null;
+  lost_deadline: string | null;
 }
 
 interface OutputRow {
@@ -118,6 +119,7 @@ function toChild(r: ChildRow): ChildJobRecord {
     readUpto: r.read_upto,
     ...(r.begin_time !== null ? { beginTime: r.begin_time } : {}),
     ...(r.end_time !== null ? { endTime: r.end_time } : {}),
+    ...(r.lost_deadline !== null && r.lost_deadline !== undefined ? { lostDeadline: r.lost_deadline } : {}),
   };
 }
 
@@ -348,6 +350,7 @@ export class SqliteJobStore implements JobStore {
       begin_time: u.beginTime,
       end_time: u.endTime,
       configuration_name: u.configurationName,
+      lost_deadline: u.lostDeadline,
     });
   }
 

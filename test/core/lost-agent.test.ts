@@ -143,7 +143,7 @@ describe('an agent lost mid-job', () => {
 
   it('the parent is Disconnected once its only unfinished children are, even when another child finishes after', async () => {
     const go = join(rt.dir, 'web1-may-finish');
-    const { jobIds } = await rt.run(
+    const { jobIds, sink } = await rt.run(
       `icm web1,web2 { echo started; if [ "$AGENT_ID" = web2 ]; then sleep 30; else while [ ! -e "$1" ]; do sleep 0.05; done; fi } -ArgumentList '${go}' -AsJob`,
     );
     const id = jobIds[0]!;
@@ -158,6 +158,17 @@ describe('an agent lost mid-job', () => {
       // All that is left is Disconnected, so the parent is too, before web2's grace runs out.
       expect(child(id, 'web2').state).toBe('Disconnected');
       expect(rt.app.store.getJob(id)?.state).toBe('Disconnected');
+      // The status says what the bot waits for, and until when.
+      const deadline = child(id, 'web2').lostDeadline!;
+      expect(Date.parse(deadline) - Date.now()).toBeLessThanOrEqual(1500);
+      await waitFor(
+        () => (sink.latestStatus()?.detail ?? []).length > 0 && sink.latestStatus()?.state === 'Disconnected',
+        3_000,
+        'the status to show the wait',
+      );
+      expect(sink.latestStatus()?.detail).toEqual([
+        `web2 disconnected: waiting for it until ${deadline.slice(11, 19)} UTC (AGENT_LOST_GRACE)`,
+      ]);
       await rt.run(`Stop-Job ${id}`);
     });
     await rt.waitConnected(['web2']);

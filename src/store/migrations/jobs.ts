@@ -132,4 +132,11 @@ export const JOB_MIGRATIONS: Migration[] = [
       ALTER TABLE child_jobs ADD COLUMN output_cut INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    id: 204,
+    name: 'when a Disconnected child is given up (AGENT_LOST_GRACE), for the status',
+    sql: `
+      ALTER TABLE child_jobs ADD COLUMN lost_deadline TEXT;
+    `,
+  },
 ];
