@@ -5,6 +5,7 @@ import type { AuditLog, Authorizer } from './core/authorizer.js';
 import type { Core } from './core/ports.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase, type Db } from './store/database.js';
+import { takeBotLock, type BotLock } from './store/bot-lock.js';
 import { SqliteJobStore } from './store/sqlite-job-store.js';
 import type { JobStore } from './store/job-store.js';
 import { SqliteAgentRegistry, type AgentRegistry } from './hub/agent-registry.js';
@@ -17,6 +18,7 @@ import { ChatCore, type ChatCoreOptions } from './core/chat-core.js';
 import { createPermissionsModule } from './permissions/module.js';
 import { SqliteAuditLog } from './audit/audit-log.js';
 import type { Agent } from '../agent/agent.js';
+import type { ScriptUser } from '../agent/script-environment.js';
 import type { AppDeps } from './app-deps.js';
 
 export type { AppDeps } from './app-deps.js';
@@ -77,7 +79,8 @@ function registryDirectory(registry: AgentRegistry, hub: WebSocketHub): AgentDir
 }
 
 /**
- * Starts the bot's runtime: the SQLite store (migrations applied), the agent hub, the job
+ * Starts the bot's runtime: the bot's lock on the database (one bot per database; the lock is
+ * released by stop()), the SQLite store (migrations applied), the agent hub, the job
  * manager (which resumes jobs that were running before a restart), the core and, when
  * configured, an embedded agent for this computer registered under its host name and as
  * `localhost`. Adapters are started by main.
@@ -87,6 +90,23 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
   const embedded = options.embeddedAgent ?? config.embeddedAgent;
   // Checked before anything starts: scripts must never run as the wrong user.
   const runAs = embedded && config.embeddedAgentUser !== undefined ? embeddedScriptUser(config.embeddedAgentUser) : undefined;
+  // Before anything touches the database (migrations, jobs resumed as left over from a restart),
+  // the embedded agent's state or the hub port: a second bot on this database stops here
+  // (BotAlreadyRunning, naming the running one) and the first one's jobs never notice it.
+  const lock = config.dbPath === ':memory:' ? undefined : takeBotLock(config.dbPath);
+  try {
+    return await startLocked(config, options, { log, embedded, runAs, lock });
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
+}
+
+async function startLocked(
+  config: Config,
+  options: StartAppOptions,
+  { log, embedded, runAs, lock }: { log: Logger; embedded: boolean; runAs: ScriptUser | undefined; lock: BotLock | undefined },
+): Promise<App> {
   const db = openDatabase(config.dbPath, (m) => log.warn(m));
   const registry = new SqliteAgentRegistry(db);
   const store = new SqliteJobStore(db);
@@ -132,6 +152,7 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
   const address = hub.address();
   const dialHost = address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
   const hubUrl = `${config.hub.tls ? 'wss' : 'ws'}://${dialHost.includes(':') ? `[${dialHost}]` : dialHost}:${address.port}`;
+  lock?.setHub(hubUrl);
 
   // Default: channel permissions from the policy file, chat rules and the built-in console rule,
   // with their admin cmdlets. A broken policy file refuses to start (InvalidPolicy, lines named).
@@ -208,9 +229,15 @@ export async function startApp(config: Config, options: StartAppOptions = {}): P
       retention.stop();
       jobs.stop();
       permissions?.close();
-      if (agent) await agent.stop();
-      await hub.stop();
-      db.close();
+      try {
+        if (agent) await agent.stop();
+        await hub.stop();
+        db.close();
+      } finally {
+        // Last, once the port, the agent's state and the database are let go: a bot started
+        // next (restartApp, or systemd's restart) may take them all.
+        lock?.release();
+      }
     },
   };
 }
