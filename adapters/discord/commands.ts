@@ -1,12 +1,26 @@
 import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
+  InteractionContextType,
   Routes,
   type REST,
   type RESTPutAPIApplicationCommandsJSONBody,
 } from 'discord.js';
 import { ChatOpsError } from '../../src/errors.js';
 import { icmOptionsToLine, type IcmOptions } from './icm-line.js';
+
+/**
+ * Who sees the commands is the server's to decide: each is registered with
+ * `default_member_permissions: "0"`, so at first only members with Administrator see and use
+ * them, and a server admin grants roles, members or channels in Server Settings → Integrations.
+ * Remote commands on servers are not something every member of a server should get by default;
+ * the policy file still decides what each command may do. They exist in servers only (`contexts`:
+ * guild), where the policy's channels are; in a DM they would only be refused.
+ */
+export const COMMAND_VISIBILITY = {
+  default_member_permissions: '0',
+  contexts: [InteractionContextType.Guild],
+};
 
 /**
  * The application commands and how each turns into a line of the command language.
@@ -21,6 +35,7 @@ import { icmOptionsToLine, type IcmOptions } from './icm-line.js';
 export const COMMANDS: RESTPutAPIApplicationCommandsJSONBody = [
   {
     name: 'ps',
+    ...COMMAND_VISIBILITY,
     type: ApplicationCommandType.ChatInput,
     description: 'Run a line of PowerShell-style remoting commands',
     options: [
@@ -35,6 +50,7 @@ export const COMMANDS: RESTPutAPIApplicationCommandsJSONBody = [
   },
   {
     name: 'icm',
+    ...COMMAND_VISIBILITY,
     type: ApplicationCommandType.ChatInput,
     description: 'Invoke-Command with typed options',
     options: [
@@ -72,6 +88,7 @@ export const COMMANDS: RESTPutAPIApplicationCommandsJSONBody = [
   },
   {
     name: 'job',
+    ...COMMAND_VISIBILITY,
     type: ApplicationCommandType.ChatInput,
     description: "This channel's jobs",
     options: [

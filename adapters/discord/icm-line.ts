@@ -101,22 +101,18 @@ const isSingleQuote = (c: string | undefined): boolean => c !== undefined && "'\
 const isDoubleQuote = (c: string | undefined): boolean => c !== undefined && '"\u201C\u201D\u201E'.includes(c);
 
 /**
- * Checks that `{ text }` is one script block: every `{` and `}` outside strings and comments is
- * balanced and the depth never drops below zero. It follows PowerShell's tokenizer for what hides
- * a brace: '...' (quotes doubled), "..." (backtick escapes, doubled quotes), here-strings
- * @'...'@ and @"..."@, `#` line comments and <# #> block comments, and backtick escapes outside
- * strings. Braces inside "..." are ignored (a `$( ... )` there is balanced in any sane script).
+ * Walks `text` as PowerShell's tokenizer would and calls `onBrace` for every `{` and `}` outside
+ * strings and comments, with its index; returns whether the text ends inside a `#` line comment.
+ * It follows the tokenizer for what hides a brace: '...' (quotes doubled), "..." (backtick
+ * escapes, doubled quotes), here-strings @'...'@ and @"..."@, `#` line comments and <# #> block
+ * comments, and backtick escapes outside strings. Braces inside "..." are ignored (a `$( ... )`
+ * there is balanced in any sane script). `fail` is called (and must throw) for a string, comment
+ * or here-string that is never closed.
  */
-export function checkScriptBlock(text: string): { endsInLineComment: boolean } {
-  let depth = 0;
+function scanBraces(text: string, onBrace: (brace: '{' | '}', at: number) => void, fail: (why: string) => never): boolean {
   let endsInLineComment = false;
   let i = 0;
   const n = text.length;
-  const fail = (why: string): never => {
-    throw new ChatOpsError('InvalidOption', `The scriptblock option is not one script block: ${why}. Use /ps to type the whole line.`, {
-      target: 'scriptblock',
-    });
-  };
   while (i < n) {
     const c = text[i]!;
     const atLineStart = (k: number): boolean => k === 0 || text[k - 1] === '\n' || text[k - 1] === '\r';
@@ -176,19 +172,69 @@ export function checkScriptBlock(text: string): { endsInLineComment: boolean } {
         }
         i++;
       }
-    } else if (c === '{') {
-      depth++;
-      i++;
-    } else if (c === '}') {
-      depth--;
-      if (depth < 0) fail('a } closes a brace that was never opened');
+    } else if (c === '{' || c === '}') {
+      onBrace(c, i);
       i++;
     } else {
       i++;
     }
   }
+  return endsInLineComment;
+}
+
+/**
+ * Checks that `{ text }` is one script block: every `{` and `}` outside strings and comments is
+ * balanced and the depth never drops below zero (see `scanBraces` for what hides a brace).
+ */
+export function checkScriptBlock(text: string): { endsInLineComment: boolean } {
+  let depth = 0;
+  const fail = (why: string): never => {
+    throw new ChatOpsError('InvalidOption', `The scriptblock option is not one script block: ${why}. Use /ps to type the whole line.`, {
+      target: 'scriptblock',
+    });
+  };
+  const endsInLineComment = scanBraces(
+    text,
+    (brace) => {
+      depth += brace === '{' ? 1 : -1;
+      if (depth < 0) fail('a } closes a brace that was never opened');
+    },
+    fail,
+  );
   if (depth > 0) fail('a { is never closed');
   return { endsInLineComment };
+}
+
+/**
+ * People type the braces out of habit (`scriptblock:{ echo x }`), and the line would then run a
+ * block that only returns a block. One balanced outer pair is taken off: the text, spaces
+ * aside, starts with `{` and ends with the `}` that closes it (`{ a }; { b }` keeps both, as its
+ * first brace closes early). What is inside is trimmed, so `{ echo x }` builds the same line as
+ * `echo x`. Text the scanner cannot read (an unclosed string) is returned as it is: the check
+ * that follows says what is wrong with it.
+ */
+export function unwrapScriptBlock(text: string): string {
+  const t = text.trim();
+  if (!t.startsWith('{') || !t.endsWith('}')) return text;
+  let depth = 0;
+  let closesAt = -1;
+  class Unreadable extends Error {}
+  try {
+    scanBraces(
+      t,
+      (brace, at) => {
+        depth += brace === '{' ? 1 : -1;
+        if (depth === 0 && closesAt < 0) closesAt = at;
+      },
+      () => {
+        throw new Unreadable();
+      },
+    );
+  } catch (e) {
+    if (e instanceof Unreadable) return text;
+    throw e;
+  }
+  return closesAt === t.length - 1 ? t.slice(1, -1).trim() : text;
 }
 
 /**
@@ -205,10 +251,11 @@ export function icmOptionsToLine(o: IcmOptions): string {
     else parts.push('-ComputerName', splitList(raw, 'computername').map(psQuote).join(','));
   }
   if (o.scriptblock !== undefined) {
-    const { endsInLineComment } = checkScriptBlock(o.scriptblock);
+    const script = unwrapScriptBlock(o.scriptblock);
+    const { endsInLineComment } = checkScriptBlock(script);
     // Written as a person types it; a trailing `# comment` would swallow the closing brace, so
     // then the brace goes on its own line.
-    block = endsInLineComment ? `{ ${o.scriptblock}\n}` : `{ ${o.scriptblock} }`;
+    block = endsInLineComment ? `{ ${script}\n}` : `{ ${script} }`;
     parts.push('-ScriptBlock', block);
   }
   if (o.filepath !== undefined) parts.push('-FilePath', psQuote(o.filepath));

@@ -16,13 +16,13 @@ import {
   type RESTOptions,
 } from 'discord.js';
 import type { Config } from '../../src/config.js';
-import type { Core, IncomingCommand, Invoker } from '../../src/core/ports.js';
+import type { Core, IncomingCommand, Invoker, MessageHandle } from '../../src/core/ports.js';
 import { ChatOpsError, isChatOpsError } from '../../src/errors.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import { errorMessage } from '../../src/messages/model.js';
 import { commandToLine, registerCommands, type OptionValues } from './commands.js';
 import { MessageUpdater } from './message-updater.js';
-import { parseButtonId, type DiscordPayload } from './render.js';
+import { parseButtonId, renderStopConfirmation, type DiscordPayload } from './render.js';
 import { DiscordSink, handleId, remember, sendEdit, type SinkContext } from './sink.js';
 
 export interface DiscordAdapterOptions {
@@ -188,17 +188,23 @@ export async function startDiscordAdapter(
     await i.respond(choices.slice(0, 25));
   }
 
+  /**
+   * Runs one line for an interaction. `under`: a press answers in the thread of the status
+   * message that carried the button (as on Slack). `updateMessage`: the interaction came from the
+   * private Stop/Cancel question, so it is acknowledged by updating that message, which then
+   * gives way to the answer (or "Done.") instead of a new "thinking…" under it.
+   */
   async function run(
     i: ChatInputCommandInteraction | ButtonInteraction,
     channel: string,
     source: IncomingCommand['source'],
     line: () => string,
+    options: { under?: MessageHandle; updateMessage?: boolean } = {},
   ): Promise<boolean> {
     // Acknowledge first: Discord drops an interaction that is not answered within 3 s.
-    await i.deferReply({ flags: MessageFlags.Ephemeral });
-    // A press answers in the thread of the message that carried the button (as on Slack).
-    const under = i.isButton() ? { id: handleId(i.message.channelId, i.message.id) } : undefined;
-    const sink = new DiscordSink(ctx, i.channelId!, { id: i.id, token: i.token }, under);
+    if (options.updateMessage && i.isButton()) await i.deferUpdate();
+    else await i.deferReply({ flags: MessageFlags.Ephemeral });
+    const sink = new DiscordSink(ctx, i.channelId!, { id: i.id, token: i.token }, options.under);
     let text: string;
     try {
       text = line();
@@ -222,7 +228,11 @@ export async function startDiscordAdapter(
   async function command(i: ChatInputCommandInteraction): Promise<void> {
     const channel = channelOf(i);
     if (!channel) {
-      await i.reply({ content: 'Use the commands in a server channel.', flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+      await i.reply({
+        content: 'Use the commands in a server channel.',
+        flags: MessageFlags.Ephemeral | MessageFlags.SuppressEmbeds,
+        allowedMentions: { parse: [] },
+      });
       return;
     }
     await run(i, channel, 'command', () => {
@@ -233,22 +243,58 @@ export async function startDiscordAdapter(
 
   async function button(i: ButtonInteraction): Promise<void> {
     const channel = channelOf(i);
-    const parsed = parseButtonId(i.customId);
-    if (!channel || !parsed) {
-      await i.reply({ content: 'This button is not one of ours.', flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+    const press = parseButtonId(i.customId);
+    if (!channel || !press) {
+      await i.reply({
+        content: 'This button is not one of ours.',
+        flags: MessageFlags.Ephemeral | MessageFlags.SuppressEmbeds,
+        allowedMentions: { parse: [] },
+      });
       return;
     }
-    const cmdlet = parsed.action === 'stop-job' ? 'Stop-Job' : 'Receive-Job';
-    const ok = await run(i, channel, 'button', () => `${cmdlet} -Id ${parsed.jobId}`);
-    // Receive-Job (without -Keep) leaves nothing unread: its button has done its work. The core
-    // drew the status before the output was received, so the button is taken off here.
-    if (ok && parsed.action === 'receive-job' && i.message.author.id === client.user?.id) {
-      try {
-        await rest.patch(Routes.channelMessage(i.message.channelId, i.message.id), {
-          body: { components: [], allowed_mentions: { parse: [] } },
+    const pressed = { id: handleId(i.message.channelId, i.message.id) };
+    switch (press.action) {
+      case 'stop-job': {
+        // Stopping cannot be undone: the press only asks, privately (only the presser sees it).
+        const ask = renderStopConfirmation(press.jobId, i.message.id);
+        await i.reply({
+          content: ask.content,
+          components: ask.components,
+          flags: MessageFlags.Ephemeral | MessageFlags.SuppressEmbeds,
+          allowedMentions: { parse: [] },
         });
-      } catch (e) {
-        log.warn('discord: could not remove the Receive-Job button', { error: String(e) });
+        return;
+      }
+      case 'cancel-stop-job':
+        await i.update({
+          content: `Cancelled: job ${press.jobId} was not stopped.`,
+          components: [],
+          flags: MessageFlags.SuppressEmbeds,
+          allowedMentions: { parse: [] },
+        });
+        return;
+      case 'confirm-stop-job':
+        // The question is in the channel of the status message it asks about (both answer the
+        // same press), so the status is that channel's message with the id the question carries.
+        await run(i, channel, 'button', () => `Stop-Job -Id ${press.jobId}`, {
+          under: { id: handleId(i.message.channelId, press.statusMessageId) },
+          updateMessage: true,
+        });
+        return;
+      case 'receive-job': {
+        const ok = await run(i, channel, 'button', () => `Receive-Job -Id ${press.jobId}`, { under: pressed });
+        // Receive-Job (without -Keep) leaves nothing unread: its button has done its work. The core
+        // drew the status before the output was received, so the button is taken off here.
+        if (ok && i.message.author.id === client.user?.id) {
+          try {
+            await rest.patch(Routes.channelMessage(i.message.channelId, i.message.id), {
+              body: { components: [], allowed_mentions: { parse: [] } },
+            });
+          } catch (e) {
+            log.warn('discord: could not remove the Receive-Job button', { error: String(e) });
+          }
+        }
+        return;
       }
     }
   }

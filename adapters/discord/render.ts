@@ -1,6 +1,7 @@
 import {
   ButtonStyle,
   ComponentType,
+  MessageFlags,
   type APIActionRowComponent,
   type APIButtonComponent,
   type APIEmbed,
@@ -104,35 +105,77 @@ export function renderCode(text: string, title?: string): string[] {
   return chunkLines(escapeCodeBlock(text), room).map((chunk, i) => (i === 0 ? heading : '') + fence(chunk));
 }
 
-/** A table drawn as PowerShell's Format-Table would, in a code block; long tables repeat the header. */
+/**
+ * A table drawn as PowerShell's Format-Table would, in a code block. Every part is the header (two
+ * lines) and at least one row, so a line wider than a third of what a message holds could never be
+ * posted with its header: the widest columns are cut (with an ellipsis) until a row fits that
+ * width, and a line that escaping still makes longer is cut too. Long tables are split into parts
+ * that each repeat the header.
+ */
 export function renderTable(columns: string[], rows: string[][], title?: string): string[] {
-  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join(' ')
-      .trimEnd();
-  const header = [line(columns), line(columns.map((_c, i) => '-'.repeat(widths[i] ?? 0)))];
   const heading = title !== undefined && title !== '' ? `**${escapeMarkdown(truncate(title, 300))}**\n` : '';
   const room = CONTENT_LIMIT - heading.length - 8;
-  const headerText = escapeCodeBlock(header.join('\n'));
-  const body = rows.map((r) => escapeCodeBlock(line(columns.map((_c, i) => r[i] ?? ''))));
+  const maxLine = Math.floor((room - 2) / 3);
+  const natural = columns.map((c, i) => rows.reduce((w, r) => Math.max(w, (r[i] ?? '').length), c.length));
+  const widths = fitWidths(natural, maxLine - (columns.length - 1));
+  const line = (cells: string[]): string =>
+    cutText(
+      escapeCodeBlock(
+        cells
+          .map((c, i) => {
+            const cell = cutText(c, widths[i] ?? 0);
+            return i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0);
+          })
+          .join(' ')
+          .trimEnd(),
+      ),
+      maxLine,
+    );
+  const headerText = [line(columns), line(widths.map((w) => '-'.repeat(w)))].join('\n');
   const out: string[] = [];
   let cur = headerText;
   let rowsInCur = 0;
-  for (const row of body) {
-    for (const piece of row.length > room - headerText.length - 1 ? hardSplit(row, Math.max(1, room - headerText.length - 1)) : [row]) {
-      if (cur.length + 1 + piece.length > room && rowsInCur > 0) {
-        out.push(cur);
-        cur = headerText;
-        rowsInCur = 0;
-      }
-      cur += '\n' + piece;
-      rowsInCur++;
+  for (const r of rows) {
+    const row = line(columns.map((_c, i) => r[i] ?? ''));
+    if (cur.length + 1 + row.length > room && rowsInCur > 0) {
+      out.push(cur);
+      cur = headerText;
+      rowsInCur = 0;
     }
+    cur += `\n${row}`;
+    rowsInCur++;
   }
   out.push(cur);
   return out.map((chunk, i) => (i === 0 ? heading : '') + fence(chunk));
+}
+
+/**
+ * Column widths whose sum is at most `budget`: narrow columns keep their width, the widest share
+ * what is left (one cap for all of them, as large as fits; at least 1).
+ */
+function fitWidths(natural: number[], budget: number): number[] {
+  const sum = (cap: number): number => natural.reduce((n, w) => n + Math.min(w, cap), 0);
+  if (sum(Infinity) <= budget) return natural;
+  let lo = 1;
+  let hi = Math.max(1, ...natural);
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (sum(mid) <= budget) lo = mid;
+    else hi = mid - 1;
+  }
+  return natural.map((w) => Math.min(w, lo));
+}
+
+/** `text` in at most `max` UTF-16 units, cut on a code point with `…` when it is longer. */
+function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 1) return max === 1 ? '…' : '';
+  let out = '';
+  for (const ch of text) {
+    if (out.length + ch.length > max - 1) break;
+    out += ch;
+  }
+  return `${out}…`;
 }
 
 /** File names Discord and every OS accept: letters, digits, dot, dash, underscore. */
@@ -250,10 +293,46 @@ export function buttonId(b: ActionButton): string {
   return `chatops:${b.action}:${b.jobId}`;
 }
 
-export function parseButtonId(customId: string): { action: ActionButton['action']; jobId: number } | undefined {
-  const m = /^chatops:(stop-job|receive-job):([1-9][0-9]{0,9})$/.exec(customId);
-  if (!m) return undefined;
-  return { action: m[1] as ActionButton['action'], jobId: Number(m[2]) };
+/**
+ * What a press asks for. The Stop-Job button on a status message only asks (a private message
+ * with Stop and Cancel, as Slack's confirm dialog does); Stop runs Stop-Job. Its id carries the
+ * status message's id, so what Stop-Job shows goes in that message's thread, as a direct press's
+ * would.
+ */
+export type ButtonPress =
+  | { action: ActionButton['action']; jobId: number }
+  | { action: 'confirm-stop-job'; jobId: number; statusMessageId: string }
+  | { action: 'cancel-stop-job'; jobId: number };
+
+export function parseButtonId(customId: string): ButtonPress | undefined {
+  const m = /^chatops:(stop-job|receive-job|cancel-stop-job):([1-9][0-9]{0,9})$/.exec(customId);
+  if (m) return { action: m[1] as 'stop-job' | 'receive-job' | 'cancel-stop-job', jobId: Number(m[2]) };
+  const c = /^chatops:confirm-stop-job:([1-9][0-9]{0,9}):([1-9][0-9]{0,19})$/.exec(customId);
+  if (c) return { action: 'confirm-stop-job', jobId: Number(c[1]), statusMessageId: c[2]! };
+  return undefined;
+}
+
+/** The private question a Stop-Job press asks: Stop (runs Stop-Job) or Cancel. */
+export function renderStopConfirmation(jobId: number, statusMessageId: string): DiscordPayload {
+  return {
+    content: `**Stop the job?**\nThis runs \`Stop-Job -Id ${jobId}\`.`,
+    embeds: [],
+    components: [
+      {
+        type: ComponentType.ActionRow,
+        components: [
+          {
+            type: ComponentType.Button,
+            custom_id: `chatops:confirm-stop-job:${jobId}:${statusMessageId}`,
+            label: 'Stop',
+            style: ButtonStyle.Danger,
+          },
+          { type: ComponentType.Button, custom_id: `chatops:cancel-stop-job:${jobId}`, label: 'Cancel', style: ButtonStyle.Secondary },
+        ],
+      },
+    ],
+    files: [],
+  };
 }
 
 export function renderButtons(buttons: ActionButton[]): APIActionRowComponent<APIButtonComponent>[] {
@@ -349,14 +428,32 @@ export function renderForEdit(message: NeutralMessage): DiscordPayload {
   return first;
 }
 
-/** The REST body for a payload; every message the bot sends carries `allowed_mentions` empty. */
-export function toBody(p: DiscordPayload, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/**
+ * Breaks every http(s) link in text so Discord neither links nor unfurls it: a zero-width space
+ * after the colon (`https:\u200b//…`) reads the same, but is no URL to Discord.
+ */
+export function breakLinks(text: string): string {
+  return text.replace(/(https?):(?=\/\/)/gi, `$1:${ZWSP}`);
+}
+
+/**
+ * The REST body for a payload; every message the bot sends carries `allowed_mentions` empty.
+ *
+ * Links in what the bot writes must not unfurl (a URL in output would otherwise fill the channel
+ * with previews). A message without embeds carries SUPPRESS_EMBEDS. That flag hides *every*
+ * embed, the bot's own included, so a message with an embed (the status) goes without it, and
+ * the links in its content (an -AsJob job's row) are broken instead. `flags` adds other flags
+ * (EPHEMERAL, when a follow-up is private).
+ */
+export function toBody(p: DiscordPayload, flags = 0): Record<string, unknown> {
+  const suppress = p.embeds.length === 0;
+  const all = flags | (suppress ? MessageFlags.SuppressEmbeds : 0);
   return {
-    content: p.content,
+    content: suppress ? p.content : breakLinks(p.content),
     embeds: p.embeds,
     components: p.components,
     allowed_mentions: NO_MENTIONS,
+    ...(all !== 0 ? { flags: all } : {}),
     ...(p.files.length > 0 ? { attachments: p.files.map((f, id) => ({ id, filename: f.name })) } : {}),
-    ...extra,
   };
 }

@@ -145,7 +145,7 @@ export class DiscordSink implements ChatSink {
           this.original = 'used';
         } else {
           await this.ctx.rest.post(Routes.webhook(this.ctx.applicationId, interaction.token), {
-            body: toBody(p, { flags: MessageFlags.Ephemeral }),
+            body: toBody(p, MessageFlags.Ephemeral),
             files: files(p),
             auth: false,
           });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandToLine } from '../../adapters/discord/commands.js';
 import { startDiscordAdapter, type DiscordAdapter } from '../../adapters/discord/index.js';
 import { readAudit } from '../../src/audit/audit-log.js';
 import { createLogger } from '../../src/log.js';
@@ -132,6 +133,20 @@ async function longJobWithStopButton(computer: string): Promise<{ id: number; st
   return { id, status };
 }
 
+/**
+ * Presses Stop-Job on a status message and waits for the private question it asks; returns the
+ * press and the question (an ephemeral message with Stop and Cancel).
+ */
+async function askToStop(id: number, status: FakeMessage): Promise<{ press: FakeInteraction; question: FakeMessage }> {
+  const press = fake.pressButton(status.id, `chatops:stop-job:${id}`, { user: ALICE });
+  const question = await fake.waitFor('the question', () => press.original);
+  return { press, question };
+}
+
+/** The custom ids of a message's buttons. */
+const buttonIds = (m: FakeMessage): string[] =>
+  m.components.flatMap((row: { components: Array<{ custom_id: string }> }) => row.components.map((b) => b.custom_id));
+
 const threadText = (threadId: string): string =>
   fake
     .channelMessages(threadId)
@@ -158,6 +173,11 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
       'filepath',
     ]);
     expect(icm.options[0].autocomplete).toBe(true);
+    // Only server admins see them until an admin grants them (Server Settings → Integrations);
+    // servers only, no DMs.
+    for (const c of put[0]!.body) {
+      expect(c, c.name).toMatchObject({ default_member_permissions: '0', contexts: [0] });
+    }
     expect(fake.identifies).toBe(1);
   });
 
@@ -410,14 +430,41 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     expect(withFile.attachments[0].filename).toMatch(/\.txt$/);
   });
 
-  it('Stop-Job button stops a running job, as an audited command', async () => {
+  it('Stop-Job button asks first: nothing stops until Stop is pressed, Cancel leaves the job running', async () => {
     const { id, status } = await longJobWithStopButton('web1');
-    const press = fake.pressButton(status.id, `chatops:stop-job:${id}`, { user: ALICE });
+    const stops = () => readAudit(rt.app.db).filter((r) => r.command === `Stop-Job -Id ${id}`);
+
+    // The press asks, privately, and runs nothing.
+    const first = await askToStop(id, status);
+    expect(first.press.callback).toMatchObject({ type: 4, data: { flags: 64 | 4 } });
+    expect(first.question.flags & 64).toBe(64);
+    expect(first.question.content).toContain(`Stop-Job -Id ${id}`);
+    expect(buttonIds(first.question)).toEqual([`chatops:confirm-stop-job:${id}:${status.id}`, `chatops:cancel-stop-job:${id}`]);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(rt.app.store.getJob(id)!.state).toBe('Running');
+    expect(stops()).toEqual([]);
+
+    // Cancel: the question says so and loses its buttons; the job runs on.
+    const cancel = fake.pressButton(first.question.id, `chatops:cancel-stop-job:${id}`, { user: ALICE });
+    await fake.waitFor('the question answered', () => cancel.callback);
+    expect(cancel.callback).toMatchObject({ type: 7 });
+    expect(first.question.content).toMatch(new RegExp(`job ${id} was not stopped`));
+    expect(first.question.components).toEqual([]);
+    expect(first.question.flags & 64).toBe(64);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(rt.app.store.getJob(id)!.state).toBe('Running');
+    expect(stops()).toEqual([]);
+    expect(buttonIds(statusMessageFor(id)!)).toEqual([`chatops:stop-job:${id}`]);
+
+    // Stop: runs Stop-Job -Id N as an audited button command; the question gives way to the answer.
+    const second = await askToStop(id, status);
+    const confirm = fake.pressButton(second.question.id, `chatops:confirm-stop-job:${id}:${status.id}`, { user: ALICE });
     await fake.waitFor('job stopped', () => rt.app.store.getJob(id)?.state === 'Stopped', 15_000);
-    expect(press.callback).toMatchObject({ type: 5, data: { flags: 64 } });
+    expect(confirm.callback).toMatchObject({ type: 6 });
+    await fake.waitFor('the question answered', () => second.question.deleted || second.question.history.length > 1);
+    expect(second.question.deleted || second.question.components.length === 0).toBe(true);
     await fake.waitFor('status shows Stopped', () => field(statusMessageFor(id)!, 'State') === 'Stopped');
-    const audit = readAudit(rt.app.db).filter((r) => r.kind === 'button');
-    expect(audit.some((r) => r.command === `Stop-Job -Id ${id}` && r.decision === 'allowed' && r.user === 'discord:5001')).toBe(true);
+    expect(stops().map((r) => [r.kind, r.decision, r.user])).toEqual([['button', 'allowed', 'discord:5001']]);
   });
 
   it('Receive-Job button shows the output of a finished -AsJob job', async () => {
@@ -469,7 +516,8 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
 
   it('a replayed button press (same interaction delivered again) runs once', async () => {
     const { id, status } = await longJobWithStopButton('web2');
-    const press = fake.pressButton(status.id, `chatops:stop-job:${id}`, { user: ALICE });
+    const { question } = await askToStop(id, status);
+    const press = fake.pressButton(question.id, `chatops:confirm-stop-job:${id}:${status.id}`, { user: ALICE });
     await fake.waitFor('job stopped', () => rt.app.store.getJob(id)?.state === 'Stopped', 15_000);
     await handled(press);
     // Let the job's own last messages (status edit, state change in the thread) go out first.
@@ -492,7 +540,7 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     const auditBefore = readAudit(rt.app.db).length;
     const press = fake.pressButton({ forgedIn: OPS }, 'chatops:stop-job:1; Remove-Job *', { user: ALICE });
     await fake.waitFor('the refusal', () => press.callback);
-    expect(press.callback).toMatchObject({ type: 4, data: { flags: 64, content: 'This button is not one of ours.' } });
+    expect(press.callback).toMatchObject({ type: 4, data: { flags: 64 | 4, content: 'This button is not one of ours.' } });
     expect(readAudit(rt.app.db).length).toBe(auditBefore);
   });
 
@@ -596,6 +644,96 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     await fake.waitFor('heartbeat', () => fake.gatewayOps.some((p) => p.op === 1));
     await fake.waitFor('result', () => threadText(statusMessageFor(id)?.id ?? '-').includes('resumed'));
   });
+  it('Get-Job works when a job’s command is longer than a message: long cells are cut, the table split with its header', async () => {
+    const before = lastJobId();
+    const long = `true '${'x'.repeat(3000)}'`;
+    const i = ps(`Invoke-Command -ComputerName web1 -AsJob { ${long} }`);
+    const id = await nextJob(before, true, i);
+    await handled(i);
+    expect(rt.app.store.getJob(id)!.command.length).toBeGreaterThan(3000);
+    // Enough jobs that the table cannot be one message.
+    for (let k = 0; k < 3; k++) {
+      const last = lastJobId();
+      const more = ps(`Invoke-Command -ComputerName web2 -AsJob -JobName filler${k} { true '${'y'.repeat(2500)}' }`);
+      await nextJob(last, true, more);
+      await handled(more);
+    }
+
+    const from = fake.calls.length;
+    const get = fake.sendCommand('job', [{ name: 'get', type: 1, options: [] }], { user: ALICE });
+    await handled(get);
+    const writes = fake.calls.slice(from).filter((c) => c.method !== 'GET');
+    expect(writes.map((c) => `${c.method} ${c.path} ${c.status}`).filter((w) => !/ 2\d\d$/.test(w))).toEqual([]);
+    expect(get.original!.deleted).toBe(true); // the table went public: no private error
+    const parts: string[] = writes.filter((c) => c.method === 'POST' && c.path === `/channels/${OPS}/messages`).map((c) => c.body.content);
+    expect(parts.length).toBeGreaterThan(1);
+    const header = /^```\nId +Name +PSJobTypeName +State +HasMoreData +Location +Command\n-+ -+ -+ -+ -+ -+ -+\n/;
+    for (const p of parts) {
+      expect(p.length).toBeLessThanOrEqual(2000);
+      expect(p).toMatch(header); // every part repeats the header
+    }
+    const rows = parts.flatMap((p) => p.split('\n'));
+    const row = rows.find((r) => r.startsWith(`${id} `));
+    expect(row).toMatch(
+      new RegExp(`^${id} +Job${id} +RemoteJob +Completed +\\w+ +web1 +Invoke-Command -ComputerName web1 -AsJob \\{ true 'x+…$`),
+    );
+    expect(rows.filter((r) => r.startsWith(`${id} `))).toHaveLength(1);
+  });
+
+  it('/icm scriptblock typed with its braces builds the same line as without them, and runs', async () => {
+    const line = (scriptblock: string) => commandToLine('icm', null, { computername: 'web1', scriptblock });
+    expect(line('{ echo x }')).toBe(line('echo x'));
+    expect(line('{ echo x }')).toBe(`Invoke-Command -ComputerName 'web1' -ScriptBlock { echo x }`);
+
+    const before = lastJobId();
+    const i = fake.sendCommand(
+      'icm',
+      [
+        { name: 'computername', type: 3, value: 'web1' },
+        { name: 'scriptblock', type: 3, value: '{ echo braces-stripped }' },
+      ],
+      { user: ALICE },
+    );
+    const id = await nextJob(before, true, i);
+    await handled(i);
+    expect(rt.app.store.getJob(id)).toMatchObject({
+      state: 'Completed',
+      command: `Invoke-Command -ComputerName 'web1' -ScriptBlock { echo braces-stripped }`,
+    });
+    await fake.waitFor('output', () => threadText(statusMessageFor(id)?.id ?? '-').includes('```\nbraces-stripped\n```'));
+  });
+
+  it('links in what the bot writes do not unfurl; the status keeps its embed', async () => {
+    const before = lastJobId();
+    const i = ps('Invoke-Command -ComputerName web1 { echo https://example.com/sync }');
+    const id = await nextJob(before, true, i);
+    await handled(i);
+    const status = statusMessageFor(id)!;
+    await fake.waitFor('output', () => threadText(status.id).includes('https://example.com/sync'));
+    const out = fake.channelMessages(status.id).find((m) => m.content.includes('https://example.com/sync'))!;
+    expect(out.flags & 4).toBe(4); // SUPPRESS_EMBEDS
+    expect(out.unfurled).toEqual([]);
+    // The status is an embed the bot means to show: no SUPPRESS_EMBEDS (it would hide it too).
+    expect(status.flags & 4).toBe(0);
+    expect(status.embeds).toHaveLength(1);
+
+    // An -AsJob status carries the job's row as text next to its embed: the link there is broken.
+    const before2 = lastJobId();
+    const j = ps('Invoke-Command -ComputerName web1 -AsJob { echo https://example.com/asjob }');
+    const id2 = await nextJob(before2, true, j);
+    await handled(j);
+    const asJob = await fake.waitFor('status with its row', () => {
+      const m = statusMessageFor(id2);
+      return m?.content.includes('example.com/asjob') ? m : undefined;
+    });
+    expect(asJob.embeds).toHaveLength(1);
+    expect(asJob.unfurled).toEqual([]);
+    expect(asJob.content.replace(/\u200b/g, '')).toContain('https://example.com/asjob');
+
+    // Nothing the bot wrote in this run unfurled anywhere (channels, threads, private replies).
+    expect([...fake.messages.values()].filter((m) => m.unfurled.length > 0).map((m) => m.content)).toEqual([]);
+  });
+
   it('sent every message with mentions disabled: posts, edits, follow-ups, thread replies, direct replies', () => {
     const written = fake.calls.filter(
       (c) =>
@@ -609,11 +747,18 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     expect([...kinds].sort()).toEqual(['PATCH edit', 'PATCH webhook', 'POST post', 'POST webhook']);
     expect(written.some((c) => c.files.length > 0)).toBe(true); // multipart (attachment) posts too
     for (const c of written) expect(c.body?.allowed_mentions, `${c.method} ${c.path}`).toEqual({ parse: [] });
+    // Every message without an embed is sent with SUPPRESS_EMBEDS; one with an embed never is.
+    for (const c of written.filter((x) => Array.isArray(x.body?.embeds))) {
+      expect(Number(c.body.flags ?? 0) & 4, `${c.method} ${c.path}`).toBe(c.body.embeds.length === 0 ? 4 : 0);
+    }
     const messageCallbacks = fake.calls.filter(
       (c) => /^\/interactions\/\d+\/[^/]+\/callback$/.test(c.path) && [4, 7].includes(c.body?.type),
     );
     expect(messageCallbacks.length).toBeGreaterThan(0);
-    for (const c of messageCallbacks) expect(c.body.data.allowed_mentions, c.path).toEqual({ parse: [] });
+    for (const c of messageCallbacks) {
+      expect(c.body.data.allowed_mentions, c.path).toEqual({ parse: [] });
+      expect(c.body.data.flags & 4, c.path).toBe(4);
+    }
   });
 
   it('never logged the bot token', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { commandToLine } from '../../adapters/discord/commands.js';
-import { checkScriptBlock, icmOptionsToLine, psQuote, splitList } from '../../adapters/discord/icm-line.js';
+import { checkScriptBlock, icmOptionsToLine, psQuote, splitList, unwrapScriptBlock } from '../../adapters/discord/icm-line.js';
 import { parseScript } from '../../src/language/index.js';
 
 describe('psQuote', () => {
@@ -94,6 +94,32 @@ describe('checkScriptBlock', () => {
   it('notices a trailing line comment', () => {
     expect(checkScriptBlock('uptime # why').endsInLineComment).toBe(true);
     expect(checkScriptBlock('uptime # why\nw').endsInLineComment).toBe(false);
+  });
+});
+
+describe('unwrapScriptBlock: one balanced outer pair of braces typed out of habit', () => {
+  it('takes off one pair, so `{ echo x }` builds the same line as `echo x`', () => {
+    const line = (scriptblock: string) => icmOptionsToLine({ computername: 'web1', scriptblock });
+    for (const typed of ['{ echo x }', '{echo x}', '  {  echo x  }  ', '{\n  echo x\n}']) {
+      expect(line(typed), JSON.stringify(typed)).toBe(line('echo x'));
+    }
+    expect(line('{ echo x }')).toBe("Invoke-Command -ComputerName 'web1' -ScriptBlock { echo x }");
+    expect(unwrapScriptBlock('{ f() { echo "}"; }; f }')).toBe('f() { echo "}"; }; f');
+    // One pair only: a block inside a block stays a block.
+    expect(unwrapScriptBlock('{ { echo x } }')).toBe('{ echo x }');
+    // A trailing comment inside still gets its closing brace on a line of its own.
+    expect(line('{ uptime # load\n}')).toBe("Invoke-Command -ComputerName 'web1' -ScriptBlock { uptime # load\n}");
+  });
+
+  it('leaves braces that are not one outer pair', () => {
+    for (const keep of ['{ a }; { b }', 'echo { x }', '{ a } | b', "{ echo '}", '{ echo x `}', '{ echo x # }']) {
+      expect(unwrapScriptBlock(keep), keep).toBe(keep);
+    }
+    // ...and the check that follows judges them as before.
+    expect(icmOptionsToLine({ computername: 'web1', scriptblock: '{ a }; { b }' })).toBe(
+      "Invoke-Command -ComputerName 'web1' -ScriptBlock { { a }; { b } }",
+    );
+    expect(() => icmOptionsToLine({ computername: 'web1', scriptblock: "{ echo '}" })).toThrow(/single-quoted string is not closed/);
   });
 });
 

@@ -4,12 +4,14 @@ import {
   chunkLines,
   escapeCodeBlock,
   escapeMarkdown,
+  breakLinks,
   parseButtonId,
   renderAttachment,
   renderCode,
   renderForEdit,
   renderMessage,
   renderStatusEmbed,
+  renderStopConfirmation,
   renderTable,
   safeFilename,
   STATE_COLOURS,
@@ -102,6 +104,55 @@ describe('tables', () => {
       expect(p).toContain('PSComputerName Status  Id\n-------------- ------- --');
     }
     expect(pieces[0]).toContain('web0           Running 0');
+  });
+
+  it('cuts an over-long cell with an ellipsis so every row fits a message with its header', () => {
+    const columns = ['Id', 'Name', 'State', 'Command'];
+    const rows = [
+      ['1', 'Job1', 'Completed', `icm web1 { true '${'x'.repeat(3000)}' }`],
+      ['2', 'Job2', 'Running', 'icm web2 { uptime }'],
+    ];
+    const pieces = renderTable(columns, rows, 'Get-Job');
+    expect(pieces).toHaveLength(1);
+    const lines = pieces[0]!.split('\n');
+    expect(lines.slice(0, 3)).toEqual(['**Get-Job**', '```', 'Id Name State     Command']);
+    const row = lines.find((l) => l.startsWith('1 '))!;
+    expect(row).toMatch(/^1 {2}Job1 Completed icm web1 \{ true 'x+…$/);
+    expect(lines.find((l) => l.startsWith('2 '))).toBe('2  Job2 Running   icm web2 { uptime }');
+    expect(pieces[0]!.length).toBeLessThanOrEqual(CONTENT_LIMIT);
+  });
+
+  it('keeps every part within the limit and repeats the header, however wide and many the cells', () => {
+    const columns = ['Id', 'Name', 'Command', 'Location'];
+    const rows = Array.from({ length: 40 }, (_, i) => [String(i), `Job${i}`, `c${i} ${'z'.repeat(1000 + i * 50)}`, `web${i}`]);
+    const pieces = renderTable(columns, rows);
+    expect(pieces.length).toBeGreaterThan(1);
+    for (const p of pieces) {
+      expect(p.length).toBeLessThanOrEqual(CONTENT_LIMIT);
+      expect(fenceCount(p)).toBe(2);
+      expect(p.split('\n')[1]).toMatch(/^Id +Name +Command +Location$/);
+      expect(p.split('\n')[2]).toMatch(/^-- +-+ -+ -+$/);
+    }
+    // Every row is shown once, each on one line, its cut cell marked, the columns after it kept.
+    const rowLines = pieces.flatMap((p) => p.split('\n').filter((l) => /^\d+ /.test(l)));
+    expect(rowLines.map((l) => l.split(' ')[0])).toEqual(rows.map((r) => r[0]));
+    for (const l of rowLines) expect(l).toMatch(/z…\s+web\d+$/);
+  });
+
+  it('a row that escaping lengthens (runs of backticks) still fits, and cannot close its block', () => {
+    const rows = [['1', '`'.repeat(4000)]];
+    const pieces = renderTable(['Id', 'Text'], rows, 'x');
+    for (const p of pieces) {
+      expect(p.length).toBeLessThanOrEqual(CONTENT_LIMIT);
+      expect(fenceCount(p)).toBe(2);
+    }
+  });
+
+  it('a cell cut at a surrogate pair keeps the pair whole', () => {
+    const [p] = renderTable(['A', 'B'], [['1', '😀'.repeat(2000)]]);
+    const row = p!.split('\n').find((l) => l.startsWith('1 '))!;
+    expect(row.endsWith('😀…')).toBe(true);
+    expect(row).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
   });
 });
 
@@ -210,9 +261,36 @@ describe('status embed and buttons', () => {
     expect(button).toMatchObject({ type: 2, style: 4, label: 'Stop-Job', custom_id: 'chatops:stop-job:7' });
     expect(parseButtonId('chatops:stop-job:7')).toEqual({ action: 'stop-job', jobId: 7 });
     expect(parseButtonId('chatops:receive-job:12')).toEqual({ action: 'receive-job', jobId: 12 });
+    expect(parseButtonId('chatops:confirm-stop-job:7:123456789012345678')).toEqual({
+      action: 'confirm-stop-job',
+      jobId: 7,
+      statusMessageId: '123456789012345678',
+    });
+    expect(parseButtonId('chatops:cancel-stop-job:7')).toEqual({ action: 'cancel-stop-job', jobId: 7 });
+    for (const forged of [
+      'chatops:confirm-stop-job:7',
+      'chatops:confirm-stop-job:7:12x',
+      'chatops:confirm-stop-job:7:1:2',
+      'chatops:cancel-stop-job:0',
+    ]) {
+      expect(parseButtonId(forged)).toBeUndefined();
+    }
     for (const forged of ['chatops:stop-job:7;Remove-Job 1', 'chatops:rm:7', 'chatops:stop-job:-1', 'chatops:stop-job:07', 'x']) {
       expect(parseButtonId(forged)).toBeUndefined();
     }
+  });
+
+  it('the Stop-Job question offers Stop (naming the status message) and Cancel, and its ids parse back', () => {
+    const q = renderStopConfirmation(7, '123456789012345678');
+    expect(q.content).toContain('Stop-Job -Id 7');
+    const [stop, cancel] = q.components[0]!.components;
+    expect(stop).toMatchObject({ label: 'Stop', style: 4 });
+    expect(cancel).toMatchObject({ label: 'Cancel', style: 2 });
+    expect(parseButtonId((stop as { custom_id: string }).custom_id)).toMatchObject({
+      action: 'confirm-stop-job',
+      statusMessageId: '123456789012345678',
+    });
+    expect(parseButtonId((cancel as { custom_id: string }).custom_id)).toEqual({ action: 'cancel-stop-job', jobId: 7 });
   });
 
   it('an edit is one message that clears what it does not set', () => {
@@ -220,5 +298,29 @@ describe('status embed and buttons', () => {
     const body = toBody(p);
     expect(body.components).toEqual([]);
     expect(body.allowed_mentions).toEqual({ parse: [] });
+  });
+});
+
+describe('links', () => {
+  it('a message without embeds is sent with SUPPRESS_EMBEDS, and its text as it is', () => {
+    const [p] = renderMessage({ blocks: [{ kind: 'code', text: 'see https://example.com/x' }] });
+    const body = toBody(p!);
+    expect(body.flags).toBe(4);
+    expect(body.content).toContain('https://example.com/x');
+    expect(toBody(p!, 64).flags).toBe(64 | 4);
+  });
+
+  it('a message with an embed is not (the flag would hide the embed): its links are broken instead', () => {
+    const [p] = renderMessage({
+      blocks: [
+        { kind: 'status', status: status({ asJob: true }) },
+        { kind: 'table', columns: ['Command'], rows: [['curl HTTPS://example.com/a http://b.example']] },
+      ],
+    });
+    const body = toBody(p!);
+    expect(body.flags).toBeUndefined();
+    expect(body.content).not.toMatch(/https?:\/\//i);
+    expect(String(body.content).replace(/\u200b/g, '')).toContain('curl HTTPS://example.com/a http://b.example');
+    expect(breakLinks('no links here')).toBe('no links here');
   });
 });

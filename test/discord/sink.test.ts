@@ -117,6 +117,42 @@ describe('DiscordSink over REST', () => {
     expect(final.embeds[0].fields[1].value).toBe('9 Completed (of 9)');
   });
 
+  it('posts output with SUPPRESS_EMBEDS so its links do not unfurl, and the status without it', async () => {
+    const sink = new DiscordSink(context(), CH, { id: '1', token: 'unused' });
+    const h = await sink.post({ blocks: [{ kind: 'status', status: { ...status('Running', 1), asJob: true } }] });
+    const out = await sink.postInThread(h, { blocks: [{ kind: 'code', text: 'docs at https://example.com/a', title: 'web1' }] });
+    const statusMsg = fake.messages.get(h.id.split('/')[1]!)!;
+    const outMsg = fake.messages.get(out.id.split('/')[1]!)!;
+    expect(statusMsg.flags & 4).toBe(0);
+    expect(statusMsg.embeds).toHaveLength(1);
+    expect(outMsg.flags & 4).toBe(4);
+    expect(outMsg.unfurled).toEqual([]);
+    expect(outMsg.content).toContain('https://example.com/a');
+    // An edit of the status keeps its embed showing.
+    await sink.update(h, { blocks: [{ kind: 'status', status: status('Completed', 1) }] });
+    expect(statusMsg.embeds).toHaveLength(1);
+    expect(statusMsg.flags & 4).toBe(0);
+  });
+
+  it('the fake refuses what Discord refuses: long content, embeds over their limits, too many buttons', async () => {
+    const rest = context().rest;
+    const post = (body: object) => rest.post(`/channels/${CH}/messages`, { body });
+    await expect(post({ content: 'x'.repeat(2001) })).rejects.toThrow(/2000 or fewer/);
+    await expect(post({ embeds: [{ title: 't', description: 'd'.repeat(4000) }, { description: 'd'.repeat(2001) }] })).rejects.toThrow(
+      /6000/,
+    );
+    await expect(post({ embeds: [{ title: 't', fields: [{ name: 'n', value: '' }] }] })).rejects.toThrow(/fields.value/);
+    const button = (k: number) => ({ type: 2, style: 1, label: `b${k}`, custom_id: `id${k}` });
+    await expect(post({ components: [{ type: 1, components: [0, 1, 2, 3, 4, 5].map(button) }] })).rejects.toThrow(/between 1 and 5/);
+    await expect(post({ components: [{ type: 1, components: [button(1), button(1)] }] })).rejects.toThrow(/duplicated/);
+    await expect(post({ content: 'ok', components: [{ type: 1, components: [{ ...button(1), label: 'l'.repeat(81) }] }] })).rejects.toThrow(
+      /80 or fewer/,
+    );
+    // A channel message cannot be made ephemeral; the flag is not set.
+    const m = (await post({ content: 'plain', flags: 64 | 4 })) as { id: string };
+    expect(fake.messages.get(m.id)!.flags).toBe(4);
+  });
+
   it('throws when Discord keeps failing, so the core can mark the output not posted', async () => {
     const sink = new DiscordSink(context(), CH, { id: '1', token: 'unused' });
     fake.failNext({ method: 'POST', path: new RegExp(`^/channels/${CH}/messages$`), status: 500 });

@@ -10,9 +10,15 @@ import { WebSocketServer, type WebSocket } from 'ws';
  * test asks for (INTERACTION_CREATE for commands, buttons and autocomplete).
  *
  * It behaves like Discord where the adapter depends on it: bot routes need `Authorization: Bot
- * <token>`, interaction routes need none; an interaction is acknowledged once; content over
- * 2,000 characters is refused; a thread started from a message gets the message's id and a
- * second one is refused with code 160004; a queued failure answers the next matching call with
+ * <token>`, interaction routes need none; an interaction is acknowledged once; a message Discord
+ * would refuse is refused with a 400 (content over 2,000 characters, embeds over their limits,
+ * more than 5 rows of at most 5 buttons, labels over 80 characters, custom ids over 100 or
+ * repeated); only the flags Discord lets a bot set are kept (SUPPRESS_EMBEDS, and EPHEMERAL on
+ * interaction messages; an edit changes SUPPRESS_EMBEDS only), and SUPPRESS_EMBEDS hides every
+ * embed of the message; a link in a message without it "unfurls" (recorded in `unfurled`); after
+ * a component's interaction is answered with an update (type 6 or 7), its `@original` is the
+ * message that carried the component; a thread started from a message gets the message's id and
+ * a second one is refused with code 160004; a queued failure answers the next matching call with
  * a 429 (Retry-After and X-RateLimit-* headers, JSON body with retry_after) or a 5xx.
  */
 
@@ -62,6 +68,12 @@ export interface FakeMessage {
   deleted: boolean;
   /** Every body that set this message's content, oldest first (the post, then each edit). */
   history: any[];
+  /**
+   * The links Discord would preview under the message: every http(s) URL in the content not
+   * wrapped in `<…>`, unless the message has SUPPRESS_EMBEDS. Discord unfurls a link in a code
+   * block too, so the fake does.
+   */
+  unfurled: string[];
   allowed_mentions?: unknown;
   thread?: { id: string; name: string };
 }
@@ -84,6 +96,8 @@ export interface FakeInteraction {
   callback?: { type: number; data?: any; at: number };
   original?: FakeMessage;
   followups: FakeMessage[];
+  /** For a component interaction: the message that carried the component. */
+  messageId?: string;
 }
 
 export interface QueuedFailure {
@@ -487,8 +501,10 @@ export class FakeDiscord {
     const i = this.interactionBase(3, m.channel_id, user);
     i.data = { custom_id: customId, component_type: 2 };
     i.message = this.messageObject(m);
+    const it = this.interactions.get(i.id)!;
+    it.messageId = m.id;
     this.dispatch('INTERACTION_CREATE', i);
-    return this.interactions.get(i.id)!;
+    return it;
   }
 
   // ------------------------------------------------------------------- REST
@@ -522,6 +538,11 @@ export class FakeDiscord {
   }
 
   private newMessage(channelId: string, body: any, files: RecordedFile[], extra: Partial<FakeMessage> = {}): FakeMessage {
+    // A bot may set only these when it creates a message; EPHEMERAL only on an interaction's
+    // messages. Anything else it sends is not set.
+    const settable = SUPPRESS_EMBEDS | SUPPRESS_NOTIFICATIONS | (extra.webhook_id ? EPHEMERAL : 0);
+    const loading = (extra.flags ?? 0) & LOADING;
+    body = { ...body, flags: (Number(body?.flags ?? 0) & settable) | loading };
     const m: FakeMessage = {
       id: snowflake(),
       channel_id: channelId,
@@ -534,18 +555,25 @@ export class FakeDiscord {
       flags: 0,
       deleted: false,
       history: [],
+      unfurled: [],
       ...extra,
     };
-    this.applyBody(m, body, files);
+    this.applyBody(m, body, files, true);
     this.messages.set(m.id, m);
     return m;
   }
 
-  private applyBody(m: FakeMessage, body: any, files: RecordedFile[]): void {
+  private applyBody(m: FakeMessage, body: any, files: RecordedFile[], creating = false): void {
     if (body?.content !== undefined) m.content = String(body.content);
     if (body?.embeds !== undefined) m.embeds = body.embeds;
     if (body?.components !== undefined) m.components = body.components;
-    if (body?.flags !== undefined) m.flags = Number(body.flags);
+    if (body?.flags !== undefined && body.flags !== null) {
+      // An edit may set or clear SUPPRESS_EMBEDS only; every other flag stays as it was.
+      m.flags = creating ? Number(body.flags) : (m.flags & ~SUPPRESS_EMBEDS) | (Number(body.flags) & SUPPRESS_EMBEDS);
+    }
+    // "Do not include any embeds when serializing this message": the bot's own embeds as well.
+    if (m.flags & SUPPRESS_EMBEDS) m.embeds = [];
+    m.unfurled = m.flags & SUPPRESS_EMBEDS ? [] : links(m.content);
     if (body?.allowed_mentions !== undefined) m.allowed_mentions = body.allowed_mentions;
     if (files.length > 0) {
       m.attachments = files.map((f, i) => ({
@@ -567,18 +595,7 @@ export class FakeDiscord {
     if (typeof body?.content === 'string' && body.content.length > 2000) {
       return 'content: Must be 2000 or fewer in length.';
     }
-    if (Array.isArray(body?.embeds) && body.embeds.length > 10) return 'embeds: Must be 10 or fewer in length.';
-    for (const e of body?.embeds ?? []) {
-      if (typeof e.description === 'string' && e.description.length > 4096) return 'embeds.description too long';
-      if (typeof e.title === 'string' && e.title.length > 256) return 'embeds.title too long';
-      const total =
-        String(e.title ?? '').length +
-        String(e.description ?? '').length +
-        (e.fields ?? []).reduce((n: number, f: any) => n + String(f.name).length + String(f.value).length, 0);
-      if (total > 6000) return 'Embed size exceeds maximum size of 6000';
-      for (const f of e.fields ?? []) if (String(f.value).length > 1024) return 'embeds.fields.value too long';
-    }
-    return undefined;
+    return validateEmbeds(body?.embeds ?? []) ?? validateComponents(body?.components ?? []);
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -653,12 +670,25 @@ export class FakeDiscord {
       const it = this.interactions.get(m[1]!);
       if (!it || it.token !== m[2]) return reply(404, { message: 'Unknown interaction', code: 10062 });
       if (it.callback) return reply(400, { message: 'Interaction has already been acknowledged.', code: 40060 });
+      if (body?.type === 4 || body?.type === 7) {
+        const bad = this.validateBody(body?.data ?? {}, files, body?.type === 4);
+        if (bad) return reply(400, { message: `Invalid Form Body: ${bad}`, code: 50035 });
+      }
+      if ((body?.type === 6 || body?.type === 7) && it.messageId === undefined) {
+        return reply(400, { message: 'Interaction callback type is only valid for component interactions', code: 50035 });
+      }
       it.callback = { type: body?.type, data: body?.data, at: Date.now() };
+      if (body?.type === 6 || body?.type === 7) {
+        // Updating the message the component was on: that message is now the original response.
+        it.original = this.messages.get(it.messageId!);
+        if (body.type === 7 && it.original) this.applyBody(it.original, body.data ?? {}, files);
+      }
       if (body?.type === 4 || body?.type === 5) {
-        const data = body.type === 5 ? { flags: (body.data?.flags ?? 0) | 128 } : (body.data ?? {});
+        const data = body.type === 5 ? { flags: body.data?.flags ?? 0 } : (body.data ?? {});
         it.original = this.newMessage(this.channelOfInteraction(it), { content: '', ...data }, files, {
           webhook_id: app,
           interaction_token: it.token,
+          ...(body.type === 5 ? { flags: LOADING } : {}),
         });
       }
       return reply(204);
@@ -808,8 +838,80 @@ function validateCommands(cmds: any[]): string | undefined {
   for (const [k, c] of cmds.entries()) {
     const bad = check(c, `[${k}]`);
     if (bad) return bad;
+    const perms = c.default_member_permissions;
+    if (perms !== undefined && perms !== null && (typeof perms !== 'string' || !/^\d+$/.test(perms))) {
+      return `[${k}].default_member_permissions must be a permission bit set as a string of digits, or null`;
+    }
+    if (
+      c.contexts !== undefined &&
+      c.contexts !== null &&
+      (!Array.isArray(c.contexts) || c.contexts.some((x: unknown) => ![0, 1, 2].includes(x as number)))
+    ) {
+      return `[${k}].contexts must list interaction context types (0, 1, 2)`;
+    }
   }
   return undefined;
+}
+
+/** Discord's embed limits; the total counts every embed of the message. */
+function validateEmbeds(embeds: any[]): string | undefined {
+  if (!Array.isArray(embeds)) return 'embeds must be an array';
+  if (embeds.length > 10) return 'embeds: Must be 10 or fewer in length.';
+  let total = 0;
+  for (const e of embeds) {
+    const text = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
+    if (text(e.title).length > 256) return 'embeds.title: Must be 256 or fewer in length.';
+    if (text(e.description).length > 4096) return 'embeds.description: Must be 4096 or fewer in length.';
+    if (text(e.footer?.text).length > 2048) return 'embeds.footer.text: Must be 2048 or fewer in length.';
+    if (text(e.author?.name).length > 256) return 'embeds.author.name: Must be 256 or fewer in length.';
+    const fields: any[] = e.fields ?? [];
+    if (fields.length > 25) return 'embeds.fields: Must be 25 or fewer in length.';
+    for (const f of fields) {
+      if (text(f.name).length < 1 || text(f.name).length > 256) return 'embeds.fields.name: Must be between 1 and 256 in length.';
+      if (text(f.value).length < 1 || text(f.value).length > 1024) return 'embeds.fields.value: Must be between 1 and 1024 in length.';
+    }
+    total +=
+      text(e.title).length +
+      text(e.description).length +
+      text(e.footer?.text).length +
+      text(e.author?.name).length +
+      fields.reduce((n: number, f: any) => n + text(f.name).length + text(f.value).length, 0);
+  }
+  if (total > 6000) return 'embeds: Embed size exceeds maximum size of 6000';
+  return undefined;
+}
+
+/** Discord's rules for buttons: at most 5 rows of at most 5, labels and ids within limits, ids unique. */
+function validateComponents(rows: any[]): string | undefined {
+  if (!Array.isArray(rows)) return 'components must be an array';
+  if (rows.length > 5) return 'components: Must be 5 or fewer in length.';
+  const ids = new Set<string>();
+  for (const row of rows) {
+    if (row?.type !== 1) return 'components: a top-level component must be an action row';
+    const items: any[] = row.components ?? [];
+    if (items.length < 1 || items.length > 5) return 'components.components: Must be between 1 and 5 in length.';
+    for (const b of items) {
+      if (b?.type !== 2) continue;
+      if (typeof b.label === 'string' && b.label.length > 80) return 'components.components.label: Must be 80 or fewer in length.';
+      if (b.style === 5) continue; // a link button has a url, no custom id
+      const id = b.custom_id;
+      if (typeof id !== 'string' || id.length < 1 || id.length > 100)
+        return 'components.components.custom_id: Must be between 1 and 100 in length.';
+      if (ids.has(id)) return 'components.components.custom_id: Component custom id cannot be duplicated';
+      ids.add(id);
+    }
+  }
+  return undefined;
+}
+
+const SUPPRESS_EMBEDS = 1 << 2;
+const EPHEMERAL = 1 << 6;
+const LOADING = 1 << 7;
+const SUPPRESS_NOTIFICATIONS = 1 << 12;
+
+/** The http(s) links in content that Discord would preview (`<…>` around a link stops it). */
+function links(content: string): string[] {
+  return [...content.matchAll(/(?<!<)https?:\/\/[^\s<>]+/gi)].map((m) => m[0]);
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
