@@ -271,6 +271,9 @@ export function renderStatusEmbed(s: JobStatusView): APIEmbed {
   if (s.asJob && s.hasMoreData && FINISHED.has(s.state)) {
     fields.push({ name: 'Output', value: `Ready: Receive-Job -Id ${s.jobId}`, inline: true });
   }
+  if (s.detail && s.detail.length > 0) {
+    fields.push({ name: 'Waiting on', value: truncate(s.detail.map(escapeMarkdown).join('\n'), 1024) });
+  }
   if (s.notPosted !== undefined && s.notPosted !== '') {
     fields.push({ name: 'Not posted', value: truncate(escapeMarkdown(s.notPosted), 1024) });
   }

@@ -223,6 +223,13 @@ describe('status embed and buttons', () => {
     expect(renderStatusEmbed(status({ state: 'Completed' })).color).not.toBe(STATE_COLOURS.Failed);
   });
 
+  it('says who the job waits on, escaped, when the core tells it', () => {
+    const detail = ['Running: web_1, web2', 'web3 disconnected: waiting for it until 10:42:05 UTC (AGENT_LOST_GRACE)'];
+    const f = Object.fromEntries((renderStatusEmbed(status({ detail })).fields ?? []).map((x) => [x.name, x.value]));
+    expect(f['Waiting on']).toBe('Running: web\\_1, web2\nweb3 disconnected: waiting for it until 10:42:05 UTC \\(AGENT\\_LOST\\_GRACE\\)');
+    expect((renderStatusEmbed(status()).fields ?? []).some((x) => x.name === 'Waiting on')).toBe(false);
+  });
+
   it("keeps the whole embed within Discord's 6,000 characters, however long its parts", () => {
     const e = renderStatusEmbed(
       status({
