@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseDotEnv } from 'dotenv';
 import { ChatOpsError } from './errors.js';
 import { formatDuration, parseDuration } from './duration.js';
 
@@ -49,6 +50,8 @@ export interface Config {
     /** Required in HTTP mode; unused (may be empty) in Socket Mode. */
     signingSecret: string;
     appToken?: string;
+    /** HTTP mode: where /slack/events listens (SLACK_LISTEN; SLACK_PORT is its older, port-only form). */
+    host: string;
     port: number;
     apiUrl?: string;
     psCommand: string;
@@ -76,6 +79,14 @@ export function parseByteSize(text: string): number | undefined {
   return Number(m[1]) * factor;
 }
 
+/**
+ * `.env` files read by dotenv drop a ` # comment` after a value, but a value can still arrive
+ * with one: from a Docker `--env-file`, a systemd `EnvironmentFile` or a shell that quoted the
+ * line. Problems with such a value say so.
+ */
+const COMMENT_HINT = ' (a # comment on the same line? put comments on their own line)';
+const commentHint = (raw: string): string => (/\s#/.test(raw) ? COMMENT_HINT : '');
+
 export function loadConfig(env: Env): Config {
   const problems: string[] = [];
 
@@ -83,12 +94,24 @@ export function loadConfig(env: Env): Config {
     const v = env[key]?.trim();
     return v === undefined || v === '' ? fallback : v;
   };
+  /**
+   * Tokens, ids, URLs and command names: one word. A space inside is never part of the value
+   * (Slack would answer 401 to every request, Discord would register commands nowhere), so it is
+   * refused here, naming the key; the value itself is not shown, it may be a secret.
+   */
+  const word = (key: string, fallback?: string): string | undefined => {
+    const v = str(key, fallback);
+    if (v !== undefined && /\s/.test(v)) {
+      problems.push(`${key} must not contain spaces${/#/.test(v) ? COMMENT_HINT : ''}`);
+    }
+    return v;
+  };
   const int = (key: string, fallback: number, min: number, max: number): number => {
     const raw = str(key);
     if (raw === undefined) return fallback;
     const n = Number(raw);
     if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${key} must be an integer from ${min} to ${max}, got '${raw}'`);
+      problems.push(`${key} must be an integer from ${min} to ${max}, got '${raw}'${commentHint(raw)}`);
       return fallback;
     }
     return n;
@@ -99,7 +122,7 @@ export function loadConfig(env: Env): Config {
     const ms = parseDuration(raw);
     if (ms === undefined || ms < min || ms > max) {
       problems.push(
-        `${key} must be a duration from ${formatDuration(min)} to ${formatDuration(max)} such as 90s, 30m, 12h or 7d, got '${raw}'`,
+        `${key} must be a duration from ${formatDuration(min)} to ${formatDuration(max)} such as 90s, 30m, 12h or 7d, got '${raw}'${commentHint(raw)}`,
       );
       return fallback;
     }
@@ -110,8 +133,20 @@ export function loadConfig(env: Env): Config {
     if (raw === undefined) return fallback;
     if (/^(1|true|yes|on)$/i.test(raw)) return true;
     if (/^(0|false|no|off)$/i.test(raw)) return false;
-    problems.push(`${key} must be true or false, got '${raw}'`);
+    problems.push(`${key} must be true or false, got '${raw}'${commentHint(raw)}`);
     return fallback;
+  };
+  /**
+   * `HOST:PORT` (`[::1]:PORT` for IPv6). A host is required: an empty one would listen on every
+   * interface without anyone asking.
+   */
+  const address = (key: string, raw: string, fallback: { host: string; port: number }): { host: string; port: number } => {
+    const m = /^(\S+):(\d+)$/.exec(raw);
+    if (!m || Number(m[2]) > 65535) {
+      problems.push(`${key} must be HOST:PORT, got '${raw}'${commentHint(raw)}`);
+      return fallback;
+    }
+    return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
   };
 
   const certPath = str('HUB_TLS_CERT');
@@ -127,21 +162,13 @@ export function loadConfig(env: Env): Config {
   }
   const tls = certPath && keyPath ? { certPath, keyPath } : undefined;
 
-  const listen = str('HUB_LISTEN', tls ? '127.0.0.1:5986' : '127.0.0.1:5985')!;
-  // A host is required: an empty one would listen on every interface without anyone asking.
-  const m = /^(.+):(\d+)$/.exec(listen);
-  let host = '127.0.0.1';
-  let port = tls ? 5986 : 5985;
-  if (!m || Number(m[2]) > 65535) {
-    problems.push(`HUB_LISTEN must be HOST:PORT, got '${listen}'`);
-  } else {
-    host = m[1]!.replace(/^\[(.*)\]$/, '$1');
-    port = Number(m[2]);
-  }
+  const hubDefault = { host: '127.0.0.1', port: tls ? 5986 : 5985 };
+  const hubListen = str('HUB_LISTEN');
+  const { host, port } = hubListen === undefined ? hubDefault : address('HUB_LISTEN', hubListen, hubDefault);
 
   const logLevel = str('LOG_LEVEL', 'info')!;
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
-    problems.push(`LOG_LEVEL must be debug, info, warn or error, got '${logLevel}'`);
+    problems.push(`LOG_LEVEL must be debug, info, warn or error, got '${logLevel}'${commentHint(logLevel)}`);
   }
 
   const admins = (str('CHATOPS_ADMINS') ?? '')
@@ -150,45 +177,67 @@ export function loadConfig(env: Env): Config {
     .filter((s) => s !== '');
   for (const a of admins) {
     if (!/^(console|slack:\S+|discord:\S+)$/.test(a)) {
-      problems.push(`CHATOPS_ADMINS entries must be console, slack:USERID or discord:USERID, got '${a}'`);
+      problems.push(`CHATOPS_ADMINS entries must be console, slack:USERID or discord:USERID, got '${a}'${commentHint(a)}`);
     }
   }
 
   let slack: Config['slack'];
-  const slackBot = str('SLACK_BOT_TOKEN');
-  const slackSecret = str('SLACK_SIGNING_SECRET');
-  const slackApp = str('SLACK_APP_TOKEN');
+  const slackBot = word('SLACK_BOT_TOKEN');
+  const slackSecret = word('SLACK_SIGNING_SECRET');
+  const slackApp = word('SLACK_APP_TOKEN');
   if (slackBot || slackSecret || slackApp) {
     if (!slackBot) problems.push('SLACK_BOT_TOKEN is required when Slack is configured');
     // Socket Mode has no inbound HTTP to verify; HTTP mode cannot run without the secret.
     if (!slackSecret && !slackApp)
       problems.push('SLACK_SIGNING_SECRET is required for Slack in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
-    const apiUrl = str('SLACK_API_URL');
+    const apiUrl = word('SLACK_API_URL');
     if (apiUrl !== undefined && !/^https?:\/\//.test(apiUrl)) {
       problems.push(`SLACK_API_URL must be an http(s) URL, got '${apiUrl}'`);
     }
+    // Like the hub, loopback unless told otherwise: the reverse proxy in front usually runs on
+    // this computer, and Slack's requests should not reach the bot around it.
+    const slackListen = str('SLACK_LISTEN');
+    const slackPort = str('SLACK_PORT');
+    if (slackListen !== undefined && slackPort !== undefined) {
+      problems.push('SLACK_LISTEN and SLACK_PORT are both set: keep SLACK_LISTEN (HOST:PORT); SLACK_PORT is its older, port-only form');
+    }
+    const slackDefault = { host: '127.0.0.1', port: int('SLACK_PORT', 3000, 0, 65535) };
+    const slackAt = slackListen === undefined ? slackDefault : address('SLACK_LISTEN', slackListen, slackDefault);
+    // Bolt matches the command name exactly: without its slash, no command would ever arrive.
+    const slashCommand = (key: string, name: string, example: string): string => {
+      if (!/^\/\S+$/.test(name) && !/\s/.test(name)) problems.push(`${key} must be a slash command such as ${example}, got '${name}'`);
+      return name;
+    };
     slack = {
       botToken: slackBot ?? '',
       signingSecret: slackSecret ?? '',
       ...(slackApp ? { appToken: slackApp } : {}),
-      port: int('SLACK_PORT', 3000, 0, 65535),
+      host: slackAt.host,
+      port: slackAt.port,
       ...(apiUrl ? { apiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/` } : {}),
-      psCommand: str('SLACK_PS_COMMAND', '/ps')!,
-      icmCommand: str('SLACK_ICM_COMMAND', '/icm')!,
+      psCommand: slashCommand('SLACK_PS_COMMAND', word('SLACK_PS_COMMAND', '/ps')!, '/ps'),
+      icmCommand: slashCommand('SLACK_ICM_COMMAND', word('SLACK_ICM_COMMAND', '/icm')!, '/icm'),
     };
   }
 
   let discord: Config['discord'];
-  const dToken = str('DISCORD_TOKEN');
-  const dApp = str('DISCORD_APPLICATION_ID');
+  const dToken = word('DISCORD_TOKEN');
+  const dApp = word('DISCORD_APPLICATION_ID');
   if (dToken || dApp) {
     if (!dToken) problems.push('DISCORD_TOKEN is required when Discord is configured');
     if (!dApp) problems.push('DISCORD_APPLICATION_ID is required when Discord is configured');
-    const apiUrl = str('DISCORD_API_URL');
+    const apiUrl = word('DISCORD_API_URL');
     if (apiUrl !== undefined && !/^https?:\/\//.test(apiUrl)) {
       problems.push(`DISCORD_API_URL must be an http(s) URL, got '${apiUrl}'`);
     }
-    const guildId = str('DISCORD_GUILD_ID');
+    const guildId = word('DISCORD_GUILD_ID');
+    // Discord ids are snowflakes, all digits: anything else registers commands nowhere.
+    for (const [key, id] of [
+      ['DISCORD_APPLICATION_ID', dApp],
+      ['DISCORD_GUILD_ID', guildId],
+    ] as const) {
+      if (id !== undefined && !/\s/.test(id) && !/^\d+$/.test(id)) problems.push(`${key} must be a Discord id (digits only), got '${id}'`);
+    }
     discord = {
       token: dToken ?? '',
       applicationId: dApp ?? '',
@@ -204,14 +253,16 @@ export function loadConfig(env: Env): Config {
   const policyFile = str('CHATOPS_POLICY_FILE');
   const embeddedAgentUser = str('EMBEDDED_AGENT_USER');
   if (embeddedAgentUser !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9._-]*\$?$/.test(embeddedAgentUser)) {
-    problems.push(`EMBEDDED_AGENT_USER must be an OS user name, got '${embeddedAgentUser}'`);
+    problems.push(`EMBEDDED_AGENT_USER must be an OS user name, got '${embeddedAgentUser}'${commentHint(embeddedAgentUser)}`);
   }
   const maxOutput = str('JOB_MAX_OUTPUT');
   let maxOutputBytes = 16 * MIB;
   if (maxOutput !== undefined) {
     const bytes = parseByteSize(maxOutput);
     if (bytes === undefined || bytes < 1024 || bytes > 1024 * MIB) {
-      problems.push(`JOB_MAX_OUTPUT must be a size from 1KB to 1GB such as 512KB, 16MB or 1GB, got '${maxOutput}'`);
+      problems.push(
+        `JOB_MAX_OUTPUT must be a size from 1KB to 1GB such as 512KB, 16MB or 1GB, got '${maxOutput}'${commentHint(maxOutput)}`,
+      );
     } else {
       maxOutputBytes = bytes;
     }
@@ -249,18 +300,19 @@ export function loadConfig(env: Env): Config {
 }
 
 /**
- * Reads `KEY=value` lines from a `.env` file, if present. Values already in `env` win, as
- * with every dotenv loader. Returns a new object; `env` is not modified.
+ * Reads a `.env` file, if present, by dotenv's rules (what the README, tutorials and hosting
+ * platforms mean by `.env`): `KEY=value   # comment` is `value`, quotes keep a `#`, `export`
+ * is allowed, other lines are ignored. Node 20's own `util.parseEnv` is not used: a comment
+ * line that is indented swallows the next key. Values already in `env` win, as with every
+ * dotenv loader. Returns a new object; `env` is not modified.
  */
 export function readDotEnv(path: string, env: Env): Env {
   if (!existsSync(path)) return { ...env };
-  const out: Env = {};
-  for (const line of readFileSync(path, 'utf8').split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!m) continue;
-    let value = m[2]!;
-    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
-    out[m[1]!] = value;
+  let text: Buffer;
+  try {
+    text = readFileSync(path);
+  } catch (e) {
+    throw new ChatOpsError('InvalidConfig', `${path} could not be read: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  return { ...out, ...env };
+  return { ...parseDotEnv(text), ...env };
 }

@@ -37,7 +37,10 @@ async function main(): Promise<number> {
     // startApp's defaults.
     app = await startApp(config, { log });
   } catch (e) {
-    process.stderr.write(`chatops: could not start: ${isChatOpsError(e) ? e.message : String(e)}\n`);
+    // Another bot on this database is not a failure of this start but a reason not to: one line
+    // naming the running bot (pid, host, hub), which is left to run undisturbed.
+    const refused = isChatOpsError(e) && e.code === 'BotAlreadyRunning';
+    process.stderr.write(`chatops: ${refused ? '' : 'could not start: '}${isChatOpsError(e) ? e.message : String(e)}\n`);
     return 1;
   }
 
@@ -58,18 +61,26 @@ async function main(): Promise<number> {
   };
 
   if (config.slack || config.discord) {
-    if (config.slack) {
-      // Loaded only when configured: bolt and discord.js are most of the start-up time.
-      const { startSlackAdapter } = await import('../adapters/slack/index.js');
-      const slack = await startSlackAdapter({ core: app.core, config, log });
-      stops.push(() => slack.stop());
-      log.info('slack adapter started', { mode: slack.mode });
-    }
-    if (config.discord) {
-      const { startDiscordAdapter } = await import('../adapters/discord/index.js');
-      const discord = await startDiscordAdapter({ core: app.core, config, log });
-      stops.push(() => discord.stop());
-      log.info('discord adapter started');
+    try {
+      if (config.slack) {
+        // Loaded only when configured: bolt and discord.js are most of the start-up time.
+        const { startSlackAdapter } = await import('../adapters/slack/index.js');
+        const slack = await startSlackAdapter({ core: app.core, config, log });
+        stops.push(() => slack.stop());
+        log.info('slack adapter started', { mode: slack.mode });
+      }
+      if (config.discord) {
+        const { startDiscordAdapter } = await import('../adapters/discord/index.js');
+        const discord = await startDiscordAdapter({ core: app.core, config, log });
+        stops.push(() => discord.stop());
+        log.info('discord adapter started');
+      }
+    } catch (e) {
+      // A channel that cannot start (port taken, token refused) is a setting to fix: say which
+      // in one line, stop what did start, and exit non-zero for the service manager.
+      process.stderr.write(`chatops: could not start: ${isChatOpsError(e) ? e.message : String(e)}\n`);
+      await shutdown();
+      return 1;
     }
     await new Promise<void>((resolve) => {
       const onSignal = (signal: string): void => {

@@ -16,6 +16,7 @@ import type { Config } from '../../src/config.js';
 import type { Core, IncomingCommand } from '../../src/core/ports.js';
 import { errorMessage, textMessage } from '../../src/messages/model.js';
 import { ChatOpsError, isChatOpsError } from '../../src/errors.js';
+import { listenError } from '../../src/listen-error.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { buttonCommand, commandLine, parseSlackChannel, slackChannel } from './commands.js';
 import { DisplayNames } from './display-names.js';
@@ -35,7 +36,7 @@ export interface SlackAdapterHost {
 
 export interface SlackAdapterOptions {
   log?: Logger;
-  /** HTTP mode: address to bind (default: all interfaces, as Slack must reach it). */
+  /** Overrides config.slack.host (HTTP mode: the address to bind, SLACK_LISTEN's host). */
   host?: string;
   /** Overrides config.slack.port (HTTP mode); 0 picks a free port, see `port` on the result. */
   port?: number;
@@ -257,22 +258,26 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
   }
 
   let port: number | undefined;
+  // Where SLACK_LISTEN says (127.0.0.1 by default, like the hub): never every interface unasked.
+  const listen = { host: options.host ?? cfg.host, port: options.port ?? cfg.port };
   try {
     if (receiver) {
-      const listen = { port: options.port ?? cfg.port, ...(options.host ? { host: options.host } : {}) };
       const server = (await app.start(listen)) as Server;
       port = (server.address() as AddressInfo).port;
-      log.info(`Slack adapter listening on ${options.host ?? '*'}:${port}/slack/events`);
+      const shown = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+      log.info(`Slack adapter listening on http://${shown}:${port}/slack/events`);
     } else {
       await app.start();
       log.info('Slack adapter connected in Socket Mode');
     }
   } catch (err) {
     await app.stop().catch(() => undefined);
-    const what = receiver
-      ? `could not listen on port ${options.port ?? cfg.port}`
-      : 'could not open a Socket Mode connection (check SLACK_APP_TOKEN)';
-    throw new ChatOpsError('SlackStartFailed', `Slack adapter ${what}: ${describe(err)}`, { cause: err });
+    if (receiver) throw listenError(err, listen.host, listen.port, 'SLACK_LISTEN');
+    throw new ChatOpsError(
+      'SlackStartFailed',
+      `Slack adapter could not open a Socket Mode connection (check SLACK_APP_TOKEN): ${describe(err)}`,
+      { cause: err },
+    );
   }
 
   // Status messages an earlier bot process posted in Slack and left unfinished: the core edits
