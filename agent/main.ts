@@ -37,7 +37,8 @@ Environment:
 /** The environment variable an agent reads its enrolment token from. */
 export const TOKEN_ENV = 'CHATOPS_AGENT_TOKEN';
 
-const FLAGS = [
+/** The flags that take a value; every flag the agent knows is one of these or --help. */
+const VALUE_FLAGS = [
   'hub',
   'name',
   'token',
@@ -51,8 +52,8 @@ const FLAGS = [
   'script-env',
   'run-as',
   'log-level',
-  'help',
 ];
+const FLAGS = [...VALUE_FLAGS, 'help'];
 
 export interface AgentCliOptions {
   hubUrl: string;
@@ -86,21 +87,7 @@ export function parseAgentArgs(
   uid: number | undefined = process.getuid?.(),
 ): { ok: true; options: AgentCliOptions } | { ok: false; problems: string[]; help?: boolean } {
   const a = yargsParser(argv, {
-    string: [
-      'hub',
-      'name',
-      'token',
-      'token-file',
-      'state-dir',
-      'tag',
-      'configuration',
-      'runbooks-dir',
-      'restrict-to-runbooks',
-      'tls-ca',
-      'script-env',
-      'run-as',
-      'log-level',
-    ],
+    string: VALUE_FLAGS,
     boolean: ['help'],
     array: ['tag', 'configuration', 'restrict-to-runbooks', 'script-env'],
     configuration: { 'camel-case-expansion': false, 'dot-notation': false },

@@ -44,7 +44,8 @@ export interface StoredAuditRecord extends AuditRecord {
   hash: string;
 }
 
-interface Row {
+/** One row of the audit_log table as SQLite returns it. */
+export interface AuditRow {
   id: number;
   at: string;
   platform: string;
@@ -114,7 +115,7 @@ export function canonicalJson(value: unknown): string {
     .join(',')}}`;
 }
 
-function rowContent(row: Omit<Row, 'prev_hash' | 'hash'>): Record<string, unknown> {
+function rowContent(row: Omit<AuditRow, 'prev_hash' | 'hash'>): Record<string, unknown> {
   return {
     id: row.id,
     at: row.at,
@@ -130,7 +131,7 @@ function rowContent(row: Omit<Row, 'prev_hash' | 'hash'>): Record<string, unknow
   };
 }
 
-export function chainHash(prevHash: string, row: Omit<Row, 'prev_hash' | 'hash'>): string {
+export function chainHash(prevHash: string, row: Omit<AuditRow, 'prev_hash' | 'hash'>): string {
   return createHash('sha256')
     .update(prevHash)
     .update(canonicalJson(rowContent(row)))
@@ -221,7 +222,7 @@ export class SqliteAuditLog implements AuditLog {
   }
 }
 
-function toRecord(row: Row): StoredAuditRecord {
+function toRecord(row: AuditRow): StoredAuditRecord {
   return {
     id: row.id,
     at: row.at,
@@ -412,7 +413,7 @@ function verifyChain(db: Db): ChainResult {
   let prev = GENESIS_HASH;
   let expectedId = 1;
   let count = 0;
-  for (const row of db.prepare('SELECT * FROM audit_log ORDER BY id').iterate() as IterableIterator<Row>) {
+  for (const row of db.prepare('SELECT * FROM audit_log ORDER BY id').iterate() as IterableIterator<AuditRow>) {
     if (row.id !== expectedId) {
       return {
         ok: false,
@@ -461,7 +462,7 @@ export function readAudit(db: Db, since?: Date): StoredAuditRecord[] {
     since === undefined
       ? db.prepare('SELECT * FROM audit_log ORDER BY id').all()
       : db.prepare('SELECT * FROM audit_log WHERE at >= ? ORDER BY id').all(since.toISOString())
-  ) as Row[];
+  ) as AuditRow[];
   return rows.map(toRecord);
 }
 

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chainHash, readAudit, SqliteAuditLog } from '../../src/audit/audit-log.js';
+import { type AuditRow, chainHash, readAudit, SqliteAuditLog } from '../../src/audit/audit-log.js';
 import { openDatabase } from '../../src/store/database.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
@@ -20,21 +20,6 @@ let rt: TestRuntime;
 let dbPath: string;
 let anchorPath: string;
 
-interface AuditRow {
-  id: number;
-  at: string;
-  platform: string;
-  channel: string;
-  user: string;
-  command: string;
-  targets: string;
-  decision: string;
-  reason: string;
-  job_id: number | null;
-  kind: string;
-  prev_hash: string;
-  hash: string;
-}
 
 function admin(...argv: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/admin/main.ts', ...argv], {
