@@ -20,7 +20,6 @@ let rt: TestRuntime;
 let dbPath: string;
 let anchorPath: string;
 
-
 function admin(...argv: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/admin/main.ts', ...argv], {
     env: { ...process.env, CHATOPS_DB: dbPath },
