@@ -28,6 +28,12 @@ export interface Decision {
   allowed: boolean;
   /** Why, in words for the user: `This channel may not target db1: no rule allows it`. */
   reason: string;
+  /**
+   * For a refusal: the smallest grant that would allow it, for the user to pass to an admin
+   * (`Grant-ChannelPermission -Channel slack:T1/C2 -Cmdlet Invoke-Command -ComputerName db1`).
+   * Shown with the refusal, not audited (the reason is).
+   */
+  hint?: string;
 }
 
 export interface Authorizer {

@@ -217,7 +217,7 @@ export class ChatCore implements Core {
     const decision = await this.services.authorizer.authorize(request);
     if (!decision.allowed) {
       this.auditDecision(ctx.command, call.text, request.computers, 'refused', decision.reason);
-      throw new ChatOpsError('PermissionDenied', decision.reason);
+      throw new ChatOpsError('PermissionDenied', decision.hint === undefined ? decision.reason : `${decision.reason}.\n${decision.hint}`);
     }
     return decision;
   }

@@ -273,8 +273,39 @@ function best(list: Compiled[]): Compiled | undefined {
   return top;
 }
 
-function refuse(reason: string): Decision {
-  return { allowed: false, reason };
+function refuse(reason: string, hint?: string): Decision {
+  return hint === undefined ? { allowed: false, reason } : { allowed: false, reason, hint };
+}
+
+/**
+ * The smallest grant that would let this request through at the stage it failed, as the line an
+ * admin would run (and the rule it stands for in the policy file). Only where one line says it:
+ * limits and users are left to the admin.
+ */
+function grantHint(stage: Stage, req: AuthorizationRequest, computer?: string): string | undefined {
+  const parts = [`-Channel ${req.channel}`, `-Cmdlet ${req.cmdlet}`];
+  const yaml = [`channels: [${req.channel}]`, `cmdlets: [${req.cmdlet}]`];
+  if (computer !== undefined) {
+    parts.push(`-ComputerName ${computer}`);
+    yaml.push(`computers: [${computer}]`);
+  }
+  switch (stage) {
+    case Stage.Channel:
+    case Stage.Cmdlet:
+      break;
+    case Stage.Configuration:
+      parts.push(`-ConfigurationName ${req.configurationName ?? 'default'}`);
+      yaml.push(`configurations: [${req.configurationName ?? 'default'}]`);
+      break;
+    case Stage.Runbook:
+      if (req.runbook === undefined) return undefined;
+      parts.push(`-Runbook ${req.runbook}`);
+      yaml.push(`runbooks: [${req.runbook}]`);
+      break;
+    default:
+      return undefined;
+  }
+  return `A bot admin can allow it with: Grant-ChannelPermission ${parts.join(' ')} (in the policy file: { ${yaml.join(', ')} })`;
 }
 
 /**
@@ -302,7 +333,10 @@ export function evaluate(policy: Policy, req: AuthorizationRequest, tags: TagLoo
   const closest = best(compiled);
 
   if (req.computers.length === 0) {
-    if (passing.length === 0) return refuse(explain(closest?.stage ?? Stage.Channel, req, compiled));
+    if (passing.length === 0) {
+      const stage = closest?.stage ?? Stage.Channel;
+      return refuse(explain(stage, req, compiled), grantHint(stage, req));
+    }
     const within = passing.filter((c) => limitFailure(c.rule, req) === undefined);
     if (within.length === 0) return refuse(limitFailure(passing[0]!.rule, req)!);
     return { allowed: true, reason: `allowed by rule ${within[0]!.rule.id}` };
@@ -316,13 +350,16 @@ export function evaluate(policy: Policy, req: AuthorizationRequest, tags: TagLoo
 
   // First every target (a forbidden one is named even when a limit would also refuse), then limits.
   const okByComputer: Compiled[][] = [];
-  for (const computer of req.computers) {
+  for (const [i, computer] of req.computers.entries()) {
     const covering = compiled.filter((c) => coversComputer(c.rule, computer, tags));
     const ok = covering.filter((c) => c.stage === Stage.Passed);
     if (ok.length === 0) {
+      // Named as typed (`localhost`), with the agent it reached when that differs.
+      const typed = req.typedComputers?.[i];
+      const shown = typed !== undefined && computerKey(typed) !== computerKey(computer) ? `${typed} (the agent ${computer})` : computer;
       const near = best(covering.filter((c) => c.stage > Stage.Channel));
-      if (near !== undefined) return refuse(explain(near.stage, req, covering, computer));
-      return refuse(explain(Stage.Channel, req, compiled, computer));
+      const stage = near?.stage ?? Stage.Channel;
+      return refuse(explain(stage, req, near !== undefined ? covering : compiled, shown), grantHint(stage, req, computer));
     }
     okByComputer.push(ok);
   }

@@ -83,7 +83,18 @@ describe('channel', () => {
     expect(authz.decide(req({ channel: 'slack:T1/C999', computers: ['web1'] }))).toEqual({
       allowed: false,
       reason: 'This channel may not target web1: no rule allows it',
+      // The smallest grant that would allow it, for the user to hand to an admin.
+      hint:
+        'A bot admin can allow it with: Grant-ChannelPermission -Channel slack:T1/C999 -Cmdlet Invoke-Command -ComputerName web1 ' +
+        '(in the policy file: { channels: [slack:T1/C999], cmdlets: [Invoke-Command], computers: [web1] })',
     });
+  });
+
+  it('names a computer as it was typed when it reached another agent (an alias)', () => {
+    const d = authz.decide(req({ channel: 'slack:T1/C999', computers: ['vm'], typedComputers: ['localhost'] }));
+    expect(d.reason).toBe('This channel may not target localhost (the agent vm): no rule allows it');
+    const sameName = authz.decide(req({ channel: 'slack:T1/C999', computers: ['web1'], typedComputers: ['WEB1.'] }));
+    expect(sameName.reason).toBe('This channel may not target web1: no rule allows it');
   });
 
   it('resolves channel groups for every member', () => {
@@ -97,6 +108,7 @@ describe('channel', () => {
     expect(authz.decide(req({ channel: ch, cmdlet: 'Get-Job', adHocScript: false }))).toEqual({
       allowed: false,
       reason: 'This channel may not run Get-Job: no rule allows it',
+      hint: `A bot admin can allow it with: Grant-ChannelPermission -Channel ${ch} -Cmdlet Get-Job (in the policy file: { channels: [${ch}], cmdlets: [Get-Job] })`,
     });
   });
 
@@ -125,7 +137,7 @@ describe('computers', () => {
   });
 
   it('refuses the whole command when one of several targets is forbidden, naming it', () => {
-    expect(authz.decide(req({ channel: SLACK_OPS, computers: ['web1', 'web2', 'web3', 'db9'] }))).toEqual({
+    expect(authz.decide(req({ channel: SLACK_OPS, computers: ['web1', 'web2', 'web3', 'db9'] }))).toMatchObject({
       allowed: false,
       reason: 'This channel may not target db9: no rule allows it',
     });
@@ -152,7 +164,7 @@ describe('computers', () => {
 describe('cmdlets', () => {
   it('allows listed cmdlets (case-insensitively) and refuses others with the reason', () => {
     expect(authz.decide(req({ channel: SLACK_RO, cmdlet: 'get-job', adHocScript: false })).allowed).toBe(true);
-    expect(authz.decide(req({ channel: SLACK_RO, cmdlet: 'Stop-Job', adHocScript: false }))).toEqual({
+    expect(authz.decide(req({ channel: SLACK_RO, cmdlet: 'Stop-Job', adHocScript: false }))).toMatchObject({
       allowed: false,
       reason: 'This channel may not run Stop-Job: no rule allows it',
     });
