@@ -3,6 +3,7 @@ import type { CoreServices } from './context.js';
 import type { JobRecord } from '../store/job-store.js';
 import type { Block, NeutralMessage } from '../messages/model.js';
 import {
+  identicalOutputSummary,
   JOB_COLUMNS,
   jobTable,
   renderResults,
@@ -18,6 +19,11 @@ import { hasMoreData, isFinished } from '../jobs/job-state.js';
  * most once per `statusIntervalMs`, and always for the final state). For -AsJob jobs the thread
  * shows state changes only; for synchronous ones `postResults` puts the per-computer results
  * there. What could not be posted stays in the store and the status says so.
+ *
+ * A synchronous call whose results are shown also streams: once the job has run for
+ * STREAM_AFTER_MS, new output is posted in the thread per computer as it arrives (at most once per
+ * `statusIntervalMs`) and marked read, as PowerShell prints a remote command's output as it comes.
+ * A quick command never streams, so its results stay grouped (`web1, web2, web3`) as before.
  *
  * The status message's handle is stored with the job until the final state is drawn, so a
  * restarted bot follows it on (`resume`, through an adapter's sink for that channel).
@@ -41,6 +47,14 @@ export class JobPresenter {
   /** The state the status message was first posted with (-AsJob: a change is told in the thread). */
   private postedState: string | undefined;
   private readonly notPosted: string[] = [];
+  /** Streaming (synchronous, shown): pending post, last post, and when streaming may begin. */
+  private streamTimer: NodeJS.Timeout | undefined;
+  private lastStream = 0;
+  private streamFrom = 0;
+  /** Picked up after a restart: results are posted at the end only (see `resume`). */
+  private resumedNoStream = false;
+  /** Some output was posted while the job ran: the final post shows only the rest. */
+  private streamedAny = false;
   /** Set when finishing starts or the bot stops: `finish` runs at most once. */
   private done = false;
   /** The bot is stopping: the store is closing, so no more edits at all. */
@@ -74,6 +88,7 @@ export class JobPresenter {
       return;
     }
     this.postedState = job.state;
+    this.streamFrom = Date.now() + STREAM_AFTER_MS;
     try {
       this.handle = await this.sink.post(this.statusMessage(job));
       this.services.store.recordPost(this.jobId, 'status', true);
@@ -97,6 +112,11 @@ export class JobPresenter {
     presenter.resumed = true;
     // Posted while the job ran: an -AsJob job's final state is told in the thread.
     presenter.postedState = 'Running';
+    // It does not stream: what came while no process followed the job (often all of it) is
+    // posted at the end, grouped, as before the restart. If the earlier process streamed some of
+    // it, the final post shows only the rest.
+    presenter.resumedNoStream = true;
+    presenter.streamedAny = services.store.posts(job.id).some((p) => p.ok && p.what.startsWith(`${STREAM_LABEL}:`));
     register(services, job.id, presenter);
     // Redrawn at once (it shows the state the old process last drew); a finished job's final
     // drawing then replaces this pending one.
@@ -113,7 +133,11 @@ export class JobPresenter {
         return;
       }
       const id = ev.type === 'job' ? ev.job.id : ev.jobId;
-      if (id !== this.jobId || ev.type === 'output') return;
+      if (id !== this.jobId) return;
+      if (ev.type === 'output') {
+        if (this.streams()) this.scheduleStream();
+        return;
+      }
       if (ev.type === 'removed') {
         this.onRemoved();
         return;
@@ -131,6 +155,72 @@ export class JobPresenter {
     const now = this.services.store.getJob(this.jobId);
     if (!now) this.onRemoved();
     else if (isFinished(now.state)) this.detached(this.finish(now), 'finish');
+    // Output stored before we listened (while the status was posted, or before a restart).
+    else if (this.streams()) this.scheduleStream();
+  }
+
+  /** A synchronous call whose results are shown streams its output (not -AsJob, not assigned). */
+  private streams(): boolean {
+    return !this.asJob && this.showResults && !this.resumedNoStream;
+  }
+
+  private scheduleStream(): void {
+    if (this.streamTimer || this.done) return;
+    const now = Date.now();
+    const wait = Math.max(0, this.streamFrom - now, this.lastStream + this.services.statusIntervalMs - now);
+    this.streamTimer = setTimeout(() => {
+      this.streamTimer = undefined;
+      // Finishing already: its final post shows what is still unread.
+      if (this.done) return;
+      this.detached(this.stream(), 'stream output');
+    }, wait);
+  }
+
+  /**
+   * Posts the output stored since the last post, per computer, and marks it read: under the job's
+   * lock, as Receive-Job does, so a Receive-Job typed meanwhile (or the final results, which queue
+   * behind this on the same lock) never shows it again. A failed post leaves it unread: the next
+   * one, or the final results, try it again (and those record a failure).
+   */
+  private async stream(): Promise<void> {
+    const { store } = this.services;
+    await this.services.jobLocks.withLock(this.jobId, async () => {
+      if (this.gone() || !this.handle) return;
+      this.lastStream = Date.now();
+      const job = store.getJob(this.jobId);
+      if (!job) return;
+      const outputs: ChildOutput[] = store
+        .children(job.id)
+        .map((child) => ({ child, records: wholeLines(child, store.unreadOutput(child.id)) }))
+        .filter((o) => o.records.length > 0);
+      if (outputs.length === 0) return;
+      const handle = this.handle;
+      const posted = await postResultBlocks(
+        outputs,
+        job.hideComputerName,
+        async (m, what) => {
+          if (this.gone()) return false;
+          try {
+            await this.sink.postInThread(handle, m);
+            store.recordPost(this.jobId, what, true);
+            return true;
+          } catch (e) {
+            this.services.log.warn('could not stream output', { job: this.jobId, what, error: String(e) });
+            return false;
+          }
+        },
+        // Reasons are told once, with the final results.
+        { showFailures: false },
+        STREAM_LABEL,
+      );
+      if (!posted || this.gone()) return;
+      markAllRead(store, outputs);
+      this.streamedAny = true;
+    });
+    // More may have come while this post was on its way (the next output event also schedules).
+    if (!this.done && !this.gone() && store.children(this.jobId).some((c) => wholeLines(c, store.unreadOutput(c.id)).length > 0)) {
+      this.scheduleStream();
+    }
   }
 
   /** Work started from an event or timer: nobody awaits it, so a failure is logged here. */
@@ -205,6 +295,8 @@ export class JobPresenter {
     this.unsubscribe = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.streamTimer) clearTimeout(this.streamTimer);
+    this.streamTimer = undefined;
     clearInterval(this.ticker);
     this.ticker = undefined;
   }
@@ -303,8 +395,32 @@ export class JobPresenter {
       const outputs: ChildOutput[] = children.map((child) => ({ child, records: store.unreadOutput(child.id) }));
       if (!(await postResultBlocks(outputs, job.hideComputerName, (m, what) => this.thread(m, what)))) return;
       markAllRead(store, outputs);
+      // Streamed: the blocks above held only the rest, so computers whose whole output is the
+      // same are named together here instead of showing that output again.
+      if (!this.streamedAny || job.hideComputerName) return;
+      const summary = identicalOutputSummary(children, store.output(job.id));
+      if (summary !== undefined) await this.thread({ blocks: [{ kind: 'text', text: summary }] }, 'identical output');
     });
   }
+}
+
+/**
+ * A synchronous call streams only once it has run this long: a command that ends sooner shows its
+ * results at the end, grouped as identical outputs (a fan-out's usual case), in one post per group.
+ */
+export const STREAM_AFTER_MS = 2000;
+/** What streamed posts are recorded as (`output: web1`); final results are `results: web1`. */
+const STREAM_LABEL = 'output';
+
+/**
+ * A running child's output up to its last complete line: a line cut between two chunks is posted
+ * whole with the next post (or the final results), not split over two messages.
+ */
+function wholeLines(child: ChildOutput['child'], records: ChildOutput['records']): ChildOutput['records'] {
+  if (isFinished(child.state)) return records;
+  let end = records.length;
+  while (end > 0 && !records[end - 1]!.data.endsWith('\n')) end--;
+  return end === records.length ? records : records.slice(0, end);
 }
 
 /** The -AsJob row cuts a long Command (the status shows it whole). */
@@ -371,6 +487,7 @@ export async function postResultBlocks(
   hideComputerName: boolean,
   post: (message: NeutralMessage, what: string) => Promise<boolean>,
   options: Omit<RenderOptions, 'hideComputerName'> = {},
+  label = 'results',
 ): Promise<boolean> {
   const blocks = renderResults(outputs, { ...options, hideComputerName });
   let allPosted = true;
@@ -380,7 +497,7 @@ export async function postResultBlocks(
   const messages = blocks.length <= MAX_BLOCKS_PER_MESSAGE ? blocks.map((b) => [b]) : chunkBlocks(blocks);
   for (const chunk of messages) {
     const titles = chunk.map((b) => ('title' in b && b.title !== undefined ? b.title : b.kind));
-    if (!(await post({ blocks: chunk }, `results: ${titles.join('; ')}`))) allPosted = false;
+    if (!(await post({ blocks: chunk }, `${label}: ${titles.join('; ')}`))) allPosted = false;
   }
   return allPosted;
 }

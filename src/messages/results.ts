@@ -186,6 +186,32 @@ export function renderResults(outputs: ChildOutput[], options: RenderOptions): B
 }
 
 /**
+ * After streamed output (posted as it came, so identical outputs seldom shared a block): one line per set of
+ * computers whose whole text output is the same, naming the one it was shown under, e.g.
+ * `web1, web2, web3: identical output (shown above under web1)`. Undefined when no two match.
+ */
+export function identicalOutputSummary(children: ChildJobRecord[], records: OutputRecord[]): string | undefined {
+  const groups = new Map<string, { first: number; computers: string[] }>();
+  for (const child of children) {
+    // pwsh objects are one table across computers already.
+    if (isObjectOutput(child)) continue;
+    const out = records.filter((r) => r.childId === child.id && r.stream === 'output');
+    const text = trimFinalNewline(joinChunks(out));
+    if (text === '') continue;
+    const g = groups.get(text);
+    if (g) {
+      g.computers.push(child.computer);
+      g.first = Math.min(g.first, out[0]!.id);
+    } else groups.set(text, { first: out[0]!.id, computers: [child.computer] });
+  }
+  const lines = [...groups.values()]
+    .filter((g) => g.computers.length > 1)
+    .sort((a, b) => a.first - b.first)
+    .map((g) => `${g.computers.join(', ')}: identical output (shown above under ${g.computers[0]})`);
+  return lines.length > 0 ? lines.join('\n') : undefined;
+}
+
+/**
  * Why a Failed (or Stopped, with a reason) child ended: its reason, with the exit code when the
  * reason does not already give it, after the computer's name unless hidden or already named.
  */

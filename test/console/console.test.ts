@@ -17,7 +17,11 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function runMain(input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** `seen`: when each of `watch` first appeared on stdout (ms since the start). */
+function runMain(
+  input: string,
+  watch: string[] = [],
+): Promise<{ code: number | null; stdout: string; stderr: string; seen: Map<string, number> }> {
   const dir = mkdtempSync(join(tmpdir(), 'chatops-console-'));
   dirs.push(dir);
   return new Promise((resolve, reject) => {
@@ -38,10 +42,15 @@ function runMain(input: string): Promise<{ code: number | null; stdout: string; 
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const t0 = Date.now();
+    const seen = new Map<string, number>();
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      for (const w of watch) if (!seen.has(w) && stdout.includes(w)) seen.set(w, Date.now() - t0);
+    });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.on('exit', (code) => resolve({ code, stdout, stderr, seen }));
     child.stdin.end(input);
   });
 }
@@ -77,4 +86,18 @@ it('keeps the whole of a large output in a file and prints where, since a termin
     .filter((l) => l !== '');
   expect(whole).toHaveLength(3000);
   expect(whole[1499]).toBe('1500');
+}, 60_000);
+
+it('prints the output of a long synchronous command as it comes, not all at the end', async () => {
+  // The lines are built by the script, so the command's own text (shown in the status) does not match.
+  const r = await runMain('icm localhost { v=of-two; echo "first-$v"; sleep 5; echo "second-$v" }\n', ['first-of-two', 'second-of-two']);
+  expect(r.code).toBe(0);
+  const first = r.seen.get('first-of-two');
+  const second = r.seen.get('second-of-two');
+  expect(first, r.stdout).toBeDefined();
+  expect(second, r.stdout).toBeDefined();
+  expect(second! - first!).toBeGreaterThanOrEqual(2000);
+  // Each line once.
+  expect(r.stdout.match(/first-of-two/g)).toHaveLength(1);
+  expect(r.stdout.match(/second-of-two/g)).toHaveLength(1);
 }, 60_000);
