@@ -174,9 +174,19 @@ export async function callSlack<T>(method: string, call: () => Promise<T>): Prom
   try {
     return await call();
   } catch (err) {
-    throw new ChatOpsError('SlackApiError', `Slack ${method} failed: ${describe(err)}`, { cause: err });
+    const code = describe(err);
+    const help = SLACK_ERROR_HELP[code];
+    throw new ChatOpsError('SlackApiError', `Slack ${method} failed: ${code}${help ? ` (${help})` : ''}`, { cause: err });
   }
 }
+
+/** What a person can do about the Slack errors a new installation meets first. */
+const SLACK_ERROR_HELP: Record<string, string> = {
+  not_in_channel: 'the bot is not a member of this channel: invite it with /invite @chatops (the app\'s name) and try again',
+  channel_not_found: 'the bot cannot see this channel (a private channel it was not invited to?): invite it with /invite',
+  is_archived: 'the channel is archived',
+  missing_scope: 'the app lacks a scope: reinstall it from adapters/slack/manifest.yml',
+};
 
 export function describe(err: unknown): string {
   const e = err as { data?: { error?: string }; message?: string; code?: string };

@@ -88,6 +88,11 @@ export async function safePost(ctx: ExecContext, message: NeutralMessage): Promi
     return await ctx.sink.post(message);
   } catch (e) {
     ctx.services.log.warn('could not post', { error: String(e) });
+    // Not swallowed: the person who asked gets the answer privately, with why the channel did not.
+    const why = e instanceof Error ? e.message : String(e);
+    await ctx.sink
+      .replyPrivately({ blocks: [{ kind: 'error', text: `This could not be posted in the channel: ${why}` }, ...message.blocks] })
+      .catch(() => undefined);
     return undefined;
   }
 }

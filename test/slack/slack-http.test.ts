@@ -106,6 +106,22 @@ describe('Slack over HTTP with real agents', () => {
     expect(reply!.match(/```/g)).toHaveLength(2);
   });
 
+  it('a channel the bot is not in: the answer comes privately, saying to /invite the bot', async () => {
+    rig.fake.failNext('chat.postMessage', { error: 'not_in_channel' }, 1, (p) => JSON.stringify(p).includes('Invoke-Command'));
+    const ack = await rig.slash('Get-Command Invoke-Command');
+    const reply = await rig.fake.waitFor(
+      () => rig.fake.responses.find((r) => r.id === ack.responseUrl.split('/').pop()),
+      10_000,
+      'the private answer',
+    );
+    expect(reply.body.response_type).toBe('ephemeral');
+    const text = textOf(reply.body.blocks);
+    expect(text).toContain('This could not be posted in the channel: Slack chat.postMessage failed: not_in_channel');
+    expect(text).toContain('invite it with /invite');
+    // The answer itself is there too.
+    expect(text).toContain('Invoke-Command');
+  });
+
   it('refuses a forged signature and a stale timestamp (401), and the core never sees them', async () => {
     const forged = await rig.slash('Invoke-Command -ComputerName web1 { echo forged-request }', {}, { secret: 'not-the-secret' });
     const stale = await rig.slash(
