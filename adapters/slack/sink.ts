@@ -182,7 +182,7 @@ export async function callSlack<T>(method: string, call: () => Promise<T>): Prom
 
 /** What a person can do about the Slack errors a new installation meets first. */
 const SLACK_ERROR_HELP: Record<string, string> = {
-  not_in_channel: 'the bot is not a member of this channel: invite it with /invite @chatops (the app\'s name) and try again',
+  not_in_channel: "the bot is not a member of this channel: invite it with /invite @chatops (the app's name) and try again",
   channel_not_found: 'the bot cannot see this channel (a private channel it was not invited to?): invite it with /invite',
   is_archived: 'the channel is archived',
   missing_scope: 'the app lacks a scope: reinstall it from adapters/slack/manifest.yml',
