@@ -1,5 +1,5 @@
 import type { BoundCall, BoundStatement } from '../language/bound-call.js';
-import type { PsValue } from '../language/values.js';
+import type { ObjectRefValue, PsValue } from '../language/values.js';
 import type { AuthorizationRequest, Decision } from './authorizer.js';
 import type { ChatSink, CommandOutcome, Core, IncomingCommand, Invoker } from './ports.js';
 import type { CallDescriber, CmdletHandler, CoreServices, ExecContext } from './context.js';
@@ -14,6 +14,8 @@ import { getAgent, getVariable, removeVariable } from './cmdlets/agents-and-vari
 import { getCommand, getHelp } from './cmdlets/help.js';
 import { refuseSessionCmdlet, refuseStartJob, SESSION_CMDLETS } from './cmdlets/sessions.js';
 import { toText } from './value-helpers.js';
+import { jobTable } from '../messages/results.js';
+import type { Block } from '../messages/model.js';
 import { JobLocks } from './job-locks.js';
 import { checkMessageLimits } from './limits.js';
 import { PostBudget } from './post-budget.js';
@@ -247,6 +249,28 @@ export class ChatCore implements Core {
     }
   }
 
+  /**
+   * A value as PowerShell prints it: jobs (`$j`) as Get-Job's table (their current state, read
+   * now), anything else as text.
+   */
+  private valueBlock(value: PsValue): Block {
+    const items = Array.isArray(value) ? value : [value];
+    const jobs = items.filter((v): v is ObjectRefValue => v !== null && typeof v === 'object' && !Array.isArray(v) && v.kind === 'job');
+    if (jobs.length > 0 && jobs.length === items.length) {
+      const { store } = this.services;
+      const entries = jobs.flatMap((j) => {
+        const job = store.getJob(Number(j.id));
+        if (job) return [{ job }];
+        const child = store.getChild(Number(j.id));
+        const parent = child ? store.getJob(child.parentId) : undefined;
+        return child && parent ? [{ job: parent, child }] : [];
+      });
+      if (entries.length > 0) return jobTable(store, entries);
+    }
+    const text = toText(value);
+    return { kind: 'code', text: text === '' ? '(nothing)' : text };
+  }
+
   private async runStatement(stmt: ParsedStatement, base: Omit<ExecContext, 'display'>): Promise<void> {
     const variables = this.services.store.getVariables(base.channel);
     const quiet: ExecContext = { ...base, display: false };
@@ -260,8 +284,7 @@ export class ChatCore implements Core {
         this.services.store.setVariable(base.channel, bound.assignTo, value);
         this.auditDecision(base.command, bound.text, [], 'allowed', 'variable assignment');
       } else {
-        const text = toText(value);
-        await safePost({ ...base, display: true }, { blocks: [{ kind: 'code', text: text === '' ? '(nothing)' : text }] });
+        await safePost({ ...base, display: true }, { blocks: [this.valueBlock(value)] });
       }
       return;
     }

@@ -139,6 +139,28 @@ describe('Invoke-Command fan-out', () => {
 });
 
 describe('jobs', () => {
+  it('a variable holding a job prints its job row (current state), as PowerShell prints the job object', async () => {
+    await run('$vj = icm web1 { echo row } -AsJob');
+    const id = rt.app.store.listJobs('console').at(-1)!.id;
+    await rt.app.jobs.waitFor(id, 10_000);
+    const shown = await run('$vj');
+    const table = shown.sink.postBlocks().find((b) => b.kind === 'table');
+    expect(table && table.kind === 'table' && table.columns).toEqual([
+      'Id',
+      'Name',
+      'PSJobTypeName',
+      'State',
+      'HasMoreData',
+      'Location',
+      'Command',
+    ]);
+    expect(table && table.kind === 'table' && table.rows.map((r) => [r[0], r[3], r[5]])).toEqual([[String(id), 'Completed', 'web1']]);
+    expect(shown.sink.text()).not.toContain('System.Management.Automation.PSRemotingJob');
+    // Anything else still prints as text.
+    await run('$vn = 5');
+    expect((await run('$vn')).sink.text()).toContain('5');
+  });
+
   it('-AsJob returns at once; Get-Job lists it; Receive-Job -Keep leaves the output, Receive-Job consumes it', async () => {
     const started = await run('icm web1,web2 { sleep 0.2; echo "hello from $AGENT_ID" } -AsJob');
     expect(started.ok).toBe(true);
