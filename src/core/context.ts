@@ -8,6 +8,7 @@ import type { JobManager } from '../jobs/job-manager.js';
 import type { AuditLog, AuthorizationRequest, Authorizer } from './authorizer.js';
 import type { ChatSink, IncomingCommand, Invoker, MessageHandle } from './ports.js';
 import { maskSecrets } from '../log.js';
+import { isChatOpsError } from '../errors.js';
 import type { JobLocks } from './job-locks.js';
 
 export interface CoreServices {
@@ -88,6 +89,8 @@ export async function safePost(ctx: ExecContext, message: NeutralMessage): Promi
     return await ctx.sink.post(message);
   } catch (e) {
     ctx.services.log.warn('could not post', { error: String(e) });
+    // Past the message's post limit the notice says it all; a private copy would be one more post.
+    if (isChatOpsError(e) && e.code === 'PostLimit') return undefined;
     // Not swallowed: the person who asked gets the answer privately, with why the channel did not.
     const why = e instanceof Error ? e.message : String(e);
     await ctx.sink
