@@ -69,7 +69,8 @@ it('edits the status embed of a 10-second job every few seconds while it runs', 
     () => fake.channelMessages(OPS).find((m) => /^Job \d+ /.test(m.embeds[0]?.title ?? '')),
     20_000,
   );
-  const state = (embed: any): string | undefined => embed?.fields?.find((f: { name: string }) => f.name === 'State')?.value;
+  const state = (embed: { fields?: Array<{ name: string; value: string }> } | undefined): string | undefined =>
+    embed?.fields?.find((f) => f.name === 'State')?.value;
   await fake.waitFor('the final state', () => state(status.embeds[0]) === 'Completed' || undefined, 30_000);
 
   const edits = fake.callsTo('PATCH', new RegExp(`^/channels/${OPS}/messages/${status.id}$`));
