@@ -35,7 +35,12 @@ export type CommandElement =
       colonValue?: ExpressionNode;
       colon: boolean;
     }
-  | { kind: 'argument'; value: ExpressionNode; text: string };
+  | { kind: 'argument'; value: ExpressionNode; text: string }
+  /**
+   * `@name`: the variable's value splatted when the command is bound: a hashtable's entries
+   * become named parameters, an array's elements positional arguments. `variable` is lower-cased.
+   */
+  | { kind: 'splat'; variable: string; text: string };
 
 export interface CommandNode {
   /** The command name as typed (`icm`, `Invoke-Command`). */

@@ -28,6 +28,8 @@ interface Arg {
   undefinedVariable?: string;
   /** A conversion error recorded while trying this positional argument (1.5). */
   failure?: ChatOpsError;
+  /** Came from `@name`: a parameter also named explicitly takes the explicit value. */
+  splatted?: boolean;
 }
 
 interface State {
@@ -39,6 +41,8 @@ interface State {
   mask: number;
   /** Which binding step is running (conflict hints only name parameters the user named). */
   phase?: 'named' | 'positional' | 'pipeline';
+  /** The conversion error of the last positional pass (PowerShell's outgoingBindingException). */
+  positionalFailure?: ChatOpsError;
   /** The named bind that emptied the set mask, and the parameters bound before that it excludes. */
   conflict?: { parameter: string; with: string[] };
 }
@@ -105,7 +109,11 @@ function matchParameter(cmd: CompiledCmdlet, typed: string): CompiledParameter |
   const lower = typed.toLowerCase();
   for (const p of cmd.parameters) if (p.lowerName === lower) return p;
   for (const p of cmd.parameters) if (p.lowerAliases.includes(lower)) return p;
-  const matches = cmd.parameters.filter((p) => p.lowerName.startsWith(lower) || p.lowerAliases.some((a) => a.startsWith(lower)));
+  // PowerShell looks through the parameter names first, then the aliases: the possible matches
+  // are listed in that order (-C on Invoke-Command ends with -ScriptBlock, matched by its alias Command).
+  const byName = cmd.parameters.filter((p) => p.lowerName.startsWith(lower));
+  const byAlias = cmd.parameters.filter((p) => !byName.includes(p) && p.lowerAliases.some((a) => a.startsWith(lower)));
+  const matches = [...byName, ...byAlias];
   if (matches.length === 0) return undefined;
   if (matches.length === 1) return matches[0];
   const declared = matches.filter((p) => !p.common);
@@ -148,43 +156,6 @@ function plainNumber(v: PsValue): PsValue {
 function validate(p: CompiledParameter, value: PsValue, undefinedVariable: string | undefined, mask: number): void {
   const hint = notDefinedHint(undefinedVariable);
   const kind = p.definition.type.kind;
-  if (isMandatoryIn(p, mask) && kind !== 'switch') {
-    if (value === null) {
-      throw bindingError(
-        'ParameterArgumentValidationErrorNullNotAllowed',
-        `Cannot bind argument to parameter '${p.name}' because it is null.${hint}`,
-        p.name,
-      );
-    }
-    if (value === '') {
-      throw bindingError(
-        'ParameterArgumentValidationErrorEmptyStringNotAllowed',
-        `Cannot bind argument to parameter '${p.name}' because it is an empty string.`,
-        p.name,
-      );
-    }
-    if (Array.isArray(value) && p.definition.type.array && value.some((e) => e === null)) {
-      throw bindingError(
-        'ParameterArgumentValidationErrorNullNotAllowed',
-        `Cannot bind argument to parameter '${p.name}' because it is null.${hint}`,
-        p.name,
-      );
-    }
-    if (Array.isArray(value) && p.definition.type.array && value.some((e) => e === '')) {
-      throw bindingError(
-        'ParameterArgumentValidationErrorEmptyStringNotAllowed',
-        `Cannot bind argument to parameter '${p.name}' because it is an empty string.`,
-        p.name,
-      );
-    }
-    if (Array.isArray(value) && value.length === 0 && p.definition.type.array) {
-      throw bindingError(
-        'ParameterArgumentValidationErrorEmptyArrayNotAllowed',
-        `Cannot bind argument to parameter '${p.name}' because it is an empty array.`,
-        p.name,
-      );
-    }
-  }
   const fail = (inner: string): never => {
     throw bindingError('ParameterArgumentValidationError', `Cannot validate argument on parameter '${p.name}'. ${inner}${hint}`, p.name);
   };
@@ -236,15 +207,61 @@ function validate(p: CompiledParameter, value: PsValue, undefinedVariable: strin
         break;
       }
       case 'variableName': {
+        // PowerShell 7's ValidateVariableName: any characters, but no drive or unknown scope
+        // qualifier (`a b` is valid, `env:x` and `a:b:c` are not); `+` appends.
         const text = toPsString(value);
         const name = text.startsWith('+') ? text.slice(1) : text;
-        let ok = name.length > 0;
-        for (const c of name) {
-          if (!(/[A-Za-z0-9_?:]/.test(c) || c.toLowerCase() !== c.toUpperCase())) ok = false;
+        if (name === '') {
+          fail(
+            'Cannot process argument because the value of argument "path" is not valid. Change the value of the "path" argument and run the operation again.',
+          );
         }
-        if (!ok) fail(`Cannot validate argument '${clip(text)}' because it is not a valid variable name.`);
+        const colon = name.indexOf(':');
+        const scoped = colon >= 0 && ['global', 'local', 'script', 'private'].includes(name.slice(0, colon).toLowerCase());
+        if (colon >= 0 && !(scoped && name.indexOf(':', colon + 1) < 0 && colon < name.length - 1)) {
+          fail(`Cannot validate argument '${clip(text)}' because it is not a valid variable name.`);
+        }
         break;
       }
+    }
+  }
+  // After the validation attributes, as PowerShell's BindParameter does: a mandatory parameter
+  // refuses $null and empty values (-Id @() on Wait-Job fails its ValidateNotNullOrEmpty first).
+  if (isMandatoryIn(p, mask) && kind !== 'switch') {
+    if (value === null) {
+      throw bindingError(
+        'ParameterArgumentValidationErrorNullNotAllowed',
+        `Cannot bind argument to parameter '${p.name}' because it is null.${hint}`,
+        p.name,
+      );
+    }
+    if (value === '') {
+      throw bindingError(
+        'ParameterArgumentValidationErrorEmptyStringNotAllowed',
+        `Cannot bind argument to parameter '${p.name}' because it is an empty string.`,
+        p.name,
+      );
+    }
+    if (Array.isArray(value) && p.definition.type.array && value.some((e) => e === null)) {
+      throw bindingError(
+        'ParameterArgumentValidationErrorNullNotAllowed',
+        `Cannot bind argument to parameter '${p.name}' because it is null.${hint}`,
+        p.name,
+      );
+    }
+    if (Array.isArray(value) && p.definition.type.array && value.some((e) => e === '')) {
+      throw bindingError(
+        'ParameterArgumentValidationErrorEmptyStringNotAllowed',
+        `Cannot bind argument to parameter '${p.name}' because it is an empty string.`,
+        p.name,
+      );
+    }
+    if (Array.isArray(value) && value.length === 0 && p.definition.type.array) {
+      throw bindingError(
+        'ParameterArgumentValidationErrorEmptyArrayNotAllowed',
+        `Cannot bind argument to parameter '${p.name}' because it is an empty array.`,
+        p.name,
+      );
     }
   }
 }
@@ -302,7 +319,7 @@ function bindParameter(
   if (p.common && converted === 'Suspend' && p.definition.type.enumDefinition?.name === 'ActionPreference') {
     throw bindingError(
       'ParameterBindingFailed',
-      `Cannot bind parameter '${p.name}' to the target. Exception setting "${p.name}": "The value Suspend is reserved for future use and cannot be used for the ${p.name} parameter."`,
+      `Cannot bind parameter '${p.name}' to the target. Exception setting "${p.name}": "The Suspend ActionPreference value is reserved for future use and is not supported at this time. For more information about preference variables, see the Help topic, "about_Preference_Variables.""`,
       p.name,
     );
   }
@@ -359,6 +376,18 @@ function reparse(cmd: CompiledCmdlet, args: Arg[]): Arg[] {
 
 function bindNamed(state: State, args: Arg[]): Arg[] {
   const unbound: Arg[] = [];
+  // A parameter given explicitly beats the same parameter from a splatted hashtable, wherever
+  // each stands (PowerShell 7); two explicit ones, or two splatted ones, are ParameterAlreadyBound.
+  const explicit = new Set<CompiledParameter>();
+  for (const a of args) {
+    if (a.kind !== 'named' || a.splatted === true) continue;
+    try {
+      const p = matchParameter(state.cmd, a.name as string);
+      if (p !== undefined) explicit.add(p);
+    } catch {
+      // An ambiguous name is reported when it is bound, in order.
+    }
+  }
   for (const a of args) {
     if (a.kind !== 'named') {
       unbound.push(a);
@@ -369,6 +398,7 @@ function bindNamed(state: State, args: Arg[]): Arg[] {
       unbound.push(a);
       continue;
     }
+    if (a.splatted === true && explicit.has(p)) continue;
     if (state.boundParams.has(p)) {
       throw bindingError(
         'ParameterAlreadyBound',
@@ -433,6 +463,9 @@ function bindPositional(state: State, args: Arg[]): Arg[] {
     return undefined;
   };
   const defaultMask = state.cmd.defaultMask;
+  // PowerShell keeps the binding error of the last pass it ran (its outgoingBindingException);
+  // when arguments are left over, that error is reported instead of PositionalParameterNotFound.
+  state.positionalFailure = undefined;
   for (const group of groups) {
     if (group.size === 0) continue;
     const arg = nextPositional();
@@ -441,11 +474,15 @@ function bindPositional(state: State, args: Arg[]): Arg[] {
     const value = arg.value ?? null;
     const pass = (setMask: number, coerce: boolean): boolean => {
       let result = false;
+      state.positionalFailure = undefined;
       for (const [p, list] of group) {
         if (!list.some((m) => m.inAllSets || (m.bit & setMask) !== 0)) continue;
         const r = bindPositionalValue(state, p, value, coerce, arg);
         if (r.bound) result = true;
-        else if (r.error !== undefined) arg.failure = r.error;
+        else if (r.error !== undefined) {
+          arg.failure = r.error;
+          state.positionalFailure = r.error;
+        }
       }
       return result;
     };
@@ -587,7 +624,7 @@ export function bindArguments(cmd: CompiledCmdlet, args: Arg[], text: string, pi
   const first = leftovers[0];
   if (first !== undefined) {
     if (first.kind === 'named') throw namedParameterNotFound(cmd, first.name as string);
-    if (first.failure !== undefined) throw first.failure;
+    if (state.positionalFailure !== undefined) throw state.positionalFailure;
     const shown = Array.isArray(first.value) ? 'System.Object[]' : clip(toPsString(first.value ?? null));
     throw bindingError('PositionalParameterNotFound', `A positional parameter cannot be found that accepts argument '${shown}'.`, shown);
   }
@@ -768,6 +805,8 @@ async function argumentsOf(command: CommandNode, context: BindContext): Promise<
         if (evaluated.undefinedVariable !== undefined) arg.undefinedVariable = evaluated.undefinedVariable;
       }
       args.push(arg);
+    } else if (element.kind === 'splat') {
+      args.push(...(await splattedArguments(element.variable, element.text, context)));
     } else {
       const evaluated = await evaluateExpression(element.value, context, bindSingleCommand);
       const arg: Arg = { kind: 'positional', text: element.text, hasValue: true, value: evaluated.value, colon: false };
@@ -776,6 +815,35 @@ async function argumentsOf(command: CommandNode, context: BindContext): Promise<
     }
   }
   return args;
+}
+
+/**
+ * `@name`, as PowerShell splats: a hashtable's entries are named parameters (`-Key:value`), any
+ * other collection's elements positional arguments (a string is enumerated by characters, as in
+ * PowerShell), anything else (and $null) one positional argument.
+ */
+async function splattedArguments(variable: string, text: string, context: BindContext): Promise<Arg[]> {
+  const evaluated = await evaluateExpression({ kind: 'variable', name: variable, text }, context, bindSingleCommand);
+  const value = evaluated.value;
+  const positional = (v: PsValue): Arg => {
+    const arg: Arg = { kind: 'positional', text: toPsString(v), hasValue: true, value: v, colon: false, splatted: true };
+    if (evaluated.undefinedVariable !== undefined) arg.undefinedVariable = evaluated.undefinedVariable;
+    return arg;
+  };
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && value.kind === 'hashtable') {
+    return value.entries.map((e) => ({
+      kind: 'named',
+      name: e.key,
+      text: `-${e.key}`,
+      hasValue: true,
+      value: e.value,
+      colon: true,
+      splatted: true,
+    }));
+  }
+  if (Array.isArray(value)) return value.map(positional);
+  if (typeof value === 'string') return [...value].map(positional);
+  return [positional(value)];
 }
 
 async function bindCommand(command: CommandNode, context: BindContext, pipelineExpected: boolean, asValue = false): Promise<BoundCall> {

@@ -101,6 +101,8 @@ function noMessage(parameter: string, inner: string): Conversion {
 }
 
 function castFailure(parameter: string, v: PsValue, to: string): Conversion {
+  // A Boolean is IConvertible: .NET's cast fails with its own message (pwsh 7.6).
+  if (typeof v === 'boolean') return withError(parameter, v, to, `Invalid cast from 'System.Boolean' to '${to}'.`);
   return noMessage(parameter, `Cannot convert the "${shown(v)}" value of type "${dotnetTypeName(v)}" to type "${to}".`);
 }
 
@@ -149,6 +151,11 @@ export function convert(v: PsValue, type: TypeSpec, parameter: string, sessionOp
     const items = Array.isArray(v) ? v : [v];
     const out: PsValue[] = [];
     for (const item of items) {
+      // An element that is itself an array does not convert to the element type (PowerShell
+      // does not join it into one string): `-cn (Get-Agent), web3` is refused, not one name.
+      if (Array.isArray(item) && type.kind !== 'object' && type.kind !== 'psobject' && type.kind !== 'enum') {
+        return objectArrayFailure(type.dotnet.slice(0, -2), parameter);
+      }
       const r = convertScalar(item, type, parameter, sessionOption);
       if (!r.ok) return r;
       out.push(r.value);
@@ -156,19 +163,39 @@ export function convert(v: PsValue, type: TypeSpec, parameter: string, sessionOp
     return { ok: true, value: out };
   }
   if (Array.isArray(v) && type.kind !== 'object' && type.kind !== 'psobject' && type.kind !== 'enum') {
-    return {
-      ok: false,
-      error: new ChatOpsError(
-        'CannotConvertArgument',
-        `Cannot convert 'System.Object[]' to the type '${type.dotnet}' required by parameter '${parameter}'. Specified method is not supported.`,
-        { target: parameter },
-      ),
-    };
+    return objectArrayFailure(type.dotnet, parameter);
   }
   return convertScalar(v, type, parameter, sessionOption);
 }
 
+function objectArrayFailure(dotnet: string, parameter: string): Conversion {
+  return {
+    ok: false,
+    error: new ChatOpsError(
+      'CannotConvertArgument',
+      `Cannot convert 'System.Object[]' to the type '${dotnet}' required by parameter '${parameter}'. Specified method is not supported.`,
+      { target: parameter },
+    ),
+  };
+}
+
 const GUID_HEX = 32;
+
+/** .NET's Guid.Parse error for text it refuses; which one depends on the format the text looks like. */
+function guidFormatError(text: string): string {
+  if (text.includes('-') || text.startsWith('('))
+    return 'Guid should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).';
+  if (text.startsWith('{')) return 'Expected 0x prefix.';
+  if (text.length === GUID_HEX) return 'Guid string should only contain hexadecimal characters.';
+  return 'Unrecognized Guid format.';
+}
+
+/** .NET's DateTime.Parse error: a word it does not know is named by its index. */
+function dateTimeFormatError(text: string): string {
+  const word = /\p{L}/u.exec(text);
+  if (word === null) return `String '${clip(text)}' was not recognized as a valid DateTime.`;
+  return `The string '${clip(text)}' was not recognized as a valid DateTime. There is an unknown word starting at index '${word.index}'.`;
+}
 
 function convertScalar(v: PsValue, type: TypeSpec, parameter: string, sessionOption?: (h: HashtableValue) => Conversion): Conversion {
   const dotnet = type.array ? type.dotnet.slice(0, -2) : type.dotnet;
@@ -209,7 +236,7 @@ function convertScalar(v: PsValue, type: TypeSpec, parameter: string, sessionOpt
       if (typeof v === 'string') {
         const trimmed = v.trim();
         const parsed = trimmed === '' ? { value: 0, type: 'int' as const } : parseNumberLiteral(trimmed);
-        if (parsed === undefined) return withError(parameter, v, dotnet, 'Input string was not in a correct format.');
+        if (parsed === undefined) return withError(parameter, v, dotnet, `The input string '${clip(v)}' was not in a correct format.`);
         return toInt32(parsed.value, v, parameter);
       }
       return castFailure(parameter, v, dotnet);
@@ -224,7 +251,8 @@ function convertScalar(v: PsValue, type: TypeSpec, parameter: string, sessionOpt
         ok: false,
         error: new ChatOpsError(
           'CannotConvertArgument',
-          `Cannot convert '${dotnetTypeName(v)}' to the type '${dotnet}' required by parameter '${parameter}'. Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.`,
+          // PowerShell 7's text: the inner message is empty (Windows PowerShell explained the Boolean rule there).
+          `Cannot convert '${dotnetTypeName(v)}' to the type '${dotnet}' required by parameter '${parameter}'. `,
           { target: parameter },
         ),
       };
@@ -243,7 +271,7 @@ function convertScalar(v: PsValue, type: TypeSpec, parameter: string, sessionOpt
       if (typeof v !== 'string') return castFailure(parameter, v, dotnet);
       const guid = normalizeGuid(v);
       if (guid === undefined) {
-        return withError(parameter, v, dotnet, 'Guid should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).');
+        return withError(parameter, v, dotnet, guidFormatError(v.trim()));
       }
       return { ok: true, value: guid };
     }
@@ -261,7 +289,7 @@ function convertScalar(v: PsValue, type: TypeSpec, parameter: string, sessionOpt
       if (v === null) return castFailure(parameter, v, dotnet);
       if (typeof v !== 'string') return castFailure(parameter, v, dotnet);
       const ms = Date.parse(v);
-      if (Number.isNaN(ms)) return withError(parameter, v, dotnet, `String '${clip(v)}' was not recognized as a valid DateTime.`);
+      if (Number.isNaN(ms)) return withError(parameter, v, dotnet, dateTimeFormatError(v));
       return { ok: true, value: new Date(ms).toISOString() };
     }
     case 'enum':

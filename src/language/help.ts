@@ -3,6 +3,8 @@ import { clip } from './conversion.js';
 import { ALL_SETS } from './definition.js';
 import { allCmdlets, allCommandWords, lookupCmdlet, type CompiledCmdlet, type CompiledParameter } from './registry.js';
 import { nearest } from './suggest.js';
+import { HELP_EXAMPLES } from './help-examples/index.js';
+import { cmdletRefusal, setRefusal } from './help-refusals.js';
 
 /**
  * Get-Help and Get-Command -Syntax text, generated from the definitions the binder uses, in
@@ -215,12 +217,17 @@ export function renderHelp(name: string, view: HelpView = 'full'): string {
     .filter((p) => p.definition.unsupported !== undefined)
     .map((p) => `-${p.name}${p.definition.supportedValues ? ` (other values)` : ''}: ${p.definition.unsupported}`);
   const unsupportedSets = Object.entries(d.unsupportedSets ?? {}).map(([set, reason]) => `    Parameter set ${set}: ${reason}`);
-  if (d.unsupported !== undefined) unsupportedSets.unshift(`    ${cmd.name}: ${d.unsupported}`);
+  const refusedCmdlet = cmdletRefusal(cmd);
+  if (refusedCmdlet !== undefined) unsupportedSets.unshift(`    ${cmd.name}: ${refusedCmdlet}`);
   const sections = [
     `NAME\n    ${cmd.name}`,
     `SYNOPSIS\n    ${d.synopsis}`,
+    // Sets refused here keep their line (it is PowerShell's syntax) and say why under it.
     `SYNTAX\n${displaySets(cmd)
-      .map((s) => `    ${syntaxLine(cmd, s.bit)}`)
+      .map((s) => {
+        const refused = setRefusal(cmd, s.name);
+        return `    ${syntaxLine(cmd, s.bit)}${refused === undefined ? '' : `\n        Not here: ${refused}`}`;
+      })
       .join('\n\n')}`,
     `ALIASES\n    ${d.aliases.length === 0 ? 'None' : d.aliases.join(', ')}`,
   ];
@@ -291,4 +298,80 @@ export function cmdletNames(): string[] {
 /** Canonical name for a name or alias (case-insensitive, exact), or undefined. */
 export function resolveCmdletName(nameOrAlias: string): string | undefined {
   return lookupCmdlet(nameOrAlias)?.name;
+}
+
+/**
+ * Get-Help <name> -Examples: PowerShell's view (name, synopsis, the examples) from the help data
+ * (`help-examples/`, PowerShell's own text), each followed by what of it works here. A cmdlet
+ * without examples says so and where to look instead.
+ */
+export function renderExamples(name: string): string {
+  const cmd = isPattern(name) ? matching(name)[0] : requireCmdlet(name, true);
+  if (cmd === undefined) throw requireCmdlet(name, true);
+  const head = [`NAME\n    ${cmd.name}`, `SYNOPSIS\n    ${cmd.definition.synopsis}`];
+  const examples = HELP_EXAMPLES[cmd.name] ?? [];
+  if (examples.length === 0) {
+    return [...head, `EXAMPLES\n    No examples for ${cmd.name} yet. Get-Help ${cmd.name} -Full shows every parameter.`].join('\n\n');
+  }
+  const rendered = examples.map((e, i) => {
+    const lines = [`    -------------------------- EXAMPLE ${i + 1} --------------------------`, ''];
+    for (const c of e.code) lines.push(c === '' ? '' : `    ${c}`);
+    lines.push('');
+    for (const r of e.remarks) lines.push(`    ${r}`, '');
+    if (e.here !== undefined) lines.push(`    ${e.here}`, '');
+    return lines.join('\n').trimEnd();
+  });
+  return [...head, ...rendered].join('\n\n');
+}
+
+/** The overview's groups, in order; a cmdlet in none of them is listed under `Other`. */
+const OVERVIEW_GROUPS: ReadonlyArray<{ title: string; cmdlets: readonly string[] }> = [
+  { title: 'Run commands on computers (their agents)', cmdlets: ['Invoke-Command'] },
+  { title: 'Background jobs (Invoke-Command -AsJob)', cmdlets: ['Get-Job', 'Receive-Job', 'Wait-Job', 'Stop-Job', 'Remove-Job'] },
+  { title: 'Computers and channel variables', cmdlets: ['Get-Agent', 'Get-Variable', 'Remove-Variable'] },
+  {
+    title: 'Permissions (bot admins change them)',
+    cmdlets: ['Get-ChannelPermission', 'Grant-ChannelPermission', 'Revoke-ChannelPermission'],
+  },
+  { title: 'Help', cmdlets: ['Get-Help', 'Get-Command', 'Clear-Host'] },
+];
+
+/**
+ * Bare `Get-Help`: what the bot can do, by group (each command with its aliases and synopsis),
+ * what it refuses (sessions, local jobs), and how to get more help. PowerShell's own bare
+ * Get-Help describes its help system; a chat user first needs to know what is there.
+ */
+export function renderOverview(): string {
+  const all = allCmdlets();
+  const refused = all.filter((c) => cmdletRefusal(c) !== undefined);
+  const listed = new Set<string>(OVERVIEW_GROUPS.flatMap((g) => g.cmdlets));
+  const other = all.filter((c) => !listed.has(c.name) && !refused.includes(c)).map((c) => c.name);
+  const groups = [...OVERVIEW_GROUPS, ...(other.length > 0 ? [{ title: 'Other', cmdlets: other }] : [])];
+  const label = (c: CompiledCmdlet): string =>
+    c.definition.aliases.length === 0 ? c.name : `${c.name} (${c.definition.aliases.join(', ')})`;
+  const width = Math.max(...all.map((c) => label(c).length));
+  const sections = [
+    'OVERVIEW\n    This bot runs PowerShell remoting commands from chat on registered agents (computers):\n    Invoke-Command -ComputerName web1 { uptime } runs a script block there and shows the output per computer.',
+  ];
+  for (const g of groups) {
+    const rows = g.cmdlets
+      .map((n) => lookupCmdlet(n))
+      .filter((c): c is CompiledCmdlet => c !== undefined)
+      .map((c) => `    ${label(c).padEnd(width)}  ${c.definition.synopsis}`);
+    if (rows.length > 0) sections.push(`${g.title.toUpperCase()}\n${rows.join('\n')}`);
+  }
+  if (refused.length > 0) {
+    sections.push(`NOT AVAILABLE HERE\n    ${refused.map((c) => c.name).join(', ')}: refused with the reason (Get-Help NAME says why).`);
+  }
+  sections.push(
+    [
+      'MORE HELP',
+      '    Get-Help NAME                 syntax and remarks of a command (NAME or an alias: Get-Help icm)',
+      '    Get-Help NAME -Examples       examples (Get-Help Invoke-Command -Examples)',
+      '    Get-Help NAME -Detailed       plus what each parameter does; -Full: everything',
+      '    Get-Help NAME -Parameter P    one parameter',
+      '    Get-Command                   every command; Get-Command NAME -Syntax: its syntax lines',
+    ].join('\n'),
+  );
+  return sections.join('\n\n');
 }

@@ -1,6 +1,7 @@
 import { ChatOpsError } from '../errors.js';
 import { clip } from './conversion.js';
 import { parseScript as parse } from './parser.js';
+import { IncompleteInputError } from './parse-error.js';
 import { bindStatement as bind, bindPipelineInput as bindInput } from './binder.js';
 import type { BindContext } from './evaluate.js';
 import type { ParsedScript, ParsedStatement } from './ast.js';
@@ -17,9 +18,39 @@ export type { BindContext } from './evaluate.js';
 export type { ParsedScript, ParsedStatement, ExpressionNode, CommandNode, CommandElement } from './ast.js';
 export type { BoundCall, BoundStatement } from './bound-call.js';
 export type * from './values.js';
-export { renderHelp, renderParameterHelp, renderSyntax, findCommands, cmdletNames, resolveCmdletName } from './help.js';
+export {
+  renderHelp,
+  renderParameterHelp,
+  renderSyntax,
+  renderExamples,
+  renderOverview,
+  findCommands,
+  cmdletNames,
+  resolveCmdletName,
+} from './help.js';
 export type { HelpView, CommandSummary } from './help.js';
 export { MAX_SCRIPT_BYTES } from './parse-error.js';
+export {
+  completeCommandName,
+  completeParameterName,
+  isSwitchParameter,
+  positionalParameterNames,
+  resolveParameterName,
+} from './completion.js';
+
+/**
+ * Whether `text` stops where more lines could complete it (an open `{`, `(`, `@(`, `@{`, string
+ * or here-string, a trailing backtick, pipe or comma): PowerShell's IncompleteInput. A host
+ * continues such input at `>>`; complete input (valid or not) is run, or its error reported.
+ */
+export function isIncompleteInput(text: string): boolean {
+  try {
+    parse(text);
+    return false;
+  } catch (e) {
+    return e instanceof IncompleteInputError;
+  }
+}
 
 /** Parses a message (one or more lines / `;`-separated statements). Throws ChatOpsError. */
 export function parseScript(text: string): ParsedScript {

@@ -1,5 +1,5 @@
 import type { CommandElement, CommandNode, ExpressionNode, ParsedScript, ParsedStatement } from './ast.js';
-import { clip, MAX_EXPRESSION_NESTING, MAX_SCRIPT_BYTES, nestingTooDeep, parseError } from './parse-error.js';
+import { clip, incompleteInput, MAX_EXPRESSION_NESTING, MAX_SCRIPT_BYTES, nestingTooDeep, parseError } from './parse-error.js';
 import {
   Scanner,
   isArgumentTerminator,
@@ -38,6 +38,13 @@ export function parseScript(text: string): ParsedScript {
   const statements = parser.parseStatements('top');
   if (statements.length === 0) throw parseError('EmptyCommand', 'The command is empty: type a command such as Get-Help.');
   return { statements };
+}
+
+/** A numeric literal inside an array: its value, without the typed text (`007` -> 7). */
+function plainNumberItem(item: ExpressionNode): ExpressionNode {
+  const v = item.kind === 'literal' ? item.value : undefined;
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v.kind !== 'number') return item;
+  return literal(numberValue(v.value, v.numberType ?? 'int', String(v.value)), item.text);
 }
 
 function literal(value: PsValue, text: string): ExpressionNode {
@@ -92,6 +99,8 @@ class Parser {
       const c = s.peek();
       if (context === 'array' && c === ')') return statements;
       if (c === ')' || c === '}') this.unexpected();
+      // `| Get-Job`: PowerShell sees an empty first element of a pipeline.
+      if (c === '|' && s.peek(1) !== '|') throw parseError('EmptyPipeElement', 'An empty pipe element is not allowed.');
       statements.push(this.parseStatement(context));
       s.skipBlanks(false);
       const next = s.peek();
@@ -116,7 +125,10 @@ class Parser {
         statement.assignTo = assignmentTarget(name);
         s.skipBlanks(true);
         if (this.atStatementEnd(context)) {
-          throw parseError('ExpectedValueExpression', "You must provide a value expression following the '=' operator.");
+          throw (s.atEnd() ? incompleteInput : parseError)(
+            'ExpectedValueExpression',
+            "You must provide a value expression following the '=' operator.",
+          );
         }
       } else {
         s.pos = save;
@@ -153,7 +165,10 @@ class Parser {
       }
       s.pos++;
       s.skipBlanks(true);
-      if (this.atStatementEnd(context)) throw parseError('EmptyPipeElement', 'An empty pipe element is not allowed.');
+      if (this.atStatementEnd(context)) {
+        // A pipe ending the input: the next line holds the rest of the pipeline.
+        throw (s.atEnd() ? incompleteInput : parseError)('EmptyPipeElement', 'An empty pipe element is not allowed.');
+      }
       if (!this.isCommandStart()) {
         throw parseError('ExpressionsMustBeFirstInPipeline', 'Expressions are only allowed as the first element of a pipeline.');
       }
@@ -212,6 +227,11 @@ class Parser {
         throw parseError('NotSupported', 'Redirection operators are not supported; results are posted to the channel.', c);
       }
       const elementStart = s.pos;
+      if (c === '@' && isVariableChar(s.peek(1))) {
+        elements.push(this.readSplat());
+        this.lastEnd = s.pos;
+        continue;
+      }
       if (!endOfParameters && isDash(c)) {
         const next = s.peek(1);
         if (isDash(next) && (isArgumentTerminator(s.peek(2)) || s.peek(2) === '%')) {
@@ -235,6 +255,23 @@ class Parser {
       this.lastEnd = s.pos;
     }
     return { name, elements, text: this.text.slice(start, this.lastEnd).trim() };
+  }
+
+  /** `@name` as a command argument (scope prefixes as in `$global:name` are allowed). */
+  private readSplat(): CommandElement {
+    const s = this.s;
+    const start = s.pos;
+    s.pos++;
+    while (isVariableChar(s.peek()) || (s.peek() === ':' && isVariableChar(s.peek(1)))) s.pos++;
+    const raw = this.text.slice(start + 1, s.pos);
+    const text = this.text.slice(start, s.pos);
+    if (s.peek() === '.' || s.peek() === '[') splattingNotPermitted(text, raw);
+    const save = s.pos;
+    s.skipBlanks(false);
+    if (s.peek() === ',') splattingInList(text);
+    s.pos = save;
+    if (!isArgumentTerminator(s.peek())) this.unexpected();
+    return { kind: 'splat', variable: this.noteVariable(raw), text };
   }
 
   /** At a dash followed by a letter: a parameter token, or undefined when it is a bareword (quote inside). */
@@ -284,13 +321,20 @@ class Parser {
       s.pos++;
       s.skipBlanks(true);
       const c = s.peek();
+      if (c === '@' && isVariableChar(s.peek(1))) {
+        let end = s.pos + 1;
+        while (end < this.text.length && isVariableChar(this.text.charAt(end))) end++;
+        splattingInList(this.text.slice(s.pos, end));
+      }
       if (c === '' || c === ';' || c === '|' || c === ')' || c === '}' || c === ',') {
-        throw parseError('MissingExpressionAfterToken', "Missing expression after ',' in pipeline element.", ',');
+        throw (c === '' ? incompleteInput : parseError)('MissingExpression', "Missing expression after ',' in pipeline element.", ',');
       }
       items.push(this.parseCommandPrimary(context));
     }
     if (items.length === 1) return first;
-    return { kind: 'array', items, text: this.text.slice(start, s.pos) };
+    // Only a lone numeric argument keeps its typed text: in `-Name 007,0x10` the elements are
+    // plain numbers (PowerShell binds '7','16').
+    return { kind: 'array', items: items.map(plainNumberItem), text: this.text.slice(start, s.pos) };
   }
 
   private parseCommandPrimary(context: Context): ExpressionNode {
@@ -439,7 +483,9 @@ class Parser {
       this.enter();
       s.pos += 2;
       const statements = this.parseStatements('array');
-      if (s.peek() !== ')') throw parseError('MissingEndParenthesisInSubexpression', "Missing closing ')' in subexpression.");
+      if (s.peek() !== ')') {
+        throw (s.atEnd() ? incompleteInput : parseError)('MissingEndParenthesisInSubexpression', "Missing closing ')' in subexpression.");
+      }
       s.pos++;
       this.leave();
       return { kind: 'arrayExpression', statements, text: this.text.slice(start, s.pos) };
@@ -451,9 +497,10 @@ class Parser {
       return this.expandable(value, start);
     }
     if (isVariableChar(next)) {
+      // Command arguments are read by readSplat; anywhere else `@name` is PowerShell's parse error.
       let end = start + 1;
       while (end < this.text.length && isVariableChar(this.text[end] as string)) end++;
-      throw parseError('NotSupported', 'Splatting (@name) is not supported; pass the parameters by name.', this.text.slice(start, end));
+      splattingNotPermitted(this.text.slice(start, end), this.text.slice(start + 1, end));
     }
     void context;
     this.unexpected();
@@ -466,7 +513,9 @@ class Parser {
     this.enter();
     s.pos += 2;
     const statements = this.parseStatements('array');
-    if (s.peek() !== ')') throw parseError('MissingEndParenthesisInSubexpression', "Missing closing ')' in subexpression.");
+    if (s.peek() !== ')') {
+      throw (s.atEnd() ? incompleteInput : parseError)('MissingEndParenthesisInSubexpression', "Missing closing ')' in subexpression.");
+    }
     s.pos++;
     this.leave();
     return { kind: 'subExpression', statements, text: this.text.slice(start, s.pos) };
@@ -485,7 +534,7 @@ class Parser {
         s.pos++;
         s.skipBlanks(true);
       }
-      if (s.atEnd()) throw parseError('MissingEndCurlyBrace', "Missing closing '}' in statement block or type definition.");
+      if (s.atEnd()) throw incompleteInput('MissingEndCurlyBrace', "Missing closing '}' in statement block or type definition.");
       if (s.peek() === '}') {
         s.pos++;
         break;
@@ -498,7 +547,11 @@ class Parser {
       s.pos++;
       s.skipBlanks(true);
       if (s.atEnd() || s.peek() === '}' || s.peek() === ';') {
-        throw parseError('MissingStatementAfterAssignmentInHashLiteral', `Missing statement after '=' in hash literal.`, key);
+        throw (s.atEnd() ? incompleteInput : parseError)(
+          'MissingStatementAfterAssignmentInHashLiteral',
+          `Missing statement after '=' in hash literal.`,
+          key,
+        );
       }
       const lower = key.toLowerCase();
       if (keys.has(lower)) throw parseError('DuplicateKeyInHashLiteral', `Duplicate keys '${key}' are not allowed in hash literals.`, key);
@@ -554,13 +607,15 @@ class Parser {
     s.pos++;
     s.skipBlanks(true);
     if (s.peek() === ')' || s.atEnd()) {
-      if (s.atEnd()) throw parseError('MissingEndParenthesisInExpression', "Missing closing ')' in expression.");
+      if (s.atEnd()) throw incompleteInput('MissingEndParenthesisInExpression', "Missing closing ')' in expression.");
       throw parseError('ExpectedExpression', "An expression was expected after '('.");
     }
     const statement = this.parseStatement('paren');
     s.skipBlanks(true);
     if (s.peek() !== ')') {
-      if (s.atEnd() || s.peek() === ';') throw parseError('MissingEndParenthesisInExpression', "Missing closing ')' in expression.");
+      if (s.atEnd() || s.peek() === ';') {
+        throw (s.atEnd() ? incompleteInput : parseError)('MissingEndParenthesisInExpression', "Missing closing ')' in expression.");
+      }
       this.unexpected();
     }
     s.pos++;
@@ -582,14 +637,28 @@ class Parser {
       }
       s.pos++;
       s.skipBlanks(true);
-      if (this.atStatementEnd(context) || s.peek() === ',') {
-        throw parseError('MissingExpressionAfterToken', "Missing expression after ','.", ',');
+      if (s.peek() === ',') {
+        throw parseError('NotSupported', 'The unary comma operator (an array inside an array) is not supported; use @( ) for arrays.', ',');
+      }
+      if (this.atStatementEnd(context)) {
+        throw (s.atEnd() ? incompleteInput : parseError)('MissingExpressionAfterToken', "Missing expression after ','.", ',');
       }
       items.push(this.parseExpressionPrimary());
     }
     this.lastEnd = s.pos;
     s.skipBlanks(false);
-    if (!this.atStatementEnd(context)) this.unexpected();
+    if (!this.atStatementEnd(context)) {
+      const c = s.peek();
+      // `$a = 1 + 2`, `$a = $b -eq 1`: valid PowerShell the bot does not evaluate.
+      if ('+-*/%!.['.includes(c) || isDash(c) || (c === '=' && s.peek(1) === '=')) {
+        throw parseError(
+          'NotSupported',
+          'Operators are not supported: a value is a literal, a variable, an array, a hashtable or a command in parentheses.',
+          c,
+        );
+      }
+      this.unexpected();
+    }
     if (items.length === 1) return items[0] as ExpressionNode;
     return { kind: 'array', items, text: this.text.slice(start, this.lastEnd).trim() };
   }
@@ -631,6 +700,22 @@ class Parser {
     }
     this.unexpected();
   }
+}
+
+function splattingNotPermitted(text: string, name: string): never {
+  throw parseError(
+    'SplattingNotPermitted',
+    `The splatting operator '@' cannot be used to reference variables in an expression. '${clip(text)}' can be used only as an argument to a command. To reference variables in an expression use '$${clip(name)}'.`,
+    text,
+  );
+}
+
+function splattingInList(text: string): never {
+  throw parseError(
+    'SplattingNotPermittedInArgumentList',
+    `Splatted variables like '${clip(text)}' cannot be part of a comma-separated list of arguments.`,
+    text,
+  );
 }
 
 /** `$Using:x` keeps its scope so the binder can refuse it outside script blocks. */

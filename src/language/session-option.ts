@@ -27,7 +27,7 @@ export function sessionOptionFromHashtable(table: HashtableValue, parameter: str
         ok: false,
         error: new ChatOpsError(
           'CannotConvertArgumentNoMessage',
-          `Cannot bind parameter '${parameter}'. Cannot create object of type "${TYPE}". The ${clip(key)} property was not found for the ${TYPE} object. The available properties are: ${newPSSessionOption.parameters.map((x) => `[${x.name}]`).join(' ')}`,
+          `Cannot bind parameter '${parameter}'. Cannot create object of type "${TYPE}". The property '${clip(key)}' was not found for the '${TYPE}' object. The settable properties are: ${newPSSessionOption.parameters.map((x) => `[${x.name}]`).join(', ')}.`,
           { target: parameter },
         ),
       };

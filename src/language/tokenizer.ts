@@ -1,5 +1,5 @@
 import type { ScriptBlockValue } from './values.js';
-import { clip, MAX_SCRIPT_BLOCK_NESTING, nestingTooDeep, parseError } from './parse-error.js';
+import { clip, incompleteInput, MAX_SCRIPT_BLOCK_NESTING, nestingTooDeep, parseError } from './parse-error.js';
 
 /**
  * Character-level scanning for command mode (reference 1.1). Every scanner moves forward only,
@@ -112,7 +112,7 @@ export class Scanner {
       } else if (c === '<' && this.peek(1) === '#') {
         const end = this.text.indexOf('#>', this.pos + 2);
         if (end < 0) {
-          throw parseError('MissingTerminatorMultiLineComment', "The comment is missing the terminator: '#>'.");
+          throw incompleteInput('MissingTerminatorMultiLineComment', "The terminator '#>' is missing from the multiline comment.");
         }
         this.pos = end + 2;
       } else {
@@ -125,8 +125,9 @@ export class Scanner {
   readEscape(): string {
     const next = this.peek(1);
     if (next === '') {
-      this.pos++;
-      return '';
+      // A backtick ending the input continues the line on the next one (line continuation).
+      // PowerShell's tokenizer reports a backtick at the very end as an incomplete token.
+      throw incompleteInput('IncompleteString', 'Incomplete string token.');
     }
     if (next === 'u' && this.peek(2) === '{') {
       const close = this.text.indexOf('}', this.pos + 3);
@@ -155,7 +156,7 @@ export class Scanner {
     let segment = this.pos;
     for (;;) {
       if (this.atEnd()) {
-        throw parseError('TerminatorExpectedAtEndOfString', "The string is missing the terminator: '.");
+        throw incompleteInput('TerminatorExpectedAtEndOfString', "The string is missing the terminator: '.");
       }
       const c = this.peek();
       if (isSingleQuote(c)) {
@@ -182,7 +183,7 @@ export class Scanner {
     const parts = new ExpandParts();
     for (;;) {
       if (this.atEnd()) {
-        throw parseError('TerminatorExpectedAtEndOfString', 'The string is missing the terminator: ".');
+        throw incompleteInput('TerminatorExpectedAtEndOfString', 'The string is missing the terminator: ".');
       }
       const c = this.peek();
       if (!isDoubleQuote(c)) {
@@ -236,7 +237,7 @@ export class Scanner {
       const start = ++this.pos;
       let name = '';
       for (;;) {
-        if (this.atEnd()) throw parseError('IncompleteDollarVariableReference', "Missing closing '}' in variable name.");
+        if (this.atEnd()) throw incompleteInput('IncompleteDollarVariableReference', "Missing closing '}' in variable name.");
         const c = this.peek();
         if (c === '}') break;
         if (c === '`') {
@@ -274,6 +275,9 @@ export class Scanner {
     const expandable = isDoubleQuote(this.peek(1));
     this.pos += 2;
     while (isBlank(this.peek())) this.pos++;
+    if (this.atEnd()) {
+      throw incompleteInput('TerminatorExpectedAtEndOfString', `The string is missing the terminator: ${expandable ? '"' : "'"}@.`);
+    }
     if (!isNewline(this.peek())) {
       throw parseError(
         'UnexpectedCharactersAfterHereStringHeader',
@@ -286,12 +290,18 @@ export class Scanner {
     const closes = expandable ? isDoubleQuote : isSingleQuote;
     // Find a line starting with the footer.
     let lineStart = this.pos;
+    let indentedFooter = false;
     for (;;) {
       if (lineStart >= this.text.length) {
-        throw parseError('TerminatorExpectedAtEndOfString', `The string is missing the terminator: ${expandable ? '"' : "'"}@.`);
+        // A footer with blanks before it does not end the string; PowerShell names that mistake.
+        if (indentedFooter)
+          throw parseError('WhitespaceBeforeHereStringFooter', 'White space is not allowed before the string terminator.');
+        throw incompleteInput('TerminatorExpectedAtEndOfString', `The string is missing the terminator: ${expandable ? '"' : "'"}@.`);
       }
       if (closes(this.text.charAt(lineStart)) && this.text.charAt(lineStart + 1) === '@') break;
       let i = lineStart;
+      while (isBlank(this.text.charAt(i))) i++;
+      if (i > lineStart && closes(this.text.charAt(i)) && this.text.charAt(i + 1) === '@') indentedFooter = true;
       while (i < this.text.length && this.text.charAt(i) !== '\n') i++;
       lineStart = i + 1;
     }
@@ -374,7 +384,8 @@ export class Scanner {
         }
         if (c === '<' && text.charAt(i + 1) === '#') {
           const end = text.indexOf('#>', i + 2);
-          if (end < 0) throw parseError('MissingTerminatorMultiLineComment', "The comment is missing the terminator: '#>'.");
+          if (end < 0)
+            throw incompleteInput('MissingTerminatorMultiLineComment', "The terminator '#>' is missing from the multiline comment.");
           i = end + 2;
           continue;
         }
@@ -385,7 +396,11 @@ export class Scanner {
           continue;
         }
         if (c === '}') {
-          if (top !== '{') throw parseError('MissingEndParenthesisInSubexpression', "Missing closing ')' in subexpression.");
+          if (top !== '{') {
+            const inString = stack[stack.length - 2] === '"' || stack[stack.length - 2] === 'H';
+            if (inString) throw parseError('IncompleteDollarSubexpressionReference', "$(subexpression) is missing the closing ')'.");
+            throw parseError('MissingEndParenthesisInSubexpression', "Missing closing ')' in subexpression.");
+          }
           stack.pop();
           if (stack.length === 0) {
             this.pos = i + 1;
@@ -402,7 +417,8 @@ export class Scanner {
           continue;
         }
         if (c === ')') {
-          if (top !== '(') throw parseError('UnexpectedToken', "Unexpected token ')' in expression or statement.", ')');
+          // In a block, `)` ends the block early: PowerShell reports the missing `}` first.
+          if (top !== '(') throw parseError('MissingEndCurlyBrace', "Missing closing '}' in statement block or type definition.");
           stack.pop();
           i++;
           atTokenStart = false;
@@ -480,10 +496,15 @@ export class Scanner {
       }
     }
     const top = stack[stack.length - 1];
-    if (top === '"') throw parseError('TerminatorExpectedAtEndOfString', 'The string is missing the terminator: ".');
-    if (top === 'H') throw parseError('TerminatorExpectedAtEndOfString', 'The string is missing the terminator: "@.');
-    if (top === '(') throw parseError('MissingEndParenthesisInSubexpression', "Missing closing ')' in subexpression.");
-    throw parseError('MissingEndCurlyBrace', "Missing closing '}' in statement block or type definition.");
+    // The input ended inside the block: more lines can close it.
+    if (top === '"') throw incompleteInput('TerminatorExpectedAtEndOfString', 'The string is missing the terminator: ".');
+    if (top === 'H') throw incompleteInput('TerminatorExpectedAtEndOfString', 'The string is missing the terminator: "@.');
+    if (top === '(') {
+      const inString = stack[stack.length - 2] === '"' || stack[stack.length - 2] === 'H';
+      if (inString) throw incompleteInput('IncompleteDollarSubexpressionReference', "$(subexpression) is missing the closing ')'.");
+      throw incompleteInput('MissingEndParenthesisInSubexpression', "Missing closing ')' in subexpression.");
+    }
+    throw incompleteInput('MissingEndCurlyBrace', "Missing closing '}' in statement block or type definition.");
   }
 }
 
@@ -499,7 +520,7 @@ function skipSingleQuoted(text: string, at: number): number {
     }
     i++;
   }
-  throw parseError('TerminatorExpectedAtEndOfString', "The string is missing the terminator: '.");
+  throw incompleteInput('TerminatorExpectedAtEndOfString', "The string is missing the terminator: '.");
 }
 
 /** `at` is the newline ending a `@'` header; returns the index after the `'@` footer. */
@@ -509,7 +530,7 @@ function skipSingleHereString(text: string, at: number): number {
     if (text.charAt(i) === '\n' && isSingleQuote(text.charAt(i + 1)) && text.charAt(i + 2) === '@') return i + 3;
     i++;
   }
-  throw parseError('TerminatorExpectedAtEndOfString', "The string is missing the terminator: '@.");
+  throw incompleteInput('TerminatorExpectedAtEndOfString', "The string is missing the terminator: '@.");
 }
 
 /** Literal text and variable references of an expandable string, in order. */

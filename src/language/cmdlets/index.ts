@@ -20,6 +20,7 @@ import { getVariable } from './get-variable.js';
 import { removeVariable } from './remove-variable.js';
 import { getHelp } from './get-help.js';
 import { getCommand } from './get-command.js';
+import { clearHost } from './clear-host.js';
 import { getChannelPermission } from './get-channelpermission.js';
 import { grantChannelPermission } from './grant-channelpermission.js';
 import { revokeChannelPermission } from './revoke-channelpermission.js';
@@ -50,6 +51,7 @@ export const CMDLETS: readonly CmdletDefinition[] = [
   removeVariable,
   getHelp,
   getCommand,
+  clearHost,
   getChannelPermission,
   grantChannelPermission,
   revokeChannelPermission,
