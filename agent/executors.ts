@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { OutputStream, RunState } from '../src/protocol/agent-protocol.js';
+import { PWSH_ARGS } from './pwsh-wrapper.js';
+import { PwshRecordReader, RecordBatcher } from './pwsh-records.js';
 import { currentUser, scriptEnvironment, scriptWorkingDirectory, type ScriptUser } from './script-environment.js';
 
 /** What an executor is asked to run (the agent has already resolved configuration and runbook). */
@@ -110,66 +113,7 @@ export function usingEnvName(name: string): string {
   return 'USING_' + name.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
 }
 
-/**
- * The fixed PowerShell wrapper the pwsh executor runs (as -EncodedCommand). The run's data
- * arrives on stdin as one JSON object {script, arguments, using}; nothing from the run is ever
- * part of the command line.
- *
- * - ArgumentList: `& $sb @arguments`, so the values bind positionally to the script's param().
- * - $Using: the script is parsed; each `$Using:name` variable reference in the top-level script
- *   block (not in nested script blocks, which belong to their own runspaces) is renamed to a
- *   wrapper variable `$__chatops_using_<i>` holding the value. Only variable names are rewritten
- *   (from the parser's own extents), never values.
- * - Output: every pipeline object becomes one line of `ConvertTo-Json -Compress -Depth 4` on
- *   stdout; Write-Host/information records as JSON strings. Errors, warnings, verbose and debug
- *   records go to stderr as text (`WARNING: ...`). A terminating error exits with code 1.
- */
-export const PWSH_WRAPPER = `
-$ErrorActionPreference = 'Stop'
-$__utf8 = [System.Text.UTF8Encoding]::new($false)
-[Console]::OutputEncoding = $__utf8
-[Console]::InputEncoding = $__utf8
-$__run = [Console]::In.ReadToEnd() | ConvertFrom-Json -AsHashtable -Depth 100
-$__tokens = $null; $__perrors = $null
-$__ast = [System.Management.Automation.Language.Parser]::ParseInput([string]$__run.script, [ref]$__tokens, [ref]$__perrors)
-if ($__perrors.Count -gt 0) { [Console]::Error.WriteLine(($__perrors | ForEach-Object { $_.ToString() }) -join [Environment]::NewLine); exit 1 }
-$__text = [string]$__run.script
-$__refs = @($__ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.UsingExpressionAst] }, $true) | Where-Object {
-  $p = $_.Parent; while ($p -and -not ($p -is [System.Management.Automation.Language.ScriptBlockAst])) { $p = $p.Parent }; $p -eq $__ast
-} | ForEach-Object { [System.Management.Automation.Language.UsingExpressionAst]::ExtractUsingVariable($_) } | Sort-Object { $_.Extent.StartOffset } -Descending)
-$__names = @{}
-foreach ($__ref in $__refs) {
-  $__name = $__ref.VariablePath.UserPath.ToLowerInvariant()
-  if (-not $__run.using.ContainsKey($__name)) { [Console]::Error.WriteLine("The value of the using variable '\`$using:$__name' cannot be retrieved because it has not been set in the local session."); exit 1 }
-  if (-not $__names.ContainsKey($__name)) { $__names[$__name] = '__chatops_using_' + $__names.Count; Set-Variable -Name $__names[$__name] -Value $__run.using[$__name] }
-  $__text = $__text.Substring(0, $__ref.Extent.StartOffset) + '$' + $__names[$__name] + $__text.Substring($__ref.Extent.EndOffset)
-}
-$__sb = [scriptblock]::Create($__text)
-$__argv = if ($null -eq $__run.arguments) { @() } else { @($__run.arguments) }
-$ErrorActionPreference = 'Continue'
-try {
-  & $__sb @__argv *>&1 | ForEach-Object {
-    if ($_ -is [System.Management.Automation.ErrorRecord]) { [Console]::Error.WriteLine(($_ | Out-String).TrimEnd()) }
-    elseif ($_ -is [System.Management.Automation.WarningRecord]) { [Console]::Error.WriteLine('WARNING: ' + $_.Message) }
-    elseif ($_ -is [System.Management.Automation.VerboseRecord]) { [Console]::Error.WriteLine('VERBOSE: ' + $_.Message) }
-    elseif ($_ -is [System.Management.Automation.DebugRecord]) { [Console]::Error.WriteLine('DEBUG: ' + $_.Message) }
-    elseif ($_ -is [System.Management.Automation.InformationRecord]) { [Console]::Out.WriteLine((ConvertTo-Json -InputObject ([string]$_.MessageData) -Compress)) }
-    else { [Console]::Out.WriteLine((ConvertTo-Json -InputObject $_ -Compress -Depth 4 -WarningAction SilentlyContinue)) }
-  }
-} catch {
-  [Console]::Error.WriteLine(($_ | Out-String).TrimEnd())
-  exit 1
-}
-exit 0
-`;
-
-export const PWSH_ARGS: readonly string[] = [
-  '-NoLogo',
-  '-NoProfile',
-  '-NonInteractive',
-  '-EncodedCommand',
-  Buffer.from(PWSH_WRAPPER, 'utf16le').toString('base64'),
-];
+export { PWSH_ARGS, PWSH_WRAPPER } from './pwsh-wrapper.js';
 
 export interface ProcessExecutorOptions {
   /** Time between SIGTERM and SIGKILL of the process group on stop. Default 2000 ms. */
@@ -213,10 +157,13 @@ export function createProcessExecutor(options: ProcessExecutorOptions = {}): Exe
     let command: string;
     let args: string[];
     let stdin: string | undefined;
+    let records: PwshRecordReader | undefined;
     if (run.kind === 'Microsoft.PowerShell') {
       command = 'pwsh';
       args = [...PWSH_ARGS];
-      stdin = JSON.stringify({ script: run.script, arguments: run.arguments, using: run.using });
+      const key = randomBytes(16).toString('hex');
+      records = new PwshRecordReader(key, new RecordBatcher((stream, data) => sink.output(stream, data), options));
+      stdin = JSON.stringify({ key, script: run.script, arguments: run.arguments, using: run.using });
     } else {
       command = run.kind;
       args = ['-c', run.script, 'chatops', ...run.arguments.map(shellWord)];
@@ -231,6 +178,7 @@ export function createProcessExecutor(options: ProcessExecutorOptions = {}): Exe
       clearTimeout(killTimer);
       out.end();
       err.end();
+      records?.close();
       sink.finish(r);
     };
     const out = new Chunker((d) => sink.output('output', d), options);
@@ -241,7 +189,14 @@ export function createProcessExecutor(options: ProcessExecutorOptions = {}): Exe
 
     let child: ChildProcess;
     try {
-      child = spawn(command, args, { detached: true, env, cwd, ...ids, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+      // pwsh gets a fourth pipe (fd 3): the wrapper's record channel.
+      child = spawn(command, args, {
+        detached: true,
+        env,
+        cwd,
+        ...ids,
+        stdio: records ? ['pipe', 'pipe', 'pipe', 'pipe'] : [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      });
     } catch (e) {
       finish({ state: 'Failed', reason: `Could not start ${command}: ${e instanceof Error ? e.message : String(e)}` });
       return { stop: () => {} };
@@ -254,8 +209,15 @@ export function createProcessExecutor(options: ProcessExecutorOptions = {}): Exe
     };
 
     child.on('error', (e) => finish({ state: 'Failed', reason: `Could not start ${command}: ${e.message}` }));
-    child.stdout!.on('data', (b: Buffer) => out.write(b));
-    child.stderr!.on('data', (b: Buffer) => err.write(b));
+    if (records) {
+      const reader = records;
+      child.stdout!.on('data', (b: Buffer) => reader.stdout.write(b));
+      child.stderr!.on('data', (b: Buffer) => reader.stderr.write(b));
+      (child.stdio[3] as NodeJS.ReadableStream).on('data', (b: Buffer) => reader.records.write(b));
+    } else {
+      child.stdout!.on('data', (b: Buffer) => out.write(b));
+      child.stderr!.on('data', (b: Buffer) => err.write(b));
+    }
     if (stdin !== undefined) {
       child.stdin!.on('error', () => {}); // the script may exit without reading its input
       child.stdin!.end(stdin);
@@ -265,6 +227,7 @@ export function createProcessExecutor(options: ProcessExecutorOptions = {}): Exe
     child.on('exit', (code, signal) => {
       const done = (): void => {
         if (stopResult) finish(stopResult);
+        else if (records) finish(pwshResult(records, code, signal));
         else if (code === 0) finish({ state: 'Completed', exitCode: 0 });
         else if (code !== null) finish({ state: 'Failed', exitCode: code, reason: `The command exited with code ${code}` });
         else finish({ state: 'Failed', reason: `The command was killed by signal ${signal ?? 'unknown'}` });
@@ -274,6 +237,7 @@ export function createProcessExecutor(options: ProcessExecutorOptions = {}): Exe
       const t = setTimeout(() => {
         child.stdout?.destroy();
         child.stderr?.destroy();
+        (child.stdio[3] as (NodeJS.ReadableStream & { destroy?: () => void }) | null)?.destroy?.();
         done();
       }, 1000);
       child.once('close', () => {
@@ -300,6 +264,26 @@ export function createProcessExecutor(options: ProcessExecutorOptions = {}): Exe
       },
     };
   };
+}
+
+/**
+ * How a pwsh run ended, from the wrapper's `end` record. PowerShell reports a script that ran to
+ * its end as Completed even after `exit 3` or a failing native command (Start-Job, ThreadJob and
+ * remote jobs all do): the code is kept as the exit code, the state stays Completed. A terminating
+ * error fails it with the error's message. Without an `end` record pwsh itself failed.
+ */
+function pwshResult(records: PwshRecordReader, code: number | null, signal: NodeJS.Signals | null): RunResult {
+  records.close();
+  const end = records.result();
+  if (end) {
+    return {
+      state: end.state,
+      ...(end.exitCode !== undefined ? { exitCode: end.exitCode } : {}),
+      ...(end.state === 'Failed' ? { reason: end.reason ?? 'The script failed.' } : {}),
+    };
+  }
+  if (code !== null) return { state: 'Failed', exitCode: code, reason: `pwsh ended before the script finished (exit code ${code})` };
+  return { state: 'Failed', reason: `pwsh was killed by signal ${signal ?? 'unknown'}` };
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

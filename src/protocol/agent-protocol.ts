@@ -60,7 +60,27 @@ export type RefusalCode =
 
 export const TRANSIENT_REFUSALS: ReadonlySet<string> = new Set(['NameInUse']);
 
-export type OutputStream = 'output' | 'error' | 'warning' | 'verbose' | 'debug' | 'information';
+/**
+ * PowerShell's streams. `progress` is not output: the bot shows each computer's latest progress
+ * in the live status only.
+ */
+export type OutputStream = 'output' | 'error' | 'warning' | 'verbose' | 'debug' | 'information' | 'progress';
+
+/**
+ * What a Microsoft.PowerShell run sends as `data`: one JSON record per line, made by the agent
+ * (from its pwsh wrapper's record channel, or from pwsh's plain stdout/stderr text), never text a
+ * script wrote. Per stream:
+ * - output: `{text}` (a string or primitive, or text PowerShell prints for a custom view, e.g.
+ *   Get-Date), or `{t, cols, rows, list?}`: an object of type `t` (PSTypeNames[0]) as PowerShell's
+ *   formatter shows it: column headers (or list labels) and the formatted cells, one row per entry;
+ * - error: `{text, message?, category?, fqid?, terminating?}`, `text` being pwsh 7's ConciseView;
+ * - warning, verbose, debug, information: `{text}` (the message, without a `WARNING: ` prefix);
+ * - progress: `{id, parentId, activity, status, percent, operation, secondsRemaining, completed}`.
+ * bash and sh runs send plain text (stdout as output, stderr as error).
+ */
+export type PwshRecord =
+  | { text: string; message?: string; category?: string; fqid?: string; terminating?: boolean }
+  | { t: string; cols: string[]; rows: string[][]; list?: boolean };
 
 export type RunState = 'Running' | 'Completed' | 'Failed' | 'Stopped';
 
@@ -91,7 +111,7 @@ export interface OutputMessage {
   runId: string;
   seq: number;
   stream: OutputStream;
-  /** A chunk of text (for pwsh `output`: one JSON-serialised object per line). */
+  /** A chunk of text; for a Microsoft.PowerShell run, whole lines of PwshRecord JSON. */
   data: string;
   /** Agent clock, ms since epoch, when the chunk was produced. */
   at: number;

@@ -7,7 +7,7 @@ import type { AgentToHub, HubToAgent, OutputStream, RunState } from './agent-pro
  */
 export type Parsed<T> = { ok: true; message: T } | { ok: false; reason: string };
 
-const STREAMS: ReadonlySet<string> = new Set(['output', 'error', 'warning', 'verbose', 'debug', 'information']);
+const STREAMS: ReadonlySet<string> = new Set(['output', 'error', 'warning', 'verbose', 'debug', 'information', 'progress']);
 const STATES: ReadonlySet<string> = new Set(['Running', 'Completed', 'Failed', 'Stopped']);
 
 type Obj = Record<string, unknown>;

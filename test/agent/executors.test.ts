@@ -1,16 +1,19 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PWSH_WRAPPER } from '../../agent/executors.js';
+import { PWSH_ARGS } from '../../agent/executors.js';
 import { HubHarness, startAgentProcess, waitFor, type AgentProcess } from '../hub/harness.js';
 
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
 /**
- * Real agent processes running real shells, driven through a real hub.
+ * Real agent processes running real shells (bash, sh and PowerShell 7.6), driven through a real hub.
  */
 describe('agent executors', () => {
   const h = new HubHarness();
   const agents: AgentProcess[] = [];
-  let pwshRecord: string;
   let runbooks: string;
 
   beforeAll(async () => {
@@ -42,24 +45,12 @@ describe('agent executors', () => {
     mkdirSync(runbooks, { recursive: true });
     writeFileSync(join(runbooks, 'restart.sh'), 'echo "agent copy of restart: $1"\n');
 
-    // Agent with a stand-in pwsh first on PATH: records argv and stdin, answers with JSON lines.
-    const bin = join(h.dir, 'bin');
-    mkdirSync(bin, { recursive: true });
-    pwshRecord = join(h.dir, 'pwsh-record.json');
-    writeFileSync(
-      join(bin, 'pwsh'),
-      `#!/usr/bin/env node
-const fs = require('fs');
-const stdin = fs.readFileSync(0, 'utf8');
-fs.writeFileSync(${JSON.stringify(pwshRecord)}, JSON.stringify({ argv: process.argv.slice(2), stdin }));
-const run = JSON.parse(stdin);
-// Answer as the wrapper would: one compressed JSON object per output object.
-process.stdout.write(JSON.stringify({ Name: 'svc1', Status: 'Running', Args: run.arguments }) + '\\n');
-process.stdout.write(JSON.stringify({ Name: 'svc2', Status: 'Stopped', Using: run.using }) + '\\n');
-process.stderr.write('a non-terminating error\\n');
-`,
-    );
-    chmodSync(join(bin, 'pwsh'), 0o755);
+    // An agent with real pwsh on its PATH (scripts/ensure-pwsh.sh installs it when missing).
+    const pwsh = execFileSync('bash', [join(REPO, 'scripts', 'ensure-pwsh.sh')], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .at(-1)!;
+    const bin = dirname(pwsh);
     agents.push(
       startAgentProcess(['--hub', h.url, '--name', 'win1', '--token', t1, '--state-dir', join(h.dir, 's-win1')], {
         ...process.env,
@@ -201,40 +192,59 @@ process.stderr.write('a non-terminating error\\n');
     }
   });
 
-  it('runs Microsoft.PowerShell as pwsh -NoLogo -NoProfile -NonInteractive with a fixed wrapper and the run as data on stdin', async () => {
+  it('runs Microsoft.PowerShell as pwsh with the fixed wrapper on its command line and the run as data on stdin', async () => {
     const rec = h.registry.get('win1')!;
     expect(rec.defaultConfiguration).toBe('Microsoft.PowerShell');
     expect(rec.configurations).toEqual(['Microsoft.PowerShell', 'bash', 'sh']);
-    const script = 'param($Name, $Count) Get-Service $Name | Select-Object -First $Count; $Using:Limit';
-    const args = ['svc "x"; $(Remove-Item /)', 3];
-    const r = await h.run('win1', { configurationName: '', script, arguments: args, using: { limit: 'a`b' } });
-    expect(r.final).toMatchObject({ state: 'Completed', exitCode: 0 });
+    // pwsh reads its own command line: the wrapper's fixed arguments, nothing of the run.
+    const script = "param($Name) '$(Remove-Item /)'; $Name; [System.IO.File]::ReadAllText('/proc/' + $PID + '/cmdline')";
+    const r = await h.run('win1', { configurationName: '', script, arguments: ['svc "x"; $(Remove-Item /)'] }, 60_000);
+    expect(r.final).toMatchObject({ state: 'Completed' });
     const lines = r.stdout
       .trim()
       .split('\n')
+      .map((l) => JSON.parse(l) as { text: string });
+    expect(lines.slice(0, 2)).toEqual([{ text: '$(Remove-Item /)' }, { text: 'svc "x"; $(Remove-Item /)' }]);
+    const argv = lines[2]!.text.split('\0').filter((a) => a !== '');
+    expect(argv.slice(-PWSH_ARGS.length)).toEqual([...PWSH_ARGS]);
+    expect(argv.join(' ')).not.toContain('Remove-Item');
+  }, 90_000);
+
+  it('a pwsh script cannot forge records: its stdout, stderr and writes to fd 3 arrive as text', async () => {
+    const forged = JSON.stringify({ s: 'error', v: { text: 'forged', terminating: true } });
+    const script = [
+      `[Console]::Out.WriteLine('${forged}')`,
+      `bash -c 'echo "${forged.replace(/"/g, '\\"')}" >&3; echo native-err >&2'`,
+      'Start-Process -NoNewWindow -Wait /bin/echo -ArgumentList uncaptured',
+      "'done'",
+    ].join('; ');
+    const r = await h.run('win1', { configurationName: 'Microsoft.PowerShell', script }, 60_000);
+    expect(r.final).toMatchObject({ state: 'Completed' });
+    const out = r.stdout
+      .trim()
+      .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines).toEqual([
-      { Name: 'svc1', Status: 'Running', Args: args },
-      { Name: 'svc2', Status: 'Stopped', Using: { limit: 'a`b' } },
-    ]);
-    expect(r.stderr).toBe('a non-terminating error\n');
+    expect(out).toContainEqual({ text: forged });
+    expect(out).toContainEqual({ text: 'uncaptured' });
+    expect(out).toContainEqual({ text: 'done' });
+    // No forged error: the only error record is the native command's stderr line.
+    const errs = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(errs).toEqual([expect.objectContaining({ text: 'native-err', fqid: 'NativeCommandError', terminating: false })]);
+  }, 90_000);
 
-    const recorded = JSON.parse(readFileSync(pwshRecord, 'utf8')) as { argv: string[]; stdin: string };
-    expect(recorded.argv.slice(0, 4)).toEqual(['-NoLogo', '-NoProfile', '-NonInteractive', '-EncodedCommand']);
-    expect(recorded.argv).toHaveLength(5);
-    // The command line is the fixed wrapper: nothing of the run is in it.
-    expect(Buffer.from(recorded.argv[4]!, 'base64').toString('utf16le')).toBe(PWSH_WRAPPER);
-    expect(recorded.argv.join(' ')).not.toContain('Get-Service');
-    expect(JSON.parse(recorded.stdin)).toEqual({ script, arguments: args, using: { limit: 'a`b' } });
-  });
-
-  it('the pwsh wrapper binds ArgumentList by splatting and emits one JSON line per object', () => {
-    // A structural check of the fixed wrapper (pwsh itself is not installed here).
-    expect(PWSH_WRAPPER).toContain('& $__sb @__argv');
-    expect(PWSH_WRAPPER).toContain('ConvertTo-Json -InputObject $_ -Compress -Depth 4');
-    expect(PWSH_WRAPPER).toContain('[Console]::In.ReadToEnd()');
-    expect(PWSH_WRAPPER).not.toMatch(/Invoke-Expression|iex /);
-  });
+  it('stops a pwsh run that exceeds its maximum runtime', async () => {
+    const r = await h.run(
+      'win1',
+      { configurationName: 'Microsoft.PowerShell', script: "'started'; Start-Sleep -Seconds 120", maxRuntimeMs: 20_000 },
+      90_000,
+    );
+    expect(r.final.state).toBe('Failed');
+    expect(r.final.reason).toMatch(/maximum runtime of 20 s/);
+    expect(r.stdout).toBe('{"text":"started"}\n');
+  }, 120_000);
 });
 
 function alive(pid: number): boolean {
