@@ -6,6 +6,7 @@ import { FINISHED_STATES } from '../../src/messages/model.js';
 import { messageToText } from '../../src/messages/plain-text.js';
 import { ensurePrivateDir } from '../../src/private-files.js';
 import { showControlChars } from './control-chars.js';
+import { screenRows } from './display-width.js';
 
 export interface ConsoleSinkOptions {
   write: (text: string) => void;
@@ -20,6 +21,11 @@ export interface ConsoleSinkOptions {
    * written there and the note names the file. Without it the note names the attachment only.
    */
   attachmentsDir?: string;
+  /**
+   * The terminal's width now (columns), so that a redraw clears every row a long status
+   * wrapped onto. Without it each line counts as one row.
+   */
+  columns?: () => number | undefined;
 }
 
 /**
@@ -29,11 +35,20 @@ export interface ConsoleSinkOptions {
  */
 export class ConsoleSink implements ChatSink {
   private next = 1;
-  /** The handle and line count of the status drawn last, while nothing was printed after it. */
-  private bottom: { id: string; lines: number } | undefined;
+  /** The handle and screen rows of the status drawn last, while nothing was printed after it. */
+  private bottom: { id: string; rows: number } | undefined;
   private readonly states = new Map<string, JobState | undefined>();
 
   constructor(private readonly options: ConsoleSinkOptions) {}
+
+  /**
+   * Clear-Host (cls, clear): what pwsh writes (cursor home, clear the screen and the scrollback).
+   * Piped output gets nothing: escape codes in a log or a file are noise.
+   */
+  async clearScreen(): Promise<void> {
+    this.bottom = undefined;
+    if (this.options.tty) this.options.write('\x1b[H\x1b[2J\x1b[3J');
+  }
 
   async replyPrivately(message: NeutralMessage): Promise<void> {
     this.bottom = undefined;
@@ -52,9 +67,9 @@ export class ConsoleSink implements ChatSink {
     const after = stateOf(message);
     this.states.set(handle.id, after);
     if (this.options.tty && this.bottom?.id === handle.id) {
-      // Move up over the previous drawing and clear to the end of the screen.
-      this.options.write(`\x1b[${this.bottom.lines}A\x1b[J`);
-      this.print(handle.id, message);
+      // Move up over the previous drawing and clear to the end of the screen, in the same write
+      // as the new drawing: at a prompt each write is printed above it, the prompt drawn again.
+      this.print(handle.id, message, `\x1b[${this.bottom.rows}A\x1b[J`);
       return;
     }
     if (after === undefined) {
@@ -73,20 +88,25 @@ export class ConsoleSink implements ChatSink {
     return { id };
   }
 
-  /** Call before printing anything else (a prompt) so the next update does not erase it. */
+  /** Call before anything else is printed (a prompt, a log line) so the next update does not erase it. */
   detach(): void {
     this.bottom = undefined;
   }
 
-  private print(id: string, message: NeutralMessage): void {
+  private print(id: string, message: NeutralMessage, redraw = ''): void {
     // Files get the output's raw bytes (they are data, not the terminal); the screen gets
     // everything the message carries with its control characters made visible. The console's
     // own sequences (the redraw in `update`) are written apart and stay effective.
     const text = showControlChars(messageToText(this.saveAttachments(message)));
-    if (text === '') return;
-    this.options.write(`${text}\n`);
+    if (text === '') {
+      if (redraw !== '') this.options.write(redraw);
+      this.bottom = undefined;
+      return;
+    }
+    this.options.write(`${redraw}${text}\n`);
     const isStatus = message.blocks.some((b) => b.kind === 'status');
-    this.bottom = isStatus ? { id, lines: text.split('\n').length } : undefined;
+    // Rows, not lines: a status wider than the terminal wrapped onto more rows than its lines.
+    this.bottom = isStatus ? { id, rows: screenRows(text, this.options.columns?.()) } : undefined;
   }
 
   /** Writes attachments to files; the blocks then carry the file's absolute path as filename. */

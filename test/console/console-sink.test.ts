@@ -57,6 +57,33 @@ describe('ConsoleSink', () => {
     expect(err).toBe('ERROR: nope\n');
   });
 
+  it('clears every row a status wrapped onto when it redraws it (rows, not lines)', async () => {
+    let out = '';
+    const sink = new ConsoleSink({ tty: true, columns: () => 20, write: (t) => (out += t), writeError: (t) => (out += t) });
+    const h = await sink.post(status('Running', 2, 0));
+    const first = out;
+    const rows = first
+      .replace(/\n$/, '')
+      .split('\n')
+      .reduce((n, line) => n + Math.max(1, Math.ceil(line.length / 20)), 0);
+    expect(rows).toBeGreaterThan(first.split('\n').length - 1); // it did wrap
+    await sink.update(h, status('Running', 1, 1));
+    expect(out.slice(first.length)).toMatch(new RegExp(`^\\x1b\\[${rows}A\\x1b\\[J`));
+    // Wide characters take two columns each: 15 of them are 30 columns, two rows of 20.
+    out = '';
+    const wide = new ConsoleSink({ tty: true, columns: () => 20, write: (t) => (out += t), writeError: (t) => (out += t) });
+    const s = status('Running', 1, 0).blocks[0]!;
+    if (s.kind !== 'status') throw new Error('status block expected');
+    const h2 = await wide.post({ blocks: [{ kind: 'status', status: { ...s.status, name: '漢'.repeat(15), command: 'x' } }] });
+    const drawn = out;
+    const wideRows = drawn
+      .replace(/\n$/, '')
+      .split('\n')
+      .reduce((n, line) => n + Math.max(1, Math.ceil([...line].reduce((w, c) => w + (c === '漢' ? 2 : 1), 0) / 20)), 0);
+    await wide.update(h2, { blocks: [{ kind: 'status', status: { ...s.status, name: 'y', command: 'x' } }] });
+    expect(out.slice(drawn.length)).toMatch(new RegExp(`^\\x1b\\[${wideRows}A\\x1b\\[J`));
+  });
+
   it('prints an edited message that is not a status again (a terminal cannot edit what scrolled by)', async () => {
     let out = '';
     const sink = new ConsoleSink({ tty: false, write: (t) => (out += t), writeError: (t) => (out += t) });

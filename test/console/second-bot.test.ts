@@ -64,6 +64,14 @@ function setup(): { dir: string; dbPath: string; env: NodeJS.ProcessEnv } {
   return { dir, dbPath, env };
 }
 
+/**
+ * The same bot configured for Discord: refused before any adapter starts, so the settings are
+ * never used; chat mode has no console input to forward to the running bot.
+ */
+function chatEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, DISCORD_TOKEN: 'never-used', DISCORD_APPLICATION_ID: '123456789012345678' };
+}
+
 function startBot(label: string, env: NodeJS.ProcessEnv): Proc {
   const child = spawn(process.execPath, [...TSX, join(REPO, 'src', 'main.ts')], { cwd: REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
@@ -198,7 +206,9 @@ it('a second bot on the same database refuses, naming the first, and the first o
   const agentState = `${dbPath}.embedded-agent`;
   const stateBefore = stateSnapshot(agentState);
 
-  const second = startBot('second bot', env);
+  // A second bot service (chat mode): piped console input would be forwarded to the running bot
+  // (attach.test.ts), a chat bot has nothing to forward and refuses.
+  const second = startBot('second bot', chatEnv(env));
   // Were it to start, it would run this and end with 0.
   second.child.stdin!.end('Get-Job\n');
   const exit = await exitWithin(second, 30_000);
@@ -256,7 +266,7 @@ it('a SIGKILLed bot leaves no lock behind: the next one starts at once, and is t
   expect(next.stderr(), diagnostics()).not.toMatch(/another bot|ERROR/);
 
   // A third names the bot that runs now, not the dead one.
-  const third = startBot('bot refused', env);
+  const third = startBot('bot refused', chatEnv(env));
   third.child.stdin!.end('Get-Job\n');
   expect(await exitWithin(third, 30_000), diagnostics()).toBe(1);
   expect(third.stderr(), diagnostics()).toMatch(refusalLine(dbPath, next.child.pid!, hubOf(dbPath)));
