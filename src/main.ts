@@ -4,6 +4,8 @@ import { createLogger } from './log.js';
 import { openToOthers } from './private-files.js';
 import { isChatOpsError } from './errors.js';
 import { startApp, type App } from './app.js';
+import { ENROLLED_AGENTS_WAIT_MS, waitForEnrolledAgents } from './wait-for-agents.js';
+import { forwardToRunningBot, startAttachListener } from './console-attach.js';
 
 /**
  * `npm start`: settings from the environment and `.env`, then the runtime (store, hub, core,
@@ -18,7 +20,9 @@ async function main(): Promise<number> {
     process.stderr.write(`${isChatOpsError(e) ? e.message : String(e)}\n`);
     return 2;
   }
-  const log = createLogger(config.logLevel);
+  // Log lines go to stderr; at the console's prompt they are printed above it (captureLog).
+  let logLine = (line: string): void => void process.stderr.write(`${line}\n`);
+  const log = createLogger(config.logLevel, (line) => logLine(line));
   if (openToOthers('.env')) log.warn(".env holds the bot's settings and other users can read it: chmod 600 .env");
   for (const s of [config.slack?.botToken, config.slack?.signingSecret, config.slack?.appToken, config.discord?.token]) {
     if (s) log.addSecret(s);
@@ -40,12 +44,26 @@ async function main(): Promise<number> {
     // Another bot on this database is not a failure of this start but a reason not to: one line
     // naming the running bot (pid, host, hub), which is left to run undisturbed.
     const refused = isChatOpsError(e) && e.code === 'BotAlreadyRunning';
+    // Piped input for the console (`printf ... | npm start` from a script) goes to the running
+    // bot's console over its attach socket; this process never opens the database.
+    if (refused && !config.slack && !config.discord && !process.stdin.isTTY && config.dbPath !== ':memory:') {
+      const forwarded = await forwardToRunningBot(config.dbPath);
+      if (forwarded.attached) return forwarded.exitCode;
+      process.stderr.write(`chatops: ${e.message}\nchatops: could not attach to it: ${forwarded.reason}\n`);
+      return 1;
+    }
     process.stderr.write(`chatops: ${refused ? '' : 'could not start: '}${isChatOpsError(e) ? e.message : String(e)}\n`);
+    // At a terminal the user wanted a console: the running bot's is one command away.
+    if (refused && !config.slack && !config.discord) process.stderr.write('chatops: `npm run console` attaches to its console\n');
     return 1;
   }
 
   const stops: Array<() => Promise<void>> = [];
   let stopping: Promise<void> | undefined;
+  // `npm run console` attaches here, in console and chat mode alike. Started after startApp took
+  // the bot's lock: a socket left at the path can only be a crashed bot's, and is replaced.
+  const attach = await startAttachListener(app, config);
+  if (attach) stops.push(() => attach.stop());
   const shutdown = (): Promise<void> => {
     stopping ??= (async () => {
       for (const s of stops.reverse()) {
@@ -93,14 +111,17 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  // The console channel. In a pipe, wait for the embedded agent first, so that the first line
-  // (`icm localhost { ... }`) does not fail because the agent is still dialling in.
-  if (app.embeddedAgentName !== undefined) {
-    const deadline = Date.now() + 10_000;
-    while (!app.hub.isConnected(app.embeddedAgentName) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  // The console channel. Wait for agents first, so that the first line (`icm localhost { ... }`)
+  // does not fail because they are still dialling in: in a pipe every enrolled agent (bounded,
+  // wait-for-agents.ts), at a prompt only the embedded one (the user can retry).
+  const embedded = app.embeddedAgentName;
+  await waitForEnrolledAgents(
+    {
+      enrolled: () => (process.stdin.isTTY ? [] : app.registry.list().map((a) => a.name)).concat(embedded ?? []),
+      isConnected: (n) => app.hub.isConnected(n),
+    },
+    { timeoutMs: ENROLLED_AGENTS_WAIT_MS, pollMs: 20 },
+  );
   process.once('SIGTERM', () => void shutdown().then(() => process.exit(143)));
   process.once('SIGINT', () => void shutdown().then(() => process.exit(130)));
   const { runConsole } = await import('../adapters/console/index.js');
@@ -110,6 +131,11 @@ async function main(): Promise<number> {
     errorOutput: process.stderr,
     // Beside the database: the whole of each large output (a terminal has no attachments).
     ...(config.dbPath !== ':memory:' ? { attachmentsDir: join(dirname(resolve(config.dbPath)), 'console-output') } : {}),
+    // The prompt's history, beside the database too (Up-arrow recalls earlier sessions).
+    ...(config.dbPath !== ':memory:' ? { historyFile: join(dirname(resolve(config.dbPath)), 'console-history') } : {}),
+    captureLog: (write) => {
+      logLine = write ?? ((line) => void process.stderr.write(`${line}\n`));
+    },
   });
   await shutdown();
   return code;

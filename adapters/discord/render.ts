@@ -268,6 +268,9 @@ export function renderStatusEmbed(s: JobStatusView): APIEmbed {
     { name: 'Elapsed', value: formatElapsed(s.elapsedMs), inline: true },
     { name: 'Invoked by', value: truncate(escapeMarkdown(s.invokedBy), 200) || '\u200b', inline: true },
   ];
+  if (s.stoppedBy !== undefined) {
+    fields.push({ name: 'Stopped by', value: truncate(`@${escapeMarkdown(s.stoppedBy)}`, 200), inline: true });
+  }
   if (s.asJob && s.hasMoreData && FINISHED.has(s.state)) {
     fields.push({ name: 'Output', value: `Ready: Receive-Job -Id ${s.jobId}`, inline: true });
   }

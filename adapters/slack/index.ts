@@ -22,7 +22,8 @@ import { buttonCommand, commandLine, parseSlackChannel, slackChannel } from './c
 import { DisplayNames } from './display-names.js';
 import { ReplayGuard } from './replay-guard.js';
 import { DEFAULT_RENDER_OPTIONS, withoutButton, type RenderOptions } from './render.js';
-import { describe, encodeHandle, sendStatusEdit, SlackChatSink, type RespondFn, type StatusEdit } from './sink.js';
+import { cannotPostText, describe, encodeHandle, sendStatusEdit, SlackChatSink, type RespondFn, type StatusEdit } from './sink.js';
+import { ChannelAccess } from './channel-access.js';
 import { UpdateCoalescer } from './update-coalescer.js';
 
 export { renderMessage, SLACK_LIMITS } from './render.js';
@@ -115,6 +116,7 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
 
   const client = app.client;
   const names = new DisplayNames(client, log);
+  const access = new ChannelAccess(client, log);
   const coalescer = new UpdateCoalescer<StatusEdit>((_key, edit) => sendStatusEdit(client, edit), options.updateIntervalMs ?? 1000);
   const render: RenderOptions = { ...DEFAULT_RENDER_OPTIONS, ...options.render };
   const inFlight = new Set<Promise<void>>();
@@ -151,6 +153,7 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
       coalescer,
       render,
       log,
+      access,
     });
 
   const handleSlash = async (kind: 'ps' | 'icm', command: SlashCommand, respond: RespondFn): Promise<void> => {
@@ -162,6 +165,13 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
           ? `${cfg.psCommand} <command line>, for example ${cfg.psCommand} Get-Job`
           : `${cfg.icmCommand} -ComputerName web1 { uptime }`;
       await sink.replyPrivately(textMessage(`Usage: ${usage}`));
+      return;
+    }
+    // A job whose status and results the channel cannot see must not start: checked first.
+    const blocked = await access.cannotPost(command.channel_id);
+    if (blocked !== undefined) {
+      log.warn('Slack: command not run, the bot cannot post in the channel', { channel: command.channel_id, error: blocked });
+      await sink.replyPrivately(errorMessage(cannotPostText(blocked)));
       return;
     }
     const displayName = await names.get(command.user_id, command.user_name);

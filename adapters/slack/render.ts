@@ -241,7 +241,8 @@ function statusBlocks(status: JobStatusView): types.KnownBlock[] {
     section(head + '\n' + codeFence(truncateEscaped(command, SLACK_LIMITS.sectionText - head.length - 10))),
     context(
       `by ${truncateEscaped(escapeMrkdwn(status.invokedBy), MAX_NAME)} · ${escapeMrkdwn(formatCounts(status))} · ${formatElapsed(status.elapsedMs)} elapsed` +
-        (status.hasMoreData && FINISHED_STATES.has(status.state) ? ' · output not yet received' : ''),
+        (status.hasMoreData && FINISHED_STATES.has(status.state) ? ' · output not yet received' : '') +
+        (status.stoppedBy !== undefined ? ` · stopped by @${truncateEscaped(escapeMrkdwn(status.stoppedBy), MAX_NAME)}` : ''),
     ),
   ];
   if (status.detail && status.detail.length > 0) {

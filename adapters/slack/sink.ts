@@ -5,6 +5,7 @@ import { ChatOpsError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { renderMessage, type RenderOptions, type SlackMessage, type SlackUpload } from './render.js';
 import type { UpdateCoalescer } from './update-coalescer.js';
+import type { ChannelAccess } from './channel-access.js';
 
 type WebClient = webApi.WebClient;
 
@@ -31,6 +32,8 @@ export interface SlackSinkContext {
   coalescer: UpdateCoalescer<StatusEdit>;
   render: RenderOptions;
   log: Logger;
+  /** Told when a post fails because the bot cannot post in the channel (checked before commands run). */
+  access?: ChannelAccess;
 }
 
 export interface StatusEdit {
@@ -64,8 +67,10 @@ export class SlackChatSink implements ChatSink {
   constructor(private readonly ctx: SlackSinkContext) {}
 
   async replyPrivately(message: NeutralMessage): Promise<void> {
-    // Files cannot be ephemeral: the inline preview is all the user gets here.
-    const { messages } = renderMessage(message, this.ctx.render);
+    // Files cannot be ephemeral: long text (help) is shown whole, over as many private messages
+    // as it takes, instead of as a preview of a file that could not be attached. (An attachment
+    // block, output too large, still shows its preview.)
+    const { messages } = renderMessage(message, { ...this.ctx.render, maxInlineCode: Number.POSITIVE_INFINITY });
     const userId = this.ctx.userId;
     if (userId === undefined) {
       // A resumed status never replies privately (core contract); should it, the text is not
@@ -142,7 +147,10 @@ export class SlackChatSink implements ChatSink {
           unfurl_media: false,
           ...(thread ? { thread_ts: thread } : {}),
         }),
-      );
+      ).catch((err: unknown) => {
+        this.ctx.access?.noteFailedPost(channel, describe((err as { cause?: unknown }).cause ?? err));
+        throw err;
+      });
       const ts = res.ts;
       if (!ts) throw new ChatOpsError('SlackApiError', 'Slack chat.postMessage returned no message timestamp');
       first ??= encodeHandle(res.channel ?? channel, ts, threadTs);
@@ -178,6 +186,15 @@ export async function callSlack<T>(method: string, call: () => Promise<T>): Prom
     const help = SLACK_ERROR_HELP[code];
     throw new ChatOpsError('SlackApiError', `Slack ${method} failed: ${code}${help ? ` (${help})` : ''}`, { cause: err });
   }
+}
+
+/**
+ * Said privately instead of running a command from a channel the bot cannot post in (see
+ * ChannelAccess): nothing ran, and what to do.
+ */
+export function cannotPostText(code: string): string {
+  const help = SLACK_ERROR_HELP[code];
+  return `Nothing was run: the bot cannot post in this channel (${code}${help ? `: ${help}` : ''}).`;
 }
 
 /** What a person can do about the Slack errors a new installation meets first. */

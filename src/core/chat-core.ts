@@ -11,7 +11,7 @@ import { describeInvoke, invokeCommand } from './cmdlets/invoke-command.js';
 import { getJob, removeJob, stopJob, waitJob } from './cmdlets/jobs.js';
 import { receiveJob } from './cmdlets/receive-job.js';
 import { getAgent, getVariable, removeVariable } from './cmdlets/agents-and-variables.js';
-import { getCommand, getHelp } from './cmdlets/help.js';
+import { clearHost, getCommand, getHelp } from './cmdlets/help.js';
 import { refuseSessionCmdlet, refuseStartJob, SESSION_CMDLETS } from './cmdlets/sessions.js';
 import { toText } from './value-helpers.js';
 import { jobTable } from '../messages/results.js';
@@ -73,6 +73,7 @@ export class ChatCore implements Core {
       'Remove-Variable': { run: removeVariable },
       'Get-Help': { run: getHelp },
       'Get-Command': { run: getCommand },
+      'Clear-Host': { run: clearHost },
       'Start-Job': { run: refuseStartJob },
     };
     for (const name of SESSION_CMDLETS) builtins[name] = { run: refuseSessionCmdlet };
@@ -110,6 +111,11 @@ export class ChatCore implements Core {
     }
     try {
       for (const stmt of statements) {
+        if (command.signal?.aborted) {
+          // Cancelled (Ctrl-C): the rest of the message is not run, as in a PowerShell host.
+          outcome.ok = false;
+          break;
+        }
         try {
           await this.runStatement(stmt, base);
         } catch (e) {

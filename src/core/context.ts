@@ -83,6 +83,25 @@ export async function safeReply(ctx: ExecContext, message: NeutralMessage): Prom
   }
 }
 
+/**
+ * A long answer meant for the one person who asked (Get-Help, Get-Command): in a chat channel it
+ * goes privately (Slack ephemeral, Discord's ephemeral interaction reply), so the channel does not
+ * fill with several messages nobody else asked for; on the console it is printed as any answer.
+ * If the private reply cannot be given, it is posted.
+ */
+export async function answerAsker(ctx: ExecContext, message: NeutralMessage): Promise<void> {
+  if (ctx.command.user.platform === 'console') {
+    await safePost(ctx, message);
+    return;
+  }
+  try {
+    await ctx.sink.replyPrivately(message);
+  } catch (e) {
+    ctx.services.log.warn('could not answer privately; posting instead', { error: String(e) });
+    await safePost(ctx, message);
+  }
+}
+
 /** Posts; returns undefined (and logs) when the platform refused. */
 export async function safePost(ctx: ExecContext, message: NeutralMessage): Promise<MessageHandle | undefined> {
   try {

@@ -8,6 +8,7 @@ import {
   jobTable,
   renderResults,
   statusMessage,
+  progressLine,
   statusView,
   type ChildOutput,
   type RenderOptions,
@@ -36,6 +37,8 @@ export class JobPresenter {
   private handle: MessageHandle | undefined;
   private lastUpdate = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The latest progress record drawn per child. */
+  private readonly progressSeen = new Map<number, number>();
   /** The steady redraw while the job runs (statusTickMs). */
   private ticker: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -93,7 +96,12 @@ export class JobPresenter {
       this.handle = await this.sink.post(this.statusMessage(job));
       this.services.store.recordPost(this.jobId, 'status', true);
       if (!this.gone()) {
-        this.services.store.updateJob(this.jobId, { statusHandle: this.handle.id, statusShowsResults: !this.asJob && this.showResults });
+        // threadHandle stays after the job finished: a typed Receive-Job posts in this thread.
+        this.services.store.updateJob(this.jobId, {
+          statusHandle: this.handle.id,
+          statusShowsResults: !this.asJob && this.showResults,
+          threadHandle: this.handle.id,
+        });
       }
       register(this.services, this.jobId, this);
     } catch (e) {
@@ -136,6 +144,12 @@ export class JobPresenter {
       if (id !== this.jobId) return;
       if (ev.type === 'output') {
         if (this.streams()) this.scheduleStream();
+        // New Write-Progress of a computer: the live status shows it.
+        const progressId = this.services.store.latestOutput(ev.childId, 'progress')?.id;
+        if (progressId !== undefined && this.progressSeen.get(ev.childId) !== progressId) {
+          this.progressSeen.set(ev.childId, progressId);
+          this.schedule();
+        }
         return;
       }
       if (ev.type === 'removed') {
@@ -250,7 +264,13 @@ export class JobPresenter {
   private statusMessage(job: JobRecord): NeutralMessage {
     const { store } = this.services;
     const children = store.children(job.id);
-    const view = statusView(job, children, { hasMoreData: hasMoreData(store, job, children) });
+    const progress = new Map<number, string>();
+    for (const c of children) {
+      const latest = c.state === 'Running' ? store.latestOutput(c.id, 'progress') : undefined;
+      const line = latest ? progressLine(latest.data) : undefined;
+      if (line !== undefined) progress.set(c.id, line);
+    }
+    const view = statusView(job, children, { hasMoreData: hasMoreData(store, job, children), progress });
     if (!this.asJob) return statusMessage(view);
     // The status shows the whole command already; in the row a long one is cut, so the status
     // stays one message on every platform (an edit cannot grow into several).

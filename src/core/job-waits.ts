@@ -6,26 +6,32 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Resolves true once `ready()` holds, or false when `timeoutMs` passes first (undefined: no
- * limit) or the bot is stopping. Wakes on job events of the jobs in `jobIds` (state changes,
- * removal) instead of polling; `ready` reads the store.
+ * limit), the bot is stopping or `signal` aborts (the command was cancelled). Wakes on job
+ * events of the jobs in `jobIds` (state changes, removal) instead of polling; `ready` reads the
+ * store.
  */
 export function waitUntil(
   services: Pick<CoreServices, 'jobs'>,
   jobIds: ReadonlySet<number>,
   ready: () => boolean,
   timeoutMs: number | undefined,
+  signal?: AbortSignal,
 ): Promise<boolean> {
   if (ready()) return Promise.resolve(true);
+  if (signal?.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
+    const onAbort = (): void => finish(false);
     const finish = (value: boolean): void => {
       if (settled) return;
       settled = true;
       if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       unsubscribe();
       resolve(value);
     };
+    signal?.addEventListener('abort', onAbort, { once: true });
     const unsubscribe = services.jobs.on((ev) => {
       if (ev.type === 'stopping') finish(false);
       else if (ev.type !== 'output' && jobIds.has(ev.type === 'job' ? ev.job.id : ev.jobId) && ready()) finish(true);

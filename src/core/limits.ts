@@ -71,7 +71,7 @@ function expressionsOf(stmt: ParsedStatement): ExpressionNode[] {
   for (const c of stmt.commands) {
     for (const el of c.elements) {
       if (el.kind === 'argument') out.push(el.value);
-      else if (el.colonValue) out.push(el.colonValue);
+      else if (el.kind === 'parameter' && el.colonValue) out.push(el.colonValue);
     }
   }
   return out;

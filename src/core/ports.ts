@@ -27,6 +27,13 @@ export interface IncomingCommand {
   text: string;
   /** A button press arrives as the equivalent command text with `source: 'button'`. */
   source: 'command' | 'button';
+  /**
+   * Cancels the command (the console's Ctrl-C): a synchronous Invoke-Command stops the job it
+   * started, as Stop-Job does (process trees killed, the stop confirmed), Wait-Job and
+   * Receive-Job -Wait stop waiting (their jobs keep running, as in PowerShell), and no further
+   * statement of the message runs.
+   */
+  signal?: AbortSignal;
 }
 
 /** Opaque handle to a posted message, so it can be edited or replied to in a thread. */
@@ -43,6 +50,11 @@ export interface ChatSink {
   update(handle: MessageHandle, message: NeutralMessage): Promise<void>;
   /** A reply in the thread under `parent` (per-computer results). */
   postInThread(parent: MessageHandle, message: NeutralMessage): Promise<MessageHandle>;
+  /**
+   * Clear-Host: clears the screen. Only a terminal offers it; chat sinks leave it out (a channel
+   * is not cleared) and the core says so instead.
+   */
+  clearScreen?(): Promise<void>;
 }
 
 export interface CommandOutcome {

@@ -54,6 +54,12 @@ export class PostBudget implements ChatSink {
     return this.sink.postInThread(parent, message);
   }
 
+  /** Clear-Host: adds nothing to the channel, so it is not counted. */
+  get clearScreen(): (() => Promise<void>) | undefined {
+    const sink = this.sink;
+    return sink.clearScreen === undefined ? undefined : () => sink.clearScreen!();
+  }
+
   /** The sink without the budget, for the message's one terminal error. */
   get unbounded(): ChatSink {
     return this.sink;

@@ -57,12 +57,7 @@ export class Dispatcher {
     if (spec.configurationName !== undefined && info) {
       const wanted = spec.configurationName.toLowerCase();
       if (!info.configurations.some((c) => c.toLowerCase() === wanted)) {
-        completion.finishChild(
-          job,
-          child,
-          'Failed',
-          `Connecting to remote server ${child.computer} failed: the session configuration '${spec.configurationName}' is not offered by this agent (it offers: ${info.configurations.join(', ') || 'none'}).`,
-        );
+        completion.finishChild(job, child, 'Failed', notOfferedReason(child.computer, spec.configurationName, info.configurations));
         return;
       }
     }
@@ -99,4 +94,17 @@ export function runMessage(runId: string, spec: JobRunSpec, configurationName: s
     maxRuntimeMs: spec.maxRuntimeMs,
     ...(spec.runbook !== undefined ? { runbook: spec.runbook } : {}),
   };
+}
+
+/**
+ * The configuration asked for (named, or a `.ps1` runbook's Microsoft.PowerShell) is not offered:
+ * names it and how to choose another, e.g. a PowerShell script block sent to a computer without
+ * pwsh (`-ConfigurationName bash` runs the block as a bash script instead).
+ */
+export function notOfferedReason(computer: string, wanted: string, offered: readonly string[]): string {
+  const why = wanted.toLowerCase() === 'microsoft.powershell' ? ' (pwsh is not on its PATH)' : '';
+  const base = `Connecting to remote server ${computer} failed: the session configuration '${wanted}' is not offered by this agent${why}; it offers: ${offered.join(', ') || 'none'}.`;
+  const other = offered.find((c) => c.toLowerCase() !== wanted.toLowerCase());
+  if (other === undefined) return base;
+  return `${base} Choose another with -ConfigurationName ${other} (the script block then runs as ${other === 'Microsoft.PowerShell' ? 'PowerShell' : `a ${other} script`}), or run it on a computer whose agent offers ${wanted}.`;
 }

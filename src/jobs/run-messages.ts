@@ -87,9 +87,10 @@ export class RunMessages {
       return;
     }
     if (msg.state === 'Running') return;
-    let state: JobState = msg.state;
+    // The agent's state stands: a pwsh script that ran to its end after `exit 3` is Completed with
+    // exit code 3, as PowerShell reports its jobs; bash/sh executors fail a non-zero exit themselves.
+    const state: JobState = msg.state;
     let reason = msg.reason;
-    if (state === 'Completed' && msg.exitCode !== undefined && msg.exitCode !== 0) state = 'Failed';
     if (state === 'Failed' && reason === undefined) {
       reason = msg.exitCode !== undefined ? `The command exited with code ${msg.exitCode}.` : 'The command failed.';
     }

@@ -31,6 +31,8 @@ export interface JobStatusView {
   /** Display name of who ran it. */
   invokedBy: string;
   state: JobState;
+  /** Display name of who stopped it (Stop-Job or the Stop-Job button), once someone did. */
+  stoppedBy?: string;
   /** Child-job count per state; states with zero children may be omitted. */
   counts: Partial<Record<JobState, number>>;
   total: number;
@@ -57,7 +59,10 @@ export interface ActionButton {
 export type Block =
   /** A paragraph of plain text. */
   | { kind: 'text'; text: string }
-  /** Preformatted output; `title` names the computers it came from (omitted with -HideComputerName). */
+  /**
+   * Preformatted output; `title` names the computers it came from (with -HideComputerName only how
+   * many, `(3 computers)`, when several printed it).
+   */
   | { kind: 'code'; text: string; title?: string }
   | { kind: 'table'; columns: string[]; rows: string[][]; title?: string }
   | { kind: 'status'; status: JobStatusView }

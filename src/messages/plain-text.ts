@@ -23,6 +23,7 @@ export function formatStatus(v: JobStatusView): string {
   const lines = [
     `${v.name} (Id ${v.jobId}) ${v.state}: ${counts || 'no children'} of ${v.total} · ${formatElapsed(v.elapsedMs)} · ${v.invokedBy}: ${v.command}`,
   ];
+  if (v.stoppedBy !== undefined) lines.push(`  stopped by ${v.stoppedBy}`);
   for (const line of v.detail ?? []) lines.push(`  ${line}`);
   if (v.asJob && v.hasMoreData && FINISHED_STATES.has(v.state)) {
     lines.push(`Output is waiting: Receive-Job ${v.jobId}`);

@@ -2,14 +2,20 @@ import type { Block, JobStatusView, NeutralMessage } from './model.js';
 import type { ChildJobRecord, JobRecord, JobStore, OutputRecord } from '../store/job-store.js';
 import { childHasMoreData, countStates, hasMoreData, isFinished } from '../jobs/job-state.js';
 import { isShellConfiguration } from '../jobs/runbooks.js';
+import { formatList, layoutPwshChild, type PwshObjectRow } from './pwsh-output.js';
+import { maskCommandLine } from '../audit/mask.js';
 
 /**
  * Turns stored output into neutral result blocks:
  * - text output: one block per computer, titled with its name; computers whose output is
- *   identical share one block titled `web1, web2, web3`; no title with -HideComputerName;
- * - pwsh object output (JSON lines from the Microsoft.PowerShell executor): one table with
- *   PSComputerName first (left out with -HideComputerName), as PowerShell's formatter does (2.9);
- * - the error stream in separate `error` blocks; a failed child shows its reason and exit code;
+ *   identical share one block titled `web1, web2, web3`; with -HideComputerName no names, and a
+ *   shared block is titled with how many computers printed it (`(3 computers)`);
+ * - Microsoft.PowerShell output (records, see pwsh-output.ts): text lines as above; objects as one
+ *   table (or list) per kind across computers with PSComputerName last, as PowerShell's client
+ *   shows remoting output (left out with -HideComputerName); a Completed child's non-zero exit
+ *   code (`exit 3`, a native command's) as `web1: $LASTEXITCODE = 3`;
+ * - the error stream in separate `error` blocks; a failed child shows its reason and exit code
+ *   (not again when its terminating error record is shown);
  * - large output: head and tail inline, the whole as an attachment.
  * Blocks come in the order their first output was received.
  */
@@ -57,35 +63,6 @@ function trimFinalNewline(s: string): string {
   return s.endsWith('\n') ? s.slice(0, -1) : s;
 }
 
-function cell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
-}
-
-/** Splits pwsh output lines into objects (for the table) and other values (shown as text). */
-function splitObjects(text: string): { objects: Array<Record<string, unknown>>; lines: string[] } {
-  const objects: Array<Record<string, unknown>> = [];
-  const lines: string[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      lines.push(line);
-      continue;
-    }
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
-      objects.push(parsed as Record<string, unknown>);
-    } else {
-      lines.push(cell(parsed));
-    }
-  }
-  return { objects, lines };
-}
-
 function textBlock(text: string, title: string | undefined, options: RenderOptions, kind: 'code' | 'error' = 'code'): Block {
   const maxLines = options.maxInlineLines ?? 40;
   const maxChars = options.maxInlineChars ?? 3500;
@@ -114,20 +91,30 @@ function textBlock(text: string, title: string | undefined, options: RenderOptio
 
 export function renderResults(outputs: ChildOutput[], options: RenderOptions): Block[] {
   const pieces: Piece[] = [];
-  const tableRows: Array<{ order: number; computer: string; obj: Record<string, unknown> }> = [];
+  const objectRows: Array<PwshObjectRow & { computer: string }> = [];
   const failures: string[] = [];
+  const notes: string[] = [];
 
   for (const { child, records } of outputs) {
     const first = records[0]?.id ?? Number.MAX_SAFE_INTEGER;
+    const failed =
+      child.state === 'Failed' || (child.state === 'Stopped' && child.reason !== undefined && options.showStopReasons !== false);
+    if (isObjectOutput(child)) {
+      const l = layoutPwshChild(records);
+      for (const row of l.rows) objectRows.push({ ...row, computer: child.computer });
+      if (l.text !== '') pieces.push({ order: l.textOrder ?? first, computers: [child.computer], text: l.text, kind: 'output' });
+      if (l.errors !== '') pieces.push({ order: l.errorOrder ?? first, computers: [child.computer], text: l.errors, kind: 'error' });
+      const shown = child.reason !== undefined && l.terminating.includes(child.reason);
+      if (failed && !shown && options.showFailures !== false) failures.push(failureText(child, options.hideComputerName));
+      if (child.state === 'Completed' && child.exitCode !== undefined && child.exitCode !== 0 && options.showFailures !== false) {
+        notes.push(`${options.hideComputerName ? '' : `${child.computer}: `}$LASTEXITCODE = ${child.exitCode}`);
+      }
+      continue;
+    }
     const out = records.filter((r) => r.stream === 'output');
     const err = records.filter((r) => r.stream === 'error');
     const other = records.filter((r) => r.stream !== 'output' && r.stream !== 'error');
-    let outText = trimFinalNewline(joinChunks(out));
-    if (isObjectOutput(child) && outText !== '') {
-      const { objects, lines } = splitObjects(outText);
-      for (const [i, obj] of objects.entries()) tableRows.push({ order: (out[0]?.id ?? first) + i / 1e6, computer: child.computer, obj });
-      outText = lines.join('\n');
-    }
+    const outText = trimFinalNewline(joinChunks(out));
     const extra = other
       .map((r) =>
         trimFinalNewline(r.data)
@@ -140,8 +127,6 @@ export function renderResults(outputs: ChildOutput[], options: RenderOptions): B
     if (text !== '') pieces.push({ order: out[0]?.id ?? other[0]?.id ?? first, computers: [child.computer], text, kind: 'output' });
     const errText = trimFinalNewline(joinChunks(err));
     if (errText !== '') pieces.push({ order: err[0]?.id ?? first, computers: [child.computer], text: errText, kind: 'error' });
-    const failed =
-      child.state === 'Failed' || (child.state === 'Stopped' && child.reason !== undefined && options.showStopReasons !== false);
     if (failed && options.showFailures !== false) failures.push(failureText(child, options.hideComputerName));
   }
 
@@ -160,27 +145,37 @@ export function renderResults(outputs: ChildOutput[], options: RenderOptions): B
 
   const ordered: Array<{ order: number; block: Block }> = [];
   for (const g of groups.values()) {
-    const title = options.hideComputerName ? undefined : g.computers.join(', ');
+    // -HideComputerName leaves the names out, not the count: PowerShell prints the output once per
+    // computer, so a shared block says how many computers printed it.
+    const title = options.hideComputerName
+      ? g.computers.length > 1
+        ? `(${g.computers.length} computers)`
+        : undefined
+      : g.computers.join(', ');
     ordered.push({ order: g.order, block: textBlock(g.text, title, options, g.kind === 'error' ? 'error' : 'code') });
   }
-  if (tableRows.length > 0) {
-    tableRows.sort((a, b) => a.order - b.order);
-    const keys: string[] = [];
-    for (const { obj } of tableRows) {
-      for (const k of Object.keys(obj)) {
-        if (k === 'PSComputerName' || k === 'RunspaceId' || k === 'PSShowComputerName') continue;
-        if (!keys.includes(k)) keys.push(k);
-      }
+  // One table (or list) per kind of object, across computers, where its first row arrived.
+  const kinds = new Map<string, Array<PwshObjectRow & { computer: string }>>();
+  for (const row of objectRows.sort((a, b) => a.order - b.order)) kinds.set(row.kind, [...(kinds.get(row.kind) ?? []), row]);
+  for (const rows of kinds.values()) {
+    const head = rows[0]!;
+    const computerCell = (r: { computer: string }): string[] => (options.hideComputerName ? [] : [r.computer]);
+    if (head.list) {
+      const text = formatList(
+        rows.map((r) => [
+          ...r.cols.map((c, i): [string, string] => [c, r.cells[i] ?? '']),
+          ...computerCell(r).map((c): [string, string] => ['PSComputerName', c]),
+        ]),
+      );
+      ordered.push({ order: head.order, block: textBlock(text, undefined, options) });
+    } else {
+      const columns = options.hideComputerName ? head.cols : [...head.cols, 'PSComputerName'];
+      ordered.push({ order: head.order, block: { kind: 'table', columns, rows: rows.map((r) => [...r.cells, ...computerCell(r)]) } });
     }
-    // Values the remote side sent for PSComputerName are replaced (reference 2.9).
-    const columns = options.hideComputerName ? keys : ['PSComputerName', ...keys];
-    const rows = tableRows.map(({ computer, obj }) =>
-      options.hideComputerName ? keys.map((k) => cell(obj[k])) : [computer, ...keys.map((k) => cell(obj[k]))],
-    );
-    ordered.push({ order: tableRows[0]!.order, block: { kind: 'table', columns, rows } });
   }
   ordered.sort((a, b) => a.order - b.order);
   const blocks = ordered.map((o) => o.block);
+  for (const text of notes) blocks.push({ kind: 'text', text });
   for (const text of failures) blocks.push({ kind: 'error', text });
   return blocks;
 }
@@ -220,10 +215,21 @@ export function failureText(child: ChildJobRecord, hideComputerName: boolean): s
   if (child.state === 'Failed' && child.exitCode !== undefined && !why.includes(String(child.exitCode))) {
     why += ` (exit code ${child.exitCode})`;
   }
+  // 127 is a shell's "command not found": most often a PowerShell script block (`{ Get-Date }`)
+  // run by an agent whose default configuration is a shell (no pwsh there). Say which
+  // configuration ran it and how to choose another.
+  const config = child.configurationName;
+  if (child.state === 'Failed' && child.exitCode === 127 && config !== undefined && isShellConfiguration(config)) {
+    why = `${why.replace(/\.$/, '')}. It ran with the session configuration ${config}; a PowerShell script block needs -ConfigurationName Microsoft.PowerShell (an agent with pwsh on its PATH).`;
+  }
   return hideComputerName || why.includes(child.computer) ? why : `${child.computer}: ${why}`;
 }
 
-export function statusView(job: JobRecord, children: ChildJobRecord[], options: { hasMoreData: boolean; now?: number }): JobStatusView {
+export function statusView(
+  job: JobRecord,
+  children: ChildJobRecord[],
+  options: { hasMoreData: boolean; now?: number; progress?: ReadonlyMap<number, string> },
+): JobStatusView {
   const begin = Date.parse(job.beginTime ?? job.createdAt);
   const end = job.endTime !== undefined ? Date.parse(job.endTime) : (options.now ?? Date.now());
   return {
@@ -237,9 +243,31 @@ export function statusView(job: JobRecord, children: ChildJobRecord[], options: 
     elapsedMs: Math.max(0, end - begin),
     asJob: job.asJob,
     hasMoreData: options.hasMoreData,
+    ...(job.stoppedBy !== undefined ? { stoppedBy: job.stoppedBy } : {}),
     ...(job.notPosted !== undefined ? { notPosted: job.notPosted } : {}),
-    ...detailOf(job, children),
+    ...detailOf(job, children, options.progress),
   };
+}
+
+/**
+ * The line a child's latest progress record (PwshRecord `progress` data) shows in the live status:
+ * `Activity: Status 40% (Operation, 12 s left)`; undefined when it is completed or unreadable.
+ */
+export function progressLine(data: string): string | undefined {
+  const lines = data.trimEnd().split('\n');
+  let p: Record<string, unknown>;
+  try {
+    p = JSON.parse(lines.at(-1) ?? '') as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (p === null || typeof p !== 'object' || p.completed === true) return undefined;
+  const extra = [
+    typeof p.operation === 'string' && p.operation !== '' ? p.operation : undefined,
+    typeof p.secondsRemaining === 'number' && p.secondsRemaining >= 0 ? `${p.secondsRemaining} s left` : undefined,
+  ].filter((x) => x !== undefined);
+  const percent = typeof p.percent === 'number' && p.percent >= 0 ? ` ${p.percent}%` : '';
+  return `${String(p.activity ?? '')}: ${String(p.status ?? '')}${percent}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}`;
 }
 
 /** At most this many names per line; the rest are counted (`and 12 more`). */
@@ -259,12 +287,17 @@ function clock(iso: string): string {
  * the running and not-yet-started computers, the failed ones, and for each Disconnected one when
  * the bot gives it up.
  */
-function detailOf(job: JobRecord, children: ChildJobRecord[]): { detail?: string[] } {
+function detailOf(job: JobRecord, children: ChildJobRecord[], progress?: ReadonlyMap<number, string>): { detail?: string[] } {
   if (isFinished(job.state)) return {};
   const lines: string[] = [];
   const inState = (s: string): string[] => children.filter((c) => c.state === s).map((c) => c.computer);
   const running = inState('Running');
   if (running.length > 0) lines.push(`Running: ${names(running)}`);
+  // Write-Progress of the running computers: the latest of each, one line (as a console's bar).
+  for (const c of children) {
+    const p = c.state === 'Running' ? progress?.get(c.id) : undefined;
+    if (p !== undefined) lines.push(`${c.computer}: ${p}`);
+  }
   const queued = inState('NotStarted');
   if (queued.length > 0) lines.push(`Not started yet (ThrottleLimit ${job.throttleLimit}): ${names(queued)}`);
   const failed = inState('Failed');
@@ -301,20 +334,55 @@ export function statusMessage(view: JobStatusView, extra: Block[] = []): Neutral
 export const JOB_COLUMNS = ['Id', 'Name', 'PSJobTypeName', 'State', 'HasMoreData', 'Location', 'Command'];
 
 /**
+ * The width a job table is fitted to: PowerShell's Format-Table cuts the last column (Command) at
+ * the console's width, 120 columns in a default console window. Chat code blocks wrap long lines,
+ * so a cut row stays one line there too.
+ */
+export const JOB_TABLE_WIDTH = 120;
+/** Command keeps at least this many characters however wide the other columns are. */
+const MIN_COMMAND_WIDTH = 20;
+
+type JobTableStore = Pick<JobStore, 'children' | 'hasUnreadOutput' | 'getRunSpec'>;
+
+/**
+ * A job's Command as PowerShell shows it for a remote job: the script block's text (`{ uptime }`
+ * is ` uptime `), not the whole line typed, with secrets masked as in the audit trail. A script of
+ * several lines shows its first line and `…`, as Format-Table shows a multi-line string. A
+ * runbook (-FilePath) shows its name: its whole text would say less in one table cell.
+ */
+export function jobCommandText(store: Pick<JobStore, 'getRunSpec'>, job: JobRecord): string {
+  const spec = store.getRunSpec(job.id);
+  if (spec === undefined) return job.command;
+  if (spec.runbook !== undefined) return spec.runbook;
+  const text = maskCommandLine(spec.script);
+  if (!text.includes('\n')) return text;
+  const first = text.split('\n').find((l) => l.trim() !== '') ?? '';
+  return `${first.trim()}…`;
+}
+
+/**
  * One row of the job table: a top-level job, or one of its children (PSJobTypeName empty, its
  * computer as Location, the parent's Command), HasMoreData as PowerShell computes it.
  */
-export function jobRow(store: Pick<JobStore, 'children' | 'hasUnreadOutput'>, job: JobRecord, child?: ChildJobRecord): string[] {
+export function jobRow(store: JobTableStore, job: JobRecord, child?: ChildJobRecord): string[] {
   const bool = (b: boolean): string => (b ? 'True' : 'False');
-  if (child) return [String(child.id), child.name, '', child.state, bool(childHasMoreData(store, child)), child.computer, job.command];
-  return [String(job.id), job.name, job.jobType, job.state, bool(hasMoreData(store, job)), job.location, job.command];
+  const command = jobCommandText(store, job);
+  if (child) return [String(child.id), child.name, '', child.state, bool(childHasMoreData(store, child)), child.computer, command];
+  return [String(job.id), job.name, job.jobType, job.state, bool(hasMoreData(store, job)), job.location, command];
 }
 
-export function jobTable(
-  store: Pick<JobStore, 'children' | 'hasUnreadOutput'>,
-  entries: Array<{ job: JobRecord; child?: ChildJobRecord }>,
-): Block {
-  return { kind: 'table', columns: JOB_COLUMNS, rows: entries.map((e) => jobRow(store, e.job, e.child)) };
+/** Get-Job's table; Command (the last column) is cut with `…` so each line fits JOB_TABLE_WIDTH. */
+export function jobTable(store: JobTableStore, entries: Array<{ job: JobRecord; child?: ChildJobRecord }>): Block {
+  const rows = entries.map((e) => jobRow(store, e.job, e.child));
+  return { kind: 'table', columns: JOB_COLUMNS, rows: cutLastColumn(JOB_COLUMNS, rows, JOB_TABLE_WIDTH) };
+}
+
+/** Cuts the last column's cells so that a formatTable line is at most `width` characters. */
+function cutLastColumn(columns: string[], rows: string[][], width: number): string[][] {
+  const last = columns.length - 1;
+  const before = columns.slice(0, last).reduce((n, c, i) => n + Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length)) + 1, 0);
+  const room = Math.max(MIN_COMMAND_WIDTH, width - before);
+  return rows.map((r) => r.map((c, i) => (i === last && [...c].length > room ? `${[...c].slice(0, room - 1).join('')}…` : c)));
 }
 
 /** Plain-text table, for terminals and attachments. */

@@ -41,7 +41,7 @@ export function permissionCmdlets(authz: PolicyAuthorizer): Record<string, { run
         rules.length === 0
           ? {
               kind: 'text',
-              text: `No rules for ${channel === '*' ? 'any channel' : channel}: it may only use Get-Help and Get-Command.`,
+              text: `No rules for ${channel === '*' ? 'any channel' : channel}: it may only use Get-Help, Get-Command and Clear-Host.`,
             }
           : {
               kind: 'table',

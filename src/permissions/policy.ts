@@ -113,7 +113,7 @@ export function embeddedRuleProblem(
 }
 
 /** Allowed in every channel, with or without rules: they reach no agent. */
-export const ALWAYS_ALLOWED: readonly string[] = ['Get-Help', 'Get-Command'];
+export const ALWAYS_ALLOWED: readonly string[] = ['Get-Help', 'Get-Command', 'Clear-Host'];
 
 /** Managed by bot admins only, whatever the channel's rules say. */
 export const ADMIN_CMDLETS: readonly string[] = ['Get-ChannelPermission', 'Grant-ChannelPermission', 'Revoke-ChannelPermission'];
@@ -310,7 +310,7 @@ function grantHint(stage: Stage, req: AuthorizationRequest, computer?: string): 
 
 /**
  * Decides one request against the policy. Every target is checked; the first one no rule
- * allows is named. Get-Help and Get-Command are always allowed; admin cmdlets are decided by
+ * allows is named. ALWAYS_ALLOWED (help, Clear-Host) is always allowed; admin cmdlets are decided by
  * the authorizer (they depend on config.admins, not on rules).
  */
 export function evaluate(policy: Policy, req: AuthorizationRequest, tags: TagLookup, guard: EmbeddedGuard = NO_EMBEDDED_AGENT): Decision {

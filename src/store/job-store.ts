@@ -40,6 +40,13 @@ export interface JobRecord {
   statusHandle?: string;
   /** The status thread gets the results (a synchronous call whose value is not assigned). */
   statusShowsResults: boolean;
+  /**
+   * The status message's handle, kept after the job finished (statusHandle is cleared): its
+   * thread is where a later Receive-Job of the job posts.
+   */
+  threadHandle?: string;
+  /** Display name of who stopped the job (Stop-Job, or the status message's button). */
+  stoppedBy?: string;
 }
 
 export interface ChildJobRecord {
@@ -123,6 +130,8 @@ export interface JobUpdate {
   notPosted?: string | null;
   statusHandle?: string | null;
   statusShowsResults?: boolean;
+  threadHandle?: string;
+  stoppedBy?: string;
 }
 
 export interface JobStore {
@@ -181,6 +190,8 @@ export interface JobStore {
   recordFinalSeq(childId: number, seq: number): void;
   /** Output of a job (optionally one child), in the order received; `afterId` skips read rows. */
   output(jobId: number, options?: { childId?: number; afterId?: number }): OutputRecord[];
+  /** A child's last record of one stream (the live status shows the latest `progress`). */
+  latestOutput(childId: number, stream: OutputStream): OutputRecord | undefined;
   /** Output rows newer than the child's read position. */
   unreadOutput(childId: number): OutputRecord[];
   hasUnreadOutput(childId: number): boolean;

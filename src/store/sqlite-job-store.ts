@@ -38,6 +38,8 @@ interface JobRow {
   created_at: string;
   status_handle: string | null;
   status_shows_results: number;
+  thread_handle: string | null;
+  stopped_by: string | null;
 }
 
 interface ChildRow {
@@ -98,6 +100,8 @@ function toJob(r: JobRow): JobRecord {
     createdAt: r.created_at,
     ...(r.status_handle !== null ? { statusHandle: r.status_handle } : {}),
     statusShowsResults: r.status_shows_results === 1,
+    ...(r.thread_handle !== null ? { threadHandle: r.thread_handle } : {}),
+    ...(r.stopped_by !== null ? { stoppedBy: r.stopped_by } : {}),
   };
 }
 
@@ -181,6 +185,7 @@ export class SqliteJobStore implements JobStore {
         VALUES (@jobId, @childId, @computer, @runId, @seq, @stream, @data, @at)`),
       outputJob: db.prepare('SELECT * FROM job_output WHERE job_id = ? AND id > ? ORDER BY id'),
       outputChild: db.prepare('SELECT * FROM job_output WHERE child_id = ? AND id > ? ORDER BY id'),
+      latestOutput: db.prepare('SELECT * FROM job_output WHERE child_id = ? AND stream = ? ORDER BY id DESC LIMIT 1'),
       unread: db.prepare(
         'SELECT o.* FROM job_output o JOIN child_jobs c ON c.id = o.child_id WHERE o.child_id = ? AND o.id > c.read_upto ORDER BY o.id',
       ),
@@ -282,6 +287,8 @@ export class SqliteJobStore implements JobStore {
       not_posted: u.notPosted,
       status_handle: u.statusHandle,
       status_shows_results: u.statusShowsResults === undefined ? undefined : u.statusShowsResults ? 1 : 0,
+      thread_handle: u.threadHandle,
+      stopped_by: u.stoppedBy,
     });
   }
 
@@ -429,6 +436,11 @@ export class SqliteJobStore implements JobStore {
       options.childId !== undefined ? this.stmts.outputChild.all(options.childId, after) : this.stmts.outputJob.all(jobId, after)
     ) as OutputRow[];
     return rows.map(toOutput);
+  }
+
+  latestOutput(childId: number, stream: OutputStream): OutputRecord | undefined {
+    const row = this.stmts.latestOutput.get(childId, stream) as OutputRow | undefined;
+    return row ? toOutput(row) : undefined;
   }
 
   unreadOutput(childId: number): OutputRecord[] {

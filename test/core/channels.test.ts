@@ -68,7 +68,7 @@ describe('channel ownership', () => {
     expect(listed.sink.posts().join('\n')).not.toContain(`Job${id}`);
     // The owner still has it, output unread.
     const mine = await run(`Receive-Job ${id}`, OPS);
-    expect(mine.sink.postBlocks().filter((b) => b.kind === 'code')).toEqual([{ kind: 'code', title: 'web1', text: 'mine' }]);
+    expect(mine.sink.shownBlocks().filter((b) => b.kind === 'code')).toEqual([{ kind: 'code', title: 'web1', text: 'mine' }]);
   });
 
   it('keeps variables per channel', async () => {
@@ -105,7 +105,7 @@ describe('channel ownership', () => {
 
     // Both are intact in their own channel.
     const own = await run('$j | Receive-Job', OPS);
-    expect(own.sink.postBlocks().filter((b) => b.kind === 'code')).toEqual([{ kind: 'code', title: 'web1', text: 'from-ops' }]);
+    expect(own.sink.shownBlocks().filter((b) => b.kind === 'code')).toEqual([{ kind: 'code', title: 'web1', text: 'from-ops' }]);
     const vars = await run('Get-Variable servers', OPS);
     expect(vars.sink.posts().join('\n')).toMatch(/servers\s+web1/);
   });
@@ -205,6 +205,6 @@ describe('failed posts', () => {
     expect(failing.latestStatus()?.notPosted).toMatch(/results/);
     expect(failing.latestStatus()?.hasMoreData).toBe(true);
     const later = await run(`Receive-Job ${id}`, OPS);
-    expect(later.sink.postBlocks().filter((b) => b.kind === 'code')).toEqual([{ kind: 'code', title: 'web1', text: 'kept-safe' }]);
+    expect(later.sink.shownBlocks().filter((b) => b.kind === 'code')).toEqual([{ kind: 'code', title: 'web1', text: 'kept-safe' }]);
   });
 });

@@ -1,5 +1,3 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOB_COLUMNS } from '../../src/messages/results.js';
 import { startTestRuntime, waitFor, RecordingSink, type TestRuntime } from '../helpers/runtime.js';
@@ -185,7 +183,8 @@ describe('jobs', () => {
       'Completed',
       'True',
       'web1,web2',
-      expect.stringContaining('-AsJob'),
+      // PowerShell's Command of a remote job: the script block's text.
+      ' sleep 0.2; echo "hello from $AGENT_ID" ',
     ]);
 
     const kept = await run(`Receive-Job ${id} -Keep`);
@@ -281,50 +280,5 @@ describe('unavailable computers', () => {
   });
 });
 
-describe('pwsh objects (stand-in pwsh on the agents PATH)', () => {
-  it('shows JSON-line objects as one table with PSComputerName first', async () => {
-    const bin = join(rt.dir, 'pwsh-bin');
-    mkdirSync(bin, { recursive: true });
-    // Answers as the agent's pwsh wrapper would: one JSON line per output object.
-    writeFileSync(
-      join(bin, 'pwsh'),
-      `#!${process.execPath}
-let input = '';
-process.stdin.on('data', (d) => (input += d));
-process.stdin.on('end', () => {
-  const run = JSON.parse(input);
-  for (const a of run.arguments) process.stdout.write(JSON.stringify({ Name: a, Length: a.length, PSComputerName: 'spoofed' }) + '\\n');
-  for (const [k, v] of Object.entries(run.using)) process.stdout.write(JSON.stringify({ Using: k, Value: v }) + '\\n');
-  process.stdout.write(JSON.stringify('a plain string') + '\\n');
-});
-`,
-    );
-    chmodSync(join(bin, 'pwsh'), 0o755);
-    const env = { PATH: `${bin}${delimiter}${process.env.PATH ?? ''}` };
-    await Promise.all([rt.addAgent({ name: 'win1', env }), rt.addAgent({ name: 'win2', env })]);
-    const { sink, ok } = await run('icm win1,win2 -ArgumentList a,bb { param($x, $y) $x, $y }');
-    expect(ok).toBe(true);
-    const tables = sink.threadBlocks().filter((b) => b.kind === 'table');
-    expect(tables).toHaveLength(1);
-    const t = tables[0]!;
-    if (t.kind !== 'table') throw new Error('not a table');
-    expect(t.columns).toEqual(['PSComputerName', 'Name', 'Length']);
-    expect([...t.rows].sort()).toEqual([
-      ['win1', 'a', '1'],
-      ['win1', 'bb', '2'],
-      ['win2', 'a', '1'],
-      ['win2', 'bb', '2'],
-    ]);
-    expect(codeBlocks(sink.threadBlocks())).toEqual([{ title: 'win1, win2', text: 'a plain string' }]);
-
-    // $Using: values travel as data beside the script, read from the channel's variables.
-    await run(`$greeting = 'hi "there" $(rm -rf /)'`);
-    const using = await run('icm win1 { "$Using:greeting" }');
-    const ut = using.sink.threadBlocks().find((b) => b.kind === 'table');
-    expect(ut && ut.kind === 'table' && ut.rows).toEqual([['win1', 'greeting', 'hi "there" $(rm -rf /)']]);
-
-    const hidden = await run('icm win1 -ArgumentList a -HideComputerName { param($x) $x }');
-    const ht = hidden.sink.threadBlocks().find((b) => b.kind === 'table');
-    expect(ht && ht.kind === 'table' && ht.columns).toEqual(['Name', 'Length']);
-  });
-});
+// Objects from Microsoft.PowerShell runs (tables per kind, PSComputerName, $Using: values): real pwsh,
+// in test/agent/pwsh-streams.test.ts.

@@ -58,7 +58,8 @@ describe('limits per message', () => {
     const before = auditRows();
     const ok = await rt.run(Array(MAX_STATEMENTS_PER_MESSAGE).fill('gcm -Noun Job').join('\n'), { channel: NO_RULE, user: mallory });
     expect(ok.ok).toBe(true);
-    expect(ok.sink.posts()).toHaveLength(MAX_STATEMENTS_PER_MESSAGE);
+    // Get-Command answers the asker privately in a chat channel.
+    expect(ok.sink.replies()).toHaveLength(MAX_STATEMENTS_PER_MESSAGE);
     expect(auditRows() - before).toBe(MAX_STATEMENTS_PER_MESSAGE);
 
     const over = await rt.run(

@@ -120,7 +120,8 @@ describe('Stop-Job against a connected agent', () => {
     const stopped = await run(`Stop-Job ${id}`);
     expect(stopped.ok).toBe(true);
     expect(stopped.sink.replies()).toEqual([]);
-    expect(stopped.sink.posts()).toEqual([`Stopping tree (Id ${id}): Stopped.`]);
+    // Confirmed: nothing printed without -PassThru, as in PowerShell.
+    expect(stopped.sink.posts()).toEqual([]);
 
     // When Stop-Job returns, the shell and its background grandchild are gone.
     expect(isRunning(shellPid)).toBe(false);

@@ -62,6 +62,11 @@ export class FakeSlack {
   readonly files: StoredFile[] = [];
   readonly responses: ResponseUrlPost[] = [];
   readonly ephemerals: Array<{ channel: string; user: string; text: string; blocks: any[] }> = [];
+  /**
+   * Channels the bot is not a member of: chat.postMessage and chat.postEphemeral there answer
+   * not_in_channel, conversations.info says is_member false (as Slack does for a public channel).
+   */
+  readonly notMemberOf = new Set<string>();
   readonly botToken: string;
   readonly appToken: string;
   readonly teamId: string;
@@ -344,7 +349,13 @@ export class FakeSlack {
           },
         };
       }
+      case 'conversations.info': {
+        const id = String(p.channel ?? '');
+        if (!/^[CGD][A-Z0-9]+$/.test(id)) return { ok: false, error: 'channel_not_found' };
+        return { ok: true, channel: { id, is_channel: id.startsWith('C'), is_archived: false, is_member: !this.notMemberOf.has(id) } };
+      }
       case 'chat.postMessage': {
+        if (this.notMemberOf.has(String(p.channel))) return { ok: false, error: 'not_in_channel' };
         const invalid = this.checkMessage(p);
         if (invalid) return { ok: false, error: invalid };
         const ts = this.nextTs();
@@ -372,6 +383,7 @@ export class FakeSlack {
         return { ok: true, channel: msg.channel, ts: msg.ts, text: msg.text };
       }
       case 'chat.postEphemeral': {
+        if (this.notMemberOf.has(String(p.channel))) return { ok: false, error: 'not_in_channel' };
         const invalid = this.checkMessage(p);
         if (invalid) return { ok: false, error: invalid };
         this.ephemerals.push({ channel: String(p.channel), user: String(p.user), text: String(p.text ?? ''), blocks: asBlocks(p.blocks) });

@@ -73,6 +73,11 @@ export class RecordingSink implements ChatSink {
     return this.events.flatMap((e) => (e.type === 'post' ? e.message.blocks : []));
   }
 
+  /** Blocks of every channel post and thread reply (a typed Receive-Job answers in the job's thread). */
+  shownBlocks(): Block[] {
+    return this.events.flatMap((e) => (e.type === 'post' || e.type === 'thread' ? e.message.blocks : []));
+  }
+
   /** Posts that carry a job status. */
   statusPosts(): Array<{ id: string; status: JobStatusView }> {
     const out: Array<{ id: string; status: JobStatusView }> = [];

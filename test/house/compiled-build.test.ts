@@ -51,3 +51,14 @@ it('npm run agent and npm run admin run compiled too', async () => {
     expect.stringMatching(/^node .*dist\/src\/admin\/main\.js$/),
   ]);
 }, 60_000);
+
+it('npm run console runs the compiled attach client (here with no bot to attach to)', async () => {
+  const { stdout } = await run('npm', ['pkg', 'get', 'scripts.console'], { cwd: REPO, env });
+  expect(JSON.parse(stdout)).toMatch(/^node .*dist\/adapters\/console\/attach-main\.js$/);
+  const client = await run('npm', ['run', '--silent', 'console'], { cwd: REPO, env: botEnv }).then(
+    () => ({ code: 0, stderr: '' }),
+    (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+  );
+  expect(client.code).toBe(1);
+  expect(client.stderr).toMatch(/^chatops: no running bot to attach to on .*chatops\.db: no bot is listening at /);
+}, 60_000);

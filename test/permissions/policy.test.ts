@@ -101,10 +101,11 @@ describe('channel', () => {
     expect(authz.decide(req({ channel: DISCORD_OPS, user: dave, computers: ['web2'] })).allowed).toBe(true);
   });
 
-  it('lets a channel with no rule use only Get-Help and Get-Command', () => {
+  it('lets a channel with no rule use only Get-Help, Get-Command and Clear-Host', () => {
     const ch = 'discord:G9/C9';
     expect(authz.decide(req({ channel: ch, cmdlet: 'Get-Help', adHocScript: false })).allowed).toBe(true);
     expect(authz.decide(req({ channel: ch, cmdlet: 'Get-Command', adHocScript: false })).allowed).toBe(true);
+    expect(authz.decide(req({ channel: ch, cmdlet: 'Clear-Host', adHocScript: false })).allowed).toBe(true);
     expect(authz.decide(req({ channel: ch, cmdlet: 'Get-Job', adHocScript: false }))).toEqual({
       allowed: false,
       reason: 'This channel may not run Get-Job: no rule allows it',

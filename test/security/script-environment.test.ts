@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RecordingSink, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
@@ -26,11 +25,13 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 let rt: TestRuntime;
 const saved = new Map<string, string | undefined>();
 
-/** A stand-in `pwsh` that answers with its environment, one JSON string per variable. */
-const fakePwshDir = mkdtempSync(join(tmpdir(), 'chatops-fake-pwsh-'));
-writeFileSync(join(fakePwshDir, 'pwsh'), '#!/bin/sh\ncat >/dev/null\nenv | sed \'s/\\\\/\\\\\\\\/g; s/"/\\\\"/g; s/^/"/; s/$/"/\'\n', {
-  mode: 0o755,
-});
+/** Real PowerShell 7.6 (scripts/ensure-pwsh.sh installs it when missing). */
+const pwshDir = dirname(
+  execFileSync('bash', [join(REPO, 'scripts', 'ensure-pwsh.sh')], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .at(-1)!,
+);
 
 beforeAll(async () => {
   // The bot's own environment, as an operator who exported the tokens would start it.
@@ -51,7 +52,7 @@ beforeAll(async () => {
       {
         // The PowerShell executor starts pwsh from the same fixed environment.
         name: 'win1',
-        env: { ...BOT_SECRETS, PATH: `${fakePwshDir}:${process.env.PATH ?? ''}` },
+        env: { ...BOT_SECRETS, PATH: `${pwshDir}:${process.env.PATH ?? ''}` },
         envToScripts: false,
         args: ['--configuration', 'Microsoft.PowerShell'],
       },
@@ -61,7 +62,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rt?.stop();
-  rmSync(fakePwshDir, { recursive: true, force: true });
   for (const [k, v] of saved) {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
@@ -100,7 +100,9 @@ describe('what a script can see of its agent', () => {
   });
 
   it('pwsh gets the same fixed environment', async () => {
-    const { sink, ok } = await rt.run('Invoke-Command -ComputerName win1 -ConfigurationName Microsoft.PowerShell { Get-ChildItem env: }');
+    const { sink, ok } = await rt.run(
+      'Invoke-Command -ComputerName win1 -ConfigurationName Microsoft.PowerShell { Get-ChildItem env: | ForEach-Object { "$($_.Name)=$($_.Value)" } }',
+    );
     expect(ok).toBe(true);
     const text = outputOf(sink);
     expect(text).toMatch(/PATH=/);

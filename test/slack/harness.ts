@@ -43,6 +43,7 @@ export const SCOPE_OF_METHOD: Record<string, string | null> = {
   'files.getUploadURLExternal': 'files:write', // files.uploadV2, step 1
   'files.completeUploadExternal': 'files:write', // files.uploadV2, step 2
   'users.info': 'users:read',
+  'conversations.info': 'channels:read', // before a command runs: may the bot post here?
 };
 
 export interface SlackRig {

@@ -9,6 +9,8 @@ import { JobPresenter } from '../job-presenter.js';
 import { asBool, asNumber, asString, asStrings, asArray, jobRef, toJson } from '../value-helpers.js';
 import { sessionRoadmapError } from './sessions.js';
 import { shellUsingHint, shellUsingName, shellUsingReferences } from '../shell-using.js';
+import { finishedOrStopped } from '../cancel.js';
+import { pwshOutputValues } from '../../messages/pwsh-output.js';
 
 /** Parameters this runtime implements; anything else bound is refused, never ignored. */
 const SUPPORTED = new Set([
@@ -227,8 +229,17 @@ export async function invokeCommand(call: BoundCall, ctx: ExecContext): Promise<
   if (plan.asJob) return jobRef(job.id);
 
   // Ends when the job finished, or when it was removed meanwhile (Remove-Job -Force in another
-  // command): then there is no result to give, and the command fails saying so.
-  await presenter.finished;
+  // command): then there is no result to give, and the command fails saying so. Cancelled
+  // (Ctrl-C), the job is stopped as Stop-Job stops it, and the call returns once it is Stopped.
+  const confirmed = await finishedOrStopped(ctx.command.signal, presenter.finished, () => jobs.stopJob(job.id));
+  if (!confirmed) {
+    ctx.outcome.ok = false;
+    throw new ChatOpsError(
+      'StopNotConfirmed',
+      `${job.name} (Id ${job.id}) was stopped (Ctrl-C), but not all its agents have confirmed yet; it becomes Stopped when they do (Get-Job shows it).`,
+      { target: String(job.id) },
+    );
+  }
   const done = store.getJob(job.id);
   if (presenter.removed || done === undefined) {
     throw new ChatOpsError(
@@ -240,20 +251,37 @@ export async function invokeCommand(call: BoundCall, ctx: ExecContext): Promise<
   if (done?.state === 'Failed' || done?.state === 'Stopped') ctx.outcome.ok = false;
   if (done?.notPosted !== undefined) ctx.outcome.ok = false;
   // The value of a synchronous call is its output, one item per line (for `$r = icm ...`).
-  return outputValues(store.output(job.id));
+  return outputValues(store.output(job.id), pwshComputers(store.children(job.id)));
 }
 
-/** Output records as values, one per line, per child in the order received. */
-export function outputValues(records: Array<{ childId: number; stream: string; data: string }>): PsValue[] {
+/** The computers of a job's Microsoft.PowerShell children by child id: their output is records. */
+export function pwshComputers(children: Array<{ id: number; computer: string; configurationName?: string }>): Map<number, string> {
+  return new Map(
+    children
+      .filter((c) => c.configurationName !== undefined && c.configurationName !== '' && !isShellConfiguration(c.configurationName))
+      .map((c) => [c.id, c.computer]),
+  );
+}
+
+/**
+ * Output records as values, one per line, per child in the order received; the records of
+ * Microsoft.PowerShell children (`pwsh`: child id → computer) as their text or objects.
+ */
+export function outputValues(
+  records: Array<{ childId: number; stream: string; data: string }>,
+  pwsh: ReadonlyMap<number, string> = new Map(),
+): PsValue[] {
   const byChild = new Map<number, string>();
   for (const r of records) {
     if (r.stream !== 'output') continue;
     byChild.set(r.childId, (byChild.get(r.childId) ?? '') + r.data);
   }
   const values: PsValue[] = [];
-  for (const text of byChild.values()) {
+  for (const [childId, text] of byChild) {
     if (text === '') continue;
-    for (const line of text.replace(/\n$/, '').split('\n')) values.push(line);
+    const computer = pwsh.get(childId);
+    if (computer !== undefined) values.push(...pwshOutputValues(text, computer));
+    else for (const line of text.replace(/\n$/, '').split('\n')) values.push(line);
   }
   return values;
 }

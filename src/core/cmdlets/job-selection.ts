@@ -47,8 +47,16 @@ function visibleJobs(ctx: ExecContext): JobRecord[] {
  * Finds the jobs a job cmdlet names (reference 3.11 lookup semantics). Jobs of other channels
  * do not exist for the caller unless it is an admin. Misses are non-terminating errors.
  */
-export async function selectJobs(call: BoundCall, ctx: ExecContext, options: { recurse: boolean }): Promise<Selected[]> {
+export async function selectJobs(
+  call: BoundCall,
+  ctx: ExecContext,
+  options: { recurse: boolean /** Counts the jobs named that were not found (each shown as an error). */; misses?: { count: number } },
+): Promise<Selected[]> {
   const p = call.parameters;
+  const miss = async (text: string): Promise<void> => {
+    if (options.misses) options.misses.count++;
+    await showError(ctx, text);
+  };
   const jobs = visibleJobs(ctx);
   const store = ctx.services.store;
   const out: Selected[] = [];
@@ -71,13 +79,13 @@ export async function selectJobs(call: BoundCall, ctx: ExecContext, options: { r
       const id = isObjectRef(v) && v.kind === 'job' ? Number(v.id) : asNumber(v);
       const found = id !== undefined ? findById(id) : undefined;
       if (found) add(found);
-      else await showError(ctx, idNotFound(id ?? String(v)));
+      else await miss(idNotFound(id ?? String(v)));
     }
   } else if (p.Id !== undefined) {
     for (const id of asNumbers(p.Id)) {
       const found = findById(id);
       if (found) add(found);
-      else await showError(ctx, idNotFound(id));
+      else await miss(idNotFound(id));
     }
   } else if (p.Name !== undefined) {
     for (const name of asStrings(p.Name)) {
@@ -98,8 +106,7 @@ export async function selectJobs(call: BoundCall, ctx: ExecContext, options: { r
         }
       }
       if (!any && !hasWildcard(name)) {
-        await showError(
-          ctx,
+        await miss(
           `The command cannot find the job because the job name ${name} was not found. Verify the value of the Name parameter, and then try the command again.`,
         );
       }
@@ -118,8 +125,7 @@ export async function selectJobs(call: BoundCall, ctx: ExecContext, options: { r
       }
       if (found) add(found);
       else
-        await showError(
-          ctx,
+        await miss(
           `The command cannot find a job with the instance identifier ${iid}. Verify the value of the InstanceId parameter, and then try the command again.`,
         );
     }

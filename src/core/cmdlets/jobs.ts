@@ -7,6 +7,7 @@ import { refs, removeJobRecord, selectJobs, showJobs, stateParam, type Selected 
 import { asBool, asNumber, asString } from '../value-helpers.js';
 import { currentState, waitUntil } from '../job-waits.js';
 import type { JobState } from '../../messages/model.js';
+import { jobCommandText } from '../../messages/results.js';
 
 /** Get-Job, Wait-Job, Stop-Job and Remove-Job (reference 3.11); Receive-Job is in receive-job.ts. */
 
@@ -17,7 +18,8 @@ function dateParam(v: PsValue | undefined): number {
 
 export async function getJob(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
   const p = call.parameters;
-  let selected = await selectJobs(call, ctx, { recurse: true });
+  const misses = { count: 0 };
+  let selected = await selectJobs(call, ctx, { recurse: true, misses });
   const store = ctx.services.store;
   // -ChildJobState adds the children in that state, with or without -IncludeChildJob. Both apply
   // when bound, whatever the value: PowerShell's FindChildJobs checks BoundParameters, so even
@@ -58,7 +60,9 @@ export async function getJob(call: BoundCall, ctx: ExecContext): Promise<PsValue
       .slice(0, Math.max(0, n));
   }
   selected.sort((a, b) => (a.child?.id ?? a.job.id) - (b.child?.id ?? b.job.id));
-  await showJobs(ctx, selected, 'No jobs.');
+  // `Get-Job 999` shows only its error, as PowerShell does; `No jobs.` answers a question that
+  // found nothing (PowerShell prints nothing; in chat an empty answer reads as lost).
+  await showJobs(ctx, selected, misses.count > 0 ? undefined : 'No jobs.');
   return refs(selected);
 }
 
@@ -79,7 +83,8 @@ export async function waitJob(call: BoundCall, ctx: ExecContext): Promise<PsValu
     return left.length === 0 || (any ? left.some(isDone) : left.every(isDone));
   };
   const jobIds = new Set(selected.map((s) => s.job.id));
-  const finished = await waitUntil(ctx.services, jobIds, ready, timeoutSec < 0 ? undefined : timeoutSec * 1000);
+  // Cancelled (Ctrl-C), the wait ends as a timeout does; the jobs keep running, as in PowerShell.
+  const finished = await waitUntil(ctx.services, jobIds, ready, timeoutSec < 0 ? undefined : timeoutSec * 1000, ctx.command.signal);
   if (!finished) return []; // a timeout ends without output or error
   let result = present()
     .filter(isDone)
@@ -107,9 +112,11 @@ function fresh(ctx: ExecContext, s: Selected): Selected {
  * ShouldProcess targets of Stop-Job and Remove-Job (reference 3.11.4/3.11.5, gotcha 17: the two
  * cmdlets use swapped resource strings, hence `a job` vs `the job`).
  */
-function whatIfLine(action: 'Stop' | 'Remove', job: JobRecord, id: number = job.id): string {
+function whatIfLine(ctx: ExecContext, action: 'Stop' | 'Remove', job: JobRecord, id: number = job.id): string {
   const article = action === 'Stop' ? 'a' : 'the';
-  return `What if: Performing the operation "${action}" on target "Remote Command: ${job.command}, associated with ${article} job that has an ID of "${id}".".`;
+  // The job's Command as Get-Job shows it (the script block's text), as PowerShell's target does.
+  const command = jobCommandText(ctx.services.store, job);
+  return `What if: Performing the operation "${action}" on target "Remote Command: ${command}, associated with ${article} job that has an ID of "${id}".".`;
 }
 
 /** -WhatIf messages go to the host in PowerShell: here, the channel, whatever the pipeline position. */
@@ -133,9 +140,11 @@ export async function stopJob(call: BoundCall, ctx: ExecContext): Promise<PsValu
     const state = currentState(ctx.services, s);
     if (state === undefined || isFinished(state)) continue; // finished jobs are skipped silently, before ShouldProcess
     if (whatIf) {
-      whatIfLines.push(whatIfLine('Stop', s.job, s.child?.id));
+      whatIfLines.push(whatIfLine(ctx, 'Stop', s.job, s.child?.id));
       continue;
     }
+    // Who stopped it is on the job's status from its next drawing (the final one included).
+    ctx.services.store.updateJob(s.job.id, { stoppedBy: ctx.command.user.displayName });
     if (s.child) ctx.services.jobs.stopChild(s.job.id, s.child.id);
     else ctx.services.jobs.stopJob(s.job.id);
     stopping.push(s);
@@ -154,15 +163,18 @@ export async function stopJob(call: BoundCall, ctx: ExecContext): Promise<PsValu
     await showJobs(ctx, now);
     return refs(now);
   }
-  if (ctx.display && stopping.length > 0) {
-    const lines = stopping.map((s) => {
-      if (ctx.services.store.getJob(s.job.id) === undefined) return `Stopping ${s.job.name} (Id ${s.job.id}): removed meanwhile.`;
-      const now = fresh(ctx, s);
-      const name = now.child ? `${now.child.name} (Id ${now.child.id}, on ${now.child.computer})` : `${now.job.name} (Id ${now.job.id})`;
-      const state = now.child?.state ?? now.job.state;
-      return isFinished(state)
-        ? `Stopping ${name}: ${state}.`
-        : `Stopping ${name}: not all its agents have confirmed yet; it becomes Stopped when they do.`;
+  // Without -PassThru Stop-Job writes nothing, as in PowerShell: the job's status message shows
+  // Stopped (and who stopped it). Only a stop the agents have not confirmed yet is told, since
+  // the job then still reads Stopping/Running for a while.
+  const unconfirmed = stopping.filter((s) => {
+    if (ctx.services.store.getJob(s.job.id) === undefined) return false;
+    const now = fresh(ctx, s);
+    return !isFinished(now.child?.state ?? now.job.state);
+  });
+  if (ctx.display && unconfirmed.length > 0) {
+    const lines = unconfirmed.map((s) => {
+      const name = s.child ? `${s.child.name} (Id ${s.child.id}, on ${s.child.computer})` : `${s.job.name} (Id ${s.job.id})`;
+      return `Stopping ${name}: not all its agents have confirmed yet; it becomes Stopped when they do.`;
     });
     await safePost(ctx, { blocks: [{ kind: 'text', text: lines.join('\n') }] });
   }
@@ -201,7 +213,7 @@ export async function removeJob(call: BoundCall, ctx: ExecContext): Promise<PsVa
     }
     // As in RemoveJobCommand: the finished check happens while finding jobs, ShouldProcess after it.
     if (whatIf) {
-      whatIfLines.push(whatIfLine('Remove', job));
+      whatIfLines.push(whatIfLine(ctx, 'Remove', job));
       continue;
     }
     if (!isFinished(job.state)) ctx.services.jobs.stopJob(job.id);

@@ -257,6 +257,11 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
   // Subscribed before the first read, so nothing stored meanwhile is missed. Every change that
   // ends the wait comes as an event, removal included (JobManager.forget emits 'removed').
   const unsubscribe = jobs.on(onEvent);
+  // Cancelled (Ctrl-C): the wait ends and what arrived is shown; the jobs keep running.
+  const signal = ctx.command.signal;
+  const onAbort = (): void => finishWait();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) finishWait();
   try {
     if (ctx.display && selected.length > 0) {
       const lines = selected.map((s) => {
@@ -273,6 +278,7 @@ export async function receiveAndWait(ctx: ExecContext, selected: Selected[], opt
     await waitEnded;
   } finally {
     unsubscribe();
+    signal?.removeEventListener('abort', onAbort);
     if (flushTimer) clearTimeout(flushTimer);
     flushTimer = undefined;
   }

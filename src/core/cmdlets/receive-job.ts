@@ -1,13 +1,15 @@
 import type { BoundCall } from '../../language/bound-call.js';
 import type { PsValue } from '../../language/values.js';
 import type { Block } from '../../messages/model.js';
-import { type ExecContext, safePost, showError } from '../context.js';
+import { type ChatSink, type ExecContext, safePost, showError } from '../context.js';
+import type { MessageHandle } from '../ports.js';
+import type { JobRecord } from '../../store/job-store.js';
 import { ChatOpsError } from '../../errors.js';
 import { isFinished } from '../../jobs/job-state.js';
 import { failureText, renderResults, type ChildOutput } from '../../messages/results.js';
 import { markAllRead, postResultBlocks, refreshJobStatus } from '../job-presenter.js';
 import { receiveAndWait } from './receive-job-wait.js';
-import { outputValues } from './invoke-command.js';
+import { outputValues, pwshComputers } from './invoke-command.js';
 import { selectJobs } from './job-selection.js';
 import { asBool, asStrings } from '../value-helpers.js';
 
@@ -38,7 +40,10 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
         : undefined;
   const noRecurse = asBool(p.NoRecurse);
   if (wait) {
-    return receiveAndWait(ctx, selected, {
+    // One job: its output streams in that job's thread, as its results did.
+    const jobIds = new Set(selected.map((s) => s.job.id));
+    const only = jobIds.size === 1 ? selected[0]!.job : undefined;
+    return receiveAndWait(only ? inJobThread(ctx, only) : ctx, selected, {
       force: asBool(p.Force),
       writeEvents: asBool(p.WriteEvents),
       writeJobInResults: asBool(p.WriteJobInResults),
@@ -49,8 +54,10 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
   }
   const keep = asBool(p.Keep);
   const values: PsValue[] = [];
+  const outer = ctx;
 
   for (const s of selected) {
+    const ctx = inJobThread(outer, s.job);
     // Read, post and mark read under the job's lock, so that two receivers at once (two
     // Receive-Jobs, a -Wait stream, a synchronous Invoke-Command's results) show each output
     // once. -Keep marks nothing: it reads without the lock (marking read is one transaction).
@@ -59,7 +66,12 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
       let children = s.child ? [store.getChild(s.child.id) ?? s.child] : noRecurse ? [] : store.children(job.id);
       if (locations) children = children.filter((c) => locations.some((l) => l.toLowerCase() === c.computer.toLowerCase()));
       const outputs: ChildOutput[] = children.map((child) => ({ child, records: store.unreadOutput(child.id) }));
-      values.push(...outputValues(outputs.flatMap((o) => o.records)));
+      values.push(
+        ...outputValues(
+          outputs.flatMap((o) => o.records),
+          pwshComputers(outputs.map((o) => o.child)),
+        ),
+      );
       const blocks: Block[] = renderResults(outputs, { hideComputerName: job.hideComputerName, showFailures: false });
       const failures = children.filter((c) => c.state === 'Failed');
       let allPosted = true;
@@ -98,4 +110,23 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
     if (read) await refreshJobStatus(ctx.services, s.job.id);
   }
   return values;
+}
+
+/**
+ * In a chat channel, what Receive-Job shows of a job goes in the thread of the job's status
+ * message (where its results and state changes are), not in the channel: the context's posts
+ * become replies in that thread. The console has no threads; a job of another channel (an
+ * admin's Receive-Job) is answered where it was asked.
+ */
+export function inJobThread(ctx: ExecContext, job: JobRecord): ExecContext {
+  const handle = job.threadHandle;
+  if (handle === undefined || job.channel !== ctx.channel || ctx.command.user.platform === 'console') return ctx;
+  const parent: MessageHandle = { id: handle };
+  const sink: ChatSink = {
+    replyPrivately: (m) => ctx.sink.replyPrivately(m),
+    post: (m) => ctx.sink.postInThread(parent, m),
+    update: (h, m) => ctx.sink.update(h, m),
+    postInThread: (h, m) => ctx.sink.postInThread(h, m),
+  };
+  return { ...ctx, sink };
 }

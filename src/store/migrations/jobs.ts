@@ -139,4 +139,15 @@ export const JOB_MIGRATIONS: Migration[] = [
       ALTER TABLE child_jobs ADD COLUMN lost_deadline TEXT;
     `,
   },
+  {
+    id: 205,
+    name: "a job's status thread (kept after it finished) and who stopped it",
+    sql: `
+      -- The status message's handle, kept for good (status_handle is cleared once drawn): a
+      -- typed Receive-Job posts in that message's thread.
+      ALTER TABLE jobs ADD COLUMN thread_handle TEXT;
+      -- Display name of who stopped the job (Stop-Job or the status message's button).
+      ALTER TABLE jobs ADD COLUMN stopped_by TEXT;
+    `,
+  },
 ];
