@@ -127,11 +127,14 @@ function __item($o) {
 function __progress($p) {
   __emit 'progress' ([ordered]@{ id = $p.ActivityId; parentId = $p.ParentActivityId; activity = [string]$p.Activity; status = [string]$p.StatusDescription; percent = $p.PercentComplete; operation = [string]$p.CurrentOperation; secondsRemaining = $p.SecondsRemaining; completed = ([string]$p.RecordType -eq 'Completed') })
 }
+# The script runs on the computer's side of a remote command, so its host answers as
+# PowerShell's server-side remoting host does ((Get-Host).Name is ServerRemoteHost): scripts that
+# check for an interactive console behave as under Invoke-Command.
 [NoRunspaceAffinity()]
 class ChatOpsHost : System.Management.Automation.Host.PSHost {
   [object] $ExitCode = $null
   hidden [guid] $HostId = [guid]::NewGuid()
-  [string] get_Name() { return 'ChatOps' }
+  [string] get_Name() { return 'ServerRemoteHost' }
   [version] get_Version() { return [version]'1.0' }
   [guid] get_InstanceId() { return $this.HostId }
   [System.Management.Automation.Host.PSHostUserInterface] get_UI() { return $null }

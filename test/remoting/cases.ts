@@ -1,0 +1,115 @@
+import type { RemotingCase } from './ssh-remoting.js';
+
+export interface SideBySideCase extends RemotingCase {
+  title: string;
+  /** -FilePath: the file (in the runbooks folder for the bot; its text as the script for pwsh). */
+  filePath?: string;
+  files?: Record<string, string>;
+}
+
+/**
+ * The cases compared with PowerShell's own remoting. The `ex` cases are the examples of the
+ * Invoke-Command reference (../shared/seeds/004_10241448a2b7f8bb.txt) that apply to
+ * -ComputerName, -AsJob, -FilePath and -ArgumentList, with Windows-only commands (Get-EventLog,
+ * Get-Culture on a domain) replaced by ones that answer the same on both sides; the others are
+ * the remote-job cases of the Jobs conformance tests and the executor's streams.
+ */
+export const CASES: SideBySideCase[] = [
+  {
+    id: 'ex1',
+    title: 'Example 1: -FilePath runs a local script on a computer',
+    computers: ['web1'],
+    script: '',
+    filePath: 'test.ps1',
+    files: { 'test.ps1': "'from test.ps1'; 1 + 1\n" },
+  },
+  {
+    id: 'ex6',
+    title: 'Example 6: one command on several computers',
+    computers: ['web1', 'web2'],
+    script: ' $PSVersionTable.PSVersion.ToString() ',
+  },
+  { id: 'ex7', title: 'Example 7: the result of a command on a computer', computers: ['web1'], script: ' (Get-Host).Name ' },
+  { id: 'ex8', title: 'Example 8: -AsJob, then Receive-Job', computers: ['web1', 'web2'], script: " 'line1'; 'line2' ", asJob: true },
+  {
+    id: 'ex9',
+    title: 'Example 9: a local variable with $Using:',
+    computers: ['web1'],
+    script: ' "log=$Using:MWFO_Log" ',
+    using: { MWFO_Log: 'Microsoft-Windows-Forwarding/Operational' },
+  },
+  {
+    id: 'ex10',
+    title: 'Example 10: -HideComputerName keeps the objects',
+    computers: ['web1', 'web2'],
+    script: " 'same' ",
+    params: '-HideComputerName',
+  },
+  {
+    id: 'ex11',
+    title: 'Example 11: -FilePath with -ArgumentList',
+    computers: ['web1', 'web2'],
+    script: '',
+    filePath: 'sample.ps1',
+    files: { 'sample.ps1': 'param($first, $second) "first=$first second=$second"\n' },
+    params: '-ArgumentList Process, Service',
+  },
+  { id: 'using-number', title: '$Using: keeps a number a number', computers: ['web1'], script: ' $Using:n + 1 ', using: { n: 41 } },
+  {
+    id: 'param-types',
+    title: '-ArgumentList binds to param() with types',
+    computers: ['web1'],
+    script: ' param([int]$a, [string]$b) $a + 1; $b.ToUpper() ',
+    params: "-ArgumentList 41,'x'",
+  },
+  {
+    id: 'args',
+    title: '$args without a param block',
+    computers: ['web1'],
+    script: ' $args[0] * 2; $args.Count ',
+    params: '-ArgumentList 21,22',
+  },
+  {
+    id: 'objects',
+    title: 'objects, hashtables, arrays and strings',
+    computers: ['web1', 'web2'],
+    script: " [pscustomobject]@{ Name = 'n'; Count = 3 }; @{ a = 1 }; 1..3; 'text' ",
+  },
+  {
+    id: 'non-terminating',
+    title: 'a non-terminating error does not stop the script',
+    computers: ['web1', 'web2'],
+    script: " Write-Error 'boom'; 'after' ",
+  },
+  {
+    id: 'non-terminating-job',
+    title: '-AsJob: a non-terminating error leaves the job Completed',
+    computers: ['web1', 'web2'],
+    script: " Write-Error 'boom'; 'after' ",
+    asJob: true,
+  },
+  { id: 'throw-job', title: '-AsJob: throw fails the child', computers: ['web1'], script: " throw 'bad' ", asJob: true },
+  {
+    id: 'stop-action-job',
+    title: '-AsJob: -ErrorAction Stop fails the child with its record',
+    computers: ['web1'],
+    script: ' Get-Item /nonexistent-chatops -ErrorAction Stop; 1 ',
+    asJob: true,
+  },
+  { id: 'warning', title: 'warnings travel as warnings', computers: ['web1'], script: " Write-Warning 'careful'; 1 " },
+  {
+    id: 'information',
+    title: 'Write-Host and Write-Information',
+    computers: ['web1'],
+    script: " Write-Host 'hi'; Write-Information 'inf' ",
+  },
+  {
+    id: 'stop-job',
+    title: '-AsJob: Stop-Job of a running job',
+    computers: ['web1'],
+    script: ' Start-Sleep 30 ',
+    asJob: true,
+    stopWhenRunning: true,
+  },
+  { id: 'exit-code', title: '-AsJob: exit 3', computers: ['web1'], script: ' exit 3 ', asJob: true, fresh: true },
+];
