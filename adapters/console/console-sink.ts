@@ -38,6 +38,8 @@ export class ConsoleSink implements ChatSink {
   /** The handle and screen rows of the status drawn last, while nothing was printed after it. */
   private bottom: { id: string; rows: number } | undefined;
   private readonly states = new Map<string, JobState | undefined>();
+  /** The computer whose streamed output was printed last, while nothing was printed after it. */
+  private lastOutputTitle: string | undefined;
 
   constructor(private readonly options: ConsoleSinkOptions) {}
 
@@ -84,16 +86,26 @@ export class ConsoleSink implements ChatSink {
 
   async postInThread(_parent: MessageHandle, message: NeutralMessage): Promise<MessageHandle> {
     const id = `c${this.next++}`;
-    this.print(id, message);
+    // Output streamed from one computer in several posts reads as one block, as pwsh prints it:
+    // its heading is printed again only when another computer's output (or anything else) came
+    // in between.
+    const only = message.blocks.length === 1 ? message.blocks[0] : undefined;
+    const title = only?.kind === 'code' ? only.title : undefined;
+    if (only?.kind === 'code' && title !== undefined && title === this.lastOutputTitle) {
+      this.print(id, { ...message, blocks: [{ kind: 'code', text: only.text }] });
+    } else this.print(id, message);
+    this.lastOutputTitle = title;
     return { id };
   }
 
   /** Call before anything else is printed (a prompt, a log line) so the next update does not erase it. */
   detach(): void {
     this.bottom = undefined;
+    this.lastOutputTitle = undefined;
   }
 
   private print(id: string, message: NeutralMessage, redraw = ''): void {
+    this.lastOutputTitle = undefined;
     // Files get the output's raw bytes (they are data, not the terminal); the screen gets
     // everything the message carries with its control characters made visible. The console's
     // own sequences (the redraw in `update`) are written apart and stay effective.

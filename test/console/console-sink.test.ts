@@ -28,6 +28,24 @@ function status(state: JobStatusView['state'], running: number, done: number): N
 }
 
 describe('ConsoleSink', () => {
+  it('prints a computer heading once while its streamed output follows itself, again after another computer', async () => {
+    let out = '';
+    const sink = new ConsoleSink({ tty: true, write: (t) => (out += t), writeError: (t) => (out += t) });
+    const h = await sink.post(status('Running', 2, 0));
+    const chunk = (title: string, text: string): NeutralMessage => ({ blocks: [{ kind: 'code', title, text }] });
+    out = '';
+    await sink.postInThread(h, chunk('web1', '1'));
+    await sink.postInThread(h, chunk('web1', '2'));
+    await sink.postInThread(h, chunk('web2', 'a'));
+    await sink.postInThread(h, chunk('web1', '3'));
+    expect(out).toBe('── web1 ──\n1\n2\n── web2 ──\na\n── web1 ──\n3\n');
+    // Anything else in between (here the prompt coming back) brings the heading back.
+    sink.detach();
+    out = '';
+    await sink.postInThread(h, chunk('web1', '4'));
+    expect(out).toBe('── web1 ──\n4\n');
+  });
+
   it('in a terminal, redraws a status that is still at the bottom in place', async () => {
     let out = '';
     const sink = new ConsoleSink({ tty: true, write: (t) => (out += t), writeError: (t) => (out += t) });
