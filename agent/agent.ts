@@ -9,6 +9,7 @@ import { createProcessExecutor } from './executors.js';
 import { HubConnection } from './hub-connection.js';
 import { RunbookRestriction } from './runbook-restriction.js';
 import { Runs } from './runs.js';
+import { AgentSessions } from './sessions.js';
 import { availableConfigurations, defaultConfigurationOf, type SessionConfiguration } from './session-configurations.js';
 
 export { AGENT_VERSION, type AgentOptions } from './agent-options.js';
@@ -25,6 +26,7 @@ export class Agent extends EventEmitter {
   private readonly configurations: SessionConfiguration[];
   private readonly defaultConfiguration: string;
   private readonly runs: Runs;
+  private readonly sessions: AgentSessions;
   private readonly connection: HubConnection;
 
   constructor(options: AgentOptions) {
@@ -52,6 +54,15 @@ export class Agent extends EventEmitter {
         { stateDir: dir },
       );
     }
+    this.sessions = new AgentSessions({
+      agent: this.name,
+      log,
+      configurations: this.configurations,
+      defaultConfiguration: this.defaultConfiguration,
+      send: (m) => this.connection.send(m),
+      ...(options.scriptEnv ? { scriptEnv: options.scriptEnv } : {}),
+      ...(options.runAs ? { runAs: options.runAs } : {}),
+    });
     this.runs = new Runs({
       agent: this.name,
       stateDir: dir,
@@ -60,6 +71,7 @@ export class Agent extends EventEmitter {
       defaultConfiguration: this.defaultConfiguration,
       runbooks,
       executor,
+      sessions: this.sessions,
       events: this,
       send: (m) => this.connection.send(m),
     });
@@ -73,13 +85,19 @@ export class Agent extends EventEmitter {
         ack: (runId, seq) => this.runs.ack(runId, seq),
         stop: (runId) => this.runs.stop(runId),
         run: (msg) => this.runs.start(msg),
+        openSession: (msg) => this.sessions.open(msg.sessionId, msg.configurationName, msg.idleTimeoutMs),
+        closeSession: (sessionId) => this.sessions.close(sessionId),
       },
     });
   }
 
   /** The configuration names the agent offers, and its default. */
-  info(): { configurations: string[]; defaultConfiguration: string } {
-    return { configurations: this.configurations.map((c) => c.name), defaultConfiguration: this.defaultConfiguration };
+  info(): { configurations: string[]; defaultConfiguration: string; sessions: string[] } {
+    return {
+      configurations: this.configurations.map((c) => c.name),
+      defaultConfiguration: this.defaultConfiguration,
+      sessions: this.sessions.ids(),
+    };
   }
 
   get connected(): boolean {
@@ -123,6 +141,7 @@ export class Agent extends EventEmitter {
   async stop(): Promise<void> {
     this.connection.halt();
     this.runs.stopAll();
+    this.sessions.closeAll();
     // Give stopped commands a moment to end so their final state is in the outbox.
     const deadline = Date.now() + 3000;
     while (this.runs.running() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

@@ -11,6 +11,7 @@ import {
   type AgentToHub,
   type HelloMessage,
   type HubToAgent,
+  type OpenSessionMessage,
   type RunMessage,
 } from '../src/protocol/agent-protocol.js';
 import { parseHubMessage } from '../src/protocol/validate.js';
@@ -25,6 +26,8 @@ export interface HubHandler {
   ack(runId: string, seq: number): void;
   stop(runId: string): void;
   run(msg: RunMessage): void;
+  openSession(msg: OpenSessionMessage): void;
+  closeSession(sessionId: string): void;
 }
 
 export class HubConnection {
@@ -45,7 +48,7 @@ export class HubConnection {
       options: Pick<AgentOptions, 'hubUrl' | 'name' | 'token' | 'secret' | 'stateDir' | 'tags' | 'reconnect' | 'tls' | 'os' | 'version'>;
       log: Logger;
       /** The configuration names the agent offers, and its default (for the hello). */
-      info: () => { configurations: string[]; defaultConfiguration: string };
+      info: () => { configurations: string[]; defaultConfiguration: string; sessions?: string[] };
       /** The Agent: hears `connected`, `disconnected`, `enrolled`, `refused` and `fatal`. */
       events: EventEmitter;
       handler: HubHandler;
@@ -238,6 +241,12 @@ export class HubConnection {
         return;
       case 'run':
         handler.run(msg);
+        return;
+      case 'openSession':
+        handler.openSession(msg);
+        return;
+      case 'closeSession':
+        handler.closeSession(msg.sessionId);
         return;
     }
   }

@@ -5,10 +5,11 @@ import type { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { Logger } from '../src/log.js';
 import type { RunMessage } from '../src/protocol/agent-protocol.js';
-import { killLeftoverGroup, processStartTime, type Executor, type RunningRun } from './executors.js';
+import { killLeftoverGroup, processStartTime, type Executor, type RunningRun, type RunSink } from './executors.js';
 import { isFinal, Outbox, StartedRuns, type RunMessageOut } from './outbox.js';
 import type { RunbookRestriction } from './runbook-restriction.js';
 import { findConfiguration, type SessionConfiguration } from './session-configurations.js';
+import type { AgentSessions } from './sessions.js';
 
 export class Runs {
   private readonly outbox: Outbox;
@@ -26,6 +27,8 @@ export class Runs {
       defaultConfiguration: string;
       runbooks: RunbookRestriction;
       executor: Executor;
+      /** The sessions a `run` with `session` runs in. */
+      sessions: AgentSessions;
       /** The Agent: hears `run` (runId) and `finished` (runId, state). */
       events: EventEmitter;
       /** Sends to the hub if connected and welcomed; the outbox keeps the message either way. */
@@ -106,7 +109,14 @@ export class Runs {
 
     const { configurations, agent } = this.deps;
     const wanted = run.configurationName === '' ? this.deps.defaultConfiguration : run.configurationName;
-    const config = findConfiguration(configurations, wanted);
+    // A run in a session runs in the session's configuration.
+    const config = run.session !== undefined ? this.deps.sessions.configurationOf(run.session) : findConfiguration(configurations, wanted);
+    if (!config && run.session !== undefined) {
+      fail(
+        `The session is not available on ${agent}: it was closed, or the agent restarted since it was opened (its state is Broken). Open a new one with New-PSSession.`,
+      );
+      return;
+    }
     if (!config) {
       const offers = configurations.map((c) => c.name).join(', ') || 'none';
       fail(`The agent ${agent} has no session configuration '${wanted}'; it offers: ${offers}`);
@@ -122,36 +132,45 @@ export class Runs {
     this.emitRun({ op: 'state', runId: run.runId, state: 'Running', at: at() });
     events.emit('run', run.runId);
     let done = false;
-    const running = this.deps.executor(
-      {
-        runId: run.runId,
-        configuration: config.name,
-        kind: config.kind,
-        script,
-        arguments: run.arguments,
-        using: run.using,
-        maxRuntimeMs: run.maxRuntimeMs,
+    const executorRun = {
+      runId: run.runId,
+      configuration: config.name,
+      kind: config.kind,
+      script,
+      arguments: run.arguments,
+      using: run.using,
+      maxRuntimeMs: run.maxRuntimeMs,
+    };
+    const sink: RunSink = {
+      output: (stream, data) => {
+        if (!done) this.emitRun({ op: 'output', runId: run.runId, stream, data, at: at() });
       },
-      {
-        output: (stream, data) => {
-          if (!done) this.emitRun({ op: 'output', runId: run.runId, stream, data, at: at() });
-        },
-        finish: (r) => {
-          if (done) return;
-          done = true;
-          this.active.delete(run.runId);
-          this.emitRun({
-            op: 'state',
-            runId: run.runId,
-            state: r.state,
-            ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
-            ...(r.reason !== undefined ? { reason: r.reason } : {}),
-            at: at(),
-          });
-          events.emit('finished', run.runId, r.state);
-        },
+      finish: (r) => {
+        if (done) return;
+        done = true;
+        this.active.delete(run.runId);
+        this.emitRun({
+          op: 'state',
+          runId: run.runId,
+          state: r.state,
+          ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
+          ...(r.reason !== undefined ? { reason: r.reason } : {}),
+          at: at(),
+        });
+        events.emit('finished', run.runId, r.state);
       },
-    );
+    };
+    let running: RunningRun;
+    if (run.session !== undefined) {
+      const r = this.deps.sessions.run(run.session, executorRun, sink);
+      if ('refused' in r) {
+        done = true;
+        this.emitRun({ op: 'state', runId: run.runId, state: 'Failed', reason: r.refused, at: at() });
+        events.emit('finished', run.runId, 'Failed');
+        return;
+      }
+      running = r;
+    } else running = this.deps.executor(executorRun, sink);
     if (!done) {
       this.active.set(run.runId, running);
       const start = running.pgid === undefined || this.deps.stateDir === null ? undefined : processStartTime(running.pgid);

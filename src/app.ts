@@ -7,6 +7,8 @@ import { createLogger, type Logger } from './log.js';
 import { openDatabase, type Db } from './store/database.js';
 import { takeBotLock, type BotLock } from './store/bot-lock.js';
 import { SqliteJobStore } from './store/sqlite-job-store.js';
+import { SqliteSessionStore } from './store/sqlite-session-store.js';
+import { SessionManager } from './sessions/session-manager.js';
 import type { JobStore } from './store/job-store.js';
 import { SqliteAgentRegistry, type AgentRegistry } from './hub/agent-registry.js';
 import { embeddedAgentName, embeddedScriptUser, startEmbeddedAgent } from './hub/embedded-agent.js';
@@ -137,8 +139,11 @@ async function startLocked(
     reconnectSettleMs: 2 * config.hub.heartbeatMs,
     maxOutputBytes: config.maxOutputBytes,
   });
+  const sessionStore = new SqliteSessionStore(db);
+  const sessions = new SessionManager({ store: sessionStore, transport: hub, log });
   // Handlers are wired before the hub listens, so no early message is missed.
   jobs.start();
+  sessions.start();
   const retention = new RetentionPruner({ store, jobs, log, retentionMs: config.jobRetentionMs });
   retention.start();
   try {
@@ -175,6 +180,8 @@ async function startLocked(
   const core = new ChatCore({
     store,
     jobs,
+    sessionStore,
+    sessions,
     directory,
     authorizer,
     audit,

@@ -12,7 +12,17 @@ import { getJob, removeJob, stopJob, waitJob } from './cmdlets/jobs.js';
 import { receiveJob } from './cmdlets/receive-job.js';
 import { getAgent, getVariable, removeVariable } from './cmdlets/agents-and-variables.js';
 import { clearHost, getCommand, getHelp } from './cmdlets/help.js';
-import { refuseSessionCmdlet, refuseStartJob, SESSION_CMDLETS } from './cmdlets/sessions.js';
+import {
+  describeNewSession,
+  getPSSession,
+  newPSSession,
+  newPSSessionOption,
+  refuseSessionCmdlet,
+  refuseStartJob,
+  removePSSession,
+  SESSION_ROADMAP_CMDLETS,
+  sessionTable,
+} from './cmdlets/sessions.js';
 import { toText } from './value-helpers.js';
 import { jobTable } from '../messages/results.js';
 import type { Block } from '../messages/model.js';
@@ -76,7 +86,11 @@ export class ChatCore implements Core {
       'Clear-Host': { run: clearHost },
       'Start-Job': { run: refuseStartJob },
     };
-    for (const name of SESSION_CMDLETS) builtins[name] = { run: refuseSessionCmdlet };
+    for (const name of SESSION_ROADMAP_CMDLETS) builtins[name] = { run: refuseSessionCmdlet };
+    builtins['New-PSSession'] = { run: newPSSession, describe: describeNewSession };
+    builtins['Get-PSSession'] = { run: getPSSession };
+    builtins['Remove-PSSession'] = { run: removePSSession };
+    builtins['New-PSSessionOption'] = { run: newPSSessionOption };
     for (const [name, h] of Object.entries({ ...builtins, ...(extraCmdlets ?? {}) })) {
       this.handlers.set(name.toLowerCase(), h);
     }
@@ -272,6 +286,14 @@ export class ChatCore implements Core {
         return child && parent ? [{ job: parent, child }] : [];
       });
       if (entries.length > 0) return jobTable(store, entries);
+    }
+    const sessions = items.filter(
+      (v): v is ObjectRefValue => v !== null && typeof v === 'object' && !Array.isArray(v) && v.kind === 'session',
+    );
+    if (sessions.length > 0 && sessions.length === items.length) {
+      // `$s` as Get-PSSession's table (the sessions' state now); removed ones are left out.
+      const records = sessions.flatMap((s) => this.services.sessionStore.getSession(Number(s.id)) ?? []);
+      if (records.length > 0) return sessionTable(this.services, records);
     }
     const text = toText(value);
     return { kind: 'code', text: text === '' ? '(nothing)' : text };

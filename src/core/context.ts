@@ -1,3 +1,5 @@
+import type { SessionStore } from '../store/session-store.js';
+import type { SessionManager } from '../sessions/session-manager.js';
 import type { BoundCall } from '../language/bound-call.js';
 import type { PsValue } from '../language/values.js';
 import type { Logger } from '../log.js';
@@ -14,6 +16,9 @@ import type { JobLocks } from './job-locks.js';
 export interface CoreServices {
   store: JobStore;
   jobs: JobManager;
+  /** Sessions (New-PSSession): their records, and opening and closing them on agents. */
+  sessionStore: SessionStore;
+  sessions: SessionManager;
   directory: AgentDirectory;
   authorizer: Authorizer;
   audit: AuditLog;

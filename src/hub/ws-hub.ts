@@ -261,6 +261,15 @@ export class WebSocketHub implements AgentTransport {
         case 'state':
           this.enqueueRunMessage(conn, msg);
           return;
+        case 'session':
+          for (const h of this.handlers) {
+            try {
+              h.sessionMessage?.(conn.name, msg);
+            } catch (e) {
+              this.log.error('session handler failed', { agent: conn.name, error: String(e) });
+            }
+          }
+          return;
       }
     });
   }
@@ -322,7 +331,8 @@ export class WebSocketHub implements AgentTransport {
     if (unregistered.length > 0) {
       this.log.warn('agent claims tags it is not registered with; they are ignored', { agent: name, claimed: unregistered, registered });
     }
-    const known: AgentInfo = { ...info, tags: registered };
+    // The sessions alive on the agent go to the handlers only (the registry keeps what is lasting).
+    const known: AgentInfo = { ...info, tags: registered, sessions: hello.sessions ?? [] };
     this.connections.set(key, conn);
     ws.send(JSON.stringify({ op: 'welcome', heartbeatMs: this.options.heartbeatMs, ...(secret ? { secret } : {}) } satisfies HubToAgent));
     this.log.info('agent connected', { agent: name, remote });

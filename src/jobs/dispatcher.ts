@@ -61,7 +61,9 @@ export class Dispatcher {
         return;
       }
     }
-    const configuration = spec.configurationName ?? info?.defaultConfiguration ?? '';
+    const position = child.id - job.id - 1;
+    // A child that runs in a session runs in the session's configuration.
+    const configuration = spec.sessions?.[position]?.configurationName ?? spec.configurationName ?? info?.defaultConfiguration ?? '';
     // Stored before it is sent: after a crash the run is resent, and agents start a runId once.
     store.updateChild(child.id, {
       state: 'Running',
@@ -72,7 +74,7 @@ export class Dispatcher {
     child.state = 'Running';
     child.dispatched = true;
     job.inFlight.add(child.id);
-    if (!transport.send(child.agent, runMessage(child.runId, spec, configuration))) {
+    if (!transport.send(child.agent, runMessage(child.runId, spec, configuration, position))) {
       store.updateChild(child.id, { dispatched: false });
       child.dispatched = false;
       completion.finishChild(job, child, 'Failed', notConnectedReason(child.computer));
@@ -82,8 +84,13 @@ export class Dispatcher {
   }
 }
 
-/** The `run` sent to an agent: first at dispatch, again whenever the agent reconnects. */
-export function runMessage(runId: string, spec: JobRunSpec, configurationName: string): RunMessage {
+/**
+ * The `run` sent to an agent: first at dispatch, again whenever the agent reconnects. `position`
+ * is the child's place among its job's children (its Id minus the parent's, minus 1: children
+ * have consecutive Ids), which picks its session for Invoke-Command -Session.
+ */
+export function runMessage(runId: string, spec: JobRunSpec, configurationName: string, position: number): RunMessage {
+  const session = spec.sessions?.[position];
   return {
     op: 'run',
     runId,
@@ -93,6 +100,7 @@ export function runMessage(runId: string, spec: JobRunSpec, configurationName: s
     using: spec.using,
     maxRuntimeMs: spec.maxRuntimeMs,
     ...(spec.runbook !== undefined ? { runbook: spec.runbook } : {}),
+    ...(session !== undefined ? { session: session.instanceId } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 // The JobManager facade: Invoke-Command's fan-out as callers see it (start, stop, wait, forget,
 // listen). The work is done by the collaborators it wires together; see each file's header.
+import { isFinished } from './job-state.js';
 import type { Logger } from '../log.js';
 import type { AgentInfo } from '../protocol/agent-protocol.js';
 import type { AgentTransport } from '../transport/agent-transport.js';
@@ -116,6 +117,20 @@ export class JobManager {
   }
 
   /** Wires the transport and picks up jobs that were running before a restart. */
+  /** Instance ids of the sessions a child of an unfinished job runs (or waits to run) in: they are Busy. */
+  busySessions(): Set<string> {
+    const busy = new Set<string>();
+    for (const job of this.active.all()) {
+      const sessions = job.spec.sessions;
+      if (!sessions) continue;
+      for (const c of job.children.values()) {
+        const s = sessions[c.id - job.id - 1];
+        if (s !== undefined && !isFinished(c.state)) busy.add(s.instanceId);
+      }
+    }
+    return busy;
+  }
+
   start(): void {
     this.deps.transport.on({
       connected: (agent, info) => this.onConnected(agent, info),

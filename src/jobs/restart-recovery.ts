@@ -88,7 +88,11 @@ export class RestartRecovery {
     for (const child of store.runningChildrenOn(agent)) {
       if (stopped.has(child.runId)) continue;
       const spec = active.get(child.parentId)?.spec ?? store.getRunSpec(child.parentId);
-      if (spec) transport.send(agent, runMessage(child.runId, spec, child.configurationName ?? spec.configurationName ?? ''));
+      if (spec)
+        transport.send(
+          agent,
+          runMessage(child.runId, spec, child.configurationName ?? spec.configurationName ?? '', child.id - child.parentId - 1),
+        );
     }
   }
 }

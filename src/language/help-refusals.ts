@@ -6,25 +6,13 @@ import type { CompiledCmdlet } from './registry.js';
  * own refusals (`unsupported`, `unsupportedSets`) are marked from the definitions.
  */
 const SESSIONS =
-  'persistent and disconnected sessions are on the roadmap; use Invoke-Command -ComputerName ..., with -AsJob for long-running work';
+  'interactive and disconnected sessions are on the roadmap; persistent sessions work: $s = New-PSSession web1; Invoke-Command -Session $s { ... }';
 
 const REFUSED_CMDLETS: Readonly<Record<string, string>> = Object.fromEntries(
-  [
-    'New-PSSession',
-    'Get-PSSession',
-    'Remove-PSSession',
-    'Enter-PSSession',
-    'Exit-PSSession',
-    'Disconnect-PSSession',
-    'Connect-PSSession',
-    'Receive-PSSession',
-    'New-PSSessionOption',
-  ].map((name) => [name, SESSIONS]),
+  ['Enter-PSSession', 'Exit-PSSession', 'Disconnect-PSSession', 'Connect-PSSession', 'Receive-PSSession'].map((name) => [name, SESSIONS]),
 );
 
-const REFUSED_SETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  'Invoke-Command': { Session: SESSIONS, FilePathRunspace: SESSIONS },
-};
+const REFUSED_SETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {};
 
 /** Why the whole cmdlet is refused here, if it is. */
 export function cmdletRefusal(cmd: CompiledCmdlet): string | undefined {

@@ -27,6 +27,15 @@
  * - Frames are JSON text of at most MAX_FRAME_BYTES; a malformed frame closes the connection
  *   with CLOSE_PROTOCOL_ERROR and the reason.
  * - An agent whose record is removed is cut off with CLOSE_REMOVED and refused afterwards.
+ *
+ * Sessions (New-PSSession): a session is a live shell or runspace on the agent, named by a
+ * `sessionId` the hub chooses. `openSession` and `closeSession` are answered by a `session`
+ * message with that id and the session's state; the agent also sends one, unasked, when a
+ * session ends by itself (idle timeout, the shell exited). These are not run-scoped and not kept
+ * in the outbox: a lost answer is learnt from the next hello, whose `sessions` lists the
+ * sessions alive on the agent (a session the hub knows that is not listed is Broken: the agent
+ * restarted). A `run` with `session` runs inside that session, one at a time; a run for a session
+ * the agent does not have fails with a reason saying so.
  */
 
 export const PROTOCOL_VERSION = 1;
@@ -71,8 +80,10 @@ export type OutputStream = 'output' | 'error' | 'warning' | 'verbose' | 'debug' 
  * (from its pwsh wrapper's record channel, or from pwsh's plain stdout/stderr text), never text a
  * script wrote. Per stream:
  * - output: `{text}` (a string or primitive, or text PowerShell prints for a custom view, e.g.
- *   Get-Date), or `{t, cols, rows, list?}`: an object of type `t` (PSTypeNames[0]) as PowerShell's
- *   formatter shows it: column headers (or list labels) and the formatted cells, one row per entry;
+ *   Get-Date), or `{t, cols, rows, list?, view?, group?}`: an object of type `t` (PSTypeNames[0])
+ *   as PowerShell's formatter shows it: column headers (or list labels) and the formatted cells,
+ *   one row per entry; `view` names the view it was formatted with (objects sharing it share a
+ *   table), `group` is the view's group label (Get-ChildItem's `Directory: /etc`);
  * - error: `{text, message?, category?, fqid?, terminating?}`, `text` being pwsh 7's ConciseView;
  * - warning, verbose, debug, information: `{text}` (the message, without a `WARNING: ` prefix);
  * - progress: `{id, parentId, activity, status, percent, operation, secondsRemaining, completed}`.
@@ -80,7 +91,7 @@ export type OutputStream = 'output' | 'error' | 'warning' | 'verbose' | 'debug' 
  */
 export type PwshRecord =
   | { text: string; message?: string; category?: string; fqid?: string; terminating?: boolean }
-  | { t: string; cols: string[]; rows: string[][]; list?: boolean };
+  | { t: string; cols: string[]; rows: string[][]; list?: boolean; view?: string; group?: string };
 
 export type RunState = 'Running' | 'Completed' | 'Failed' | 'Stopped';
 
@@ -93,6 +104,8 @@ export interface AgentInfo {
   /** Session configurations this agent offers (`Microsoft.PowerShell`, `bash`, `sh`, ...). */
   configurations: string[];
   defaultConfiguration: string;
+  /** Ids of the sessions alive on the agent (hello only). */
+  sessions?: string[];
 }
 
 // ---- agent -> hub -------------------------------------------------------------------------
@@ -133,7 +146,19 @@ export interface PongMessage {
   nonce: number;
 }
 
-export type AgentToHub = HelloMessage | OutputMessage | StateMessage | PongMessage;
+/** A session's state on the agent: `Opened` after it started, `Closed` when it ended. */
+export type AgentSessionState = 'Opened' | 'Closed';
+
+export interface SessionStateMessage {
+  op: 'session';
+  sessionId: string;
+  state: AgentSessionState;
+  /** Why it could not open, or why it closed by itself, in words a user can act on. */
+  reason?: string;
+  at: number;
+}
+
+export type AgentToHub = HelloMessage | OutputMessage | StateMessage | PongMessage | SessionStateMessage;
 
 // ---- hub -> agent -------------------------------------------------------------------------
 
@@ -169,6 +194,22 @@ export interface RunMessage {
    * (as a JEA endpoint) refuses runs without it and runs its own copy of that runbook.
    */
   runbook?: string;
+  /** Run inside this session (opened with `openSession`); its configuration is the session's. */
+  session?: string;
+}
+
+export interface OpenSessionMessage {
+  op: 'openSession';
+  sessionId: string;
+  /** '' means the agent's defaultConfiguration. */
+  configurationName: string;
+  /** The agent closes the session after this long without a command; 0 means never. */
+  idleTimeoutMs: number;
+}
+
+export interface CloseSessionMessage {
+  op: 'closeSession';
+  sessionId: string;
 }
 
 export interface StopMessage {
@@ -187,4 +228,12 @@ export interface PingMessage {
   nonce: number;
 }
 
-export type HubToAgent = WelcomeMessage | RefusedMessage | RunMessage | StopMessage | AckMessage | PingMessage;
+export type HubToAgent =
+  | WelcomeMessage
+  | RefusedMessage
+  | RunMessage
+  | StopMessage
+  | AckMessage
+  | PingMessage
+  | OpenSessionMessage
+  | CloseSessionMessage;

@@ -48,6 +48,8 @@ export function parseAgentMessage(text: string): Parsed<AgentToHub> {
       if (!isStr(m.os, 256) || !isStr(m.version, 256)) return bad('hello.os and hello.version must be strings');
       if (!isStrList(m.tags) || !isStrList(m.configurations)) return bad('hello.tags and hello.configurations must be string lists');
       if (!isStr(m.defaultConfiguration, 256)) return bad('hello.defaultConfiguration must be a string');
+      if (m.sessions !== undefined && !(Array.isArray(m.sessions) && m.sessions.length <= 10_000 && m.sessions.every(isRunId)))
+        return bad('hello.sessions must be a list of session ids');
       return {
         ok: true,
         message: {
@@ -61,6 +63,7 @@ export function parseAgentMessage(text: string): Parsed<AgentToHub> {
           tags: m.tags,
           configurations: m.configurations,
           defaultConfiguration: m.defaultConfiguration,
+          ...(m.sessions !== undefined ? { sessions: m.sessions as string[] } : {}),
         },
       };
     }
@@ -97,6 +100,21 @@ export function parseAgentMessage(text: string): Parsed<AgentToHub> {
     case 'pong':
       if (!isNonNegInt(m.nonce)) return bad('pong.nonce must be an integer');
       return { ok: true, message: { op: 'pong', nonce: m.nonce } };
+    case 'session':
+      if (!isRunId(m.sessionId)) return bad('session.sessionId is not valid');
+      if (m.state !== 'Opened' && m.state !== 'Closed') return bad('session.state must be Opened or Closed');
+      if (m.reason !== undefined && !isStr(m.reason, 4096)) return bad('session.reason must be a string');
+      if (typeof m.at !== 'number' || !Number.isFinite(m.at)) return bad('session.at must be a number');
+      return {
+        ok: true,
+        message: {
+          op: 'session',
+          sessionId: m.sessionId,
+          state: m.state,
+          ...(m.reason !== undefined ? { reason: m.reason as string } : {}),
+          at: m.at,
+        },
+      };
     default:
       return bad(`unknown op '${String(m.op).slice(0, 40)}'`);
   }
@@ -125,6 +143,7 @@ export function parseHubMessage(text: string): Parsed<HubToAgent> {
       if (!isObj(m.using)) return bad('run.using must be an object');
       if (!isNonNegInt(m.maxRuntimeMs)) return bad('run.maxRuntimeMs must be a non-negative integer');
       if (m.runbook !== undefined && !isStr(m.runbook, 256)) return bad('run.runbook must be a string');
+      if (m.session !== undefined && !isRunId(m.session)) return bad('run.session is not valid');
       return {
         ok: true,
         message: {
@@ -136,6 +155,7 @@ export function parseHubMessage(text: string): Parsed<HubToAgent> {
           using: m.using,
           maxRuntimeMs: m.maxRuntimeMs,
           ...(m.runbook !== undefined ? { runbook: m.runbook as string } : {}),
+          ...(m.session !== undefined ? { session: m.session as string } : {}),
         },
       };
     }
@@ -149,6 +169,17 @@ export function parseHubMessage(text: string): Parsed<HubToAgent> {
     case 'ping':
       if (!isNonNegInt(m.nonce)) return bad('ping.nonce must be an integer');
       return { ok: true, message: { op: 'ping', nonce: m.nonce } };
+    case 'openSession':
+      if (!isRunId(m.sessionId)) return bad('openSession.sessionId is not valid');
+      if (!isStr(m.configurationName, 256)) return bad('openSession.configurationName must be a string');
+      if (!isNonNegInt(m.idleTimeoutMs)) return bad('openSession.idleTimeoutMs must be a non-negative integer');
+      return {
+        ok: true,
+        message: { op: 'openSession', sessionId: m.sessionId, configurationName: m.configurationName, idleTimeoutMs: m.idleTimeoutMs },
+      };
+    case 'closeSession':
+      if (!isRunId(m.sessionId)) return bad('closeSession.sessionId is not valid');
+      return { ok: true, message: { op: 'closeSession', sessionId: m.sessionId } };
     default:
       return bad(`unknown op '${String(m.op).slice(0, 40)}'`);
   }

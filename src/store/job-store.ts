@@ -84,6 +84,11 @@ export interface JobRunSpec {
   configurationName?: string;
   runbook?: string;
   maxRuntimeMs: number;
+  /**
+   * Invoke-Command -Session: by child position (children are created in the order of the
+   * computers), the session that child runs in and the session's configuration.
+   */
+  sessions?: Array<{ instanceId: string; configurationName: string }>;
 }
 
 /** What appendRunOutput did: `cut` stored part of the record and the note. */

@@ -158,7 +158,7 @@ export class SqliteJobStore implements JobStore {
         run_id, state, configuration_name) VALUES (@id, @parent_id, @position, @name, @instance_id, @computer, @agent,
         @run_id, 'NotStarted', @configuration_name)`),
       insertRun: db.prepare(`INSERT INTO job_runs (job_id, script, arguments, using_values, configuration_name, runbook,
-        max_runtime_ms) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+        max_runtime_ms, sessions) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       getJob: db.prepare('SELECT * FROM jobs WHERE id = ?'),
       listAll: db.prepare('SELECT * FROM jobs ORDER BY id'),
       listChannel: db.prepare('SELECT * FROM jobs WHERE channel = ? ORDER BY id'),
@@ -254,6 +254,7 @@ export class SqliteJobStore implements JobStore {
         r.configurationName ?? null,
         r.runbook ?? null,
         r.maxRuntimeMs,
+        r.sessions !== undefined ? JSON.stringify(r.sessions) : null,
       );
       return { job: this.getJob(id)!, children: this.children(id) };
     })();
@@ -321,6 +322,7 @@ export class SqliteJobStore implements JobStore {
           configuration_name: string | null;
           runbook: string | null;
           max_runtime_ms: number;
+          sessions: string | null;
         }
       | undefined;
     if (!r) return undefined;
@@ -331,6 +333,7 @@ export class SqliteJobStore implements JobStore {
       ...(r.configuration_name !== null ? { configurationName: r.configuration_name } : {}),
       ...(r.runbook !== null ? { runbook: r.runbook } : {}),
       maxRuntimeMs: r.max_runtime_ms,
+      ...(r.sessions !== null ? { sessions: JSON.parse(r.sessions) as NonNullable<JobRunSpec['sessions']> } : {}),
     };
   }
 

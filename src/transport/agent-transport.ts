@@ -1,4 +1,4 @@
-import type { AgentInfo, HubToAgent, OutputMessage, StateMessage } from '../protocol/agent-protocol.js';
+import type { AgentInfo, HubToAgent, OutputMessage, SessionStateMessage, StateMessage } from '../protocol/agent-protocol.js';
 
 /**
  * The port between the job runtime and the agents. The embedded implementation is a WebSocket
@@ -33,4 +33,6 @@ export interface AgentTransportHandlers {
    * acknowledges `seq` to the agent only after the returned promise resolves.
    */
   runMessage?(agentName: string, message: OutputMessage | StateMessage): Promise<void> | void;
+  /** A session opened or closed on the agent (an answer to openSession/closeSession, or unasked). */
+  sessionMessage?(agentName: string, message: SessionStateMessage): void;
 }

@@ -54,18 +54,16 @@ describe('Get-Help', () => {
     const marked = (first: string) => sets.find((s) => s.includes(`Invoke-Command ${first}`))!;
     expect(marked('[[-ComputerName] <string[]>] [-ScriptBlock]')).not.toContain('Not here');
     expect(marked('[[-ComputerName] <string[]>] [-FilePath]')).not.toContain('Not here');
-    expect(marked('[[-Session] <PSSession[]>] [-ScriptBlock]')).toContain(
-      '        Not here: persistent and disconnected sessions are on the roadmap',
-    );
+    expect(marked('[[-Session] <PSSession[]>] [-ScriptBlock]')).not.toContain('Not here');
     expect(marked('[[-ConnectionUri] <uri[]>] [-ScriptBlock]')).toContain('        Not here: -ConnectionUri: agents dial in to the hub');
     expect(marked('[-ScriptBlock] <scriptblock> -HostName')).toContain('        Not here: -HostName: targets are registered agents');
     expect(marked('[-ScriptBlock] <scriptblock> [-NoNewScope]')).toContain(
       '        Not here: it would run the command inside the bot itself',
     );
-    // 17 sets in PowerShell, 2 usable here.
-    expect(sets.filter((s) => !s.includes('Not here'))).toHaveLength(2);
-    const session = (await run('Get-Help New-PSSession')).sink.posts().join('\n');
-    expect(session).toContain('NOT SUPPORTED HERE\n    New-PSSession: persistent and disconnected sessions are on the roadmap');
+    // 17 sets in PowerShell, 4 usable here (-ComputerName and -Session, each with a script block or -FilePath).
+    expect(sets.filter((s) => !s.includes('Not here'))).toHaveLength(4);
+    const session = (await run('Get-Help Enter-PSSession')).sink.posts().join('\n');
+    expect(session).toContain('NOT SUPPORTED HERE\n    Enter-PSSession: interactive and disconnected sessions are on the roadmap');
   });
 
   it('a cmdlet without examples says so', async () => {
@@ -81,7 +79,8 @@ describe('Get-Help', () => {
     expect(text).toMatch(/ {4}Invoke-Command \(icm\) +Runs commands on registered agents/);
     expect(text).toContain('BACKGROUND JOBS (INVOKE-COMMAND -ASJOB)');
     expect(text).toMatch(/ {4}Clear-Host \(cls, clear\) +Clears the console screen/);
-    expect(text).toMatch(/NOT AVAILABLE HERE\n {4}New-PSSession, .*Start-Job/);
+    expect(text).toContain('SESSIONS (INVOKE-COMMAND -SESSION)');
+    expect(text).toMatch(/NOT AVAILABLE HERE\n {4}Enter-PSSession, .*Start-Job/);
     expect(text).toContain('Get-Help NAME -Examples');
     expect((await run('help')).sink.posts().join('\n')).toBe(text);
   });

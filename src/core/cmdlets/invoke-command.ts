@@ -1,13 +1,14 @@
 import type { BoundCall } from '../../language/bound-call.js';
 import { DEFAULT_THROTTLE_LIMIT, type PsValue, type ScriptBlockValue } from '../../language/values.js';
 import type { AuthorizationRequest } from '../authorizer.js';
-import { type ExecContext, userKey } from '../context.js';
+import { type ExecContext, showError, userKey } from '../context.js';
 import { ChatOpsError } from '../../errors.js';
 import { maskCommandLine } from '../../audit/mask.js';
 import { isShellConfiguration, loadRunbook } from '../../jobs/runbooks.js';
 import { JobPresenter } from '../job-presenter.js';
 import { asBool, asNumber, asString, asStrings, asArray, jobRef, toJson } from '../value-helpers.js';
-import { sessionRoadmapError } from './sessions.js';
+import { sessionRoadmapError, sessionsOf } from './sessions.js';
+import type { PSSessionRecord } from '../../store/session-store.js';
 import { shellUsingHint, shellUsingName, shellUsingReferences } from '../shell-using.js';
 import { finishedOrStopped } from '../cancel.js';
 import { pwshOutputValues } from '../../messages/pwsh-output.js';
@@ -23,6 +24,7 @@ const SUPPORTED = new Set([
   'JobName',
   'HideComputerName',
   'ConfigurationName',
+  'Session',
   // Common parameters the language lets through only with their default meaning
   // (-Verbose:$false, -ErrorAction Continue, -WarningAction Continue); other values are refused there.
   'Verbose',
@@ -30,7 +32,7 @@ const SUPPORTED = new Set([
   'WarningAction',
 ]);
 
-const SESSION_PARAMETERS = new Set(['Session', 'InDisconnectedSession', 'SessionName', 'SessionOption']);
+const SESSION_PARAMETERS = new Set(['InDisconnectedSession', 'SessionName', 'SessionOption']);
 
 /** DNS name, IPv4 or bracket-less IPv6 literal (PowerShell's Uri.CheckHostName), ASCII only. */
 const HOST_NAME =
@@ -50,6 +52,8 @@ interface InvokePlan {
   asJob: boolean;
   jobName?: string;
   hideComputerName: boolean;
+  /** -Session: the sessions, in the order of `computers`. */
+  sessions?: PSSessionRecord[];
 }
 
 function checkParameters(call: BoundCall): void {
@@ -87,10 +91,30 @@ function targetComputers(call: BoundCall): string[] {
 }
 
 /** Validates and resolves everything before authorization; nothing has reached an agent yet. */
+/**
+ * -Session's sessions that can run a command. PowerShell refuses a session that is not Opened
+ * (as a non-terminating error per session, the others run); when none can, the call fails.
+ */
+function usableSessions(call: BoundCall, ctx: ExecContext): { usable: PSSessionRecord[]; refused: string[] } {
+  const all = sessionsOf(ctx, call.parameters.Session);
+  const refused = all
+    .filter((s) => s.state !== 'Opened')
+    .map(
+      (s) =>
+        `Because the session state for session ${s.name}, ${s.instanceId}, ${s.computer} is not equal to Open, you cannot run a command in the session.  The session state is ${s.state}.${s.reason !== undefined ? ` (${s.reason})` : ''}`,
+    );
+  const usable = all.filter((s) => s.state === 'Opened');
+  if (usable.length === 0) {
+    throw new ChatOpsError('InvalidRunspaceState', refused.join('\n') || 'No session was given to -Session.', { target: 'Session' });
+  }
+  return { usable, refused };
+}
+
 function planInvoke(call: BoundCall, ctx: ExecContext): InvokePlan {
   checkParameters(call);
-  const computers = targetComputers(call);
-  const resolved = computers.map((c) => ctx.services.directory.resolve(c) ?? c);
+  const sessions = call.parameters.Session !== undefined ? usableSessions(call, ctx).usable : undefined;
+  const computers = sessions ? sessions.map((s) => s.computer) : targetComputers(call);
+  const resolved = sessions ? sessions.map((s) => s.agent) : computers.map((c) => ctx.services.directory.resolve(c) ?? c);
   const configurationName = asString(call.parameters.ConfigurationName) || undefined;
   let script: string;
   let runbook: string | undefined;
@@ -113,7 +137,9 @@ function planInvoke(call: BoundCall, ctx: ExecContext): InvokePlan {
   const variables = ctx.services.store.getVariables(ctx.channel);
   const using: Record<string, unknown> = {};
   // The configuration each target runs: the one named (or the runbook's), else the agent's default.
-  const shell = shellConfiguration(resolved, effectiveConfiguration, ctx);
+  const shell = sessions
+    ? sessions.map((x) => x.configurationName).find(isShellConfiguration)
+    : shellConfiguration(resolved, effectiveConfiguration, ctx);
   if (shell !== undefined) {
     const first = usings[0];
     if (first !== undefined) {
@@ -164,6 +190,7 @@ function planInvoke(call: BoundCall, ctx: ExecContext): InvokePlan {
     asJob: asBool(call.parameters.AsJob),
     ...(jobName !== undefined ? { jobName } : {}),
     hideComputerName: asBool(call.parameters.HideComputerName),
+    ...(sessions !== undefined ? { sessions } : {}),
   };
 }
 
@@ -196,6 +223,7 @@ export function describeInvoke(call: BoundCall, ctx: ExecContext): Authorization
 
 export async function invokeCommand(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
   const plan = planInvoke(call, ctx);
+  if (call.parameters.Session !== undefined) for (const r of usableSessions(call, ctx).refused) await showError(ctx, r);
   const { jobs, store, maxRuntimeMs } = ctx.services;
   const job = jobs.startJob({
     // Masked as the audit trail masks it: the job's Command is shown in status and Get-Job.
@@ -211,6 +239,9 @@ export async function invokeCommand(call: BoundCall, ctx: ExecContext): Promise<
       ...(plan.configurationName !== undefined ? { configurationName: plan.configurationName } : {}),
       ...(plan.runbook !== undefined ? { runbook: plan.runbook } : {}),
       maxRuntimeMs,
+      ...(plan.sessions !== undefined
+        ? { sessions: plan.sessions.map((x) => ({ instanceId: x.instanceId, configurationName: x.configurationName })) }
+        : {}),
     },
     throttleLimit: plan.throttleLimit,
     asJob: plan.asJob,

@@ -26,7 +26,7 @@ export async function receiveJob(call: BoundCall, ctx: ExecContext): Promise<PsV
   if (p.Session !== undefined) {
     throw new ChatOpsError(
       'NotSupported',
-      'Receive-Job -Session is not supported yet: persistent sessions are on the roadmap. Use -ComputerName or -Location.',
+      'Receive-Job -Session is not supported yet: pick the computers with -ComputerName or -Location.',
     );
   }
 

@@ -150,4 +150,31 @@ export const JOB_MIGRATIONS: Migration[] = [
       ALTER TABLE jobs ADD COLUMN stopped_by TEXT;
     `,
   },
+  {
+    id: 206,
+    name: 'sessions (New-PSSession) and the sessions a job runs in',
+    sql: `
+      -- One row per PowerShell session: Ids from their own counter (PowerShell numbers sessions
+      -- apart from jobs), owned by a channel as its jobs are.
+      INSERT INTO job_counters (name, value) VALUES ('session_id', 0);
+      CREATE TABLE ps_sessions (
+        id INTEGER PRIMARY KEY,
+        instance_id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        computer TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        configuration_name TEXT NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT,
+        idle_timeout_ms INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX ps_sessions_channel ON ps_sessions (channel, id);
+      CREATE INDEX ps_sessions_agent ON ps_sessions (agent);
+      -- Invoke-Command -Session: the session each computer's child runs in (JSON, by computer).
+      ALTER TABLE job_runs ADD COLUMN sessions TEXT;
+    `,
+  },
 ];

@@ -1,0 +1,51 @@
+/**
+ * PowerShell sessions (New-PSSession) as the bot keeps them: which channel owns each, the
+ * computer and agent it lives on, its configuration and state. The session itself (a shell or a
+ * pwsh runspace) lives on the agent; this is the bot's record of it, stored before it is shown.
+ */
+
+/**
+ * PowerShell's RunspaceState names as Get-PSSession shows them. `Opening` while the agent has not
+ * answered yet; `Broken` when the agent restarted or was lost (the session is gone with it).
+ */
+export type PSSessionState = 'Opening' | 'Opened' | 'Closed' | 'Broken';
+
+export interface PSSessionRecord {
+  id: number;
+  instanceId: string;
+  name: string;
+  channel: string;
+  /** The computer name as typed (shown as ComputerName). */
+  computer: string;
+  /** The agent it resolved to. */
+  agent: string;
+  configurationName: string;
+  state: PSSessionState;
+  reason?: string;
+  idleTimeoutMs: number;
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface NewPSSession {
+  /** Default `Runspace<Id>`, as PowerShell names sessions it opens. */
+  name?: string;
+  channel: string;
+  computer: string;
+  agent: string;
+  configurationName: string;
+  idleTimeoutMs: number;
+  createdBy: string;
+}
+
+export interface SessionStore {
+  createSession(s: NewPSSession): PSSessionRecord;
+  getSession(id: number): PSSessionRecord | undefined;
+  sessionByInstanceId(instanceId: string): PSSessionRecord | undefined;
+  /** Sorted by Id; only `channel`'s unless channel is undefined (admins). */
+  listSessions(channel?: string): PSSessionRecord[];
+  /** Sessions on an agent that are not Closed or Broken. */
+  liveSessionsOfAgent(agent: string): PSSessionRecord[];
+  updateSession(id: number, update: { state: PSSessionState; reason?: string | null }): void;
+  deleteSession(id: number): void;
+}

@@ -1,0 +1,208 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+
+/**
+ * Persistent sessions (New-PSSession, Invoke-Command -Session, Get-PSSession, Remove-PSSession)
+ * through real agents: bash sessions on web1 and web2, a real pwsh session on ps1. The bot keeps
+ * the records; the sessions themselves are long-lived shells and runspaces on the agents.
+ */
+
+const pwsh = execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'ensure-pwsh.sh')], { encoding: 'utf8' }).trim();
+
+let rt: TestRuntime;
+const OTHER = { channel: 'slack:T1/C2', user: { platform: 'slack' as const, userId: 'U2', displayName: 'bob' } };
+
+beforeAll(async () => {
+  const policy = join(mkdtempSync(join(tmpdir(), 'sessions-policy-')), 'policy.yml');
+  writeFileSync(
+    policy,
+    ['rules:', `  - channels: [console, "${OTHER.channel}"]`, '    computers: ["*"]', '    cmdlets: ["*"]', ''].join('\n'),
+  );
+  rt = await startTestRuntime({
+    env: { CHATOPS_POLICY_FILE: policy },
+    agents: [
+      { name: 'web1', args: ['--configuration', 'bash'] },
+      { name: 'web2', args: ['--configuration', 'bash'] },
+      { name: 'ps1', env: { PATH: `${dirname(pwsh)}:${process.env.PATH ?? ''}` }, args: ['--configuration', 'Microsoft.PowerShell'] },
+    ],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await rt?.stop();
+});
+
+/** The code blocks a command showed (in the channel and in its thread), by title. */
+function shown(r: Awaited<ReturnType<TestRuntime['run']>>): Array<{ title?: string; text: string }> {
+  return r.sink
+    .shownBlocks()
+    .flatMap((b) => (b.kind === 'code' ? [{ ...(b.title !== undefined ? { title: b.title } : {}), text: b.text }] : []));
+}
+
+function tableRows(r: Awaited<ReturnType<TestRuntime['run']>>): string[][] {
+  return r.sink.shownBlocks().flatMap((b) => (b.kind === 'table' ? b.rows : []));
+}
+
+describe('persistent sessions', () => {
+  it('New-PSSession opens one session per computer, shown as PowerShell shows PSSessions, kept in $s', async () => {
+    const opened = await rt.run('$s = New-PSSession web1,web2 -Name a,b');
+    expect(opened.ok, opened.sink.text()).toBe(true);
+    const listed = await rt.run('$s');
+    const rows = tableRows(listed);
+    expect(rows.map((r) => [r[1], r[2], r[3], r[4], r[5], r[6]])).toEqual([
+      ['a', 'web1', 'RemoteMachine', 'Opened', 'bash', 'Available'],
+      ['b', 'web2', 'RemoteMachine', 'Opened', 'bash', 'Available'],
+    ]);
+    await rt.run('Remove-PSSession -Session $s');
+  });
+
+  it('variables, functions and the current directory persist from one Invoke-Command -Session to the next', async () => {
+    await rt.run('$s = New-PSSession web1,web2');
+    const first = await rt.run('Invoke-Command -Session $s { x=41; greet() { echo "hi $1"; }; cd /tmp; echo set }');
+    expect(first.ok, first.sink.text()).toBe(true);
+    const second = await rt.run('Invoke-Command -Session $s { echo $((x + 1)); greet you; pwd }');
+    expect(second.ok, second.sink.text()).toBe(true);
+    const blocks = shown(second);
+    const text = blocks.map((b) => b.text).join('\n');
+    expect(text).toContain('42\nhi you\n/tmp');
+    expect(blocks.some((b) => b.title?.includes('web1') && b.title.includes('web2'))).toBe(true);
+    // A fresh -ComputerName call runs elsewhere: nothing of the session is there.
+    const fresh = await rt.run('Invoke-Command -ComputerName web1 { echo "x=${x:-unset}" }');
+    expect(shown(fresh).map((b) => b.text)).toEqual(['x=unset']);
+    await rt.run('Get-PSSession | Remove-PSSession');
+  });
+
+  it('arguments and $Using: values reach a session as data; output framing survives whatever the script prints', async () => {
+    await rt.run('$s = New-PSSession web1');
+    await rt.run("$v = 'a b; $(rm -rf /nope)'");
+    const r = await rt.run("Invoke-Command -Session $s { printf 'no newline'; printf '%s|' \"$1\" \"$USING_V\" } -ArgumentList 'one two'");
+    expect(r.ok, r.sink.text()).toBe(true);
+    expect(shown(r).map((b) => b.text)).toEqual(['no newline' + 'one two|a b; $(rm -rf /nope)|']);
+    const failing = await rt.run('Invoke-Command -Session $s { echo before; false }');
+    expect(failing.ok).toBe(false);
+    expect(failing.sink.text()).toContain('The command exited with code 1');
+    // The session lives on after a failed command.
+    const after = await rt.run('Invoke-Command -Session $s { echo still-here }');
+    expect(shown(after).map((b) => b.text)).toEqual(['still-here']);
+    await rt.run('Remove-PSSession -Session $s');
+  });
+
+  it('a real pwsh session keeps its runspace: variables, functions and location persist', async () => {
+    const opened = await rt.run('$p = New-PSSession ps1');
+    expect(opened.ok, opened.sink.text()).toBe(true);
+    expect(tableRows(await rt.run('$p'))[0]?.[5]).toBe('Microsoft.PowerShell');
+    await rt.run("Invoke-Command -Session $p { $n = 41; function Get-Answer { $n + 1 }; Set-Location /tmp; 'ok' }");
+    const r = await rt.run('Invoke-Command -Session $p { Get-Answer; (Get-Location).Path }');
+    expect(r.ok, r.sink.text()).toBe(true);
+    expect(
+      shown(r)
+        .map((b) => b.text)
+        .join('\n'),
+    ).toContain('42\n/tmp');
+    await rt.run('Remove-PSSession -Session $p');
+  }, 60_000);
+
+  it('Stop-Job stops a command in a pwsh session and the session stays; in a bash session it ends the session, saying so', async () => {
+    await rt.run('$p = New-PSSession ps1');
+    await rt.run("Invoke-Command -Session $p { $kept = 'kept' }");
+    const started = await rt.run('$j = Invoke-Command -Session $p { Start-Sleep 30 } -AsJob');
+    expect(started.ok, started.sink.text()).toBe(true);
+    const stopped = await rt.run('Stop-Job $j -PassThru');
+    expect(stopped.sink.text()).toContain('Stopped');
+    const after = await rt.run('Invoke-Command -Session $p { $kept }');
+    expect(after.ok, after.sink.text()).toBe(true);
+    expect(shown(after).map((b) => b.text)).toEqual(['kept']);
+    await rt.run('Remove-PSSession -Session $p');
+
+    await rt.run('$b = New-PSSession web1');
+    await rt.run('$k = Invoke-Command -Session $b { sleep 30 } -AsJob');
+    await rt.run('Stop-Job $k');
+    const deadline = Date.now() + 10_000;
+    while (tableRows(await rt.run('$b'))[0]?.[4] !== 'Closed' && Date.now() < deadline) await new Promise((x) => setTimeout(x, 50));
+    const listed = await rt.run('Get-PSSession');
+    expect(tableRows(listed)[0]?.[4]).toBe('Closed');
+    expect(listed.sink.text()).toContain('The command running in it was stopped');
+    await rt.run('Remove-PSSession -Session $b');
+  }, 60_000);
+
+  it('-AsJob on sessions: a job whose children run in the sessions; the session is Busy meanwhile', async () => {
+    await rt.run('$s = New-PSSession web1');
+    await rt.run('Invoke-Command -Session $s { y=7 }');
+    const started = await rt.run('$j = Invoke-Command -Session $s { sleep 1; echo "y=$y" } -AsJob');
+    expect(started.ok, started.sink.text()).toBe(true);
+    expect(tableRows(await rt.run('Get-PSSession'))[0]?.[6]).toBe('Busy');
+    const busy = await rt.run('Invoke-Command -Session $s { echo second }');
+    expect(busy.ok).toBe(false);
+    expect(busy.sink.text()).toMatch(/busy running another command/);
+    await rt.run('Wait-Job $j');
+    const received = await rt.run('Receive-Job $j');
+    expect(shown(received).map((b) => b.text)).toEqual(['y=7']);
+    expect(tableRows(await rt.run('Get-PSSession'))[0]?.[6]).toBe('Available');
+    await rt.run('Remove-PSSession -Session $s');
+  });
+
+  it('Get-PSSession filters by Name, Id, ComputerName and State; Remove-PSSession by Id, Name, ComputerName and pipeline', async () => {
+    const opened = await rt.run('New-PSSession web1,web2,web1 -Name n1,n2,n3');
+    expect(opened.ok, opened.sink.text()).toBe(true);
+    const listedAll = await rt.run('Get-PSSession');
+    const ids = tableRows(listedAll).map((r) => r[0]!);
+    expect(ids).toHaveLength(3);
+    expect(tableRows(await rt.run('Get-PSSession -Name n2')).map((r) => r[1])).toEqual(['n2']);
+    expect(tableRows(await rt.run(`Get-PSSession -Id ${ids[0]}`)).map((r) => r[1])).toEqual(['n1']);
+    expect(tableRows(await rt.run('Get-PSSession -ComputerName web1')).map((r) => r[1])).toEqual(['n1', 'n3']);
+    // -State filters the sessions to computers (PowerShell binds it only with -ComputerName and the like).
+    expect(tableRows(await rt.run('Get-PSSession -ComputerName web* -State Opened'))).toHaveLength(3);
+    expect(tableRows(await rt.run('Get-PSSession -ComputerName web* -State Broken'))).toEqual([]);
+    const missing = await rt.run('Get-PSSession -Id 999');
+    expect(missing.sink.replies().join('\n')).toContain('The remote session with the session ID 999 is not available.');
+    await rt.run('Remove-PSSession -Name n2');
+    await rt.run(`Remove-PSSession -Id ${ids[0]}`);
+    expect(tableRows(await rt.run('Get-PSSession')).map((r) => r[1])).toEqual(['n3']);
+    await rt.run('Get-PSSession -ComputerName web1 | Remove-PSSession');
+    expect(tableRows(await rt.run('Get-PSSession'))).toEqual([]);
+  });
+
+  it("an agent restart leaves its sessions Broken, and a command on one fails with PowerShell's message", async () => {
+    await rt.run('$s = New-PSSession web2');
+    await rt.agent('web2').kill();
+    await rt.agent('web2').restart();
+    const deadline = Date.now() + 10_000;
+    while (tableRows(await rt.run('Get-PSSession'))[0]?.[4] !== 'Broken' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(tableRows(await rt.run('Get-PSSession'))[0]?.[4]).toBe('Broken');
+    const r = await rt.run('Invoke-Command -Session $s { echo hi }');
+    expect(r.ok).toBe(false);
+    expect(r.sink.text()).toMatch(
+      /Because the session state for session Runspace\d+, [0-9a-f-]+, web2 is not equal to Open, you cannot run a command in the session\. {2}The session state is Broken\./,
+    );
+    await rt.run('Remove-PSSession -Session $s');
+  });
+
+  it('a session whose shell ends by itself is Closed, with the reason the agent gave', async () => {
+    await rt.run('$s = New-PSSession web1');
+    const r = await rt.run('Invoke-Command -Session $s { exit 3 }');
+    expect(r.ok).toBe(false);
+    const deadline = Date.now() + 10_000;
+    while (tableRows(await rt.run('Get-PSSession'))[0]?.[4] !== 'Closed' && Date.now() < deadline)
+      await new Promise((x) => setTimeout(x, 50));
+    const listed = await rt.run('Get-PSSession');
+    expect(tableRows(listed)[0]?.[4]).toBe('Closed');
+    expect(listed.sink.text()).toContain("The session's bash exited with code 3");
+    await rt.run('Remove-PSSession -Session $s');
+  });
+
+  it("another channel cannot see, use or remove a channel's sessions", async () => {
+    await rt.run('$s = New-PSSession web1');
+    const other = OTHER;
+    expect(tableRows(await rt.run('Get-PSSession', other))).toEqual([]);
+    const id = tableRows(await rt.run('$s'))[0]?.[0];
+    const removed = await rt.run(`Remove-PSSession -Id ${id}`, other);
+    expect(removed.sink.replies().join('\n')).toContain(`The remote session with the session ID ${id} is not available.`);
+    expect(tableRows(await rt.run('Get-PSSession'))).toHaveLength(1);
+    await rt.run('Remove-PSSession -Session $s');
+  });
+});
