@@ -24,6 +24,7 @@ beforeAll(async () => {
   );
   rt = await startTestRuntime({
     env: { CHATOPS_POLICY_FILE: policy },
+    runbooks: { 'count.sh': 'n=$((${n:-0} + 1)); echo "run $n"\n', 'hello.ps1': "'hello from ps1'\n" },
     agents: [
       { name: 'web1', args: ['--configuration', 'bash'] },
       { name: 'web2', args: ['--configuration', 'bash'] },
@@ -88,6 +89,17 @@ describe('persistent sessions', () => {
     // The session lives on after a failed command.
     const after = await rt.run('Invoke-Command -Session $s { echo still-here }');
     expect(shown(after).map((b) => b.text)).toEqual(['still-here']);
+    await rt.run('Remove-PSSession -Session $s');
+  });
+
+  it('-FilePath runs a runbook in the session (state kept); a runbook of the other kind is refused, naming the session', async () => {
+    await rt.run('$s = New-PSSession web1');
+    await rt.run('Invoke-Command -Session $s -FilePath count.sh');
+    const second = await rt.run('Invoke-Command -Session $s -FilePath count.sh');
+    expect(shown(second).map((b) => b.text)).toEqual(['run 2']);
+    const wrong = await rt.run('Invoke-Command -Session $s -FilePath hello.ps1');
+    expect(wrong.ok).toBe(false);
+    expect(wrong.sink.replies().join('\n')).toMatch(/runs under Microsoft\.PowerShell, but the session Runspace\d+ on web1 runs bash/);
     await rt.run('Remove-PSSession -Session $s');
   });
 

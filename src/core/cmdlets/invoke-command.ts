@@ -126,6 +126,15 @@ function planInvoke(call: BoundCall, ctx: ExecContext): InvokePlan {
     script = rb.text;
     runbook = rb.name;
     effectiveConfiguration = rb.configurationName;
+    // In a session the session's configuration runs it: a .ps1 runbook needs a pwsh session, a .sh one a shell.
+    const wrong = sessions?.find((x) => isShellConfiguration(x.configurationName) !== isShellConfiguration(rb.configurationName));
+    if (wrong !== undefined) {
+      throw new ChatOpsError(
+        'RunbookSessionMismatch',
+        `The runbook ${rb.name} runs under ${rb.configurationName}, but the session ${wrong.name} on ${wrong.computer} runs ${wrong.configurationName}. Use a session opened with -ConfigurationName ${rb.configurationName}.`,
+        { target: wrong.name },
+      );
+    }
   } else {
     const sb = call.parameters.ScriptBlock as ScriptBlockValue | undefined;
     if (!sb || typeof sb !== 'object' || Array.isArray(sb) || sb.kind !== 'scriptblock') {
