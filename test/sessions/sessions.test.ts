@@ -218,3 +218,62 @@ describe('persistent sessions', () => {
     await rt.run('Remove-PSSession -Session $s');
   });
 });
+
+/**
+ * The seed documents' session examples, rewritten for chat: the computers are our agents
+ * (phineas, ferb, perry and Server01/02 become web1, web2 and ps1, which runs real pwsh), and
+ * -Credential is left out (agents dial in; chat takes no credentials). Each row is typed as is.
+ */
+describe('seed examples with sessions', () => {
+  const rows: Array<{ example: string; lines: string[]; expect: (texts: string[]) => void }> = [
+    {
+      example: 'about_Remote: $sessions = New-PSSession phineas,ferb,perry; Invoke-Command { ... } -Session $sessions',
+      lines: ['$sessions = New-PSSession web1,web2', 'Invoke-Command { hostname > /dev/null && echo up } -Session $sessions'],
+      expect: (t) => expect(t).toEqual(['up']),
+    },
+    {
+      example:
+        'Invoke-Command Example 2: $s = New-PSSession -ComputerName Server02 -Credential ...; Invoke-Command -Session $s -ScriptBlock {Get-Culture}',
+      lines: ['$s = New-PSSession -ComputerName ps1', 'Invoke-Command -Session $s -ScriptBlock {(Get-Culture).GetType().Name}'],
+      expect: (t) => expect(t).toEqual(['CultureInfo']),
+    },
+    {
+      example: 'Invoke-Command Example 3: $p set in one call is read by the next in the same session',
+      lines: [
+        '$s = New-PSSession -ComputerName ps1',
+        'Invoke-Command -Session $s -ScriptBlock {$p = Get-Process pwsh}',
+        'Invoke-Command -Session $s -ScriptBlock {@($p).Count -gt 0}',
+      ],
+      expect: (t) => expect(t).toEqual(['True']),
+    },
+    {
+      example: 'Invoke-Command Example 3, with -ComputerName instead: the variable is gone',
+      lines: [
+        'Invoke-Command -ComputerName ps1 -ScriptBlock {$p = Get-Process pwsh}',
+        'Invoke-Command -ComputerName ps1 -ScriptBlock {$null -eq $p}',
+      ],
+      expect: (t) => expect(t).toEqual(['True']),
+    },
+  ];
+  for (const row of rows) {
+    it(row.example, async () => {
+      let last: Awaited<ReturnType<TestRuntime['run']>> | undefined;
+      for (const line of row.lines) {
+        last = await rt.run(line);
+        expect(last.ok, `${line}\n${last.sink.text()}`).toBe(true);
+      }
+      row.expect(shown(last!).map((b) => b.text));
+      await rt.run('Get-PSSession | Remove-PSSession');
+    }, 60_000);
+  }
+
+  it('Invoke-Command Example 9: $s = New-PSSession -ComputerName Server01, Server02; Invoke-Command -Session $s -ScriptBlock {...} -AsJob', async () => {
+    await rt.run('$s = New-PSSession -ComputerName web1, web2');
+    const started = await rt.run('$j = Invoke-Command -Session $s -ScriptBlock {echo event} -AsJob');
+    expect(started.ok, started.sink.text()).toBe(true);
+    await rt.run('Wait-Job $j');
+    const received = await rt.run('Receive-Job $j');
+    expect(shown(received).map((b) => b.text)).toEqual(['event']);
+    await rt.run('Get-PSSession | Remove-PSSession');
+  });
+});
