@@ -13,6 +13,16 @@ import { receiveJob } from './cmdlets/receive-job.js';
 import { getAgent, getVariable, removeVariable } from './cmdlets/agents-and-variables.js';
 import { clearHost, getCommand, getHelp } from './cmdlets/help.js';
 import {
+  describeEnterSession,
+  enterPSSession,
+  exitPSSession,
+  isExitLine,
+  RemotePrompts,
+  leavePrompt,
+  promptFor,
+  remoteLineCall,
+} from './cmdlets/enter-pssession.js';
+import {
   describeNewSession,
   getPSSession,
   newPSSession,
@@ -40,7 +50,7 @@ const DEFERRED = 'chatops:deferred-nested-result';
 /** Errors thrown by a cmdlet after its call was allowed and audited. */
 const AUDITED = new WeakSet<object>();
 
-export interface ChatCoreOptions extends Omit<CoreServices, 'statusIntervalMs' | 'statusTickMs' | 'jobLocks'> {
+export interface ChatCoreOptions extends Omit<CoreServices, 'statusIntervalMs' | 'statusTickMs' | 'jobLocks' | 'remotePrompts'> {
   /** How often a running job's status is redrawn even when nothing changed; default 2000. */
   statusTickMs?: number;
   /** Minimum ms between two edits of a live status message; default 500. */
@@ -70,6 +80,7 @@ export class ChatCore implements Core {
       statusIntervalMs: statusIntervalMs ?? 500,
       statusTickMs: statusTickMs ?? DEFAULT_STATUS_TICK_MS,
       jobLocks: new JobLocks(),
+      remotePrompts: new RemotePrompts(),
     };
     const builtins: Record<string, Handler> = {
       'Invoke-Command': { run: invokeCommand, describe: describeInvoke },
@@ -91,13 +102,24 @@ export class ChatCore implements Core {
     builtins['Get-PSSession'] = { run: getPSSession };
     builtins['Remove-PSSession'] = { run: removePSSession };
     builtins['New-PSSessionOption'] = { run: newPSSessionOption };
+    builtins['Enter-PSSession'] = { run: enterPSSession, describe: describeEnterSession };
+    builtins['Exit-PSSession'] = { run: exitPSSession };
     for (const [name, h] of Object.entries({ ...builtins, ...(extraCmdlets ?? {}) })) {
       this.handlers.set(name.toLowerCase(), h);
     }
   }
 
   async handle(command: IncomingCommand, sink: ChatSink): Promise<CommandOutcome> {
-    const outcome = { ok: true, jobIds: [] as number[] };
+    const outcome: CommandOutcome = { ok: true, jobIds: [] };
+    await this.handleHere(command, sink, outcome);
+    // The remote prompt of this place, if one is entered (for the console's prompt).
+    const entered = this.services.remotePrompts.get(command);
+    const rec = entered ? this.services.sessionStore.getSession(entered.sessionId) : undefined;
+    if (rec) outcome.prompt = promptFor(rec);
+    return outcome;
+  }
+
+  private async handleHere(command: IncomingCommand, sink: ChatSink, outcome: CommandOutcome): Promise<void> {
     const admin = this.services.authorizer.isAdmin(command.user);
     // Everything run for this message (jobs it starts included) posts through the budget.
     const budget = new PostBudget(sink, this.services.log);
@@ -113,6 +135,20 @@ export class ChatCore implements Core {
     };
     // The one error that ends the message is always shown, even past the post budget.
     const failed = { ...base, sink: budget.unbounded };
+    const entered = this.services.remotePrompts.get(command);
+    if (entered) {
+      // At a remote prompt every line runs in the session, but `exit` / Exit-PSSession.
+      try {
+        const rec = this.services.sessionStore.getSession(entered.sessionId);
+        if (isExitLine(command.text) || !rec) await leavePrompt({ ...base, display: true });
+        else await this.runCall(remoteLineCall(command.text, rec), { ...base, display: true });
+      } catch (e) {
+        await this.fail(failed, e, command.text);
+      } finally {
+        await budget.close();
+      }
+      return;
+    }
     let statements: ParsedStatement[];
     try {
       statements = parseScript(command.text).statements;
@@ -121,7 +157,7 @@ export class ChatCore implements Core {
       await this.preflightMessage(statements, { ...base, display: false });
     } catch (e) {
       await this.fail(failed, e, command.text);
-      return outcome;
+      return;
     }
     try {
       for (const stmt of statements) {
@@ -142,7 +178,7 @@ export class ChatCore implements Core {
     } finally {
       await budget.close();
     }
-    return outcome;
+    return;
   }
 
   reattach(sinkFor: (channel: string) => ChatSink | undefined): number {

@@ -1,3 +1,4 @@
+import type { RemotePrompts } from './cmdlets/enter-pssession.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { SessionManager } from '../sessions/session-manager.js';
 import type { BoundCall } from '../language/bound-call.js';
@@ -34,6 +35,8 @@ export interface CoreServices {
   statusTickMs: number;
   /** Per-job locks around receiving output (read, post, mark read): one instance per core. */
   jobLocks: JobLocks;
+  /** Remote prompts entered (Enter-PSSession), by channel and scope: one instance per core. */
+  remotePrompts: RemotePrompts;
 }
 
 /** Everything a cmdlet implementation sees while it runs for one command. */

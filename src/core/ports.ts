@@ -34,6 +34,11 @@ export interface IncomingCommand {
    * statement of the message runs.
    */
   signal?: AbortSignal;
+  /**
+   * Where a remote prompt (Enter-PSSession) lives inside the channel: one console host, one chat
+   * thread. Lines with the same channel and scope run in the session entered there.
+   */
+  scope?: string;
 }
 
 /** Opaque handle to a posted message, so it can be edited or replied to in a thread. */
@@ -62,6 +67,11 @@ export interface CommandOutcome {
   ok: boolean;
   /** Ids of jobs the command created. */
   jobIds: number[];
+  /**
+   * Set while a remote prompt is entered in the command's scope (after Enter-PSSession, until
+   * Exit-PSSession): PowerShell's prompt prefix, `[web1]: PS>`.
+   */
+  prompt?: string;
 }
 
 export interface Core {

@@ -6,10 +6,10 @@ import type { CompiledCmdlet } from './registry.js';
  * own refusals (`unsupported`, `unsupportedSets`) are marked from the definitions.
  */
 const SESSIONS =
-  'interactive and disconnected sessions are on the roadmap; persistent sessions work: $s = New-PSSession web1; Invoke-Command -Session $s { ... }';
+  'disconnected sessions are on the roadmap; persistent sessions work: $s = New-PSSession web1; Invoke-Command -Session $s { ... }';
 
 const REFUSED_CMDLETS: Readonly<Record<string, string>> = Object.fromEntries(
-  ['Enter-PSSession', 'Exit-PSSession', 'Disconnect-PSSession', 'Connect-PSSession', 'Receive-PSSession'].map((name) => [name, SESSIONS]),
+  ['Disconnect-PSSession', 'Connect-PSSession', 'Receive-PSSession'].map((name) => [name, SESSIONS]),
 );
 
 const REFUSED_SETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {};

@@ -328,7 +328,10 @@ export function renderExamples(name: string): string {
 const OVERVIEW_GROUPS: ReadonlyArray<{ title: string; cmdlets: readonly string[] }> = [
   { title: 'Run commands on computers (their agents)', cmdlets: ['Invoke-Command'] },
   { title: 'Background jobs (Invoke-Command -AsJob)', cmdlets: ['Get-Job', 'Receive-Job', 'Wait-Job', 'Stop-Job', 'Remove-Job'] },
-  { title: 'Sessions (Invoke-Command -Session)', cmdlets: ['New-PSSession', 'Get-PSSession', 'Remove-PSSession', 'New-PSSessionOption'] },
+  {
+    title: 'Sessions (Invoke-Command -Session)',
+    cmdlets: ['New-PSSession', 'Get-PSSession', 'Remove-PSSession', 'Enter-PSSession', 'Exit-PSSession', 'New-PSSessionOption'],
+  },
   { title: 'Computers and channel variables', cmdlets: ['Get-Agent', 'Get-Variable', 'Remove-Variable'] },
   {
     title: 'Permissions (bot admins change them)',

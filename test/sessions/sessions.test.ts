@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { RecordingSink, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /**
  * Persistent sessions (New-PSSession, Invoke-Command -Session, Get-PSSession, Remove-PSSession)
@@ -140,6 +140,45 @@ describe('persistent sessions', () => {
     expect(listed.sink.text()).toContain('The command running in it was stopped');
     await rt.run('Remove-PSSession -Session $b');
   }, 60_000);
+
+  it('Enter-PSSession gives a remote prompt: each line runs in the session until exit; its own session is closed then, an entered one kept', async () => {
+    // The prompt lives in one console host (scope host-1); rt.run (no scope) is another place.
+    const at = async (text: string, scope = 'host-1') => {
+      const sink = new RecordingSink();
+      const outcome = await rt.core.handle(
+        {
+          channel: 'console',
+          user: { platform: 'console', userId: 'console', displayName: 'tester' },
+          text,
+          source: 'command',
+          ...(scope !== undefined ? { scope } : {}),
+        },
+        sink,
+      );
+      return { ...outcome, sink };
+    };
+    const entered = await at('Enter-PSSession web1');
+    expect(entered.ok, entered.sink.text()).toBe(true);
+    expect(entered.prompt).toBe('[web1]: PS>');
+    expect(tableRows(await rt.run('Get-PSSession'))).toHaveLength(1);
+    expect((await at('z=5; cd /tmp')).prompt).toBe('[web1]: PS>');
+    const line = await at('echo "z=$z in $(pwd)"');
+    expect(line.ok, line.sink.text()).toBe(true);
+    expect(line.sink.text()).toContain('z=5 in /tmp');
+    // Another console host (scope) has its own prompt: not in the session.
+    const elsewhere = await at('Get-PSSession', 'host-2');
+    expect(elsewhere.prompt).toBeUndefined();
+    expect(tableRows(elsewhere)).toHaveLength(1);
+    const left = await at('exit');
+    expect(left.prompt).toBeUndefined();
+    expect(tableRows(await rt.run('Get-PSSession'))).toEqual([]);
+
+    await rt.run('$s = New-PSSession web2 -Name keep');
+    expect((await at('Enter-PSSession -Session $s')).prompt).toBe('[web2]: PS>');
+    expect((await at('Exit-PSSession')).prompt).toBeUndefined();
+    expect(tableRows(await rt.run('Get-PSSession')).map((r) => [r[1], r[4]])).toEqual([['keep', 'Opened']]);
+    await rt.run('Remove-PSSession -Session $s');
+  });
 
   it('-AsJob on sessions: a job whose children run in the sessions; the session is Busy meanwhile', async () => {
     await rt.run('$s = New-PSSession web1');

@@ -19,7 +19,7 @@ export const SESSION_ROADMAP_CMDLETS = [
 export function sessionRoadmapError(what: string): ChatOpsError {
   return new ChatOpsError(
     'NotSupported',
-    `${what} is not supported yet: interactive and disconnected sessions (Enter-PSSession, -InDisconnectedSession, Disconnect-, Connect-, Receive-PSSession) are on the roadmap. Persistent sessions work: $s = New-PSSession web1; Invoke-Command -Session $s { ... }.`,
+    `${what} is not supported yet: disconnected sessions (-InDisconnectedSession, Disconnect-, Connect-, Receive-PSSession) are on the roadmap. Persistent sessions work: $s = New-PSSession web1; Invoke-Command -Session $s { ... }, and Enter-PSSession web1 gives a remote prompt.`,
     { target: what },
   );
 }
