@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { OutputStream, RunState } from '../src/protocol/agent-protocol.js';
@@ -282,8 +283,18 @@ function pwshResult(records: PwshRecordReader, code: number | null, signal: Node
       ...(end.state === 'Failed' ? { reason: end.reason ?? 'The script failed.' } : {}),
     };
   }
-  if (code !== null) return { state: 'Failed', exitCode: code, reason: `pwsh ended before the script finished (exit code ${code})` };
+  if (code !== null) {
+    // pwsh installed as a .NET tool is a launcher around the dotnet host: the host killed by a
+    // signal (N) ends the launcher with 128 + N, as a shell reports it.
+    const name = code > 128 && code <= 128 + 64 ? signalName(code - 128) : undefined;
+    const how = name !== undefined ? `exit code ${code}: killed by signal ${name}` : `exit code ${code}`;
+    return { state: 'Failed', exitCode: code, reason: `pwsh ended before the script finished (${how})` };
+  }
   return { state: 'Failed', reason: `pwsh was killed by signal ${signal ?? 'unknown'}` };
+}
+
+function signalName(n: number): string | undefined {
+  return Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0];
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

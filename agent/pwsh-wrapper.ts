@@ -21,10 +21,12 @@
  *   writes there on purpose (fd 3 is inherited by native children) plain text too.
  * - Output values: strings and primitives as text; objects shaped as the client of a remote
  *   session formats them: the type's first view (table or list: PowerShell's own formatter gives
- *   the columns and cells; custom and wide views as the text PowerShell prints), else the default
- *   display property set or all properties, as a list when they are five or more counting the
- *   PSComputerName and RunspaceId a remote client adds (as PowerShell's formatter chooses).
- * - Errors: message, CategoryInfo, FullyQualifiedErrorId and the text of pwsh 7's ConciseView.
+ *   the columns, the cells and the view's group, e.g. Get-ChildItem's directory; custom and wide
+ *   views as the text PowerShell prints), else the built-in default display property set or all
+ *   properties, as a list when they are five or more counting the PSComputerName, RunspaceId and
+ *   PSShowComputerName a remote client adds (as PowerShell's formatter chooses).
+ * - Errors: message, CategoryInfo, FullyQualifiedErrorId and the text of pwsh 7's ConciseView as
+ *   PowerShell's client prints a remote error (the record serialized and rebuilt as remoting does).
  * - The last record is `end` {state, exitCode}: Failed after a terminating error (throw,
  *   -ErrorAction Stop, a parse error, a missing mandatory parameter), whose record is sent first;
  *   exitCode is `exit N`'s code, else $LASTEXITCODE of the last native command. No `end` means pwsh
@@ -48,9 +50,23 @@ function __emit([string]$s, $v) {
   $__recs.WriteLine($__key + ' ' + (ConvertTo-Json -InputObject ([ordered]@{ s = $s; v = $v }) -Compress -Depth 6 -WarningAction SilentlyContinue))
   $__recs.Flush()
 }
+# The ConciseView text PowerShell's client prints for a remote error: the record as it arrives
+# there (serialized, then rebuilt as remoting rebuilds it), so a record without a command of its
+# own is named by its category (OperationStopped: bad, InvalidArgument: ... mandatory ...), as
+# Invoke-Command and Receive-Job show it. A parse error keeps its local text, with the line and
+# the place (PowerShell parses a script block on the client, so it is shown there, as here). The
+# local text if that cannot be done.
+$__fromRemote = [System.Management.Automation.ErrorRecord].GetMethod('FromPSObjectForRemoting', [System.Reflection.BindingFlags]'NonPublic,Static')
+function __errorText($er) {
+  $r = $er
+  if ($__fromRemote -and [string]$er.CategoryInfo.Category -ne 'ParserError') {
+    try { $r = $__fromRemote.Invoke($null, @([System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($er)))) } catch { $r = $er }
+  }
+  [string](($r | Out-String -Width 4096).Trim())
+}
 function __error($er, [bool]$terminating, [string]$msg) {
   if (-not $msg) { $msg = if ($er.ErrorDetails -and $er.ErrorDetails.Message) { $er.ErrorDetails.Message } else { $er.Exception.Message } }
-  __emit 'error' ([ordered]@{ text = [string](($er | Out-String -Width 4096).Trim()); message = [string]$msg; category = [string]$er.CategoryInfo; fqid = [string]$er.FullyQualifiedErrorId; terminating = $terminating })
+  __emit 'error' ([ordered]@{ text = (__errorText $er); message = [string]$msg; category = [string]$er.CategoryInfo; fqid = [string]$er.FullyQualifiedErrorId; terminating = $terminating })
 }
 function __plain($v) {
   if ($null -eq $v) { return $null }
@@ -60,25 +76,60 @@ function __plain($v) {
   return $v
 }
 $__views = @{}
+# The first view PowerShell has for the object's type (or a base type): its control kind and an
+# identity (the first of the types it is defined for, and its name), so objects sharing a view
+# (FileInfo and DirectoryInfo, CmdletInfo and ApplicationInfo) share one table, as PowerShell's
+# formatter continues one table across them.
 function __viewOf($o) {
   $k = $o.PSTypeNames -join '|'
   if (-not $__views.ContainsKey($k)) {
-    $kind = ''
+    $found = @{ kind = ''; id = '' }
     foreach ($t in $o.PSTypeNames) {
-      $v = @(Get-FormatData -TypeName ($t -replace '^Deserialized\.', '') -ErrorAction Ignore | ForEach-Object { $_.FormatViewDefinition }) | Select-Object -First 1
-      if ($v) { $kind = $v.Control.GetType().Name; break }
+      $d = @(Get-FormatData -TypeName ([WildcardPattern]::Escape(($t -replace '^Deserialized\.', ''))) -ErrorAction Ignore | Where-Object { $_.FormatViewDefinition }) | Select-Object -First 1
+      if ($d) {
+        $v = @($d.FormatViewDefinition)[0]
+        $found = @{ kind = $v.Control.GetType().Name; id = [string](@($d.TypeNames | Sort-Object)[0]) + '#' + $v.Name }
+        break
+      }
     }
-    $__views[$k] = $kind
+    $__views[$k] = $found
   }
   $__views[$k]
 }
+$__sets = @{}
+# The default display property set PowerShell's client knows for the type: built-in type data only
+# (this runspace's, never the script's): a set the script added itself (Update-TypeData,
+# Add-Member) does not travel with a deserialized object, so the client shows all properties.
+function __displaySet($o) {
+  $k = $o.PSTypeNames -join '|'
+  if (-not $__sets.ContainsKey($k)) {
+    $names = @()
+    foreach ($t in $o.PSTypeNames) {
+      $td = Get-TypeData -TypeName ([WildcardPattern]::Escape(($t -replace '^Deserialized\.', ''))) -ErrorAction Ignore | Select-Object -First 1
+      if ($td -and $td.DefaultDisplayPropertySet) { $names = @($td.DefaultDisplayPropertySet.ReferencedProperties); break }
+    }
+    $__sets[$k] = $names
+  }
+  $__sets[$k]
+}
 # Cells may carry $PSStyle decorations (file names): a host strips them on output, so does this.
 function __plainText($v) { [string]$v -replace '\[[0-9;?]*[A-Za-z]', '' }
+# The group a view puts the object in (Get-ChildItem's 'Directory: /etc'), as one line.
+function __groupText($entry) {
+  $parts = foreach ($v in @($entry.formatValueList)) {
+    $n = $v.GetType().Name
+    if ($n -eq 'FormatEntry') { __groupText $v }
+    elseif ($n -eq 'FormatTextField') { [string]$v.text }
+    elseif ($n -eq 'FormatPropertyField') { __plainText $v.propertyValue }
+  }
+  ($parts -join '').Trim()
+}
 function __cells($fmt, [bool]$list) {
-  $cols = @(); $rows = @()
+  $cols = @(); $rows = @(); $group = ''
   foreach ($f in $fmt) {
     $n = $f.GetType().Name
-    if (-not $list -and $n -eq 'FormatStartData' -and $f.shapeInfo.tableColumnInfoList) {
+    if ($n -eq 'GroupStartData' -and $f.groupingEntry) { $group = __groupText $f.groupingEntry }
+    elseif (-not $list -and $n -eq 'FormatStartData' -and $f.shapeInfo.tableColumnInfoList) {
       $cols = @($f.shapeInfo.tableColumnInfoList | ForEach-Object { if ($_.label) { [string]$_.label } else { [string]$_.propertyName } })
     } elseif ($n -eq 'FormatEntryData') {
       if ($list) {
@@ -90,28 +141,38 @@ function __cells($fmt, [bool]$list) {
       }
     }
   }
-  [ordered]@{ cols = $cols; rows = $rows }
+  $c = [ordered]@{ cols = $cols; rows = $rows }
+  if ($group) { $c.group = $group }
+  $c
 }
 function __shape($o) {
   $b = if ($o -is [psobject]) { $o.PSObject.BaseObject } else { $o }
   if ($b -is [string]) { return [ordered]@{ text = $b } }
   if ($b -is [ValueType] -and ($b.GetType().IsPrimitive -or $b -is [decimal] -or $b -is [enum])) { return [ordered]@{ text = [string]$b } }
   $t = [string]$o.PSTypeNames[0] -replace '^Deserialized\.', ''
-  $kind = if ($b -is [System.Collections.IDictionary]) { 'TableControl' } else { __viewOf $o }
+  $view = if ($b -is [System.Collections.IDictionary]) { @{ kind = 'TableControl'; id = '' } } else { __viewOf $o }
+  $kind = $view.kind
   if ($kind -eq 'TableControl') { $c = __cells @($o | Format-Table) $false }
   elseif ($kind -eq 'ListControl') { $c = __cells @($o | Format-List) $true; $c.list = $true }
   elseif ($kind -ne '') { return [ordered]@{ text = [string](($o | Out-String -Width 4096).Trim()) } }
   else {
     # What a remote client adds itself (and replaces when the remote side set it).
     $own = { $_ -and $_ -notin 'PSComputerName', 'RunspaceId', 'PSShowComputerName' }
-    $names = @($o.PSStandardMembers.DefaultDisplayPropertySet.ReferencedPropertyNames | Where-Object $own)
-    if ($names.Count -eq 0) { $names = @($o.PSObject.Properties | ForEach-Object Name | Where-Object $own) }
+    $names = @(__displaySet $o | Where-Object $own)
+    # PowerShell's formatter makes a list of five or more properties. Without a display set these
+    # are all of them, counting the three a remote client adds (PSComputerName, RunspaceId,
+    # PSShowComputerName, also with -HideComputerName): two of the script's own make a list.
+    # With a set: the set and PSComputerName (Linux has no built-in set without a view long
+    # enough to tell more).
+    $added = 2
+    if ($names.Count -eq 0) { $names = @($o.PSObject.Properties | ForEach-Object Name | Where-Object $own); $added = 3 }
     if ($names.Count -eq 0) { return [ordered]@{ text = [string](($o | Out-String -Width 4096).Trim()) } }
-    if ($names.Count + 2 -ge 5) { $c = __cells @($o | Format-List -Property $names) $true; $c.list = $true }
+    if ($names.Count + $added -ge 5) { $c = __cells @($o | Format-List -Property $names) $true; $c.list = $true }
     else { $c = __cells @($o | Format-Table -Property $names) $false }
   }
   if ($c.rows.Count -eq 0) { return [ordered]@{ text = [string](($o | Out-String -Width 4096).Trim()) } }
   $c.t = $t
+  if ($view.id) { $c.view = $view.id }
   $c
 }
 function __item($o) {

@@ -6,9 +6,11 @@ import type { OutputRecord } from '../store/job-store.js';
  * - output text and the Warning, Verbose, Debug and Information streams as lines, in the order
  *   written (`WARNING: `, `VERBOSE: `, `DEBUG: ` prefixes; Write-Host and Write-Information as
  *   they are);
- * - objects as rows of one table (or list) per kind (type and columns) across computers, with
- *   PSComputerName after the type's own columns, as PowerShell's client adds it. RunspaceId, which
- *   PowerShell shows for objects without a view, is left out: chat has no runspaces;
+ * - objects as rows of one table (or list) per kind across computers: the view (types sharing one,
+ *   as FileInfo and DirectoryInfo do, share the table), else the type, with the same columns and
+ *   group (Get-ChildItem's `Directory: /etc`, the table's title), PSComputerName after the own
+ *   columns, as PowerShell's client adds it. RunspaceId, which PowerShell shows for objects
+ *   without a view, is left out: chat has no runspaces;
  * - errors as their ConciseView text; progress is not output (the live status shows it).
  * A line that is not a record (data stored by an older agent) is shown as text; an object that is
  * not a record is shown as a row of its own properties.
@@ -22,6 +24,8 @@ export interface PwshObjectRow {
   cols: string[];
   cells: string[];
   list: boolean;
+  /** The view's group label (`Directory: /etc`), shown as the table's title. */
+  group?: string;
 }
 
 export interface PwshChildLayout {
@@ -53,15 +57,29 @@ function str(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** An object record: its rows and what it is shown with. */
+interface ObjectItem {
+  type: string;
+  /** What decides the table: the view's identity, else the type. */
+  view: string;
+  group?: string;
+  cols: string[];
+  cells: string[][];
+  list: boolean;
+}
+
 /** A parsed output line as a row or a text line. */
-function outputItem(value: unknown): { text: string } | { type: string; cols: string[]; cells: string[][]; list: boolean } | undefined {
+function outputItem(value: unknown): { text: string } | ObjectItem | undefined {
   if (value === null || value === undefined) return undefined;
   if (typeof value !== 'object' || Array.isArray(value)) return { text: str(value) };
   const o = value as Record<string, unknown>;
   if (typeof o.text === 'string') return { text: o.text };
   if (Array.isArray(o.cols) && Array.isArray(o.rows)) {
+    const type = typeof o.t === 'string' ? o.t : '';
     return {
-      type: typeof o.t === 'string' ? o.t : '',
+      type,
+      view: typeof o.view === 'string' && o.view !== '' ? o.view : type,
+      ...(typeof o.group === 'string' && o.group !== '' ? { group: o.group } : {}),
       cols: o.cols.map(str),
       cells: (o.rows as unknown[]).map((r) => (Array.isArray(r) ? r.map(str) : [str(r)])),
       list: o.list === true,
@@ -69,7 +87,7 @@ function outputItem(value: unknown): { text: string } | { type: string; cols: st
   }
   // Not a record: an object's properties (PSComputerName and RunspaceId from the remote side are the bot's to add).
   const cols = Object.keys(o).filter((k) => k !== 'PSComputerName' && k !== 'RunspaceId' && k !== 'PSShowComputerName');
-  return { type: '', cols, cells: [cols.map((k) => str(o[k]))], list: false };
+  return { type: '', view: '', cols, cells: [cols.map((k) => str(o[k]))], list: false };
 }
 
 export function layoutPwshChild(records: OutputRecord[]): PwshChildLayout {
@@ -103,11 +121,12 @@ export function layoutPwshChild(records: OutputRecord[]): PwshChildLayout {
         for (const [j, cells] of item.cells.entries()) {
           rows.push({
             order: r.id + (i + j / 1000) / 1e4,
-            kind: `${item.list ? 'list' : 'table'}\u0000${item.type}\u0000${item.cols.join('\u0000')}`,
+            kind: [item.list ? 'list' : 'table', item.view, item.group ?? '', ...item.cols].join('\u0000'),
             type: item.type,
             cols: item.cols,
             cells,
             list: item.list,
+            ...(item.group !== undefined ? { group: item.group } : {}),
           });
         }
         continue;

@@ -167,10 +167,12 @@ export function renderResults(outputs: ChildOutput[], options: RenderOptions): B
           ...computerCell(r).map((c): [string, string] => ['PSComputerName', c]),
         ]),
       );
-      ordered.push({ order: head.order, block: textBlock(text, undefined, options) });
+      ordered.push({ order: head.order, block: textBlock(text, head.group, options) });
     } else {
       const columns = options.hideComputerName ? head.cols : [...head.cols, 'PSComputerName'];
-      ordered.push({ order: head.order, block: { kind: 'table', columns, rows: rows.map((r) => [...r.cells, ...computerCell(r)]) } });
+      const table: Block = { kind: 'table', columns, rows: rows.map((r) => [...r.cells, ...computerCell(r)]) };
+      // The view's group (Get-ChildItem's `Directory: /etc`) heads its table, as PowerShell prints it.
+      ordered.push({ order: head.order, block: head.group !== undefined ? { ...table, title: head.group } : table });
     }
   }
   ordered.sort((a, b) => a.order - b.order);

@@ -27,9 +27,9 @@ export interface TestAgentSpec {
   /** Extra agent CLI flags, e.g. `['--configuration', 'bash']`. */
   args?: string[];
   /**
-   * Extra environment for the agent process (e.g. a PATH with a stand-in pwsh first). Each name
-   * but the bot's settings is also given to its scripts (`--script-env NAME`), as an agent's
-   * configuration would, unless `envToScripts` is false.
+   * Extra environment for the agent process (e.g. a PATH with real pwsh first, test/helpers/pwsh.ts).
+   * Each name but the bot's settings is also given to its scripts (`--script-env NAME`), as an
+   * agent's configuration would, unless `envToScripts` is false.
    */
   env?: Record<string, string>;
   /** Default true: name `env`'s variables with --script-env. */
