@@ -86,7 +86,8 @@ async function interactive(conn: Connection, options: AttachOptions): Promise<nu
   let failed = false;
   const rl = createInterface({ input: options.input, output: options.output, terminal: true });
   options.output.write('chatops: commands run in the bot as its console channel; exit or Ctrl-D detaches (the bot keeps running)\n');
-  rl.setPrompt(options.prompt ?? 'PS chatops (attached)> ');
+  const basePrompt = options.prompt ?? 'PS chatops (attached)> ';
+  rl.setPrompt(basePrompt);
   rl.on('SIGINT', () => {
     // The command in flight runs on in the bot as its job; Stop-Job stops it from here.
     options.output.write('\n');
@@ -97,11 +98,13 @@ async function interactive(conn: Connection, options: AttachOptions): Promise<nu
   try {
     for await (const line of rl) {
       const text = line.trim();
-      if (/^(exit|quit)$/i.test(text)) break;
+      // At a remote prompt (Enter-PSSession) `exit` leaves the session in the bot; else it detaches.
+      if (/^(exit|quit)$/i.test(text) && conn.prompt === undefined) break;
       if (text !== '' && !text.startsWith('#')) {
         const ok = await conn.run(text);
         if (ok === undefined) return 1;
         if (!ok) failed = true;
+        rl.setPrompt(conn.prompt !== undefined ? `${conn.prompt} ` : basePrompt);
       }
       rl.prompt();
     }
@@ -155,6 +158,8 @@ function tryConnect(path: string): Promise<Socket | string> {
 class Connection {
   private nextId = 1;
   private pending: { id: number; resolve: (ok: boolean | undefined) => void } | undefined;
+  /** The remote prompt entered in the bot for this client (Enter-PSSession), if any. */
+  prompt: string | undefined;
   private welcomeWaiter: ((r: Extract<AttachReply, { op: 'welcome' }> | string) => void) | undefined;
   private closed = false;
   private readonly closedPromise: Promise<void>;
@@ -252,6 +257,7 @@ class Connection {
         const p = this.pending;
         if (p?.id !== m.id) return;
         this.pending = undefined;
+        this.prompt = m.prompt;
         p.resolve(m.ok);
         return;
       }

@@ -72,7 +72,10 @@ export async function startAttachServer(options: AttachServerOptions): Promise<A
   };
 }
 
+let attachments = 0;
+
 function serveConnection(socket: Socket, options: AttachServerOptions): void {
+  const scope = `attach-${++attachments}`;
   const { core, log } = options;
   let closed = false;
   let greeted = false;
@@ -96,12 +99,16 @@ function serveConnection(socket: Socket, options: AttachServerOptions): void {
     if (closed || sink === undefined) return;
     current = id;
     let ok = true;
+    let prompt: string | undefined;
     const trimmed = text.trim();
     if (trimmed !== '') {
       await options.beforeCommand?.();
-      const command: IncomingCommand = { channel: CONSOLE_CHANNEL, user, text: trimmed, source: 'command' };
+      // Each attached client is a console host of its own: its own remote prompt (Enter-PSSession).
+      const command: IncomingCommand = { channel: CONSOLE_CHANNEL, user, text: trimmed, source: 'command', scope };
       try {
-        ok = (await core.handle(command, sink)).ok;
+        const outcome = await core.handle(command, sink);
+        ok = outcome.ok;
+        prompt = outcome.prompt;
       } catch (e) {
         // The core never rejects for user errors; this is a bug, shown as the console shows it.
         send({ op: 'err', id, text: `ERROR: ${showControlChars(String(e))}\n` });
@@ -110,7 +117,7 @@ function serveConnection(socket: Socket, options: AttachServerOptions): void {
     }
     current = undefined;
     sink.detach();
-    send({ op: 'done', id, ok });
+    send({ op: 'done', id, ok, ...(prompt !== undefined ? { prompt } : {}) });
   };
 
   const reader = new LineReader(

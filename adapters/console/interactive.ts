@@ -5,7 +5,7 @@ import { consoleCompleter } from './completion.js';
 import { needsMoreInput } from './continuation.js';
 import { showControlChars } from './control-chars.js';
 import type { History } from './history.js';
-import { LineEditor } from './line-editor.js';
+import { LineEditor, PROMPT } from './line-editor.js';
 
 /** Bracketed paste on/off: the terminal marks pasted text, which then runs as one command. */
 const PASTE_ON = '\x1b[?2004h';
@@ -74,7 +74,8 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
       const text = read.text;
       if (text.trim() === '') continue;
       history.add(text);
-      if (/^\s*(exit|quit)\s*$/i.test(text)) break;
+      // At a remote prompt (Enter-PSSession) `exit` leaves the session, not the bot.
+      if (/^\s*(exit|quit)\s*$/i.test(text) && editor.prompt === PROMPT) break;
       const controller = new AbortController();
       editor.onInterrupt = () => {
         if (controller.signal.aborted) return;
@@ -87,6 +88,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
       try {
         const outcome = await core.handle(command, sink);
         if (!outcome.ok) failed = true;
+        editor.prompt = outcome.prompt !== undefined ? `${outcome.prompt} ` : PROMPT;
       } catch (e) {
         options.errorOutput.write(`ERROR: ${showControlChars(String(e))}\n`);
         failed = true;

@@ -43,6 +43,8 @@ interface QueuedKey {
  * type-ahead; Ctrl-C then goes to `onInterrupt` instead, and drops the type-ahead.
  */
 export class LineEditor {
+  /** The prompt drawn before the first line: PROMPT, or a remote prompt (`[web1]: PS> `). */
+  prompt = PROMPT;
   private readonly decoder = new KeyDecoder();
   private readonly queue: QueuedKey[] = [];
   private chunks = 0;
@@ -377,7 +379,7 @@ export class LineEditor {
     const markCursor = (): void => {
       cursorAt = col >= width ? { row: row + 1, col: 0 } : { row, col };
     };
-    put(PROMPT);
+    put(this.prompt);
     let i = 0;
     for (const c of this.buffer) {
       if (i === this.cursor) markCursor();

@@ -48,7 +48,7 @@ export type AttachReply =
   /** Text for the client's stderr (errors, refusals, private replies). */
   | { op: 'err'; id?: number; text: string }
   /** Command `id` was handled; `ok` is false when any of its statements failed. */
-  | { op: 'done'; id: number; ok: boolean };
+  | { op: 'done'; id: number; ok: boolean; prompt?: string };
 
 /** One line on the wire. */
 export function encodeAttachMessage(message: AttachRequest | AttachReply): string {
@@ -99,7 +99,8 @@ export function parseAttachReply(line: string): AttachReply | undefined {
       return m.id === undefined ? { op: m.op, text: m.text } : { op: m.op, id: m.id, text: m.text };
     }
     case 'done':
-      return isId(m.id) && typeof m.ok === 'boolean' ? { op: 'done', id: m.id, ok: m.ok } : undefined;
+      if (!isId(m.id) || typeof m.ok !== 'boolean') return undefined;
+      return typeof m.prompt === 'string' ? { op: 'done', id: m.id, ok: m.ok, prompt: m.prompt } : { op: 'done', id: m.id, ok: m.ok };
     default:
       return undefined;
   }

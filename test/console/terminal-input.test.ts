@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
 import { count, KEY, type PtyConsole, startConsole } from './pty-console.js';
+import { VirtualTerminal } from './virtual-terminal.js';
 
 /**
  * Typing at the console's prompt in a real terminal (pty-console.ts): multi-line input at `>>`
@@ -17,8 +18,8 @@ afterAll(() => {
   }
 });
 
-async function started(): Promise<PtyConsole> {
-  const tty = startConsole();
+async function started(columns?: number): Promise<PtyConsole> {
+  const tty = startConsole(columns === undefined ? {} : { columns });
   consoles.push(tty);
   await tty.until(() => tty.text().includes('PS chatops>'), 'the prompt');
   return tty;
@@ -97,6 +98,8 @@ it('Tab completes cmdlet names, parameter names and the computers the console ma
   // Several candidates sharing nothing more are listed above the prompt, which is drawn again.
   const listed = await typeAndSee(tty, `${'\x15'}Get-${KEY.tab}`, /Get-Agent[\s\S]*Get-Job[\s\S]*PS chatops> Get-/, 'the candidates');
   expect(listed).toContain('Get-Help');
+  // Job ids of this channel after a job cmdlet's -Id (the icm above was job 1).
+  await typeAndSee(tty, `${'\x15'}Receive-Job -Id ${KEY.tab}`, /PS chatops> Receive-Job -Id 1$/, 'the job id completed');
 }, 60_000);
 
 it('a background notice is printed above the prompt and the typed text is drawn again', async () => {
@@ -109,4 +112,55 @@ it('a background notice is printed above the prompt and the typed text is drawn 
   // The line typed before the notice is still the one being edited.
   await typeAndSee(tty, `b${KEY.enter}`, /1\s+Job1\s+RemoteJob\s+Completed/, 'Get-Job to run');
   expect(tty.text()).not.toMatch(/not recognized|is not supported/);
+}, 60_000);
+
+it('a long synchronous command prints its output on the screen as it comes, each line once', async () => {
+  const tty = await started();
+  const mark = tty.text().length;
+  // The lines are computed by the remote shell, so the command's own echo never matches them.
+  tty.type(`icm localhost { for i in 1 2 3 4 5; do echo "tty-stream-$((i*11))"; sleep 1; done }${KEY.enter}`);
+  await tty.until(() => /^tty-stream-11$/m.test(tty.text().slice(mark)), 'the first line');
+  // Shown while the command still runs: the later lines have not come yet.
+  expect(tty.text().slice(mark)).not.toMatch(/^tty-stream-55$/m);
+  await tty.until(() => /tty-stream-55[\s\S]*Completed[\s\S]*PS chatops>/.test(tty.text().slice(mark)), 'the end and the prompt');
+  const after = tty.text().slice(mark);
+  for (const n of [11, 22, 33, 44, 55]) expect(after.match(new RegExp(`^tty-stream-${n}$`, 'gm')), after).toHaveLength(1);
+}, 60_000);
+
+it('a running status that wraps on a narrow terminal is redrawn in place: every row it wrapped onto is cleared', async () => {
+  const tty = await started(40);
+  const mark = tty.raw().length;
+  // Drawn at 0 s, then again every 2 s: each drawing wraps over four rows of 40 columns.
+  tty.type(`icm localhost { sleep 5; echo "narrow-$((2*21))"; : pad pad pad pad pad pad }${KEY.enter}`);
+  await tty.until(() => /narrow-42[\s\S]*Completed[\s\S]*PS chatops>/.test(tty.text()), 'the end and the prompt');
+  const redraws = count(tty.raw().slice(mark), 'Job1 (Id 1) Running');
+  expect(redraws).toBeGreaterThanOrEqual(2);
+  // What the screen shows afterwards: one Running drawing (the last, above the output), no
+  // leftover rows of the earlier ones.
+  const vt = new VirtualTerminal(40);
+  vt.write(tty.raw());
+  const screen = vt.lines();
+  const at = screen.findIndex((l) => l.startsWith('PS chatops> icm localhost'));
+  const after = screen.slice(at);
+  expect(
+    after.filter((l) => l.startsWith('Job1 (Id 1) Running')),
+    after.join('\n'),
+  ).toHaveLength(1);
+  expect(
+    after.filter((l) => /^ {2}Running: localhost$/.test(l)),
+    after.join('\n'),
+  ).toHaveLength(1);
+  expect(after.filter((l) => l === 'narrow-42')).toHaveLength(1);
+  expect(after.at(-1)).toBe('PS chatops>');
+}, 60_000);
+
+it('$j holding a job prints the job row with its current state, not a type name', async () => {
+  const tty = await started();
+  await typeAndSee(tty, `$j = icm localhost { sleep 1 } -AsJob${KEY.enter}`, 'PS chatops>', 'the assignment');
+  const shown = await typeAndSee(tty, `$j${KEY.enter}`, /^1\s+Job1\s+RemoteJob\s+\w+\s+\w+\s+localhost/m, 'the job row');
+  expect(shown).toMatch(/^Id\s+Name\s+PSJobTypeName\s+State\s+HasMoreData\s+Location\s+Command$/m);
+  expect(shown).not.toMatch(/PSRemotingJob|System\./);
+  // Later, the same variable shows the state the job is in now.
+  await tty.until(() => /Job1 \(Id 1\) Completed/.test(tty.text()), 'the job to finish');
+  await typeAndSee(tty, `$j${KEY.enter}`, /^1\s+Job1\s+RemoteJob\s+Completed\s+False\s+localhost/m, 'the row, Completed');
 }, 60_000);

@@ -372,6 +372,10 @@ describe('Discord adapter end to end (discord.js + fake Discord + real core and 
     await fake.waitFor('refusal', () => refused.original && refused.original.history.length > 1);
     expect(refused.original!.flags & 64).toBe(64);
     expect(refused.original!.content).toMatch(/no rule allows it/);
+    // It names the channel id a rule must name, and the smallest grant that would allow it.
+    expect(refused.original!.content).toContain(
+      `Grant-ChannelPermission -Channel discord:${GUILD}/${OTHER} -Cmdlet Invoke-Command -ComputerName web1`,
+    );
 
     expect(fake.channelMessages(OPS)).toHaveLength(posted);
     expect(fake.channelMessages(OTHER)).toHaveLength(0);

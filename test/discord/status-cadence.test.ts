@@ -84,3 +84,51 @@ it('edits the status embed of a 10-second job every few seconds while it runs', 
   const allGaps = all.slice(1).map((t, i) => t - all[i]!);
   expect(Math.min(...allGaps), `gaps ${allGaps.join(', ')} ms`).toBeGreaterThan(700);
 }, 60_000);
+
+/** Every output line in a thread message's code blocks, as `computers: line`. */
+function outputLines(content: string): string[] {
+  return [...content.matchAll(/^\*\*([^*\n]+)\*\*\n```\n([\s\S]*?)\n?```/gm)].flatMap(([, title, body]) =>
+    body!.split('\n').map((line) => `${title}: ${line}`),
+  );
+}
+
+it('streams a synchronous command’s output into the thread as it comes, each line once, and names who runs', async () => {
+  fake.sendCommand(
+    'ps',
+    [
+      {
+        name: 'line',
+        type: 3,
+        value:
+          'Invoke-Command -ComputerName web1 -ConfigurationName bash { for i in 1 2 3 4 5 6; do echo "discord-stream-$i"; sleep 1; done }',
+      },
+    ],
+    { user: { id: '5101', name: 'Alice', roles: [] } },
+  );
+  const status = await fake.waitFor(
+    'the status message',
+    () => fake.channelMessages(OPS).find((m) => (m.embeds[0]?.description ?? '').includes('discord-stream-')),
+    20_000,
+  );
+  const fields = (embed: { fields?: Array<{ name: string; value: string }> } | undefined): Record<string, string> =>
+    Object.fromEntries((embed?.fields ?? []).map((f) => [f.name, f.value]));
+  await fake.waitFor('the final state', () => fields(status.embeds[0]).State === 'Completed' || undefined, 30_000);
+  const edits = fake.callsTo('PATCH', new RegExp(`^/channels/${OPS}/messages/${status.id}$`));
+  const completedAt = edits.find((c) => fields(c.body?.embeds?.[0]).State === 'Completed')!.at;
+
+  // Thread posts (the thread is started from the status message and has its id).
+  const posts = fake
+    .callsTo('POST', new RegExp(`^/channels/${status.id}/messages$`))
+    .filter((c) => c.status < 300 && typeof c.body?.content === 'string')
+    .map((c) => ({ at: c.at, content: c.body.content as string }));
+  const lines = posts.flatMap((p) => outputLines(p.content).map((line) => ({ at: p.at, line })));
+  const first = lines.find((l) => l.line === 'web1: discord-stream-1');
+  expect(first, posts.map((p) => p.content).join('\n---\n')).toBeDefined();
+  // Shown seconds before the job ended, not held to the end.
+  expect(completedAt - first!.at).toBeGreaterThan(1000);
+  // Every line exactly once, in order.
+  expect(lines.map((l) => l.line)).toEqual([1, 2, 3, 4, 5, 6].map((i) => `web1: discord-stream-${i}`));
+  // The status named who was still running while it ran.
+  const waitingOn = edits.filter((c) => fields(c.body?.embeds?.[0]).State === 'Running').map((c) => fields(c.body.embeds[0])['Waiting on']);
+  expect(waitingOn).toContain('Running: web1');
+}, 60_000);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runStartupBench } from '../../bench/startup-bench.js';
 
 /**
  * `npm start`, `npm run agent` and `npm run admin` run the compiled JavaScript in dist/ (built by
@@ -61,4 +62,40 @@ it('npm run console runs the compiled attach client (here with no bot to attach 
   );
   expect(client.code).toBe(1);
   expect(client.stderr).toMatch(/^chatops: no running bot to attach to on .*chatops\.db: no bot is listening at /);
+}, 60_000);
+
+/** The modules a compiled `printf '' | npm start` loads through Node's CommonJS loader. */
+function loadedModules(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: REPO,
+      env: { ...botEnv, NODE_DEBUG: 'module' },
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', () => resolve(err));
+    child.stdin.end();
+  });
+}
+
+it('the console start loads neither Slack nor Discord (they are loaded only when configured)', async () => {
+  const main = join(REPO, 'dist', 'src', 'main.js');
+  const consoleStart = await loadedModules([main]);
+  expect(consoleStart).toMatch(/better-sqlite3/); // the loader's trace is there
+  expect(consoleStart).not.toMatch(/@slack[\\/]bolt|discord\.js/);
+  // The same trace does show them once the Slack adapter is imported.
+  const slack = await loadedModules(['-e', `import(${JSON.stringify(join(REPO, 'dist', 'adapters', 'slack', 'index.js'))})`]);
+  expect(slack).toMatch(/@slack[\\/]bolt/);
+}, 60_000);
+
+it('npm run bench measures the compiled start-up beside node -e 0 (the harness; timings live in the bench)', async () => {
+  const rows = await runStartupBench({ repetitions: 1 });
+  expect(rows.map((r) => r.name)).toEqual(['printf "" | npm start (compiled, dist/)', 'the same through tsx (TypeScript sources)']);
+  for (const r of rows) {
+    expect(r.skipped).toBeUndefined();
+    expect(r.ms).toBeGreaterThan(0);
+    expect(r.baselineMs).toBeGreaterThan(0);
+  }
 }, 60_000);

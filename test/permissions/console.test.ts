@@ -95,6 +95,11 @@ it('an admin console lists, grants and is refused beyond the local agent; the au
   expect(r.stdout).toMatch(/file:ops\s.*slack:T1\/C100/);
   expect(r.stdout).toMatch(/chat:1\s.*slack:T1\/C5/);
   expect(r.stdout + r.stderr).toContain('This channel may not target web9: no rule allows it');
+  // The refusal names the channel id a rule must name and the smallest rule that would allow it.
+  expect(r.stdout + r.stderr).toContain(
+    'A bot admin can allow it with: Grant-ChannelPermission -Channel console -Cmdlet Invoke-Command -ComputerName web9 ' +
+      '(in the policy file: { channels: [console], cmdlets: [Invoke-Command], computers: [web9] })',
+  );
   expect(r.stdout).not.toContain('should not run');
   expect(r.stdout).toContain('local ok');
   expect(r.code).not.toBe(0); // a command was refused

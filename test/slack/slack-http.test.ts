@@ -340,6 +340,10 @@ describe('Slack over HTTP with real agents', () => {
     expect(textOf(badReply.body.blocks)).toContain('Bogus');
     expect(deniedReply.body.response_type).toBe('ephemeral');
     expect(textOf(deniedReply.body.blocks)).toMatch(/no rule/i);
+    // It names the channel id a rule must name, and the smallest grant that would allow it.
+    expect(textOf(deniedReply.body.blocks)).toContain(
+      `A bot admin can allow it with: Grant-ChannelPermission -Channel slack:${TEAM}/${NOBODY} -Cmdlet Invoke-Command -ComputerName web1`,
+    );
     const posted = JSON.stringify(rig.fake.messages);
     expect(posted).not.toContain('never-bogus');
     expect(posted).not.toContain('never-denied');
