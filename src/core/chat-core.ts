@@ -12,12 +12,12 @@ import { getJob, removeJob, stopJob, waitJob } from './cmdlets/jobs.js';
 import { receiveJob } from './cmdlets/receive-job.js';
 import { getAgent, getVariable, removeVariable } from './cmdlets/agents-and-variables.js';
 import { clearHost, getCommand, getHelp } from './cmdlets/help.js';
+import { RemotePrompts } from './remote-prompts.js';
 import {
   describeEnterSession,
   enterPSSession,
   exitPSSession,
   isExitLine,
-  RemotePrompts,
   leavePrompt,
   promptFor,
   remoteLineCall,

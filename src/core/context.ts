@@ -1,4 +1,4 @@
-import type { RemotePrompts } from './cmdlets/enter-pssession.js';
+import type { RemotePrompts } from './remote-prompts.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { SessionManager } from '../sessions/session-manager.js';
 import type { BoundCall } from '../language/bound-call.js';
