@@ -24,6 +24,12 @@ export const CASES: SideBySideCase[] = [
     files: { 'test.ps1': "'from test.ps1'; 1 + 1\n" },
   },
   {
+    id: 'ex2',
+    title: 'Example 2: Get-Culture on a computer (without -Credential: agents dial in)',
+    computers: ['web1'],
+    script: ' (Get-Culture).Name; (Get-Culture).GetType().FullName ',
+  },
+  {
     id: 'ex6',
     title: 'Example 6: one command on several computers',
     computers: ['web1', 'web2'],
