@@ -13,17 +13,20 @@ import {
   type ChatInputCommandInteraction,
   type CommandInteractionOption,
   type Interaction,
+  type Message,
   type RESTOptions,
+  type User,
 } from 'discord.js';
 import type { Config } from '../../src/config.js';
-import type { Core, IncomingCommand, Invoker, MessageHandle } from '../../src/core/ports.js';
+import type { CommandOutcome, Core, IncomingCommand, Invoker, MessageHandle } from '../../src/core/ports.js';
 import { ChatOpsError, isChatOpsError } from '../../src/errors.js';
 import { silentLogger, type Logger } from '../../src/log.js';
-import { errorMessage } from '../../src/messages/model.js';
+import { errorMessage, textMessage } from '../../src/messages/model.js';
+import { freshScope, PromptThreads, threadLine, threadTitle, type PromptThread } from '../prompt-threads.js';
 import { commandToLine, registerCommands, type OptionValues } from './commands.js';
 import { MessageUpdater } from './message-updater.js';
 import { parseButtonId, renderStopConfirmation, type DiscordPayload } from './render.js';
-import { DiscordSink, handleId, remember, sendEdit, type SinkContext } from './sink.js';
+import { DiscordSink, handleId, parseHandle, remember, sendEdit, type SinkContext } from './sink.js';
 
 export interface DiscordAdapterOptions {
   /** Passed to @discordjs/rest (e.g. `retries`, `timeout`, `offset` for fast tests). */
@@ -76,7 +79,9 @@ export async function startDiscordAdapter(
   const { core } = app;
 
   const client = new Client({
-    intents: [GatewayIntentBits.Guilds],
+    // GuildMessages and MessageContent (privileged): the lines people type in a remote prompt's
+    // thread (Enter-PSSession) are plain messages; without them the bot gets none, or empty ones.
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
     rest: {
       ...(settings.apiUrl ? { api: settings.apiUrl.replace(/\/+$/, '') } : {}),
       ...options.rest,
@@ -120,6 +125,82 @@ export async function startDiscordAdapter(
     void p.finally(() => inflight.delete(p));
   });
 
+  // Remote prompts (Enter-PSSession), by thread id: every message typed there runs in the session.
+  const prompts = new PromptThreads();
+  client.on(Events.MessageCreate, (m) => {
+    if (stopping || m.author.bot || m.author.id === client.user?.id || m.webhookId) return;
+    const thread = prompts.get(m.channelId);
+    if (!thread || !m.guildId) return;
+    const p = prompts
+      .run(m.channelId, () => threadMessage(m, thread))
+      .catch((e) => log.error('discord: a remote prompt line failed', { error: e instanceof Error ? e.message : String(e) }));
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+  });
+
+  /** A message typed in a remote prompt's thread: one line run in the session, answered there. */
+  async function threadMessage(m: Message, thread: PromptThread): Promise<void> {
+    if (prompts.get(m.channelId) !== thread) return; // the prompt ended while this line waited
+    const sink = DiscordSink.forThreadMessage(ctx, m.channelId);
+    const user = invokerOf(m.author, m.member, m.guildId);
+    const outcome = await handle(
+      { channel: thread.channel, user, text: threadLine(m.content), source: 'command', scope: thread.scope },
+      sink,
+    );
+    await afterPromptLine(m.channelId, thread, outcome, sink);
+  }
+
+  /** Runs a command; an unexpected failure is logged and told to the invoker. */
+  async function handle(command: IncomingCommand, sink: DiscordSink): Promise<CommandOutcome> {
+    try {
+      return await core.handle(command, sink);
+    } catch (e) {
+      log.error('discord: core.handle failed', { error: e instanceof Error ? e.message : String(e) });
+      await sink.replyPrivately(errorMessage('The command failed inside the bot; the log has the details.')).catch(() => undefined);
+      return { ok: false, jobIds: [] };
+    }
+  }
+
+  /** After a line in a prompt thread: if the prompt ended there, the thread says so and is let go. */
+  async function afterPromptLine(threadId: string, thread: PromptThread, outcome: CommandOutcome, sink: DiscordSink): Promise<void> {
+    if (outcome.prompt !== undefined) return;
+    prompts.close(threadId);
+    await sink
+      .post(textMessage(`The remote prompt ${thread.prompt} has ended: messages in this thread are no longer run.`))
+      .catch((e) => log.warn('discord: could not say the remote prompt ended', { error: String(e) }));
+  }
+
+  /**
+   * After a command typed outside a prompt thread: if it entered a remote prompt, the thread
+   * started from its announcement (`[web1]: PS> every line here now runs in ...`), named
+   * `[web1]: PS`, is the prompt. Typed in a thread already, that thread is.
+   */
+  async function openPromptThread(command: IncomingCommand, outcome: CommandOutcome, sink: DiscordSink): Promise<void> {
+    if (outcome.prompt === undefined || command.scope === undefined) return;
+    const thread: PromptThread = { channel: command.channel, scope: command.scope, prompt: outcome.prompt };
+    try {
+      const announced = sink.posts.at(-1) ?? (await sink.post(textMessage(`${outcome.prompt} remote prompt`)));
+      const { channelId, messageId } = parseHandle(announced);
+      let threadId = channelId;
+      if (!ctx.threadChannels.has(channelId)) {
+        const created = (await rest.post(Routes.threads(channelId, messageId), {
+          body: { name: threadTitle(outcome.prompt), auto_archive_duration: ctx.threadArchiveMinutes },
+        })) as { id: string };
+        threadId = created.id;
+        remember(ctx.threads, messageId, Promise.resolve(threadId));
+      }
+      remember(ctx.threadChannels, threadId, true);
+      prompts.open(threadId, thread);
+      await DiscordSink.forThreadMessage(ctx, threadId).post(
+        textMessage(`${outcome.prompt} Every message in this thread runs in the session (/ps too), until exit or Exit-PSSession.`),
+      );
+    } catch (e) {
+      // Without a thread nobody could reach the prompt: leave it, so its session does not linger.
+      log.warn('discord: could not open the remote prompt thread; leaving the prompt', { error: String(e) });
+      await handle({ ...command, text: 'Exit-PSSession' }, sink);
+    }
+  }
+
   async function onInteraction(i: Interaction): Promise<void> {
     if (i.isAutocomplete()) return autocomplete(i);
     if (i.isChatInputCommand()) return command(i);
@@ -142,17 +223,20 @@ export async function startDiscordAdapter(
   }
 
   function invoker(i: Interaction): Invoker {
-    const m = i.member;
+    return invokerOf(i.user, i.member, i.guildId);
+  }
+
+  function invokerOf(user: User, m: Interaction['member'], guildId: string | null): Invoker {
     let roles: string[] = [];
-    let displayName = i.user.globalName ?? i.user.username;
+    let displayName = user.globalName ?? user.username;
     if (m instanceof GuildMember) {
-      roles = [...m.roles.cache.keys()].filter((r) => r !== i.guildId);
+      roles = [...m.roles.cache.keys()].filter((r) => r !== guildId);
       displayName = m.displayName;
     } else if (m) {
       roles = [...m.roles];
       displayName = m.nick ?? displayName;
     }
-    return { platform: 'discord', userId: i.user.id, displayName, roles };
+    return { platform: 'discord', userId: user.id, displayName, roles };
   }
 
   async function autocomplete(i: AutocompleteInteraction): Promise<void> {
@@ -213,16 +297,20 @@ export async function startDiscordAdapter(
       await sink.replyPrivately(errorMessage(e.message));
       return false;
     }
-    let ok: boolean;
-    try {
-      ok = (await core.handle({ channel, user: invoker(i), text, source }, sink)).ok;
-    } catch (e) {
-      log.error('discord: core.handle failed', { error: e instanceof Error ? e.message : String(e) });
-      await sink.replyPrivately(errorMessage('The command failed inside the bot; the log has the details.'));
-      return false;
-    }
+    // A command typed in a remote prompt's thread runs at that prompt; any other gets a scope of
+    // its own, so an Enter-PSSession there enters a prompt only its new thread reaches.
+    const thread = source === 'command' ? prompts.get(i.channelId!) : undefined;
+    const command: IncomingCommand = { channel, user: invoker(i), text, source, scope: thread?.scope ?? freshScope() };
+    const outcome = thread
+      ? await prompts.run(i.channelId!, async () => {
+          const o = await handle(command, sink);
+          await afterPromptLine(i.channelId!, thread, o, sink);
+          return o;
+        })
+      : await handle(command, sink);
+    if (!thread) await openPromptThread(command, outcome, sink);
     await sink.finish();
-    return ok;
+    return outcome.ok;
   }
 
   async function command(i: ChatInputCommandInteraction): Promise<void> {
@@ -311,10 +399,17 @@ export async function startDiscordAdapter(
   const ready = once(client, Events.ClientReady);
   const timeoutMs = options.readyTimeoutMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;
+  // A gateway that closes for good while starting (a privileged intent not turned on) says why.
+  let onClosed: ((event: { code: number }) => void) | undefined;
+  const closed = new Promise<never>((_r, reject) => {
+    onClosed = (event) => reject(gatewayClosedError(event.code));
+    client.once(Events.ShardDisconnect, onClosed);
+  });
   try {
-    await client.login(settings.token);
+    await Promise.race([client.login(settings.token), closed]);
     await Promise.race([
       ready,
+      closed,
       new Promise((_r, reject) => {
         timer = setTimeout(() => reject(new Error(`Discord gateway not ready after ${timeoutMs} ms`)), timeoutMs);
       }),
@@ -324,7 +419,9 @@ export async function startDiscordAdapter(
     throw e;
   } finally {
     clearTimeout(timer);
+    if (onClosed) client.off(Events.ShardDisconnect, onClosed);
   }
+  client.on(Events.ShardDisconnect, (event) => log.error('discord: the gateway closed for good', { code: event.code }));
   log.info('discord: connected', { user: client.user?.tag });
 
   // Handles are `channelId/messageId` and edits and threads need only the bot token, so the
@@ -352,6 +449,22 @@ export async function startDiscordAdapter(
       await client.destroy();
     },
   };
+}
+
+/** Close code 4014: an intent the application may not use (a privileged one not turned on). */
+const DISALLOWED_INTENTS = 4014;
+
+/** Why the gateway closed for good while the bot started, in words an operator can act on. */
+function gatewayClosedError(code: number): ChatOpsError {
+  if (code === DISALLOWED_INTENTS) {
+    return new ChatOpsError(
+      'DiscordIntentsRefused',
+      'Discord refused the Message Content intent (gateway close 4014): turn on Bot → Privileged Gateway Intents → ' +
+        'Message Content Intent for this application in the Developer Portal, then start again. The bot reads the ' +
+        'messages typed in a remote prompt thread (Enter-PSSession) and no others.',
+    );
+  }
+  return new ChatOpsError('DiscordGatewayClosed', `Discord closed the gateway connection for good (close code ${code}).`);
 }
 
 /** Start-up failures in words an operator can act on. */

@@ -103,6 +103,10 @@ export class DiscordSink implements ChatSink {
   private readonly originalQueue = new Queue();
   /** Public posts of this command that failed (the core keeps their output): said in `finish`. */
   private readonly failedPosts: string[] = [];
+  /** What `post` put up, oldest first (the adapter starts a remote prompt's thread from the last one). */
+  readonly posts: MessageHandle[] = [];
+  /** A sink for a plain message in a remote prompt's thread (see `forThreadMessage`). */
+  private threadMessage = false;
 
   /**
    * `under`: the message whose button was pressed. What the press shows (Receive-Job's output)
@@ -127,8 +131,23 @@ export class DiscordSink implements ChatSink {
     return new DiscordSink(ctx, channelId, undefined);
   }
 
+  /**
+   * A sink for a plain message typed in a remote prompt's thread (`threadId`): there is no
+   * interaction, so nothing can be private; what the core would say privately (a refusal, a
+   * parse error) is posted in the thread, where the line was typed.
+   */
+  static forThreadMessage(ctx: SinkContext, threadId: string): DiscordSink {
+    const sink = new DiscordSink(ctx, threadId, undefined);
+    sink.threadMessage = true;
+    return sink;
+  }
+
   async replyPrivately(message: NeutralMessage): Promise<void> {
     const interaction = this.interaction;
+    if (!interaction && this.threadMessage) {
+      await this.post(message);
+      return;
+    }
     if (!interaction) {
       this.ctx.log.warn('discord: a private reply with no interaction to answer was dropped', { channel: this.channelId });
       return;
@@ -155,7 +174,7 @@ export class DiscordSink implements ChatSink {
   }
 
   async post(message: NeutralMessage): Promise<MessageHandle> {
-    if (!this.interaction) {
+    if (!this.interaction && !this.threadMessage) {
       this.ctx.log.warn('discord: a reattach sink was asked to post a new message; refused', { channel: this.channelId });
       throw new ChatOpsError('DiscordNoInteraction', 'This Discord sink only follows on messages already posted; it posts no new ones.');
     }
@@ -173,6 +192,7 @@ export class DiscordSink implements ChatSink {
       throw e;
     }
     if (status?.kind === 'status') remember(this.ctx.threadNames, handle.id, threadName(status.status));
+    this.posts.push(handle);
     this.ctx.updater.noteSent(handle.id);
     void this.dismissThinking();
     return handle;

@@ -22,6 +22,20 @@ export function commandLine(kind: 'ps' | 'icm', text: string): string {
   return kind === 'icm' ? `Invoke-Command ${line}` : line;
 }
 
+/**
+ * A message's text as the person typed it. Slack sends `&`, `<` and `>` as entities, and wraps
+ * what it turned into links in raw angle brackets: `<http://x>`, `<http://x|x>`, `<mailto:a@b|a@b>`.
+ * Links become their address again before the entities are decoded, so a typed `<` stays one.
+ */
+export function messageText(text: string): string {
+  return text
+    .replace(/<((?:https?|ftp):\/\/[^|>]+)(?:\|[^>]*)?>/g, '$1')
+    .replace(/<mailto:([^|>]+)(?:\|[^>]*)?>/g, '$1')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
 const BUTTON_CMDLETS = { 'stop-job': 'Stop-Job', 'receive-job': 'Receive-Job' } as const;
 
 /**

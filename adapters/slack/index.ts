@@ -9,22 +9,33 @@ import {
   type ButtonAction,
   type Logger as BoltLogger,
   type SlashCommand,
+  type KnownEventFromType,
   type types,
   type webApi,
 } from '@slack/bolt';
 import type { Config } from '../../src/config.js';
-import type { Core, IncomingCommand } from '../../src/core/ports.js';
+import type { CommandOutcome, Core, IncomingCommand } from '../../src/core/ports.js';
 import { errorMessage, textMessage } from '../../src/messages/model.js';
 import { ChatOpsError, isChatOpsError } from '../../src/errors.js';
 import { listenError } from '../../src/listen-error.js';
 import { createLogger, type Logger } from '../../src/log.js';
-import { buttonCommand, commandLine, parseSlackChannel, slackChannel } from './commands.js';
+import { buttonCommand, commandLine, messageText, parseSlackChannel, slackChannel } from './commands.js';
 import { DisplayNames } from './display-names.js';
 import { ReplayGuard } from './replay-guard.js';
 import { DEFAULT_RENDER_OPTIONS, withoutButton, type RenderOptions } from './render.js';
-import { cannotPostText, describe, encodeHandle, sendStatusEdit, SlackChatSink, type RespondFn, type StatusEdit } from './sink.js';
+import {
+  cannotPostText,
+  decodeHandle,
+  describe,
+  encodeHandle,
+  sendStatusEdit,
+  SlackChatSink,
+  type RespondFn,
+  type StatusEdit,
+} from './sink.js';
 import { ChannelAccess } from './channel-access.js';
 import { UpdateCoalescer } from './update-coalescer.js';
+import { freshScope, PromptThreads, threadLine, type PromptThread } from '../prompt-threads.js';
 
 export { renderMessage, SLACK_LIMITS } from './render.js';
 export { escapeCode, escapeMrkdwn } from './escape.js';
@@ -130,16 +141,70 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
     return p;
   };
 
-  /** True when the command succeeded. */
-  const run = async (command: IncomingCommand, sink: SlackChatSink): Promise<boolean> => {
+  const runOutcome = async (command: IncomingCommand, sink: SlackChatSink): Promise<CommandOutcome> => {
     try {
-      return (await host.core.handle(command, sink)).ok;
+      return await host.core.handle(command, sink);
     } catch (err) {
       // The core reports user errors itself; reaching here is a bug or an outage.
       log.error('Slack command failed unexpectedly', { channel: command.channel, error: describe(err) });
       const text = isChatOpsError(err) ? err.message : 'The command failed with an internal error; it has been logged.';
       await sink.replyPrivately(errorMessage(text)).catch(() => undefined);
-      return false;
+      return { ok: false, jobIds: [] };
+    }
+  };
+  /** True when the command succeeded. */
+  const run = async (command: IncomingCommand, sink: SlackChatSink): Promise<boolean> => (await runOutcome(command, sink)).ok;
+
+  // Remote prompts (Enter-PSSession): each lives in the thread of the channel message that
+  // announced it (`CHANNEL|THREAD_TS`). Slash commands do not say which thread they were typed
+  // in, so lines reach a prompt as plain replies in its thread (message events).
+  const prompts = new PromptThreads();
+  const threadKey = (channelId: string, ts: string): string => `${channelId}|${ts}`;
+
+  /** After a command typed outside a prompt thread: if it entered a remote prompt, give it its thread. */
+  const openPromptThread = async (command: IncomingCommand, outcome: CommandOutcome, sink: SlackChatSink, channelId: string) => {
+    if (outcome.prompt === undefined || command.scope === undefined) return;
+    const prompt: PromptThread = { channel: command.channel, scope: command.scope, prompt: outcome.prompt };
+    try {
+      // The core's "[web1]: PS> every line here now runs in ..." is the thread's first message.
+      const announced = sink.posts.at(-1) ?? (await sink.post(textMessage(`${outcome.prompt} remote prompt`)));
+      const { ts } = decodeHandle(announced);
+      prompts.open(threadKey(channelId, ts), prompt);
+      await sink.postInThread(
+        announced,
+        textMessage(
+          `${outcome.prompt} Reply in this thread: each message runs in the session, until exit or Exit-PSSession. ` +
+            '(Type lines here as plain replies: Slack does not tell the bot which thread a slash command was typed in.)',
+        ),
+      );
+    } catch (err) {
+      // Without a thread nobody could reach the prompt: leave it, so its session does not linger.
+      log.warn('Slack: could not open the remote prompt thread; leaving the prompt', { channel: channelId, error: describe(err) });
+      await runOutcome({ ...command, text: 'Exit-PSSession', source: 'command' }, sink);
+    }
+  };
+
+  /** A user's reply in a remote prompt's thread: one line run in the session, answered in the thread. */
+  const handleThreadMessage = async (teamId: string, message: ThreadMessage, thread: PromptThread): Promise<void> => {
+    const key = threadKey(message.channel, message.thread_ts);
+    if (prompts.get(key) !== thread) return; // the prompt ended while this line waited its turn
+    const sink = sinkFor(message.channel, message.user, undefined, message.thread_ts);
+    const displayName = await names.get(message.user);
+    const outcome = await runOutcome(
+      {
+        channel: slackChannel(teamId, message.channel),
+        user: { platform: 'slack', userId: message.user, displayName },
+        text: threadLine(messageText(message.text)),
+        source: 'command',
+        scope: thread.scope,
+      },
+      sink,
+    );
+    if (outcome.prompt === undefined) {
+      prompts.close(key);
+      await sink
+        .post(textMessage(`The remote prompt ${thread.prompt} has ended: messages in this thread are no longer run.`))
+        .catch((err: unknown) => log.warn('Slack: could not say the remote prompt ended', { error: describe(err) }));
     }
   };
 
@@ -175,15 +240,16 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
       return;
     }
     const displayName = await names.get(command.user_id, command.user_name);
-    await run(
-      {
-        channel: slackChannel(command.team_id, command.channel_id),
-        user: { platform: 'slack', userId: command.user_id, displayName },
-        text: line,
-        source: 'command',
-      },
-      sink,
-    );
+    const incoming: IncomingCommand = {
+      channel: slackChannel(command.team_id, command.channel_id),
+      user: { platform: 'slack', userId: command.user_id, displayName },
+      text: line,
+      source: 'command',
+      // A scope of its own: an Enter-PSSession here enters a prompt that only its thread reaches.
+      scope: freshScope(),
+    };
+    const outcome = await runOutcome(incoming, sink);
+    await openPromptThread(incoming, outcome, sink, command.channel_id);
   };
 
   const handlePress = async (body: BlockAction<ButtonAction>, action: ButtonAction, respond: RespondFn): Promise<void> => {
@@ -255,6 +321,18 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
       void track(() => handlePress(body, action, respond as RespondFn));
     },
   );
+
+  // Replies in a remote prompt's thread (message.channels / message.groups events). Everything
+  // else (the bot's own posts, edits, other threads, the channel itself) is ignored.
+  app.event('message', async ({ event, body }) => {
+    const message = threadMessageOf(event);
+    if (!message) return;
+    const key = threadKey(message.channel, message.thread_ts);
+    const thread = prompts.get(key);
+    const teamId = (body as { team_id?: string }).team_id ?? message.team;
+    if (!thread || !teamId) return;
+    void track(() => prompts.run(key, () => handleThreadMessage(teamId, message, thread)));
+  });
 
   app.error(async (err) => {
     log.error('Slack listener error', { error: describe(err) });
@@ -330,6 +408,24 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
       clearTimeout(timer);
     },
   };
+}
+
+/** A person's plain message in a thread: the only message events the adapter acts on. */
+interface ThreadMessage {
+  channel: string;
+  user: string;
+  text: string;
+  thread_ts: string;
+  team?: string;
+}
+
+function threadMessageOf(event: KnownEventFromType<'message'>): ThreadMessage | undefined {
+  // Edits, deletions, joins, files and bot posts carry a subtype (bot_message) or a bot_id; a
+  // reply also sent to the channel (thread_broadcast) is still a line typed in the thread.
+  if (event.subtype !== undefined && event.subtype !== 'thread_broadcast') return undefined;
+  const e = event as { bot_id?: string; user?: string; text?: string; thread_ts?: string; ts: string; channel: string; team?: string };
+  if (e.bot_id || !e.user || !e.text || !e.thread_ts || e.thread_ts === e.ts) return undefined;
+  return { channel: e.channel, user: e.user, text: e.text, thread_ts: e.thread_ts, ...(e.team ? { team: e.team } : {}) };
 }
 
 const LEVELS: Record<Config['logLevel'], LogLevel> = {

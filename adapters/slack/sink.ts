@@ -64,6 +64,9 @@ export async function sendStatusEdit(client: WebClient, edit: StatusEdit): Promi
 }
 
 export class SlackChatSink implements ChatSink {
+  /** What `post` put up, oldest first (the adapter threads a remote prompt under the last one). */
+  readonly posts: MessageHandle[] = [];
+
   constructor(private readonly ctx: SlackSinkContext) {}
 
   async replyPrivately(message: NeutralMessage): Promise<void> {
@@ -96,6 +99,7 @@ export class SlackChatSink implements ChatSink {
           user: userId,
           text: m.text,
           blocks: m.blocks,
+          ...(this.ctx.threadTs ? { thread_ts: this.ctx.threadTs } : {}),
         }),
       );
     }
@@ -103,7 +107,9 @@ export class SlackChatSink implements ChatSink {
 
   async post(message: NeutralMessage): Promise<MessageHandle> {
     try {
-      return await this.postAll(message, this.ctx.channelId, this.ctx.threadTs);
+      const handle = await this.postAll(message, this.ctx.channelId, this.ctx.threadTs);
+      this.posts.push(handle);
+      return handle;
     } catch (err) {
       // Without its status message nobody in the channel can see the job or what failed: tell
       // the person who ran it (the core keeps the output; Receive-Job shows it).

@@ -31,6 +31,17 @@ export interface FakeDiscordOptions {
   /** Guild roles besides @everyone. */
   roles?: Array<{ id: string; name: string }>;
   heartbeatIntervalMs?: number;
+  /**
+   * Deliver the bot's own channel messages back to it as MESSAGE_CREATE, as Discord does (with
+   * the GuildMessages intent). Off by default, so suites that do not read messages see the
+   * gateway traffic they always saw.
+   */
+  echoBotMessages?: boolean;
+  /**
+   * Intents this application may not use (privileged ones not turned on in the Developer
+   * Portal): an IDENTIFY asking for any of them is closed with 4014, as Discord does.
+   */
+  disallowedIntents?: number;
 }
 
 export interface RecordedFile {
@@ -134,6 +145,8 @@ export class FakeDiscord {
   readonly gatewayOps: Array<{ op: number; d: any }> = [];
   identifies = 0;
   resumes = 0;
+  /** The intents the bot's last IDENTIFY asked for (a bit set, as Discord reads it). */
+  intents = 0;
   readonly botUser: FakeUser;
   private readonly failures: QueuedFailure[] = [];
   private session?: Session;
@@ -282,7 +295,12 @@ export class FakeDiscord {
             ws.close(4004, 'Authentication failed.');
             return;
           }
+          if (Number(p.d?.intents ?? 0) & (this.options.disallowedIntents ?? 0)) {
+            ws.close(4014, 'Disallowed intent(s).');
+            return;
+          }
           this.identifies++;
+          this.intents = Number(p.d?.intents ?? 0);
           this.session = { id: randomBytes(16).toString('hex'), seq: 0, events: [], socket: ws };
           this.dispatch('READY', {
             v: 10,
@@ -505,6 +523,45 @@ export class FakeDiscord {
     it.messageId = m.id;
     this.dispatch('INTERACTION_CREATE', i);
     return it;
+  }
+
+  /**
+   * A member's plain message in a channel or thread, as Discord delivers it: stored, then sent as
+   * MESSAGE_CREATE (author, partial member with roles). As Discord does, nothing is dispatched
+   * without the GuildMessages intent, and without MessageContent (privileged) the content,
+   * embeds, attachments and components arrive empty (the bot is not mentioned in them).
+   */
+  sendMessage(
+    channelId: string,
+    content: string,
+    opts: { user?: { id: string; name: string; roles?: string[]; bot?: boolean } } = {},
+  ): FakeMessage {
+    if (!this.channelExists(channelId)) throw new Error(`no channel ${channelId}`);
+    const user = opts.user ?? { id: '5001', name: 'Alice' };
+    const author: FakeUser = {
+      id: user.id,
+      username: user.name.toLowerCase(),
+      discriminator: '0',
+      global_name: user.name,
+      avatar: null,
+      ...(user.bot ? { bot: true } : {}),
+    };
+    const m = this.newMessage(channelId, { content }, [], { author });
+    if (this.intents & GUILD_MESSAGES) this.dispatchMessageCreate(m, user.roles ?? []);
+    return m;
+  }
+
+  private dispatchMessageCreate(m: FakeMessage, roles: string[]): void {
+    const readable = (this.intents & MESSAGE_CONTENT) !== 0;
+    const { user: _user, ...member } = this.member({ id: m.author.id, name: m.author.global_name ?? m.author.username, roles }) as Record<
+      string,
+      unknown
+    >;
+    this.dispatch('MESSAGE_CREATE', {
+      ...this.messageObject(m),
+      ...(readable ? {} : { content: '', embeds: [], attachments: [], components: [] }),
+      member,
+    });
   }
 
   // ------------------------------------------------------------------- REST
@@ -752,6 +809,7 @@ export class FakeDiscord {
       const bad = this.validateBody(body, files, true);
       if (bad) return reply(400, { message: `Invalid Form Body: ${bad}`, code: 50035 });
       const msg = this.newMessage(m[1]!, body, files);
+      if (this.options.echoBotMessages && this.intents & GUILD_MESSAGES && this.session) this.dispatchMessageCreate(msg, []);
       return reply(200, this.messageObject(msg));
     }
     if ((m = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path))) {
@@ -903,6 +961,10 @@ function validateComponents(rows: any[]): string | undefined {
   }
   return undefined;
 }
+
+/** Gateway intents (discord.com/developers/docs/events/gateway#gateway-intents). */
+const GUILD_MESSAGES = 1 << 9;
+const MESSAGE_CONTENT = 1 << 15;
 
 const SUPPRESS_EMBEDS = 1 << 2;
 const EPHEMERAL = 1 << 6;

@@ -61,7 +61,7 @@ export class FakeSlack {
   readonly messages: StoredMessage[] = [];
   readonly files: StoredFile[] = [];
   readonly responses: ResponseUrlPost[] = [];
-  readonly ephemerals: Array<{ channel: string; user: string; text: string; blocks: any[] }> = [];
+  readonly ephemerals: Array<{ channel: string; user: string; text: string; blocks: any[]; threadTs?: string }> = [];
   /**
    * Channels the bot is not a member of: chat.postMessage and chat.postEphemeral there answer
    * not_in_channel, conversations.info says is_member false (as Slack does for a public channel).
@@ -386,7 +386,13 @@ export class FakeSlack {
         if (this.notMemberOf.has(String(p.channel))) return { ok: false, error: 'not_in_channel' };
         const invalid = this.checkMessage(p);
         if (invalid) return { ok: false, error: invalid };
-        this.ephemerals.push({ channel: String(p.channel), user: String(p.user), text: String(p.text ?? ''), blocks: asBlocks(p.blocks) });
+        this.ephemerals.push({
+          channel: String(p.channel),
+          user: String(p.user),
+          text: String(p.text ?? ''),
+          blocks: asBlocks(p.blocks),
+          ...(p.thread_ts ? { threadTs: String(p.thread_ts) } : {}),
+        });
         return { ok: true, message_ts: this.nextTs() };
       }
       case 'files.getUploadURLExternal': {
@@ -598,6 +604,78 @@ export function blockActionPayload(f: BlockActionFields): Record<string, unknown
 
 export function sendBlockAction(botUrl: string, secret: string, f: BlockActionFields, options?: SignOptions): Promise<BotResponse> {
   return postSigned(botUrl, secret, new URLSearchParams({ payload: JSON.stringify(blockActionPayload(f)) }).toString(), options);
+}
+
+/** How Slack escapes message text in events: `&`, `<` and `>` as HTML entities. */
+export function slackEscapeText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export interface MessageEventFields {
+  team_id?: string;
+  channel: string;
+  user: string;
+  /** As typed: escaped here as Slack escapes it. */
+  text: string;
+  /** Set for a reply in a thread. */
+  thread_ts?: string;
+  /** A message the bot (or another app) posted. */
+  bot_id?: string;
+  subtype?: string;
+  ts?: string;
+}
+
+let eventCounter = 0;
+
+/** An Events API `event_callback` carrying a `message` event (message.channels / message.groups). */
+export function messageEventPayload(f: MessageEventFields): Record<string, unknown> {
+  const team = f.team_id ?? 'T1';
+  const ts = f.ts ?? `${Math.floor(Date.now() / 1000)}.${String(900_000 + ++eventCounter).padStart(6, '0')}`;
+  return {
+    token: 'deprecated-verification-token',
+    team_id: team,
+    api_app_id: 'A1',
+    event: {
+      type: 'message',
+      channel: f.channel,
+      user: f.user,
+      text: slackEscapeText(f.text),
+      ts,
+      team,
+      channel_type: f.channel.startsWith('G') ? 'group' : 'channel',
+      event_ts: ts,
+      ...(f.thread_ts ? { thread_ts: f.thread_ts } : {}),
+      ...(f.bot_id ? { bot_id: f.bot_id } : {}),
+      ...(f.subtype ? { subtype: f.subtype } : {}),
+    },
+    type: 'event_callback',
+    event_id: `Ev${eventCounter}`,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [{ team_id: team, user_id: 'UBOT', is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+  };
+}
+
+/** POSTs an Events API payload to the bot's `/slack/events` as JSON, signed as Slack signs it. */
+export async function sendEvent(
+  botUrl: string,
+  secret: string,
+  payload: Record<string, unknown>,
+  options: SignOptions = {},
+): Promise<BotResponse> {
+  const body = JSON.stringify(payload);
+  const ts = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const started = Date.now();
+  const res = await fetch(botUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': slackSignature(options.secret ?? secret, ts, body),
+    },
+    body,
+  });
+  return { status: res.status, body: await res.text(), ms: Date.now() - started };
 }
 
 /** Finds the buttons (action_id -> value) in a stored message's blocks. */

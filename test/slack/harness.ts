@@ -6,7 +6,9 @@ import { createPermissionsModule, type PermissionsModule } from '../../src/permi
 import {
   FakeSlack,
   blockActionPayload,
+  messageEventPayload,
   sendBlockAction,
+  sendEvent,
   sendSlashCommand,
   slashCommandPayload,
   textOf,
@@ -46,6 +48,15 @@ export const SCOPE_OF_METHOD: Record<string, string | null> = {
   'conversations.info': 'channels:read', // before a command runs: may the bot post here?
 };
 
+/**
+ * The message events the adapter subscribes to (remote prompt threads) and the bot scope each
+ * needs (api.slack.com/events): delivered to the bot, not called, so not in SCOPE_OF_METHOD.
+ */
+export const SCOPE_OF_EVENT: Record<string, string> = {
+  'message.channels': 'channels:history',
+  'message.groups': 'groups:history',
+};
+
 export interface SlackRig {
   fake: FakeSlack;
   rt: TestRuntime;
@@ -59,6 +70,11 @@ export interface SlackRig {
     o?: { command?: string; channel?: string; user?: string },
     sign?: SignOptions,
   ): Promise<Ack & { responseUrl: string }>;
+  /**
+   * A person's message in a thread (a message event, Socket Mode envelope or signed HTTP POST),
+   * its text escaped as Slack escapes it. `botId`: a message the bot itself posted.
+   */
+  threadMessage(text: string, threadTs: string, o?: { channel?: string; user?: string; botId?: string }): Promise<Ack>;
   /** Presses a button as Slack would. */
   press(
     actionId: string,
@@ -83,16 +99,18 @@ export async function startSlackRig(
   mode: 'http' | 'socket',
   adapterOptions: SlackAdapterOptions = {},
   agentEnv: Record<string, Record<string, string>> = {},
+  /** More rules, as YAML list items under `rules:` (two-space indented). */
+  extraRules = '',
 ): Promise<SlackRig> {
   const fake = await FakeSlack.start({
     teamId: TEAM,
-    users: { U1: { name: 'alice', realName: 'Alice Example', displayName: 'alice.e' }, U2: { name: 'bob' } },
+    users: { U1: { name: 'alice', realName: 'Alice Example', displayName: 'alice.e' }, U2: { name: 'bob' }, U3: { name: 'carol' } },
   });
   const dir = mkdtempSync(join(tmpdir(), 'slack-e2e-'));
   const policyFile = join(dir, 'policy.yaml');
   writeFileSync(
     policyFile,
-    `rules:\n  - name: slack-ops\n    channels: [slack:${TEAM}/${OPS}, slack:${TEAM}/${OPS2}]\n    computers: ['web*']\n    cmdlets: ['*']\n`,
+    `rules:\n  - name: slack-ops\n    channels: [slack:${TEAM}/${OPS}, slack:${TEAM}/${OPS2}]\n    computers: ['web*']\n    cmdlets: ['*']\n${extraRules}`,
   );
   const permissions: PermissionsModule = createPermissionsModule();
   let rt: TestRuntime | undefined;
@@ -153,6 +171,22 @@ export async function startSlackRig(
       }
       const { ms } = await fake.sendEnvelope('slash_commands', slashCommandPayload(fields));
       return { status: 200, ms, responseUrl };
+    },
+    async threadMessage(text, threadTs, o = {}) {
+      const payload = messageEventPayload({
+        team_id: TEAM,
+        channel: o.channel ?? OPS,
+        user: o.user ?? 'U1',
+        text,
+        thread_ts: threadTs,
+        ...(o.botId ? { bot_id: o.botId } : {}),
+      });
+      if (mode === 'http') {
+        const r = await sendEvent(botUrl, SECRET, payload);
+        return { status: r.status, ms: r.ms };
+      }
+      const { ms } = await fake.sendEnvelope('events_api', payload);
+      return { status: 200, ms };
     },
     async press(actionId, value, messageTs, o = {}) {
       const responseUrl = fake.newResponseUrl();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config.js';
-import { SCOPE_OF_METHOD } from './harness.js';
+import { SCOPE_OF_EVENT, SCOPE_OF_METHOD } from './harness.js';
 
 /**
  * adapters/slack/manifest.yml is what an admin pastes into "Create New App → From an app
@@ -38,9 +38,17 @@ describe('Slack app manifest', () => {
   });
 
   it('asks for exactly the bot scopes the adapter uses', () => {
-    const needed = new Set(['commands', ...Object.values(SCOPE_OF_METHOD).filter((x) => x !== null)]);
+    const needed = new Set(['commands', ...Object.values(SCOPE_OF_METHOD).filter((x) => x !== null), ...Object.values(SCOPE_OF_EVENT)]);
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...needed].sort());
     expect(manifest.oauth_config.scopes.user).toBeUndefined();
+  });
+
+  it('subscribes to the message events of remote prompt threads, at /slack/events', () => {
+    expect(manifest.settings.event_subscriptions).toEqual({
+      request_url: expect.stringMatching(/^https:\/\/[^/]+\/slack\/events$/),
+      bot_events: Object.keys(SCOPE_OF_EVENT),
+    });
+    expect(new URL(manifest.settings.event_subscriptions.request_url).host).toBe(new URL(manifest.settings.interactivity.request_url).host);
   });
 
   it('turns on interactivity (buttons) at /slack/events and Socket Mode', () => {
