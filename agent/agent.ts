@@ -87,6 +87,8 @@ export class Agent extends EventEmitter {
         run: (msg) => this.runs.start(msg),
         openSession: (msg) => this.sessions.open(msg.sessionId, msg.configurationName, msg.idleTimeoutMs),
         closeSession: (sessionId) => this.sessions.close(sessionId),
+        disconnectSession: (msg) => this.sessions.disconnect(msg.sessionId, msg.mode, msg.maxBytes),
+        connectSession: (sessionId) => this.sessions.connect(sessionId),
       },
     });
   }

@@ -11,6 +11,7 @@ import {
   type AgentToHub,
   type HelloMessage,
   type HubToAgent,
+  type DisconnectSessionMessage,
   type OpenSessionMessage,
   type RunMessage,
 } from '../src/protocol/agent-protocol.js';
@@ -28,6 +29,8 @@ export interface HubHandler {
   run(msg: RunMessage): void;
   openSession(msg: OpenSessionMessage): void;
   closeSession(sessionId: string): void;
+  disconnectSession(msg: DisconnectSessionMessage): void;
+  connectSession(sessionId: string): void;
 }
 
 export class HubConnection {
@@ -247,6 +250,12 @@ export class HubConnection {
         return;
       case 'closeSession':
         handler.closeSession(msg.sessionId);
+        return;
+      case 'disconnectSession':
+        handler.disconnectSession(msg);
+        return;
+      case 'connectSession':
+        handler.connectSession(msg.sessionId);
         return;
     }
   }

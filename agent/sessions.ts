@@ -2,8 +2,8 @@
 // closed at the hub's request, closed by itself after its idle timeout, each running one command
 // at a time. The hub learns of every change through `session` messages (see agent-protocol.ts).
 import type { Logger } from '../src/log.js';
-import type { SessionStateMessage } from '../src/protocol/agent-protocol.js';
-import type { ExecutorRun, RunningRun, RunSink } from './executors.js';
+import type { OutputBufferingMode, OutputStream, SessionStateMessage } from '../src/protocol/agent-protocol.js';
+import type { ExecutorRun, RunningRun, RunResult, RunSink } from './executors.js';
 import { PwshSession } from './pwsh-session.js';
 import { currentUser, scriptEnvironment, scriptWorkingDirectory, type ScriptUser } from './script-environment.js';
 import { findConfiguration, type SessionConfiguration } from './session-configurations.js';
@@ -39,6 +39,25 @@ interface Held {
   idleTimer: NodeJS.Timeout | undefined;
   /** Set when the agent ends the session itself, for the `session` Closed message. */
   closing?: string;
+  /** Disconnected: what the command sent meanwhile, kept for the next connect. */
+  disconnected?: OutputBuffer;
+  /** Where the running command's output and end go while connected. */
+  sink?: RunSink;
+}
+
+/**
+ * The output a disconnected session's command produced, kept in order with its end, at most
+ * `maxBytes` of data: when full, Block pauses the command (SIGSTOP of its process group, SIGCONT
+ * at connect), Drop drops the oldest output and counts what it dropped.
+ */
+interface OutputBuffer {
+  mode: OutputBufferingMode;
+  maxBytes: number;
+  items: Array<{ stream: OutputStream; data: string }>;
+  bytes: number;
+  droppedBytes: number;
+  end?: RunResult;
+  paused: boolean;
 }
 
 function formatIdle(ms: number): string {
@@ -106,6 +125,8 @@ export class AgentSessions {
       return;
     }
     held.closing = 'Closed by Remove-PSSession';
+    // A paused (Block) command must be able to receive the signals that end it.
+    if (held.disconnected?.paused) this.signal(held, 'SIGCONT');
     held.session.kill();
   }
 
@@ -135,17 +156,102 @@ export class AgentSessions {
     }
     clearTimeout(held.idleTimer);
     held.idleTimer = undefined;
+    held.sink = sink;
+    // While disconnected the output is kept (see OutputBuffer); connected, it goes on at once.
     const wrapped: RunSink = {
-      output: (stream, data) => sink.output(stream, data),
+      output: (stream, data) => {
+        const buf = held.disconnected;
+        if (buf) this.keep(held, buf, stream, data);
+        else sink.output(stream, data);
+      },
       finish: (r) => {
         this.armIdle(held);
-        sink.finish(r);
+        if (held.disconnected) held.disconnected.end = r;
+        else {
+          held.sink = undefined;
+          sink.finish(r);
+        }
       },
     };
     return held.session.run({ ...run, configuration: held.configuration.name, kind: held.configuration.kind }, wrapped, () => {
       held.closing = 'The command running in it was stopped';
       held.session.kill();
     });
+  }
+
+  /** The hub's `disconnectSession`: from now on the command's output is kept here. */
+  disconnect(sessionId: string, mode: OutputBufferingMode, maxBytes: number): void {
+    const held = this.held.get(sessionId);
+    if (!held) {
+      this.options.send({ op: 'session', sessionId, state: 'Closed', at: Date.now() });
+      return;
+    }
+    held.disconnected ??= { mode, maxBytes, items: [], bytes: 0, droppedBytes: 0, paused: false };
+    this.options.send({ op: 'session', sessionId, state: 'Disconnected', at: Date.now() });
+  }
+
+  /** The hub's `connectSession`: sends what was kept (and the end, if the command ended), resumes a paused command. */
+  connect(sessionId: string): void {
+    const held = this.held.get(sessionId);
+    if (!held) {
+      this.options.send({ op: 'session', sessionId, state: 'Closed', at: Date.now() });
+      return;
+    }
+    const buf = held.disconnected;
+    held.disconnected = undefined;
+    this.options.send({ op: 'session', sessionId, state: 'Opened', at: Date.now() });
+    if (buf) this.flush(held, buf);
+  }
+
+  /** Sends what a disconnected session kept, in order, and its command's end; resumes a paused command. */
+  private flush(held: Held, buf: OutputBuffer): void {
+    held.disconnected = undefined;
+    const sink = held.sink;
+    if (sink) {
+      if (buf.droppedBytes > 0) {
+        const text = `${buf.droppedBytes} bytes of output were dropped while the session was disconnected (OutputBufferingMode Drop).`;
+        sink.output('warning', held.configuration.kind === 'Microsoft.PowerShell' ? `${JSON.stringify({ text })}\n` : `${text}\n`);
+      }
+      for (const item of buf.items) sink.output(item.stream, item.data);
+      if (buf.end) {
+        held.sink = undefined;
+        sink.finish(buf.end);
+      }
+    }
+    if (buf.paused) this.signal(held, 'SIGCONT');
+  }
+
+  private keep(held: Held, buf: OutputBuffer, stream: OutputStream, data: string): void {
+    buf.items.push({ stream, data });
+    buf.bytes += data.length;
+    if (buf.bytes <= buf.maxBytes) return;
+    if (buf.mode === 'Drop') {
+      // The oldest output goes first, whole lines at a time (a chunk can hold many lines).
+      while (buf.bytes > buf.maxBytes && buf.items.length > 0) {
+        const first = buf.items[0]!;
+        const excess = buf.bytes - buf.maxBytes;
+        const nl = first.data.indexOf('\n', excess - 1);
+        const cut = excess >= first.data.length || nl < 0 || nl + 1 >= first.data.length ? first.data.length : nl + 1;
+        if (cut === first.data.length) buf.items.shift();
+        else first.data = first.data.slice(cut);
+        buf.bytes -= cut;
+        buf.droppedBytes += cut;
+      }
+    } else if (!buf.paused) {
+      // Block: the command waits, as PowerShell's does, until someone connects and reads.
+      buf.paused = true;
+      this.signal(held, 'SIGSTOP');
+    }
+  }
+
+  private signal(held: Held, signal: NodeJS.Signals): void {
+    const pid = held.session.pgid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // gone
+    }
   }
 
   /** The configuration a session runs, for the runbook restriction. */
@@ -168,6 +274,8 @@ export class AgentSessions {
     const held = this.held.get(sessionId);
     if (!held) return;
     clearTimeout(held.idleTimer);
+    // What a disconnected session kept is sent, not lost with it.
+    if (held.disconnected) this.flush(held, held.disconnected);
     this.held.delete(sessionId);
     const why = held.closing ?? reason;
     this.options.log.info('session closed', { sessionId, reason: why });

@@ -55,41 +55,63 @@ export interface ShellSessionOptions {
   onExit: (reason: string) => void;
 }
 
-/** Splits one stream of the shell at a command's end marker (see SHELL_SESSION_DRIVER). */
+/**
+ * Splits one stream of the shell at a command's end marker (see SHELL_SESSION_DRIVER). Output is
+ * passed on as it comes, whole lines at once; only a last line that could be the start of the
+ * marker waits for the next chunk. The driver writes a newline before the marker (the script's
+ * output may not end with one): when that newline was already passed on with the output, the
+ * marker is found at the start of the next chunk, and the output keeps the newline.
+ */
 class MarkedStream {
   private buf = '';
   private readonly decoder = new StringDecoder('utf8');
-  private readonly end: string;
+  private readonly head: string;
+  private lastWasNewline = false;
   constructor(
     marker: string,
     private readonly withStatus: boolean,
     private readonly emit: (text: string) => void,
     private readonly ended: (status: number | undefined) => void,
   ) {
-    this.end = `\n${marker}${withStatus ? ' ' : '\n'}`;
+    this.head = `${marker}${withStatus ? ' ' : '\n'}`;
+  }
+
+  private pass(text: string): void {
+    if (text === '') return;
+    this.emit(text);
+    this.lastWasNewline = text.endsWith('\n');
   }
 
   write(b: Buffer): void {
     this.buf += this.decoder.write(b);
-    const i = this.buf.indexOf(this.end);
-    if (i >= 0) {
-      if (i > 0) this.emit(this.buf.slice(0, i));
-      this.buf = this.buf.slice(i);
+    let at = this.buf.indexOf(`\n${this.head}`);
+    let start = at + 1;
+    if (at < 0 && this.lastWasNewline && this.buf.startsWith(this.head)) {
+      at = 0;
+      start = 0;
+    }
+    if (at >= 0) {
+      this.pass(this.buf.slice(0, at));
+      this.buf = this.buf.slice(start);
       if (!this.withStatus) {
         this.ended(undefined);
         return;
       }
-      const nl = this.buf.indexOf('\n', this.end.length);
-      if (nl >= 0) this.ended(Number.parseInt(this.buf.slice(this.end.length, nl), 10));
+      const nl = this.buf.indexOf('\n', this.head.length);
+      if (nl >= 0) this.ended(Number.parseInt(this.buf.slice(this.head.length, nl), 10));
+      else this.lastWasNewline = true; // the marker's own newline was consumed: wait for the status
       return;
     }
-    // Hold back a tail that may be the start of the marker.
+    // Whole lines go on; a last line that may be the marker's start waits.
     const k = this.buf.lastIndexOf('\n');
-    if (k >= 0 && this.end.startsWith(this.buf.slice(k))) {
-      if (k > 0) this.emit(this.buf.slice(0, k));
-      this.buf = this.buf.slice(k);
-    } else if (this.buf !== '') {
-      this.emit(this.buf);
+    const tail = this.buf.slice(k + 1);
+    if (k >= 0 && tail !== '' && this.head.startsWith(tail)) {
+      this.pass(this.buf.slice(0, k + 1));
+      this.buf = tail;
+    } else if (k < 0 && this.lastWasNewline && this.head.startsWith(this.buf)) {
+      // still possibly the marker, right after a newline passed on
+    } else {
+      this.pass(this.buf);
       this.buf = '';
     }
   }
@@ -97,7 +119,7 @@ class MarkedStream {
   /** What is left when the shell ended before the marker. */
   flush(): void {
     this.buf += this.decoder.end();
-    if (this.buf !== '') this.emit(this.buf);
+    this.pass(this.buf);
     this.buf = '';
   }
 }

@@ -22,15 +22,14 @@ import {
   promptFor,
   remoteLineCall,
 } from './cmdlets/enter-pssession.js';
+import { connectPSSession, disconnectPSSession, receivePSSession } from './cmdlets/disconnected-sessions.js';
 import {
   describeNewSession,
   getPSSession,
   newPSSession,
   newPSSessionOption,
-  refuseSessionCmdlet,
   refuseStartJob,
   removePSSession,
-  SESSION_ROADMAP_CMDLETS,
   sessionTable,
 } from './cmdlets/sessions.js';
 import { toText } from './value-helpers.js';
@@ -97,13 +96,15 @@ export class ChatCore implements Core {
       'Clear-Host': { run: clearHost },
       'Start-Job': { run: refuseStartJob },
     };
-    for (const name of SESSION_ROADMAP_CMDLETS) builtins[name] = { run: refuseSessionCmdlet };
     builtins['New-PSSession'] = { run: newPSSession, describe: describeNewSession };
     builtins['Get-PSSession'] = { run: getPSSession };
     builtins['Remove-PSSession'] = { run: removePSSession };
     builtins['New-PSSessionOption'] = { run: newPSSessionOption };
     builtins['Enter-PSSession'] = { run: enterPSSession, describe: describeEnterSession };
     builtins['Exit-PSSession'] = { run: exitPSSession };
+    builtins['Disconnect-PSSession'] = { run: disconnectPSSession };
+    builtins['Connect-PSSession'] = { run: connectPSSession };
+    builtins['Receive-PSSession'] = { run: receivePSSession };
     for (const [name, h] of Object.entries({ ...builtins, ...(extraCmdlets ?? {}) })) {
       this.handlers.set(name.toLowerCase(), h);
     }

@@ -5,12 +5,8 @@ import type { CompiledCmdlet } from './registry.js';
  * errors stay PowerShell's): whole cmdlets and parameter sets. Help marks them; the binder's
  * own refusals (`unsupported`, `unsupportedSets`) are marked from the definitions.
  */
-const SESSIONS =
-  'disconnected sessions are on the roadmap; persistent sessions work: $s = New-PSSession web1; Invoke-Command -Session $s { ... }';
-
-const REFUSED_CMDLETS: Readonly<Record<string, string>> = Object.fromEntries(
-  ['Disconnect-PSSession', 'Connect-PSSession', 'Receive-PSSession'].map((name) => [name, SESSIONS]),
-);
+/** Whole cmdlets the runtime refuses although the binder accepts them (none today: Start-Job's refusal is its definition's). */
+const REFUSED_CMDLETS: Readonly<Record<string, string>> = {};
 
 const REFUSED_SETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {};
 

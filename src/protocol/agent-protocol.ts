@@ -146,8 +146,12 @@ export interface PongMessage {
   nonce: number;
 }
 
-/** A session's state on the agent: `Opened` after it started, `Closed` when it ended. */
-export type AgentSessionState = 'Opened' | 'Closed';
+/**
+ * A session's state on the agent: `Opened` after it started (or was connected again),
+ * `Disconnected` while the agent holds its command's output for a later connect, `Closed` when
+ * it ended.
+ */
+export type AgentSessionState = 'Opened' | 'Disconnected' | 'Closed';
 
 export interface SessionStateMessage {
   op: 'session';
@@ -212,6 +216,28 @@ export interface CloseSessionMessage {
   sessionId: string;
 }
 
+/** PowerShell's OutputBufferingMode of a disconnected session whose buffer is full. */
+export type OutputBufferingMode = 'Block' | 'Drop';
+
+/**
+ * Disconnect-PSSession / -InDisconnectedSession: from now on the agent keeps the output (and the
+ * end) of the session's command instead of sending it, at most `maxBytes`; when that is full,
+ * `Block` pauses the command until a connect, `Drop` drops the oldest output and counts it.
+ * Answered by `session` Disconnected.
+ */
+export interface DisconnectSessionMessage {
+  op: 'disconnectSession';
+  sessionId: string;
+  mode: OutputBufferingMode;
+  maxBytes: number;
+}
+
+/** Connect-/Receive-PSSession: the agent sends what it kept, resumes a paused command, answers `session` Opened. */
+export interface ConnectSessionMessage {
+  op: 'connectSession';
+  sessionId: string;
+}
+
 export interface StopMessage {
   op: 'stop';
   runId: string;
@@ -236,4 +262,6 @@ export type HubToAgent =
   | AckMessage
   | PingMessage
   | OpenSessionMessage
-  | CloseSessionMessage;
+  | CloseSessionMessage
+  | DisconnectSessionMessage
+  | ConnectSessionMessage;

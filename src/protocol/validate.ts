@@ -102,7 +102,8 @@ export function parseAgentMessage(text: string): Parsed<AgentToHub> {
       return { ok: true, message: { op: 'pong', nonce: m.nonce } };
     case 'session':
       if (!isRunId(m.sessionId)) return bad('session.sessionId is not valid');
-      if (m.state !== 'Opened' && m.state !== 'Closed') return bad('session.state must be Opened or Closed');
+      if (m.state !== 'Opened' && m.state !== 'Disconnected' && m.state !== 'Closed')
+        return bad('session.state must be Opened, Disconnected or Closed');
       if (m.reason !== undefined && !isStr(m.reason, 4096)) return bad('session.reason must be a string');
       if (typeof m.at !== 'number' || !Number.isFinite(m.at)) return bad('session.at must be a number');
       return {
@@ -180,6 +181,14 @@ export function parseHubMessage(text: string): Parsed<HubToAgent> {
     case 'closeSession':
       if (!isRunId(m.sessionId)) return bad('closeSession.sessionId is not valid');
       return { ok: true, message: { op: 'closeSession', sessionId: m.sessionId } };
+    case 'disconnectSession':
+      if (!isRunId(m.sessionId)) return bad('disconnectSession.sessionId is not valid');
+      if (m.mode !== 'Block' && m.mode !== 'Drop') return bad('disconnectSession.mode must be Block or Drop');
+      if (!isNonNegInt(m.maxBytes)) return bad('disconnectSession.maxBytes must be a non-negative integer');
+      return { ok: true, message: { op: 'disconnectSession', sessionId: m.sessionId, mode: m.mode, maxBytes: m.maxBytes } };
+    case 'connectSession':
+      if (!isRunId(m.sessionId)) return bad('connectSession.sessionId is not valid');
+      return { ok: true, message: { op: 'connectSession', sessionId: m.sessionId } };
     default:
       return bad(`unknown op '${String(m.op).slice(0, 40)}'`);
   }

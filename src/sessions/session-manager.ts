@@ -1,6 +1,13 @@
 import type { Logger } from '../log.js';
-import type { AgentInfo, SessionStateMessage } from '../protocol/agent-protocol.js';
-import type { NewPSSession, PSSessionRecord, SessionStore } from '../store/session-store.js';
+import { ChatOpsError } from '../errors.js';
+import type {
+  AgentInfo,
+  ConnectSessionMessage,
+  DisconnectSessionMessage,
+  OutputBufferingMode,
+  SessionStateMessage,
+} from '../protocol/agent-protocol.js';
+import type { NewPSSession, PSSessionRecord, PSSessionState, SessionStore } from '../store/session-store.js';
 import type { AgentTransport } from '../transport/agent-transport.js';
 
 /** How long New-PSSession waits for an agent to open a session (pwsh takes a second or two). */
@@ -66,6 +73,50 @@ export class SessionManager {
     return store.getSession(rec.id)!;
   }
 
+  /**
+   * Disconnect-PSSession: the agent keeps the session's output from now on (up to `maxBytes`,
+   * then Block or Drop). Throws when the agent is not connected or does not answer.
+   */
+  async disconnect(rec: PSSessionRecord, mode: OutputBufferingMode, maxBytes: number): Promise<PSSessionRecord> {
+    return this.change(rec, { op: 'disconnectSession', sessionId: rec.instanceId, mode, maxBytes }, 'Disconnected');
+  }
+
+  /** Connect-/Receive-PSSession: the agent sends what it kept and the session is Opened again. */
+  async connect(rec: PSSessionRecord): Promise<PSSessionRecord> {
+    return this.change(rec, { op: 'connectSession', sessionId: rec.instanceId }, 'Opened');
+  }
+
+  private async change(
+    rec: PSSessionRecord,
+    message: DisconnectSessionMessage | ConnectSessionMessage,
+    wanted: PSSessionState,
+  ): Promise<PSSessionRecord> {
+    const { store, transport } = this.deps;
+    const answer = this.answerFor(rec.instanceId, CLOSE_TIMEOUT_MS);
+    if (!transport.send(rec.agent, message)) {
+      this.cancel(rec.instanceId);
+      throw new ChatOpsError(
+        'PSSessionStateChangeFailed',
+        `The session ${rec.name} cannot be changed now: the agent ${rec.agent} is not connected.`,
+      );
+    }
+    const m = await answer;
+    const now = store.getSession(rec.id) ?? rec;
+    if (m === undefined) {
+      throw new ChatOpsError(
+        'PSSessionStateChangeFailed',
+        `The agent ${rec.agent} did not answer within ${CLOSE_TIMEOUT_MS / 1000} s; the session ${rec.name} is ${now.state}.`,
+      );
+    }
+    if (now.state !== wanted) {
+      throw new ChatOpsError(
+        'PSSessionStateChangeFailed',
+        `The session ${rec.name} on ${rec.computer} is ${now.state}${now.reason !== undefined ? `: ${now.reason}` : ''}.`,
+      );
+    }
+    return now;
+  }
+
   /** Closes a session (Remove-PSSession): Closed once the agent confirms, or at once when it cannot be reached. */
   async close(rec: PSSessionRecord): Promise<void> {
     const { store, transport } = this.deps;
@@ -104,8 +155,10 @@ export class SessionManager {
       this.waiting.get(m.sessionId)?.(m);
       return;
     }
-    if (m.state === 'Opened') {
-      if (rec.state === 'Opening') store.updateSession(rec.id, { state: 'Opened', reason: null });
+    if (m.state === 'Disconnected') {
+      if (rec.state === 'Opened') store.updateSession(rec.id, { state: 'Disconnected', reason: null });
+    } else if (m.state === 'Opened') {
+      if (rec.state === 'Opening' || rec.state === 'Disconnected') store.updateSession(rec.id, { state: 'Opened', reason: null });
       else if (rec.state === 'Closed' || rec.state === 'Broken')
         this.deps.transport.send(agent, { op: 'closeSession', sessionId: m.sessionId });
     } else if (rec.state !== 'Closed' && rec.state !== 'Broken') {

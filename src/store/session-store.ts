@@ -6,9 +6,10 @@
 
 /**
  * PowerShell's RunspaceState names as Get-PSSession shows them. `Opening` while the agent has not
- * answered yet; `Broken` when the agent restarted or was lost (the session is gone with it).
+ * answered yet; `Disconnected` while the agent keeps its command's output for a later
+ * Receive-PSSession; `Broken` when the agent restarted or was lost (the session is gone with it).
  */
-export type PSSessionState = 'Opening' | 'Opened' | 'Closed' | 'Broken';
+export type PSSessionState = 'Opening' | 'Opened' | 'Disconnected' | 'Closed' | 'Broken';
 
 export interface PSSessionRecord {
   id: number;
@@ -25,6 +26,8 @@ export interface PSSessionRecord {
   idleTimeoutMs: number;
   createdBy: string;
   createdAt: string;
+  /** The job of the last command run in it (Receive-PSSession receives its output). */
+  jobId?: number;
 }
 
 export interface NewPSSession {
@@ -47,5 +50,6 @@ export interface SessionStore {
   /** Sessions on an agent that are not Closed or Broken. */
   liveSessionsOfAgent(agent: string): PSSessionRecord[];
   updateSession(id: number, update: { state: PSSessionState; reason?: string | null }): void;
+  setSessionJob(id: number, jobId: number): void;
   deleteSession(id: number): void;
 }

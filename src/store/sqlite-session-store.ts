@@ -15,6 +15,7 @@ interface SessionRow {
   idle_timeout_ms: number;
   created_by: string;
   created_at: string;
+  job_id: number | null;
 }
 
 function toSession(r: SessionRow): PSSessionRecord {
@@ -31,6 +32,7 @@ function toSession(r: SessionRow): PSSessionRecord {
     idleTimeoutMs: r.idle_timeout_ms,
     createdBy: r.created_by,
     createdAt: r.created_at,
+    ...(r.job_id !== null ? { jobId: r.job_id } : {}),
   };
 }
 
@@ -47,7 +49,8 @@ export class SqliteSessionStore implements SessionStore {
       byInstance: db.prepare('SELECT * FROM ps_sessions WHERE instance_id = ?'),
       list: db.prepare('SELECT * FROM ps_sessions WHERE channel = ? ORDER BY id'),
       listAll: db.prepare('SELECT * FROM ps_sessions ORDER BY id'),
-      live: db.prepare("SELECT * FROM ps_sessions WHERE agent = ? AND state IN ('Opening', 'Opened') ORDER BY id"),
+      live: db.prepare("SELECT * FROM ps_sessions WHERE agent = ? AND state IN ('Opening', 'Opened', 'Disconnected') ORDER BY id"),
+      setJob: db.prepare('UPDATE ps_sessions SET job_id = ? WHERE id = ?'),
       update: db.prepare('UPDATE ps_sessions SET state = ?, reason = ? WHERE id = ?'),
       delete: db.prepare('DELETE FROM ps_sessions WHERE id = ?'),
     };
@@ -93,6 +96,10 @@ export class SqliteSessionStore implements SessionStore {
 
   updateSession(id: number, update: { state: PSSessionState; reason?: string | null }): void {
     this.stmts.update!.run(update.state, update.reason ?? null, id);
+  }
+
+  setSessionJob(id: number, jobId: number): void {
+    this.stmts.setJob!.run(jobId, id);
   }
 
   deleteSession(id: number): void {

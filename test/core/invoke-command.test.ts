@@ -128,12 +128,14 @@ describe('Invoke-Command fan-out', () => {
     expect(wrongKind.sink.replies().join('\n')).toMatch(/must be a PowerShell script file/);
   });
 
-  it('refuses disconnected session cmdlets as not supported yet, saying they are on the roadmap', async () => {
-    for (const line of ['Disconnect-PSSession -Id 1', 'Receive-PSSession -Id 1', 'icm web1 -InDisconnectedSession { 1 }']) {
-      const r = await run(line);
-      expect(r.ok).toBe(false);
-      expect(r.sink.replies().join('\n')).toMatch(/not supported yet.*roadmap/s);
-    }
+  it('refuses -SessionName and -SessionOption without -InDisconnectedSession (the sessions -ComputerName opens are not kept), saying so', async () => {
+    const named = await run('icm web1 -SessionName x { 1 }');
+    expect(named.ok).toBe(false);
+    // PowerShell's own binder error.
+    expect(named.sink.replies().join('\n')).toContain('The SessionName parameter can');
+    const tuned = await run('icm web1 -SessionOption @{ IdleTimeout = 60000 } { 1 }');
+    expect(tuned.ok).toBe(false);
+    expect(tuned.sink.replies().join('\n')).toContain('is used here only with -InDisconnectedSession');
   });
 });
 

@@ -7,7 +7,8 @@ import { maskCommandLine } from '../../audit/mask.js';
 import { isShellConfiguration, loadRunbook } from '../../jobs/runbooks.js';
 import { JobPresenter } from '../job-presenter.js';
 import { asBool, asNumber, asString, asStrings, asArray, jobRef, toJson } from '../value-helpers.js';
-import { sessionRoadmapError, sessionsOf } from './sessions.js';
+import { outputBuffering, sessionIdleTimeout, sessionRef, sessionsOf, showSessions } from './sessions.js';
+import type { JobRecord } from '../../store/job-store.js';
 import type { PSSessionRecord } from '../../store/session-store.js';
 import { shellUsingHint, shellUsingName, shellUsingReferences } from '../shell-using.js';
 import { finishedOrStopped } from '../cancel.js';
@@ -57,8 +58,17 @@ interface InvokePlan {
 }
 
 function checkParameters(call: BoundCall): void {
+  const disconnected = asBool(call.parameters.InDisconnectedSession);
   for (const name of Object.keys(call.parameters)) {
-    if (SESSION_PARAMETERS.has(name)) throw sessionRoadmapError(`Invoke-Command -${name}`);
+    // -SessionName and -SessionOption name and tune the sessions -InDisconnectedSession opens.
+    if (SESSION_PARAMETERS.has(name) && !disconnected) {
+      throw new ChatOpsError(
+        'NotSupported',
+        `Invoke-Command -${name} is used here only with -InDisconnectedSession (it names and tunes the sessions that opens); a -ComputerName call runs without a session to tune. Add -InDisconnectedSession, or open one with New-PSSession -SessionOption ... and use -Session.`,
+        { target: name },
+      );
+    }
+    if (SESSION_PARAMETERS.has(name)) continue;
     if (!SUPPORTED.has(name)) {
       throw new ChatOpsError(
         'NotSupported',
@@ -230,10 +240,9 @@ export function describeInvoke(call: BoundCall, ctx: ExecContext): Authorization
   };
 }
 
-export async function invokeCommand(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
-  const plan = planInvoke(call, ctx);
-  if (call.parameters.Session !== undefined) for (const r of usableSessions(call, ctx).refused) await showError(ctx, r);
-  const { jobs, store, maxRuntimeMs } = ctx.services;
+/** The job of an Invoke-Command: one child per computer (or session), dispatched within the ThrottleLimit. */
+function startInvokeJob(call: BoundCall, ctx: ExecContext, plan: InvokePlan): JobRecord {
+  const { jobs, maxRuntimeMs, sessionStore } = ctx.services;
   const job = jobs.startJob({
     // Masked as the audit trail masks it: the job's Command is shown in status and Get-Job.
     command: maskCommandLine(call.text),
@@ -264,6 +273,74 @@ export async function invokeCommand(call: BoundCall, ctx: ExecContext): Promise<
     },
   });
   ctx.outcome.jobIds.push(job.id);
+  // Receive-PSSession reads a session's last command.
+  for (const s of plan.sessions ?? []) sessionStore.setSessionJob(s.id, job.id);
+  return job;
+}
+
+/**
+ * -InDisconnectedSession: a new session per computer (named by -SessionName), disconnected before
+ * the command starts in it, so the agent keeps all its output for Receive-PSSession (up to the
+ * buffer, then -SessionOption's OutputBufferingMode: Block, PowerShell's default, or Drop).
+ * Returns the sessions, as PowerShell does; the command's job is in Get-Job too.
+ */
+async function invokeInDisconnectedSessions(call: BoundCall, ctx: ExecContext, plan: InvokePlan): Promise<PsValue> {
+  const names = call.parameters.SessionName !== undefined ? asStrings(call.parameters.SessionName) : [];
+  const { mode, maxBytes } = outputBuffering(call);
+  const idleTimeoutMs = sessionIdleTimeout(call, ctx);
+  const { directory, sessions } = ctx.services;
+  const opened = await Promise.all(
+    plan.computers.map(async (computer, i) => {
+      const agent = plan.resolved[i]!;
+      const name = names[i];
+      const rec = await sessions.open({
+        ...(name !== undefined ? { name } : {}),
+        channel: ctx.channel,
+        computer,
+        agent,
+        configurationName: plan.configurationName ?? directory.list().find((a) => a.name === agent)?.defaultConfiguration ?? '',
+        idleTimeoutMs,
+        createdBy: userKey(ctx.command.user),
+      });
+      if (rec.state !== 'Opened') {
+        await showError(ctx, `[${computer}] Could not open a session: ${rec.reason ?? rec.state}`);
+        ctx.services.sessionStore.deleteSession(rec.id);
+        return undefined;
+      }
+      try {
+        return await sessions.disconnect(rec, mode, maxBytes);
+      } catch (e) {
+        await showError(ctx, `[${computer}] ${e instanceof Error ? e.message : String(e)}`);
+        return undefined;
+      }
+    }),
+  );
+  const ready = opened.filter((r): r is PSSessionRecord => r !== undefined);
+  if (ready.length === 0) {
+    ctx.outcome.ok = false;
+    return [];
+  }
+  startInvokeJob(call, ctx, {
+    ...plan,
+    computers: ready.map((r) => r.computer),
+    resolved: ready.map((r) => r.agent),
+    sessions: ready,
+    asJob: true,
+  });
+  await showSessions(
+    ctx,
+    ready.map((r) => ctx.services.sessionStore.getSession(r.id) ?? r),
+  );
+  // One session is the value itself, as PowerShell's pipeline gives one object.
+  return ready.length === 1 ? sessionRef(ready[0]!) : ready.map(sessionRef);
+}
+
+export async function invokeCommand(call: BoundCall, ctx: ExecContext): Promise<PsValue> {
+  const plan = planInvoke(call, ctx);
+  if (call.parameters.Session !== undefined) for (const r of usableSessions(call, ctx).refused) await showError(ctx, r);
+  if (asBool(call.parameters.InDisconnectedSession)) return invokeInDisconnectedSessions(call, ctx, plan);
+  const { jobs, store } = ctx.services;
+  const job = startInvokeJob(call, ctx, plan);
   const presenter = new JobPresenter(ctx.services, ctx.sink, job.id, plan.asJob, ctx.display);
   await presenter.start();
   if (plan.asJob) return jobRef(job.id);

@@ -1,32 +1,12 @@
 import type { BoundCall } from '../../language/bound-call.js';
 import type { ObjectRefValue, PsValue } from '../../language/values.js';
+import type { OutputBufferingMode } from '../../protocol/agent-protocol.js';
 import type { Block } from '../../messages/model.js';
 import type { PSSessionRecord } from '../../store/session-store.js';
 import type { AuthorizationRequest } from '../authorizer.js';
 import { type CoreServices, type ExecContext, safePost, showError, userKey } from '../context.js';
 import { ChatOpsError } from '../../errors.js';
 import { asArray, asNumber, asNumbers, asString, asStrings, hasWildcard, wildcard } from '../value-helpers.js';
-
-/** Session cmdlets that are still on the roadmap (interactive and disconnected sessions). */
-export const SESSION_ROADMAP_CMDLETS = [
-  'Enter-PSSession',
-  'Exit-PSSession',
-  'Disconnect-PSSession',
-  'Connect-PSSession',
-  'Receive-PSSession',
-];
-
-export function sessionRoadmapError(what: string): ChatOpsError {
-  return new ChatOpsError(
-    'NotSupported',
-    `${what} is not supported yet: disconnected sessions (-InDisconnectedSession, Disconnect-, Connect-, Receive-PSSession) are on the roadmap. Persistent sessions work: $s = New-PSSession web1; Invoke-Command -Session $s { ... }, and Enter-PSSession web1 gives a remote prompt.`,
-    { target: what },
-  );
-}
-
-export async function refuseSessionCmdlet(call: BoundCall, _ctx: ExecContext): Promise<PsValue> {
-  throw sessionRoadmapError(call.cmdlet);
-}
 
 export async function refuseStartJob(_call: BoundCall, _ctx: ExecContext): Promise<PsValue> {
   throw new ChatOpsError(
@@ -76,13 +56,13 @@ function reasons(sessions: PSSessionRecord[]): Block[] {
   return lines.length === 0 ? [] : [{ kind: 'text', text: lines.join('\n') }];
 }
 
-async function showSessions(ctx: ExecContext, sessions: PSSessionRecord[]): Promise<void> {
+export async function showSessions(ctx: ExecContext, sessions: PSSessionRecord[]): Promise<void> {
   if (!ctx.display || sessions.length === 0) return;
   await safePost(ctx, { blocks: [sessionTable(ctx.services, sessions), ...reasons(sessions)] });
 }
 
 /** The sessions a channel may see (admins: all). */
-function visible(ctx: ExecContext): PSSessionRecord[] {
+export function visible(ctx: ExecContext): PSSessionRecord[] {
   return ctx.services.sessionStore.listSessions(ctx.admin ? undefined : ctx.channel);
 }
 
@@ -106,7 +86,7 @@ export function sessionsOf(ctx: ExecContext, value: PsValue | undefined): PSSess
 
 const TARGETED_PARAMETERS = new Set(['ComputerName', 'Name', 'ConfigurationName', 'SessionOption', 'ThrottleLimit', 'Session']);
 
-function idleTimeoutOf(call: BoundCall, ctx: ExecContext): number {
+export function sessionIdleTimeout(call: BoundCall, ctx: ExecContext): number {
   const option = call.parameters.SessionOption;
   const opts =
     option !== null && typeof option === 'object' && !Array.isArray(option) && option.kind === 'sessionoption' ? option.options : undefined;
@@ -156,7 +136,7 @@ export async function newPSSession(call: BoundCall, ctx: ExecContext): Promise<P
   const targets = newSessionTargets(call, ctx);
   const names = call.parameters.Name !== undefined ? asStrings(call.parameters.Name) : [];
   const named = asString(call.parameters.ConfigurationName) || undefined;
-  const idleTimeoutMs = idleTimeoutOf(call, ctx);
+  const idleTimeoutMs = sessionIdleTimeout(call, ctx);
   const { directory, sessions } = ctx.services;
   // All at once: each agent opens its own (pwsh takes a second or two to start).
   const opened = await Promise.all(
@@ -195,7 +175,7 @@ export async function newPSSession(call: BoundCall, ctx: ExecContext): Promise<P
 }
 
 /** Get-PSSession's filters over the channel's sessions. */
-function selectSessions(call: BoundCall, all: PSSessionRecord[]): { found: PSSessionRecord[]; missing: string[] } {
+export function selectSessions(call: BoundCall, all: PSSessionRecord[]): { found: PSSessionRecord[]; missing: string[] } {
   let found = all;
   const missing: string[] = [];
   const p = call.parameters;
@@ -269,3 +249,20 @@ export async function newPSSessionOption(call: BoundCall, ctx: ExecContext): Pro
 }
 
 export { SESSION_DISPLAY };
+
+/** How much output an agent keeps for a disconnected session's command by default (1 MiB). */
+export const DEFAULT_OUTPUT_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * A disconnected session's buffering from -SessionOption (or Disconnect-PSSession's own
+ * -OutputBufferingMode): OutputBufferingMode Block (PowerShell's default) or Drop, and the buffer
+ * size from MaximumReceivedDataSizePerCommand (bytes), else DEFAULT_OUTPUT_BUFFER_BYTES.
+ */
+export function outputBuffering(call: BoundCall): { mode: OutputBufferingMode; maxBytes: number } {
+  const option = call.parameters.SessionOption;
+  const opts =
+    option !== null && typeof option === 'object' && !Array.isArray(option) && option.kind === 'sessionoption' ? option.options : undefined;
+  const named = asString(call.parameters.OutputBufferingMode) ?? asString(opts?.OutputBufferingMode);
+  const size = asNumber(opts?.MaximumReceivedDataSizePerCommand);
+  return { mode: named === 'Drop' ? 'Drop' : 'Block', maxBytes: size !== undefined && size > 0 ? size : DEFAULT_OUTPUT_BUFFER_BYTES };
+}

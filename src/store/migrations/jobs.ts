@@ -177,4 +177,11 @@ export const JOB_MIGRATIONS: Migration[] = [
       ALTER TABLE job_runs ADD COLUMN sessions TEXT;
     `,
   },
+  {
+    id: 207,
+    name: "a session's last command (Receive-PSSession reads its output)",
+    sql: `
+      ALTER TABLE ps_sessions ADD COLUMN job_id INTEGER;
+    `,
+  },
 ];
