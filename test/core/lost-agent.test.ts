@@ -230,7 +230,11 @@ describe('an agent lost mid-job', () => {
 
   // Last: web1 does not come back from this.
   it('an agent removed with the admin CLI fails its running children at once, saying why; the others complete', async () => {
-    const { jobIds } = await rt.run('icm web1,web2 { echo "start $AGENT_ID"; sleep 3; echo "done $AGENT_ID" } -AsJob');
+    // web1 runs long enough that the admin CLI (a node process, slow to start on a busy machine)
+    // removes it while it runs; web2 ends on its own.
+    const { jobIds } = await rt.run(
+      'icm web1,web2 { echo "start $AGENT_ID"; if [ "$AGENT_ID" = web1 ]; then sleep 30; else sleep 3; fi; echo "done $AGENT_ID" } -AsJob',
+    );
     const id = jobIds[0]!;
     await started(id, 'web1');
     const admin = await runAdminProcess(['agent', 'remove', 'web1'], rt.config.dbPath);
