@@ -297,12 +297,19 @@ function signalName(n: number): string | undefined {
   return Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0];
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+/** Signals a whole process group (a run or a session started detached); gone is fine. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {
     // already gone
   }
+}
+
+/** SIGTERM to a process group, then SIGKILL after `graceMs` for what is left. */
+export function killGroup(pid: number, graceMs: number): void {
+  signalGroup(pid, 'SIGTERM');
+  setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs).unref();
 }
 
 function formatMs(ms: number): string {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, chownSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExecutorRun, RunningRun, RunSink } from './executors.js';
+import { type ExecutorRun, killGroup, type RunningRun, type RunSink } from './executors.js';
 import { LineSplitter, PwshRecordReader, RecordBatcher } from './pwsh-records.js';
 import { PWSH_WRAPPER } from './pwsh-wrapper.js';
 import type { ScriptUser } from './script-environment.js';
@@ -198,14 +198,6 @@ export class PwshSession {
   kill(): void {
     const pid = this.child.pid;
     if (pid === undefined || this.exited) return;
-    const signal = (s: NodeJS.Signals): void => {
-      try {
-        process.kill(-pid, s);
-      } catch {
-        // gone
-      }
-    };
-    signal('SIGTERM');
-    setTimeout(() => signal('SIGKILL'), this.options.killGraceMs).unref();
+    killGroup(pid, this.options.killGraceMs);
   }
 }

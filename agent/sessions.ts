@@ -3,7 +3,7 @@
 // at a time. The hub learns of every change through `session` messages (see agent-protocol.ts).
 import type { Logger } from '../src/log.js';
 import type { OutputBufferingMode, OutputStream, SessionStateMessage } from '../src/protocol/agent-protocol.js';
-import type { ExecutorRun, RunningRun, RunResult, RunSink } from './executors.js';
+import { type ExecutorRun, type RunningRun, type RunResult, type RunSink, signalGroup } from './executors.js';
 import { PwshSession } from './pwsh-session.js';
 import { currentUser, scriptEnvironment, scriptWorkingDirectory, type ScriptUser } from './script-environment.js';
 import { findConfiguration, type SessionConfiguration } from './session-configurations.js';
@@ -246,12 +246,7 @@ export class AgentSessions {
 
   private signal(held: Held, signal: NodeJS.Signals): void {
     const pid = held.session.pgid;
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // gone
-    }
+    if (pid !== undefined) signalGroup(pid, signal);
   }
 
   /** The configuration a session runs, for the runbook restriction. */

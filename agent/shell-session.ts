@@ -4,7 +4,7 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { Chunker, shellWord, usingEnvName, type ExecutorRun, type RunningRun, type RunSink } from './executors.js';
+import { Chunker, type ExecutorRun, killGroup, type RunningRun, type RunSink, shellWord, usingEnvName } from './executors.js';
 import type { ScriptUser } from './script-environment.js';
 
 /**
@@ -56,17 +56,21 @@ export interface ShellSessionOptions {
 }
 
 /**
- * Splits one stream of the shell at a command's end marker (see SHELL_SESSION_DRIVER). Output is
- * passed on as it comes, whole lines at once; only a last line that could be the start of the
- * marker waits for the next chunk. The driver writes a newline before the marker (the script's
- * output may not end with one): when that newline was already passed on with the output, the
- * marker is found at the start of the next chunk, and the output keeps the newline.
+ * Splits one stream of the shell at a command's end marker (see SHELL_SESSION_DRIVER). The
+ * driver writes a newline before the marker (the script's output may not end with one), and that
+ * newline can arrive in an earlier chunk than the marker: so a chunk's last newline is held back
+ * until the next chunk shows whether the marker follows it, or for HOLD_MS when nothing comes
+ * (the script is still running: the newline is its own). The script's output passes on otherwise
+ * as it comes.
  */
-class MarkedStream {
+export class MarkedStream {
+  static readonly HOLD_MS = 100;
   private buf = '';
   private readonly decoder = new StringDecoder('utf8');
   private readonly head: string;
-  private lastWasNewline = false;
+  /** A newline released by the timer: the marker may then come without its own. */
+  private releasedNewline = false;
+  private timer: NodeJS.Timeout | undefined;
   constructor(
     marker: string,
     private readonly withStatus: boolean,
@@ -79,14 +83,16 @@ class MarkedStream {
   private pass(text: string): void {
     if (text === '') return;
     this.emit(text);
-    this.lastWasNewline = text.endsWith('\n');
+    this.releasedNewline = false;
   }
 
   write(b: Buffer): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     this.buf += this.decoder.write(b);
     let at = this.buf.indexOf(`\n${this.head}`);
     let start = at + 1;
-    if (at < 0 && this.lastWasNewline && this.buf.startsWith(this.head)) {
+    if (at < 0 && this.releasedNewline && this.buf.startsWith(this.head)) {
       at = 0;
       start = 0;
     }
@@ -99,18 +105,25 @@ class MarkedStream {
       }
       const nl = this.buf.indexOf('\n', this.head.length);
       if (nl >= 0) this.ended(Number.parseInt(this.buf.slice(this.head.length, nl), 10));
-      else this.lastWasNewline = true; // the marker's own newline was consumed: wait for the status
+      else this.releasedNewline = true; // the marker is here; its status line is still coming
       return;
     }
-    // Whole lines go on; a last line that may be the marker's start waits.
     const k = this.buf.lastIndexOf('\n');
     const tail = this.buf.slice(k + 1);
-    if (k >= 0 && tail !== '' && this.head.startsWith(tail)) {
-      this.pass(this.buf.slice(0, k + 1));
-      this.buf = tail;
-    } else if (k < 0 && this.lastWasNewline && this.head.startsWith(this.buf)) {
-      // still possibly the marker, right after a newline passed on
-    } else {
+    if (k >= 0 && this.head.startsWith(tail)) {
+      // The last newline may be the marker's: hold it (with a partial marker after it).
+      this.pass(this.buf.slice(0, k));
+      this.buf = this.buf.slice(k);
+      if (tail === '') {
+        this.timer = setTimeout(() => {
+          if (this.buf !== '\n') return;
+          this.buf = '';
+          this.emit('\n');
+          this.releasedNewline = true;
+        }, MarkedStream.HOLD_MS);
+        this.timer.unref();
+      }
+    } else if (!(k < 0 && this.releasedNewline && this.head.startsWith(this.buf))) {
       this.pass(this.buf);
       this.buf = '';
     }
@@ -118,6 +131,7 @@ class MarkedStream {
 
   /** What is left when the shell ended before the marker. */
   flush(): void {
+    clearTimeout(this.timer);
     this.buf += this.decoder.end();
     this.pass(this.buf);
     this.buf = '';
@@ -274,14 +288,6 @@ export class ShellSession {
   kill(): void {
     const pid = this.child.pid;
     if (pid === undefined || this.exited) return;
-    const signal = (s: NodeJS.Signals): void => {
-      try {
-        process.kill(-pid, s);
-      } catch {
-        // gone
-      }
-    };
-    signal('SIGTERM');
-    setTimeout(() => signal('SIGKILL'), this.options.killGraceMs).unref();
+    killGroup(pid, this.options.killGraceMs);
   }
 }
