@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ExecutorRun, killGroup, type RunningRun, type RunSink } from './executors.js';
 import { LineSplitter, PwshRecordReader, RecordBatcher } from './pwsh-records.js';
-import { PWSH_WRAPPER } from './pwsh-wrapper.js';
+import { PWSH_WRAPPER, pwshArgs } from './pwsh-wrapper.js';
 import type { ScriptUser } from './script-environment.js';
 
 /**
@@ -63,15 +63,7 @@ function sessionWrapper(): string {
 
 let cachedArgs: string[] | undefined;
 function sessionArgs(): string[] {
-  cachedArgs ??= [
-    '-NoLogo',
-    '-NoProfile',
-    '-NonInteractive',
-    '-OutputFormat',
-    'Text',
-    '-EncodedCommand',
-    Buffer.from(sessionWrapper(), 'utf16le').toString('base64'),
-  ];
+  cachedArgs ??= pwshArgs(sessionWrapper());
   return cachedArgs;
 }
 

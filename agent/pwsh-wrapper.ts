@@ -274,13 +274,18 @@ __emit 'end' $__end
 exit 0
 `;
 
-export const PWSH_ARGS: readonly string[] = [
-  '-NoLogo',
-  '-NoProfile',
-  '-NonInteractive',
-  // Errors of pwsh itself as text, not the CLIXML that -EncodedCommand implies.
-  '-OutputFormat',
-  'Text',
-  '-EncodedCommand',
-  Buffer.from(PWSH_WRAPPER, 'utf16le').toString('base64'),
-];
+/** pwsh's command line for a wrapper script: no profile, no prompts, the script encoded. */
+export function pwshArgs(wrapper: string): string[] {
+  return [
+    '-NoLogo',
+    '-NoProfile',
+    '-NonInteractive',
+    // Errors of pwsh itself as text, not the CLIXML that -EncodedCommand implies.
+    '-OutputFormat',
+    'Text',
+    '-EncodedCommand',
+    Buffer.from(wrapper, 'utf16le').toString('base64'),
+  ];
+}
+
+export const PWSH_ARGS: readonly string[] = pwshArgs(PWSH_WRAPPER);

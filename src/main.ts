@@ -6,6 +6,7 @@ import { isChatOpsError } from './errors.js';
 import { startApp, type App } from './app.js';
 import { ENROLLED_AGENTS_WAIT_MS, waitForEnrolledAgents } from './wait-for-agents.js';
 import { forwardToRunningBot, startAttachListener } from './console-attach.js';
+import { runMain } from './run-main.js';
 
 /**
  * `npm start`: settings from the environment and `.env`, then the runtime (store, hub, core,
@@ -141,14 +142,4 @@ async function main(): Promise<number> {
   return code;
 }
 
-void main().then(
-  (code) => {
-    process.exitCode = code;
-    // Nothing is left to wait for; do not let a stray handle keep the process alive.
-    setTimeout(() => process.exit(code), 200).unref();
-  },
-  (e: unknown) => {
-    process.stderr.write(`chatops: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

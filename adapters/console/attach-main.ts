@@ -2,6 +2,7 @@ import { type Config, loadConfig, readDotEnv } from '../../src/config.js';
 import { isChatOpsError } from '../../src/errors.js';
 import { attachToBot } from './attach-client.js';
 import { attachSocketPath } from './attach-socket.js';
+import { runMain } from '../../src/run-main.js';
 
 /**
  * `npm run console`: attaches to the bot running on this database (CHATOPS_DB, from the
@@ -35,14 +36,4 @@ async function main(): Promise<number> {
   return outcome.exitCode;
 }
 
-void main().then(
-  (code) => {
-    process.exitCode = code;
-    // Nothing is left to wait for; do not let a stray handle keep the process alive.
-    setTimeout(() => process.exit(code), 200).unref();
-  },
-  (e: unknown) => {
-    process.stderr.write(`chatops: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

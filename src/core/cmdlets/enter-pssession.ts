@@ -2,10 +2,10 @@ import type { BoundCall } from '../../language/bound-call.js';
 import type { PsValue, ScriptBlockValue } from '../../language/values.js';
 import type { PSSessionRecord } from '../../store/session-store.js';
 import type { AuthorizationRequest } from '../authorizer.js';
-import { type ExecContext, safePost, userKey } from '../context.js';
+import { type ExecContext, safePost } from '../context.js';
 import { ChatOpsError } from '../../errors.js';
 import { asNumber, asString } from '../value-helpers.js';
-import { DEFAULT_IDLE_TIMEOUT_MS, sessionRef, sessionsOf } from './sessions.js';
+import { openChannelSession, sessionIdleTimeout, sessionRef, sessionsOf } from './sessions.js';
 
 /** PowerShell's remote prompt prefix for a session. */
 export function promptFor(rec: PSSessionRecord): string {
@@ -73,18 +73,15 @@ export async function enterPSSession(call: BoundCall, ctx: ExecContext): Promise
       );
     }
     const named = asString(call.parameters.ConfigurationName) || undefined;
-    rec = await ctx.services.sessions.open({
-      channel: ctx.channel,
+    const opened = await openChannelSession(ctx, {
       computer,
       agent,
-      configurationName: named ?? ctx.services.directory.list().find((a) => a.name === agent)?.defaultConfiguration ?? '',
-      idleTimeoutMs: Math.min(DEFAULT_IDLE_TIMEOUT_MS, ctx.services.maxRuntimeMs > 0 ? ctx.services.maxRuntimeMs : DEFAULT_IDLE_TIMEOUT_MS),
-      createdBy: userKey(ctx.command.user),
+      ...(named !== undefined ? { configurationName: named } : {}),
+      idleTimeoutMs: sessionIdleTimeout(call, ctx),
     });
-    if (rec.state !== 'Opened') {
-      ctx.services.sessionStore.deleteSession(rec.id);
-      throw new ChatOpsError('PSSessionOpenFailed', `Connecting to remote server ${computer} failed: ${rec.reason ?? rec.state}`);
-    }
+    if ('failed' in opened)
+      throw new ChatOpsError('PSSessionOpenFailed', `Connecting to remote server ${computer} failed: ${opened.failed}`);
+    rec = opened;
     temporary = true;
   } else if (rec.state !== 'Opened') {
     throw new ChatOpsError(

@@ -7,7 +7,7 @@ import { maskCommandLine } from '../../audit/mask.js';
 import { isShellConfiguration, loadRunbook } from '../../jobs/runbooks.js';
 import { JobPresenter } from '../job-presenter.js';
 import { asBool, asNumber, asString, asStrings, asArray, jobRef, toJson } from '../value-helpers.js';
-import { outputBuffering, sessionIdleTimeout, sessionRef, sessionsOf, showSessions } from './sessions.js';
+import { openChannelSession, outputBuffering, sessionIdleTimeout, sessionRef, sessionsOf, showSessions } from './sessions.js';
 import type { JobRecord } from '../../store/job-store.js';
 import type { PSSessionRecord } from '../../store/session-store.js';
 import { shellUsingHint, shellUsingName, shellUsingReferences } from '../shell-using.js';
@@ -288,23 +288,20 @@ async function invokeInDisconnectedSessions(call: BoundCall, ctx: ExecContext, p
   const names = call.parameters.SessionName !== undefined ? asStrings(call.parameters.SessionName) : [];
   const { mode, maxBytes } = outputBuffering(call);
   const idleTimeoutMs = sessionIdleTimeout(call, ctx);
-  const { directory, sessions } = ctx.services;
+  const { sessions } = ctx.services;
   const opened = await Promise.all(
     plan.computers.map(async (computer, i) => {
       const agent = plan.resolved[i]!;
       const name = names[i];
-      const rec = await sessions.open({
-        ...(name !== undefined ? { name } : {}),
-        channel: ctx.channel,
+      const rec = await openChannelSession(ctx, {
         computer,
         agent,
-        configurationName: plan.configurationName ?? directory.list().find((a) => a.name === agent)?.defaultConfiguration ?? '',
+        ...(name !== undefined ? { name } : {}),
+        ...(plan.configurationName !== undefined ? { configurationName: plan.configurationName } : {}),
         idleTimeoutMs,
-        createdBy: userKey(ctx.command.user),
       });
-      if (rec.state !== 'Opened') {
-        await showError(ctx, `[${computer}] Could not open a session: ${rec.reason ?? rec.state}`);
-        ctx.services.sessionStore.deleteSession(rec.id);
+      if ('failed' in rec) {
+        await showError(ctx, `[${computer}] Could not open a session: ${rec.failed}`);
         return undefined;
       }
       try {

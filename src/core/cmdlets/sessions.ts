@@ -97,6 +97,30 @@ export function sessionIdleTimeout(call: BoundCall, ctx: ExecContext): number {
   return Math.min(wanted, max);
 }
 
+/**
+ * Opens a session of the channel on an agent, in the configuration asked for or the agent's
+ * default (named, as Get-PSSession shows it). A session the agent could not open is not kept:
+ * the result then says why.
+ */
+export async function openChannelSession(
+  ctx: ExecContext,
+  o: { computer: string; agent: string; name?: string; configurationName?: string; idleTimeoutMs: number },
+): Promise<PSSessionRecord | { failed: string }> {
+  const { directory, sessions, sessionStore } = ctx.services;
+  const rec = await sessions.open({
+    ...(o.name !== undefined ? { name: o.name } : {}),
+    channel: ctx.channel,
+    computer: o.computer,
+    agent: o.agent,
+    configurationName: o.configurationName ?? directory.list().find((a) => a.name === o.agent)?.defaultConfiguration ?? '',
+    idleTimeoutMs: o.idleTimeoutMs,
+    createdBy: userKey(ctx.command.user),
+  });
+  if (rec.state === 'Opened') return rec;
+  sessionStore.deleteSession(rec.id);
+  return { failed: rec.reason ?? rec.state };
+}
+
 /** New-PSSession's computers: -ComputerName (default localhost) or the computers of -Session. */
 function newSessionTargets(call: BoundCall, ctx: ExecContext): Array<{ computer: string; configurationName?: string }> {
   if (call.parameters.Session !== undefined) {
@@ -137,7 +161,7 @@ export async function newPSSession(call: BoundCall, ctx: ExecContext): Promise<P
   const names = call.parameters.Name !== undefined ? asStrings(call.parameters.Name) : [];
   const named = asString(call.parameters.ConfigurationName) || undefined;
   const idleTimeoutMs = sessionIdleTimeout(call, ctx);
-  const { directory, sessions } = ctx.services;
+  const { directory } = ctx.services;
   // All at once: each agent opens its own (pwsh takes a second or two to start).
   const opened = await Promise.all(
     targets.map(async (t, i) => {
@@ -150,20 +174,16 @@ export async function newPSSession(call: BoundCall, ctx: ExecContext): Promise<P
         return undefined;
       }
       const name = names[i];
-      // The configuration asked for, else the agent's default, named (Get-PSSession shows it).
-      const configurationName = named ?? t.configurationName ?? directory.list().find((a) => a.name === agent)?.defaultConfiguration ?? '';
-      const rec = await sessions.open({
-        ...(name !== undefined ? { name } : {}),
-        channel: ctx.channel,
+      const configurationName = named ?? t.configurationName;
+      const rec = await openChannelSession(ctx, {
         computer: t.computer,
         agent,
-        configurationName,
+        ...(name !== undefined ? { name } : {}),
+        ...(configurationName !== undefined ? { configurationName } : {}),
         idleTimeoutMs,
-        createdBy: userKey(ctx.command.user),
       });
-      if (rec.state !== 'Opened') {
-        await showError(ctx, `[${t.computer}] Could not open a session: ${rec.reason ?? rec.state}`);
-        ctx.services.sessionStore.deleteSession(rec.id);
+      if ('failed' in rec) {
+        await showError(ctx, `[${t.computer}] Could not open a session: ${rec.failed}`);
         return undefined;
       }
       return rec;
