@@ -39,6 +39,9 @@ export function threadLine(text: string): string {
   return inline ? inline[1]!.trim() : t;
 }
 
+/** What a prompt thread says when its prompt ended: lines typed there no longer run. */
+export const PROMPT_ENDED_NOTE = 'Messages in this thread are no longer run.';
+
 export class PromptThreads {
   private readonly threads = new Map<string, PromptThread>();
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -54,6 +57,12 @@ export class PromptThreads {
 
   get(threadKey: string): PromptThread | undefined {
     return this.threads.get(threadKey);
+  }
+
+  /** The thread that carries `scope`'s prompt, with its key. */
+  byScope(scope: string): [string, PromptThread] | undefined {
+    for (const entry of this.threads) if (entry[1].scope === scope) return entry;
+    return undefined;
   }
 
   close(threadKey: string): void {

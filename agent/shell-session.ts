@@ -4,7 +4,7 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { Chunker, type ExecutorRun, killGroup, type RunningRun, type RunSink, shellWord, usingEnvName } from './executors.js';
+import { Chunker, type ExecutorRun, killGroup, type RunningRun, type RunSink, shellWord, signalGroup, usingEnvName } from './executors.js';
 import type { ScriptUser } from './script-environment.js';
 
 /**
@@ -19,7 +19,8 @@ import type { ScriptUser } from './script-environment.js';
  * (`$(cat f; printf x)` keeps trailing newlines), never as script text. After the script, the
  * driver writes `\n<marker> <exit status>\n` on stdout and `\n<marker>\n` on stderr: the agent
  * ends the command when it has seen both, and drops the newline it added before each marker.
- * The script reads /dev/null, not the request stream. POSIX sh only (dash has no arrays).
+ * The script reads /dev/null, not the request stream. POSIX sh only (dash has no arrays). This
+ * is the sh session's driver; bash sessions use BASH_SESSION_PRELUDE, which a stop interrupts.
  */
 export const SHELL_SESSION_DRIVER = String.raw`
 while IFS=' ' read -r __chatops_dir __chatops_marker; do
@@ -41,6 +42,46 @@ while IFS=' ' read -r __chatops_dir __chatops_marker; do
   printf '\n%s %d\n' "$__chatops_marker" "$__chatops_rc"
   printf '\n%s\n' "$__chatops_marker" >&2
 done
+`;
+
+/**
+ * A bash session is an interactive bash (`-i`, no rc files, no line editing, no history, empty
+ * prompts) reading requests on its stdin, so that a stop is what Ctrl-C is at a bash prompt:
+ * SIGINT to the session's process group ends the command running and the rest of its line, and
+ * the shell, with everything the earlier commands left in it, reads the next line. (A
+ * non-interactive shell would die of it; `return` from a trap would only leave the innermost
+ * function.) This prelude is the first thing on stdin; then each request is one line, run at
+ * the top level so that `declare` in a script makes globals:
+ *
+ *     __chatops_pre <dir>; . <dir>/script "${__chatops_args[@]}" </dev/null; __chatops_post <marker> $?
+ *
+ * and after a stop, `__chatops_abort <marker> 130`, which writes the markers unless the command
+ * got to write them itself. Files in <dir> are read as data, as in SHELL_SESSION_DRIVER. `exit`
+ * in a script leaves quietly (an interactive bash would print "exit" on stderr).
+ */
+export const BASH_SESSION_PRELUDE = String.raw`PS1= PS2= PS4= PROMPT_COMMAND=; set +o history +H; unset HISTFILE
+__chatops_done=
+__chatops_pre() { local f v i=1; __chatops_args=(); while [ -e "$1/arg$i" ]; do v=$(cat "$1/arg$i"; printf x); __chatops_args+=("${'$'}{v%x}"); i=$((i + 1)); done; for f in "$1"/env/USING_*; do [ -e "$f" ] || continue; v=$(cat "$f"; printf x); export "${'$'}{f##*/}=${'$'}{v%x}"; done; }
+__chatops_post() { __chatops_done=$1; printf '
+%s %d
+' "$1" "$2"; printf '
+%s
+' "$1" >&2; }
+__chatops_abort() { [ "$__chatops_done" = "$1" ] || __chatops_post "$1" "$2"; }
+exit() { builtin exit "$@" 2>/dev/null; }
+`;
+
+/**
+ * Written before `__chatops_abort` after a SIGINT: a SIGINT that finds the shell reading (the
+ * command ended just before) makes it drop what it read of the line so far, which is then some
+ * of these spaces, never a character of the abort line.
+ */
+/** `s` as one shell word (the request directory's path is the agent's own, but paths may hold spaces). */
+function singleQuoted(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+const SACRIFICIAL_LINE = `${' '.repeat(64)}
 `;
 
 export interface ShellSessionOptions {
@@ -145,12 +186,17 @@ export class ShellSession {
   private current: { out: MarkedStream; err: MarkedStream } | undefined;
   private exited = false;
   private seq = 0;
+  /** bash: the ready line still awaited on stdout / stderr (see the constructor). */
+  private startOut: string | undefined;
+  private startErr: string | undefined;
+  private startSeen = { out: '', err: '' };
 
   constructor(private readonly options: ShellSessionOptions) {
     // The requests' directory: the agent's user's private temp dir, handed to the script's user.
     this.base = mkdtempSync(join(tmpdir(), 'chatops-session-'));
     if (options.runAs) chownSync(this.base, options.runAs.uid, options.runAs.gid);
-    this.child = spawn(options.kind, ['-c', SHELL_SESSION_DRIVER, 'chatops'], {
+    const args = options.kind === 'bash' ? ['--norc', '--noprofile', '--noediting', '-i'] : ['-c', SHELL_SESSION_DRIVER, 'chatops'];
+    this.child = spawn(options.kind, args, {
       detached: true,
       env: options.env,
       cwd: options.cwd,
@@ -158,8 +204,22 @@ export class ShellSession {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child.stdin!.on('error', () => {});
-    this.child.stdout!.on('data', (b: Buffer) => this.current?.out.write(b));
-    this.child.stderr!.on('data', (b: Buffer) => this.current?.err.write(b));
+    // bash's start-up complaints (no terminal, no job control) and its first prompt come before
+    // a ready marker on each stream, and are dropped with it.
+    if (options.kind === 'bash') {
+      const ready = randomBytes(16).toString('hex');
+      this.startOut = `${ready}\n`;
+      this.startErr = `${ready}\n`;
+      this.child.stdin!.write(`${BASH_SESSION_PRELUDE}printf '%s\\n' ${ready}; printf '%s\\n' ${ready} >&2\n`);
+    }
+    this.child.stdout!.on('data', (b: Buffer) => {
+      const rest = this.startOut === undefined ? b : this.started('out', b);
+      if (rest) this.current?.out.write(rest);
+    });
+    this.child.stderr!.on('data', (b: Buffer) => {
+      const rest = this.startErr === undefined ? b : this.started('err', b);
+      if (rest) this.current?.err.write(rest);
+    });
     this.child.on('error', (e) => this.ended(`Could not start ${options.kind}: ${e.message}`));
     this.child.on('exit', (code, signal) =>
       this.ended(
@@ -168,6 +228,23 @@ export class ShellSession {
           : `The session's ${options.kind} was killed (${signal ?? 'signal'})`,
       ),
     );
+  }
+
+  /** Until a stream's ready line: drops what comes before it, returns what follows it. */
+  private started(stream: 'out' | 'err', b: Buffer): Buffer | undefined {
+    const ready = stream === 'out' ? this.startOut! : this.startErr!;
+    const seen = this.startSeen[stream] + b.toString('latin1');
+    const at = seen.indexOf(ready);
+    if (at < 0) {
+      // Keep only what could be the start of the ready line.
+      this.startSeen[stream] = seen.slice(-ready.length);
+      return undefined;
+    }
+    if (stream === 'out') this.startOut = undefined;
+    else this.startErr = undefined;
+    this.startSeen[stream] = '';
+    const rest = Buffer.from(seen.slice(at + ready.length), 'latin1');
+    return rest.length > 0 ? rest : undefined;
   }
 
   /** The shell's process group, for killing what is left after an agent crash. */
@@ -261,33 +338,53 @@ export class ShellSession {
       // The command runs in the session's shell itself: stopping it ends the session.
       onStopKill();
     };
+    /**
+     * bash: Ctrl-C, as at a prompt (see BASH_SESSION_PRELUDE); the session lives on. A command
+     * that does not end within the kill grace (it ignores SIGINT) is ended with its session.
+     */
+    const interrupt = (result: { state: 'Stopped' | 'Failed'; reason: string }): void => {
+      const pid = this.child.pid;
+      if (finished || stopped || pid === undefined || this.exited) return;
+      stopped = result;
+      signalGroup(pid, 'SIGINT');
+      this.child.stdin!.write(`${SACRIFICIAL_LINE}__chatops_abort ${marker} 130\n`);
+      const escalate = setTimeout(() => {
+        if (finished) return;
+        stopped = { ...result, reason: `${result.reason}; it did not end on an interrupt, so its session was closed` };
+        onStopKill();
+      }, this.options.killGraceMs);
+      escalate.unref();
+    };
     let runtimeTimer: NodeJS.Timeout | undefined;
     if (run.maxRuntimeMs > 0) {
-      runtimeTimer = setTimeout(
-        () =>
-          kill({
-            state: 'Failed',
-            reason: `The command ran longer than the maximum runtime of ${run.maxRuntimeMs / 1000} s and was stopped; its session was closed`,
-          }),
-        run.maxRuntimeMs,
-      );
+      runtimeTimer = setTimeout(() => {
+        const reason = `The command ran longer than the maximum runtime of ${run.maxRuntimeMs / 1000} s and was stopped`;
+        if (this.options.kind === 'bash') interrupt({ state: 'Failed', reason });
+        else kill({ state: 'Failed', reason: `${reason}; its session was closed` });
+      }, run.maxRuntimeMs);
     }
     if (this.exited) finish(undefined);
-    else this.child.stdin!.write(`${dir} ${marker}\n`);
+    else if (this.options.kind === 'bash') {
+      const d = singleQuoted(dir);
+      this.child.stdin!.write(`__chatops_pre ${d}; . ${d}/script "\${__chatops_args[@]}" </dev/null; __chatops_post ${marker} $?\n`);
+    } else this.child.stdin!.write(`${dir} ${marker}\n`);
     return {
       ...(this.child.pid !== undefined ? { pgid: this.child.pid } : {}),
       stop: () =>
-        kill({
-          state: 'Stopped',
-          reason: 'The command was stopped; its session was closed (a bash or sh session is the shell that runs the command)',
-        }),
+        this.options.kind === 'bash'
+          ? interrupt({ state: 'Stopped', reason: 'The command was stopped' })
+          : kill({
+              state: 'Stopped',
+              reason: 'The command was stopped; its session was closed (an sh session is the shell that runs the command)',
+            }),
     };
   }
 
-  /** Ends the shell and everything it started. */
+  /** Ends the shell and everything it started (an interactive bash ignores SIGTERM: SIGHUP ends it). */
   kill(): void {
     const pid = this.child.pid;
     if (pid === undefined || this.exited) return;
+    if (this.options.kind === 'bash') signalGroup(pid, 'SIGHUP');
     killGroup(pid, this.options.killGraceMs);
   }
 }

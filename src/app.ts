@@ -188,6 +188,7 @@ async function startLocked(
     log,
     runbooksDir: resolve(config.runbooksDir),
     maxRuntimeMs: config.maxRuntimeMs,
+    sessionMaxIdleMs: config.sessionMaxIdleMs,
     ...(options.statusIntervalMs !== undefined ? { statusIntervalMs: options.statusIntervalMs } : {}),
     extraCmdlets,
   });

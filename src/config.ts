@@ -23,6 +23,11 @@ export interface Config {
   runbooksDir: string;
   /** Per-child runtime limit in ms (JOB_MAX_RUNTIME); 0 = none. The agent enforces it. */
   maxRuntimeMs: number;
+  /**
+   * The longest idle timeout a session may have (SESSION_MAX_IDLE), as WinRM's MaxIdleTimeoutms:
+   * a longer -SessionOption IdleTimeout, or the 2-hour default, is cut to it.
+   */
+  sessionMaxIdleMs: number;
   /** How long a finished job and its output are kept (JOB_RETENTION); 0 = forever. */
   jobRetentionMs: number;
   /**
@@ -280,6 +285,7 @@ export function loadConfig(env: Env): Config {
     runbooksDir: str('RUNBOOKS_DIR', './runbooks')!,
     // Timers cap these at 2^31-1 ms (24.8 days): 24d is the longest whole-day value.
     maxRuntimeMs: duration('JOB_MAX_RUNTIME', DAY, 0, 24 * DAY),
+    sessionMaxIdleMs: duration('SESSION_MAX_IDLE', 12 * 60 * 60_000, 1000, 24 * DAY),
     jobRetentionMs: duration('JOB_RETENTION', 7 * DAY, 0, 3650 * DAY),
     agentLostGraceMs: duration('AGENT_LOST_GRACE', 5 * 60_000, 0, 24 * DAY),
     maxOutputBytes,

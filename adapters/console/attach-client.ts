@@ -94,6 +94,10 @@ async function interactive(conn: Connection, options: AttachOptions): Promise<nu
     conn.abandon();
     rl.close();
   });
+  conn.onPromptEnded = () => {
+    rl.setPrompt(basePrompt);
+    rl.prompt(true);
+  };
   rl.prompt();
   try {
     for await (const line of rl) {
@@ -160,6 +164,8 @@ class Connection {
   private pending: { id: number; resolve: (ok: boolean | undefined) => void } | undefined;
   /** The remote prompt entered in the bot for this client (Enter-PSSession), if any. */
   prompt: string | undefined;
+  /** Called when that remote prompt ends by itself (its session closed while the prompt was up). */
+  onPromptEnded: (() => void) | undefined;
   private welcomeWaiter: ((r: Extract<AttachReply, { op: 'welcome' }> | string) => void) | undefined;
   private closed = false;
   private readonly closedPromise: Promise<void>;
@@ -261,6 +267,10 @@ class Connection {
         p.resolve(m.ok);
         return;
       }
+      case 'promptEnded':
+        this.prompt = undefined;
+        this.onPromptEnded?.();
+        return;
     }
   }
 

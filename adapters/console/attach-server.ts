@@ -89,6 +89,14 @@ function serveConnection(socket: Socket, options: AttachServerOptions): void {
   const send = (m: AttachReply): void => {
     if (!closed && socket.writable) socket.write(encodeAttachMessage(m));
   };
+  // Notices for this client's remote prompt (its session ended by itself) are shown here.
+  const stopNotices = core.onNotice((n) => {
+    if (n.channel !== CONSOLE_CHANNEL || n.scope !== scope || closed || sink === undefined) return false;
+    void sink.post(n.message).catch(() => undefined);
+    if (n.endedPrompt !== undefined) send({ op: 'promptEnded' });
+    return true;
+  });
+  socket.once('close', stopNotices);
   const refuse = (message: string): void => {
     send({ op: 'refused', message });
     closed = true;

@@ -98,14 +98,23 @@ export async function runConsole(core: Core, options: ConsoleOptions): Promise<n
   }
 
   // Piped: lines are joined while the input is incomplete (an open block continues on the next
-  // line), then each script runs, waited for, in order.
-  const rl = createInterface({ input: options.input, terminal: false });
-  const joiner = new LineJoiner();
-  for await (const line of rl) {
-    const script = joiner.push(line);
-    if (script !== undefined) await run(script);
+  // line), then each script runs, waited for, in order. Notices are printed as they come.
+  const stopNotices = core.onNotice((n) => {
+    if (n.channel !== CONSOLE_CHANNEL || n.scope !== undefined) return false;
+    void sink.post(n.message).catch(() => undefined);
+    return true;
+  });
+  try {
+    const rl = createInterface({ input: options.input, terminal: false });
+    const joiner = new LineJoiner();
+    for await (const line of rl) {
+      const script = joiner.push(line);
+      if (script !== undefined) await run(script);
+    }
+    const rest = joiner.end();
+    if (rest !== undefined) await run(rest);
+  } finally {
+    stopNotices();
   }
-  const rest = joiner.end();
-  if (rest !== undefined) await run(rest);
   return failed ? 1 : 0;
 }

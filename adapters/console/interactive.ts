@@ -61,6 +61,18 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   const pasteOff = (): void => void output.write(PASTE_OFF);
   process.once('exit', pasteOff);
 
+  // A session that ended by itself (idle timeout, its agent restarted) is told above the prompt;
+  // a remote prompt entered in it is left, as pwsh leaves it when its session breaks.
+  const stopNotices = core.onNotice((n) => {
+    if (n.channel !== options.channel || n.scope !== undefined) return false;
+    void sink.post(n.message).catch(() => undefined);
+    if (n.endedPrompt !== undefined) {
+      editor.prompt = PROMPT;
+      if (editor.active) editor.redraw();
+    }
+    return true;
+  });
+
   let failed = false;
   output.write(
     'chatops console: type a command such as  Invoke-Command -ComputerName localhost { uname -a }  (Get-Help for help, exit to quit)\n',
@@ -97,6 +109,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
       }
     }
   } finally {
+    stopNotices();
     options.onScreen(undefined);
     input.off('data', onData);
     input.off('end', onEnd);

@@ -22,7 +22,7 @@ import type { CommandOutcome, Core, IncomingCommand, Invoker, MessageHandle } fr
 import { ChatOpsError, isChatOpsError } from '../../src/errors.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import { errorMessage, textMessage } from '../../src/messages/model.js';
-import { freshScope, PromptThreads, threadLine, threadTitle, type PromptThread } from '../prompt-threads.js';
+import { freshScope, PROMPT_ENDED_NOTE, PromptThreads, threadLine, threadTitle, type PromptThread } from '../prompt-threads.js';
 import { commandToLine, registerCommands, type OptionValues } from './commands.js';
 import { MessageUpdater } from './message-updater.js';
 import { parseButtonId, renderStopConfirmation, type DiscordPayload } from './render.js';
@@ -437,10 +437,37 @@ export async function startDiscordAdapter(
     log.error('discord: could not follow on earlier status messages', { error: e instanceof Error ? e.message : String(e) });
   }
 
+  // What the core says unasked (a session its agent closed): in the prompt's thread when it ended
+  // a remote prompt, else in the channel.
+  const stopNotices = core.onNotice((n) => {
+    const parts = parseDiscordChannelId(n.channel);
+    if (!parts || stopping) return false;
+    let sink: DiscordSink;
+    let message = n.message;
+    if (n.scope !== undefined) {
+      const found = prompts.byScope(n.scope);
+      if (!found) return false;
+      const [threadId] = found;
+      if (n.endedPrompt !== undefined) {
+        prompts.close(threadId);
+        message = { blocks: [...message.blocks, { kind: 'text', text: PROMPT_ENDED_NOTE }] };
+      }
+      sink = DiscordSink.forThreadMessage(ctx, threadId);
+    } else sink = DiscordSink.forNotices(ctx, parts.channelId);
+    const p = sink
+      .post(message)
+      .then(() => undefined)
+      .catch((e) => log.warn('discord: could not post a notice', { error: e instanceof Error ? e.message : String(e) }));
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+    return true;
+  });
+
   return {
     client,
     async stop() {
       stopping = true;
+      stopNotices();
       // Let started commands and pending status edits finish, but never hang shutdown.
       await Promise.race([
         Promise.allSettled([...inflight, updater.flush()]),

@@ -142,6 +142,14 @@ export class DiscordSink implements ChatSink {
     return sink;
   }
 
+  /**
+   * A sink for what the core says unasked in a channel (a notice): new messages are posted there
+   * as a thread message's answers are; nothing is private.
+   */
+  static forNotices(ctx: SinkContext, channelId: string): DiscordSink {
+    return DiscordSink.forThreadMessage(ctx, channelId);
+  }
+
   async replyPrivately(message: NeutralMessage): Promise<void> {
     const interaction = this.interaction;
     if (!interaction && this.threadMessage) {

@@ -35,7 +35,7 @@ import {
 } from './sink.js';
 import { ChannelAccess } from './channel-access.js';
 import { UpdateCoalescer } from './update-coalescer.js';
-import { freshScope, PromptThreads, threadLine, type PromptThread } from '../prompt-threads.js';
+import { freshScope, PROMPT_ENDED_NOTE, PromptThreads, threadLine, type PromptThread } from '../prompt-threads.js';
 
 export { renderMessage, SLACK_LIMITS } from './render.js';
 export { escapeCode, escapeMrkdwn } from './escape.js';
@@ -383,12 +383,39 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
     log.error('Slack: could not follow the status messages left by an earlier bot process', { error: describe(err) });
   }
 
+  let stopped = false;
+  // What the core says unasked (a session its agent closed): in the prompt's thread when it ended
+  // a remote prompt, else in the channel.
+  const stopNotices = host.core.onNotice((n) => {
+    const slack = parseSlackChannel(n.channel);
+    if (!slack || stopped) return false;
+    let sink: SlackChatSink;
+    let message = n.message;
+    if (n.scope !== undefined) {
+      const found = prompts.byScope(n.scope);
+      if (!found) return false;
+      const [key, thread] = found;
+      if (n.endedPrompt !== undefined) {
+        prompts.close(key);
+        message = { blocks: [...message.blocks, { kind: 'text', text: PROMPT_ENDED_NOTE }] };
+      }
+      sink = sinkFor(slack.channelId, undefined, undefined, key.slice(key.indexOf('|') + 1));
+      log.info('Slack: a remote prompt ended by itself', { channel: slack.channelId, prompt: thread.prompt });
+    } else sink = sinkFor(slack.channelId, undefined, undefined);
+    void track(() =>
+      sink.post(message).then(
+        () => undefined,
+        (err: unknown) => log.warn('Slack: could not post a notice', { error: describe(err) }),
+      ),
+    );
+    return true;
+  });
+
   const settled = async (): Promise<void> => {
     while (inFlight.size > 0) await Promise.all([...inFlight]);
     await coalescer.flush();
   };
 
-  let stopped = false;
   return {
     mode: socketMode ? 'socket' : 'http',
     ...(port !== undefined ? { port } : {}),
@@ -396,6 +423,7 @@ export async function startSlackAdapter(host: SlackAdapterHost, options: SlackAd
     async stop() {
       if (stopped) return;
       stopped = true;
+      stopNotices();
       await app.stop().catch((err: unknown) => log.warn('Slack receiver stop failed', { error: describe(err) }));
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {

@@ -1,7 +1,8 @@
 import type { BoundCall, BoundStatement } from '../language/bound-call.js';
 import type { ObjectRefValue, PsValue } from '../language/values.js';
 import type { AuthorizationRequest, Decision } from './authorizer.js';
-import type { ChatSink, CommandOutcome, Core, IncomingCommand, Invoker } from './ports.js';
+import type { ChatSink, CommandOutcome, Core, CoreNotice, IncomingCommand, Invoker } from './ports.js';
+import type { PSSessionRecord } from '../store/session-store.js';
 import type { CallDescriber, CmdletHandler, CoreServices, ExecContext } from './context.js';
 import { maskSecrets } from '../log.js';
 import { ChatOpsError, isChatOpsError } from '../errors.js';
@@ -71,6 +72,7 @@ type Handler = { run: CmdletHandler; describe?: CallDescriber };
 export class ChatCore implements Core {
   private readonly services: CoreServices;
   private readonly handlers = new Map<string, Handler>();
+  private readonly noticeListeners = new Set<(notice: CoreNotice) => boolean>();
 
   constructor(options: ChatCoreOptions) {
     const { extraCmdlets, statusIntervalMs, statusTickMs, ...services } = options;
@@ -108,6 +110,66 @@ export class ChatCore implements Core {
     for (const [name, h] of Object.entries({ ...builtins, ...(extraCmdlets ?? {}) })) {
       this.handlers.set(name.toLowerCase(), h);
     }
+    this.services.sessions.onEnded((rec) => this.sessionEnded(rec));
+  }
+
+  /**
+   * A listener returns true when it showed the notice where it belongs: for one that ends a
+   * remote prompt, the adapter has then gone back to its own prompt, so the core leaves it too.
+   */
+  onNotice(listener: (notice: CoreNotice) => boolean): () => void {
+    this.noticeListeners.add(listener);
+    return () => this.noticeListeners.delete(listener);
+  }
+
+  private notify(notice: CoreNotice): boolean {
+    let shown = false;
+    for (const l of this.noticeListeners) {
+      try {
+        if (l(notice)) shown = true;
+      } catch (e) {
+        this.services.log.error('a notice listener failed', { error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    return shown;
+  }
+
+  /**
+   * A session ended without being asked to (its agent closed it after the idle timeout, its shell
+   * exited, its agent restarted): the remote prompts entered in it end, each told where it is
+   * drawn, and a session no prompt had entered is told to its channel.
+   */
+  private sessionEnded(rec: PSSessionRecord): void {
+    const why =
+      rec.state === 'Broken'
+        ? `the session ${rec.name} on ${rec.computer} is Broken${rec.reason ? `: ${rec.reason}` : ''}`
+        : `the session ${rec.name} on ${rec.computer} was closed by its agent${rec.reason ? `: ${rec.reason}` : ''}`;
+    const { remotePrompts } = this.services;
+    const places = remotePrompts.endSession(rec.id, why);
+    for (const place of places) {
+      const prompt = promptFor(rec);
+      const shown = this.notify({
+        ...place,
+        endedPrompt: prompt,
+        message: { blocks: [{ kind: 'error', text: `The remote prompt ${prompt} has ended: ${why}.` }] },
+      });
+      // Shown: the place is back at its own prompt. Otherwise the next line typed there is told.
+      if (shown) this.dropPrompt(place);
+    }
+    if (places.length === 0) {
+      this.notify({
+        channel: rec.channel,
+        message: { blocks: [{ kind: 'error', text: `${why.charAt(0).toUpperCase()}${why.slice(1)}.` }] },
+      });
+    }
+  }
+
+  /** Forgets a remote prompt that ended; a temporary session (Enter-PSSession -ComputerName) goes with it. */
+  private dropPrompt(place: Pick<IncomingCommand, 'channel' | 'scope'>): void {
+    const entered = this.services.remotePrompts.get(place);
+    if (!entered) return;
+    this.services.remotePrompts.delete(place);
+    if (entered.temporary) this.services.sessionStore.deleteSession(entered.sessionId);
   }
 
   async handle(command: IncomingCommand, sink: ChatSink): Promise<CommandOutcome> {
@@ -115,7 +177,7 @@ export class ChatCore implements Core {
     await this.handleHere(command, sink, outcome);
     // The remote prompt of this place, if one is entered (for the console's prompt).
     const entered = this.services.remotePrompts.get(command);
-    const rec = entered ? this.services.sessionStore.getSession(entered.sessionId) : undefined;
+    const rec = entered && entered.ended === undefined ? this.services.sessionStore.getSession(entered.sessionId) : undefined;
     if (rec) outcome.prompt = promptFor(rec);
     return outcome;
   }
@@ -140,6 +202,10 @@ export class ChatCore implements Core {
     if (entered) {
       // At a remote prompt every line runs in the session, but `exit` / Exit-PSSession.
       try {
+        if (entered.ended !== undefined) {
+          this.dropPrompt(command);
+          throw new ChatOpsError('RemotePromptEnded', `The remote prompt has ended: ${entered.ended}. This line was not run.`);
+        }
         const rec = this.services.sessionStore.getSession(entered.sessionId);
         if (isExitLine(command.text) || !rec) await leavePrompt({ ...base, display: true });
         else await this.runCall(remoteLineCall(command.text, rec), { ...base, display: true });

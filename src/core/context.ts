@@ -26,6 +26,8 @@ export interface CoreServices {
   log: Logger;
   runbooksDir: string;
   maxRuntimeMs: number;
+  /** The longest idle timeout of a session (SESSION_MAX_IDLE). */
+  sessionMaxIdleMs: number;
   /** Minimum ms between two edits of a live status message (adapters coalesce further). */
   statusIntervalMs: number;
   /**

@@ -74,6 +74,23 @@ export interface CommandOutcome {
   prompt?: string;
 }
 
+/**
+ * Something the core tells a place unasked: a session its agent closed (idle timeout, its shell
+ * exited) or lost. The adapter shows `message` where `channel` and `scope` are drawn: a remote
+ * prompt's thread or console host when `scope` is set, else the channel itself.
+ */
+export interface CoreNotice {
+  channel: string;
+  /** The scope of the remote prompt the notice is about (see `IncomingCommand.scope`). */
+  scope?: string;
+  /**
+   * Set when the notice ends the remote prompt entered in `scope`: the prompt it was
+   * (`[web1]: PS>`). The adapter goes back to its own prompt (a chat thread stops running lines).
+   */
+  endedPrompt?: string;
+  message: NeutralMessage;
+}
+
 export interface Core {
   /**
    * Runs every statement of `command.text` in order. Resolves when synchronous work is done:
@@ -94,4 +111,11 @@ export interface Core {
    * Sinks must work from a stored handle alone. Returns how many status messages it picked up.
    */
   reattach(sinkFor: (channel: string) => ChatSink | undefined): number;
+  /**
+   * Calls `listener` with every notice (see `CoreNotice`); returns the unsubscribe. The listener
+   * returns true when it showed the notice where it belongs (for a notice that ends a remote
+   * prompt: the place is back at its own prompt, so the core leaves the prompt too). Otherwise
+   * the next line typed at that prompt is told the prompt ended, and not run.
+   */
+  onNotice(listener: (notice: CoreNotice) => boolean): () => void;
 }

@@ -11,6 +11,17 @@ export interface RemotePrompt {
   sessionId: number;
   /** Opened by Enter-PSSession itself: closed on exit. */
   temporary: boolean;
+  /**
+   * Set when the session ended under the prompt (its agent closed it or lost it): why. The next
+   * line typed there is not run; it is answered with this and the prompt is left.
+   */
+  ended?: string;
+}
+
+/** Where a remote prompt is entered. */
+export interface PromptPlace {
+  channel: string;
+  scope?: string;
 }
 
 /** The remote prompts entered, by channel and scope. */
@@ -19,6 +30,21 @@ export class RemotePrompts {
 
   static key(command: Pick<IncomingCommand, 'channel' | 'scope'>): string {
     return `${command.channel}\u0000${command.scope ?? ''}`;
+  }
+
+  /**
+   * Marks every prompt entered in session `sessionId` as ended (see `RemotePrompt.ended`) and
+   * returns where they are. Only a few prompts are ever entered at once: a scan is enough.
+   */
+  endSession(sessionId: number, why: string): PromptPlace[] {
+    const places: PromptPlace[] = [];
+    for (const [key, prompt] of this.entered) {
+      if (prompt.sessionId !== sessionId || prompt.ended !== undefined) continue;
+      prompt.ended = why;
+      const [channel, scope] = key.split('\u0000') as [string, string];
+      places.push({ channel, ...(scope !== '' ? { scope } : {}) });
+    }
+    return places;
   }
 
   get(command: Pick<IncomingCommand, 'channel' | 'scope'>): RemotePrompt | undefined {

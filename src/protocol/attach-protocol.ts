@@ -48,7 +48,9 @@ export type AttachReply =
   /** Text for the client's stderr (errors, refusals, private replies). */
   | { op: 'err'; id?: number; text: string }
   /** Command `id` was handled; `ok` is false when any of its statements failed. */
-  | { op: 'done'; id: number; ok: boolean; prompt?: string };
+  | { op: 'done'; id: number; ok: boolean; prompt?: string }
+  /** The remote prompt the client was at ended by itself (its session closed): back to its own. */
+  | { op: 'promptEnded' };
 
 /** One line on the wire. */
 export function encodeAttachMessage(message: AttachRequest | AttachReply): string {
@@ -101,6 +103,8 @@ export function parseAttachReply(line: string): AttachReply | undefined {
     case 'done':
       if (!isId(m.id) || typeof m.ok !== 'boolean') return undefined;
       return typeof m.prompt === 'string' ? { op: 'done', id: m.id, ok: m.ok, prompt: m.prompt } : { op: 'done', id: m.id, ok: m.ok };
+    case 'promptEnded':
+      return { op: 'promptEnded' };
     default:
       return undefined;
   }

@@ -24,6 +24,7 @@ export const CLOSE_TIMEOUT_MS = 10_000;
  */
 export class SessionManager {
   private readonly waiting = new Map<string, (m: SessionStateMessage | undefined) => void>();
+  private readonly endedListeners = new Set<(rec: PSSessionRecord) => void>();
 
   constructor(
     private readonly deps: {
@@ -38,6 +39,28 @@ export class SessionManager {
       connected: (agent, info) => this.reconciled(agent, info),
       sessionMessage: (agent, m) => this.received(agent, m),
     });
+  }
+
+  /**
+   * Calls `listener` with the session's record (Closed or Broken, with the reason) whenever a
+   * session ends without the bot asking: its agent closed it (idle timeout, its shell exited) or
+   * came back without it. A close the bot asked for (Remove-PSSession) is not reported.
+   */
+  onEnded(listener: (rec: PSSessionRecord) => void): () => void {
+    this.endedListeners.add(listener);
+    return () => this.endedListeners.delete(listener);
+  }
+
+  private ended(id: number): void {
+    const rec = this.deps.store.getSession(id);
+    if (!rec) return;
+    for (const l of this.endedListeners) {
+      try {
+        l(rec);
+      } catch (e) {
+        this.deps.log.error('a session-ended listener failed', { session: rec.name, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
   }
 
   /**
@@ -164,6 +187,8 @@ export class SessionManager {
     } else if (rec.state !== 'Closed' && rec.state !== 'Broken') {
       store.updateSession(rec.id, { state: 'Closed', ...(m.reason !== undefined ? { reason: m.reason } : {}) });
       log.info('session closed by its agent', { session: rec.name, agent, reason: m.reason });
+      // Answering a close the bot asked for is not news; anything else is.
+      if (!this.waiting.has(m.sessionId)) this.ended(rec.id);
     }
     this.waiting.get(m.sessionId)?.(m);
   }
@@ -179,6 +204,7 @@ export class SessionManager {
         reason: `The agent ${agent} restarted (or lost the session) since it was opened: the session's state is gone`,
       });
       log.info('session broken: its agent came back without it', { session: rec.name, agent });
+      this.ended(rec.id);
     }
     for (const id of alive) {
       const rec = store.sessionByInstanceId(id);

@@ -398,6 +398,41 @@ it('npm run console in a terminal: a prompt, commands run in the bot, exit detac
   expect(await exitWithin(bot, 30_000), diagnostics()).toBe(0);
 }, 60_000);
 
+it('npm run console at a remote prompt whose session ends by itself: told, and back at its own prompt', async () => {
+  const { sock, env } = setup();
+  const bot = await startConsoleBot('running bot', { ...env, SESSION_MAX_IDLE: '2s' }, sock);
+  const child = spawn('script', ['-qfec', `${process.execPath} --import tsx ${CONSOLE}`, '/dev/null'], {
+    cwd: REPO,
+    env: { ...env, TERM: 'dumb' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await waitUntil(() => out.includes('PS chatops (attached)>'), 30_000, `the prompt; the terminal showed:\n${out}`);
+    child.stdin.write('Enter-PSSession localhost\r');
+    await waitUntil(() => out.includes('[localhost]: PS> '), 30_000, `the remote prompt; the terminal showed:\n${out}`);
+    const mark = out.length;
+    await waitUntil(
+      () => /has ended: the session \S+ on localhost was closed by its agent: .*IdleTimeout/.test(out.slice(mark)),
+      30_000,
+      `the notice; the terminal showed:\n${out}`,
+    );
+    await waitUntil(() => out.slice(mark).includes('PS chatops (attached)>'), 30_000, `its own prompt again:\n${out}`);
+    // exit now detaches (at a remote prompt it would leave the session instead).
+    child.stdin.write('exit\r');
+    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000).unref())]);
+    expect(code, out).toBe(0);
+  } finally {
+    child.kill('SIGKILL');
+  }
+  expect(running(bot)).toBe(true);
+  bot.child.stdin!.end();
+  expect(await exitWithin(bot, 30_000), diagnostics()).toBe(0);
+}, 60_000);
+
 it('a chat-mode bot serves npm run console too; a second chat bot on its database still refuses', async () => {
   const { dbPath, sock, env } = setup();
   const fake = await FakeSlack.start();

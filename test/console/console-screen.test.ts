@@ -31,6 +31,7 @@ it('log lines and background notices never overwrite what is being typed', async
     },
     complete: async () => [],
     reattach: () => 0,
+    onNotice: () => () => true,
   } as unknown as Core;
   let log: ((line: string) => void) | undefined;
   const done = runConsole(core, { input, output, errorOutput: output, tty: true, captureLog: (w) => (log = w) });
@@ -69,7 +70,12 @@ it('the end of the terminal input ends the console (a hung-up terminal does not 
   const output = Object.assign(new PassThrough(), { columns: 80 });
   output.resume();
   const input = new PassThrough();
-  const core = { handle: async () => ({ ok: true, jobIds: [] }), complete: async () => [], reattach: () => 0 } as unknown as Core;
+  const core = {
+    handle: async () => ({ ok: true, jobIds: [] }),
+    complete: async () => [],
+    reattach: () => 0,
+    onNotice: () => () => true,
+  } as unknown as Core;
   const done = runConsole(core, { input, output, errorOutput: output, tty: true });
   input.write('Get-J');
   input.end();

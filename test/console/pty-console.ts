@@ -42,7 +42,7 @@ export function processesMatching(marker: string): string[] {
   return ps.split('\n').filter((l) => l.includes(marker) && !l.includes('ps -eo'));
 }
 
-export function startConsole(options: { dir?: string; columns?: number } = {}): PtyConsole {
+export function startConsole(options: { dir?: string; columns?: number; env?: NodeJS.ProcessEnv } = {}): PtyConsole {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'chatops-tty-'));
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
@@ -59,6 +59,7 @@ export function startConsole(options: { dir?: string; columns?: number } = {}): 
       RUNBOOKS_DIR: join(dir, 'rb'),
       LOG_LEVEL: 'warn',
       TERM: 'dumb',
+      ...options.env,
     },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -42,3 +42,26 @@ it('Enter-PSSession turns the prompt into [localhost]: PS>, lines run in the ses
   // The bot ends; its exit code says a command failed (the line stopped with Ctrl-C).
   expect(await tty.exit()).toBe(1);
 }, 90_000);
+
+it('a session that ends by itself (here its idle timeout) is told above the prompt, which goes back to the bot', async () => {
+  const tty = startConsole({ env: { SESSION_MAX_IDLE: '2s' } });
+  consoles.push(tty);
+  await tty.until(() => tty.text().includes('PS chatops>'), 'the prompt');
+  await typeAndSee(tty, `Enter-PSSession localhost${KEY.enter}`, '[localhost]: PS>', 'the remote prompt');
+  const mark = tty.text().length;
+  await tty.until(
+    () => /has ended: the session \S+ on localhost was closed by its agent: .*IdleTimeout/.test(tty.text().slice(mark)),
+    'the notice',
+  );
+  await tty.until(() => tty.text().slice(mark).includes('PS chatops>'), 'the bot prompt drawn again');
+  // The next line runs in the bot: Get-PSSession there lists nothing (the prompt's own session went with it).
+  const listed = await typeAndSee(
+    tty,
+    `Get-PSSession; Invoke-Command localhost { echo after-$((6*7)) }${KEY.enter}`,
+    'after-42',
+    'a line run by the bot',
+  );
+  expect(listed).not.toContain('[localhost]: PS>');
+  tty.type(`exit${KEY.enter}`);
+  expect(await tty.exit()).toBe(0);
+}, 90_000);

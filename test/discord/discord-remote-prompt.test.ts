@@ -146,6 +146,41 @@ it('Enter-PSSession starts a [web1]: PS thread whose messages run in the session
   expect([...fake.messages.values()].map((m) => m.content).join('\n')).not.toContain('after-10');
 }, 90_000);
 
+it('a session that ends by itself ends its prompt thread (which says why) and is told to the channel when no prompt had it', async () => {
+  const threadsBefore = new Set(fake.threads.keys());
+  ps('Enter-PSSession web2');
+  const thread = await fake.waitFor(
+    'the web2 prompt thread',
+    () => [...fake.threads.values()].find((t) => t.parent_id === OPS && !threadsBefore.has(t.id)),
+    15_000,
+  );
+  expect(thread.name).toBe('[web2]: PS');
+  await seen(thread.id, 'Every message in this thread runs in the session', 'the hint in the thread');
+  ps('New-PSSession web2 -Name kept2');
+  await seen(OPS, 'kept2', 'kept2 opened');
+
+  // The agent restarts: both sessions are Broken. The prompt's thread says so; the channel hears
+  // of the other one.
+  await rt.agent('web2').restart();
+  await seen(thread.id, 'has ended', 'the thread saying the prompt ended');
+  expect(botText(thread.id)).toMatch(
+    /The remote prompt \[web2\]: PS> has ended: the session \S+ on web2 is Broken: The agent web2 restarted/,
+  );
+  expect(botText(thread.id)).toContain('Messages in this thread are no longer run.');
+  await seen(OPS, 'The session kept2 on web2 is Broken', 'the channel told of kept2');
+
+  const before = jobs();
+  fake.sendMessage(thread.id, 'echo late-$((7+7))', { user: ALICE });
+  ps('Invoke-Command -ComputerName web1 { echo fence2-$((8+8)) }');
+  await fake.waitFor(
+    'the fence output',
+    () => [...fake.messages.values()].some((m) => m.content.includes('fence2-16')) || undefined,
+    15_000,
+  );
+  expect(jobs()).toBe(before + 1);
+  expect([...fake.messages.values()].map((m) => m.content).join('\n')).not.toContain('late-14');
+}, 90_000);
+
 it('without the Message Content intent turned on for the application, the start fails saying where to turn it on', async () => {
   const refusing = await FakeDiscord.start({
     token: TOKEN,

@@ -118,7 +118,7 @@ describe('persistent sessions', () => {
     await rt.run('Remove-PSSession -Session $p');
   }, 60_000);
 
-  it('Stop-Job stops a command in a pwsh session and the session stays; in a bash session it ends the session, saying so', async () => {
+  it('Stop-Job stops the command running in a session and the session stays, its state kept (pwsh and bash)', async () => {
     await rt.run('$p = New-PSSession ps1');
     await rt.run("Invoke-Command -Session $p { $kept = 'kept' }");
     const started = await rt.run('$j = Invoke-Command -Session $p { Start-Sleep 30 } -AsJob');
@@ -130,10 +130,25 @@ describe('persistent sessions', () => {
     expect(shown(after).map((b) => b.text)).toEqual(['kept']);
     await rt.run('Remove-PSSession -Session $p');
 
+    // bash: a stop is Ctrl-C at a bash prompt. The rest of the stopped line does not run (not
+    // even after a function returns); what ran before it stays.
     await rt.run('$b = New-PSSession web1');
-    await rt.run('$k = Invoke-Command -Session $b { sleep 30 } -AsJob');
-    await rt.run('Stop-Job $k');
-    const deadline = Date.now() + 10_000;
+    await rt.run('Invoke-Command -Session $b { declare -a kept=(a b); f() { sleep 30; echo after-f; } }');
+    await rt.run('$k = Invoke-Command -Session $b { half=$((20+1)); f; echo after-line } -AsJob');
+    const stoppedBash = await rt.run('Stop-Job $k -PassThru');
+    expect(stoppedBash.sink.text()).toContain('Stopped');
+    await rt.run('Wait-Job $k');
+    const got = await rt.run('Receive-Job $k');
+    expect(got.sink.text()).not.toMatch(/after-f|after-line/);
+    const afterBash = await rt.run('Invoke-Command -Session $b { echo "${kept[1]} $half" }');
+    expect(afterBash.ok, afterBash.sink.text()).toBe(true);
+    expect(shown(afterBash).map((b) => b.text)).toEqual(['b 21']);
+    expect(tableRows(await rt.run('$b'))[0]?.[4]).toBe('Opened');
+
+    // A command that ignores the interrupt is ended with its session, which says so.
+    await rt.run("$i = Invoke-Command -Session $b { trap '' INT; sleep 30 } -AsJob");
+    await rt.run('Stop-Job $i');
+    const deadline = Date.now() + 15_000;
     while (tableRows(await rt.run('$b'))[0]?.[4] !== 'Closed' && Date.now() < deadline) await new Promise((x) => setTimeout(x, 50));
     const listed = await rt.run('Get-PSSession');
     expect(tableRows(listed)[0]?.[4]).toBe('Closed');

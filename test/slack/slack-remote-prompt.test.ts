@@ -90,4 +90,47 @@ describe.each(['socket', 'http'] as const)('remote prompt threads (%s mode)', (m
     expect(jobs()).toBe(afterExit + 1);
     expect(rig.fake.messages.map(shown).join('\n')).not.toContain('after-10');
   }, 90_000);
+
+  it('a session that ends by itself ends its prompt thread (which says why) and is told to the channel when no prompt had it', async () => {
+    await rig.slash('Enter-PSSession web2', { channel: PROMPT_CH });
+    const announced = await rig.fake.waitFor(
+      () =>
+        rig.fake.messages.find(
+          (m) => m.channel === PROMPT_CH && !m.threadTs && shown(m).includes('[web2]: PS') && rig.fake.thread(m.ts).length > 0,
+        ),
+      15_000,
+      'the web2 prompt announced in the channel',
+    );
+    const ts = announced.ts;
+    await inThread(ts, 'Reply in this thread', 'the hint in the prompt thread');
+    await rig.slash('New-PSSession web2 -Name kept2', { channel: PROMPT_CH });
+    await rig.fake.waitFor(
+      () => rig.fake.messages.find((m) => m.channel === PROMPT_CH && /kept2[\s\S]*Opened/.test(shown(m))),
+      15_000,
+      'kept2 opened',
+    );
+
+    // The agent restarts: both sessions are Broken. The prompt's thread says so, the channel
+    // hears of the other one.
+    await rig.rt.agent('web2').restart();
+    const ended = await inThread(ts, 'has ended', 'the thread saying the prompt ended');
+    expect(shown(ended)).toMatch(
+      /The remote prompt \[web2\]: PS&gt; has ended: the session \S+ on web2 is Broken: The agent web2 restarted/,
+    );
+    expect(shown(ended)).toContain('Messages in this thread are no longer run.');
+    const told = await rig.fake.waitFor(
+      () =>
+        rig.fake.messages.find((m) => m.channel === PROMPT_CH && !m.threadTs && shown(m).includes('The session kept2 on web2 is Broken')),
+      15_000,
+      'the channel told of kept2',
+    );
+    expect(told.threadTs).toBeUndefined();
+
+    const before = jobs();
+    await rig.threadMessage('echo late-$((7+7))', ts, { channel: PROMPT_CH });
+    await rig.slash('Invoke-Command -ComputerName web1 { echo fence2-$((8+8)) }', { channel: PROMPT_CH });
+    await rig.fake.waitFor(() => rig.fake.messages.find((m) => shown(m).includes('fence2-16')), 15_000, 'the fence output');
+    expect(jobs()).toBe(before + 1);
+    expect(rig.fake.messages.map(shown).join('\n')).not.toContain('late-14');
+  }, 90_000);
 });

@@ -91,10 +91,10 @@ export function sessionIdleTimeout(call: BoundCall, ctx: ExecContext): number {
   const opts =
     option !== null && typeof option === 'object' && !Array.isArray(option) && option.kind === 'sessionoption' ? option.options : undefined;
   const asked = asNumber(opts?.IdleTimeout);
-  const max = ctx.services.maxRuntimeMs > 0 ? ctx.services.maxRuntimeMs : Number.MAX_SAFE_INTEGER;
-  // -1 (the default) asks for the server's default.
+  // -1 (the default) asks for the server's default; the bot's maximum cuts either, as WinRM's
+  // MaxIdleTimeoutms does.
   const wanted = asked === undefined || asked < 0 ? DEFAULT_IDLE_TIMEOUT_MS : asked;
-  return Math.min(wanted, max);
+  return Math.min(wanted, ctx.services.sessionMaxIdleMs);
 }
 
 /**
