@@ -151,7 +151,8 @@ export class AgentSessions {
     }
     if (held.session.busy) {
       return {
-        refused: `The session on ${this.options.agent} is busy running another command; a session runs one command at a time. Wait for it (Wait-Job) or open another session.`,
+        // PowerShell's words for a second pipeline in a busy runspace (Invoke-Command -AsJob).
+        refused: 'The pipeline was not run because a pipeline is already running. Pipelines cannot be run concurrently.',
       };
     }
     clearTimeout(held.idleTimer);

@@ -195,15 +195,30 @@ describe('persistent sessions', () => {
     await rt.run('Remove-PSSession -Session $s');
   });
 
-  it('-AsJob on sessions: a job whose children run in the sessions; the session is Busy meanwhile', async () => {
+  it("-AsJob on sessions: a job whose children run in the sessions; the session is Busy meanwhile and refuses more, in pwsh 7.6's words", async () => {
     await rt.run('$s = New-PSSession web1');
     await rt.run('Invoke-Command -Session $s { y=7 }');
-    const started = await rt.run('$j = Invoke-Command -Session $s { sleep 1; echo "y=$y" } -AsJob');
+    const started = await rt.run('$j = Invoke-Command -Session $s { sleep 2; echo "y=$y" } -AsJob');
     expect(started.ok, started.sink.text()).toBe(true);
-    expect(tableRows(await rt.run('Get-PSSession'))[0]?.[6]).toBe('Busy');
+    const rows = tableRows(await rt.run('Get-PSSession'));
+    expect(rows[0]?.[6]).toBe('Busy');
+    const name = rows[0]![1];
+    // Synchronous: refused before anything runs (pwsh over SSH: the same two errors, at once).
     const busy = await rt.run('Invoke-Command -Session $s { echo second }');
     expect(busy.ok).toBe(false);
-    expect(busy.sink.text()).toMatch(/busy running another command/);
+    expect(busy.sink.text()).toMatch(
+      new RegExp(
+        `The session ${name}, [0-9a-f-]{36}, web1 is not available to run commands\\.  The session availability is Busy\\.\\n` +
+          'No valid sessions were specified\\.  Ensure you provide valid sessions that are in the Opened state and are available to run commands\\.',
+      ),
+    );
+    // -AsJob: a job whose child fails as pwsh's does.
+    await rt.run('$second = Invoke-Command -Session $s { echo second } -AsJob');
+    await rt.run('Wait-Job $second');
+    const failed = await rt.run('Receive-Job $second');
+    expect(failed.sink.text()).toContain(
+      'The pipeline was not run because a pipeline is already running. Pipelines cannot be run concurrently.',
+    );
     await rt.run('Wait-Job $j');
     const received = await rt.run('Receive-Job $j');
     expect(shown(received).map((b) => b.text)).toEqual(['y=7']);

@@ -101,21 +101,35 @@ function targetComputers(call: BoundCall): string[] {
 }
 
 /** Validates and resolves everything before authorization; nothing has reached an agent yet. */
+/** PowerShell's terminating error when none of -Session's sessions can run the command. */
+export const NO_VALID_SESSIONS =
+  'No valid sessions were specified.  Ensure you provide valid sessions that are in the Opened state and are available to run commands.';
+
 /**
- * -Session's sessions that can run a command. PowerShell refuses a session that is not Opened
- * (as a non-terminating error per session, the others run); when none can, the call fails.
+ * -Session's sessions that can run a command. PowerShell refuses a session that is not Opened,
+ * and (unless -AsJob) one that is Busy running another command, as a non-terminating error per
+ * session (the others run); when none can, the call fails with NO_VALID_SESSIONS. With -AsJob a
+ * busy session is taken, and its child fails as PowerShell's does ("a pipeline is already
+ * running", from the agent).
  */
 function usableSessions(call: BoundCall, ctx: ExecContext): { usable: PSSessionRecord[]; refused: string[] } {
   const all = sessionsOf(ctx, call.parameters.Session);
-  const refused = all
-    .filter((s) => s.state !== 'Opened')
-    .map(
-      (s) =>
+  const busy = asBool(call.parameters.AsJob) ? new Set<string>() : ctx.services.jobs.busySessions();
+  const refused: string[] = [];
+  const usable: PSSessionRecord[] = [];
+  for (const s of all) {
+    if (s.state !== 'Opened') {
+      refused.push(
         `Because the session state for session ${s.name}, ${s.instanceId}, ${s.computer} is not equal to Open, you cannot run a command in the session.  The session state is ${s.state}.${s.reason !== undefined ? ` (${s.reason})` : ''}`,
-    );
-  const usable = all.filter((s) => s.state === 'Opened');
+      );
+    } else if (busy.has(s.instanceId)) {
+      refused.push(
+        `The session ${s.name}, ${s.instanceId}, ${s.computer} is not available to run commands.  The session availability is Busy.`,
+      );
+    } else usable.push(s);
+  }
   if (usable.length === 0) {
-    throw new ChatOpsError('InvalidRunspaceState', refused.join('\n') || 'No session was given to -Session.', { target: 'Session' });
+    throw new ChatOpsError('InvalidRunspaceState', [...refused, NO_VALID_SESSIONS].join('\n'), { target: 'Session' });
   }
   return { usable, refused };
 }
