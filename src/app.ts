@@ -10,12 +10,12 @@ import { SqliteJobStore } from './store/sqlite-job-store.js';
 import { SqliteSessionStore } from './store/sqlite-session-store.js';
 import { SessionManager } from './sessions/session-manager.js';
 import type { JobStore } from './store/job-store.js';
-import { SqliteAgentRegistry, type AgentRegistry } from './hub/agent-registry.js';
+import { SqliteAgentRegistry, type AgentRecord, type AgentRegistry } from './hub/agent-registry.js';
 import { embeddedAgentName, embeddedScriptUser, startEmbeddedAgent } from './hub/embedded-agent.js';
 import { WebSocketHub } from './hub/ws-hub.js';
 import { RetentionPruner } from './jobs/retention.js';
 import { JobManager } from './jobs/job-manager.js';
-import type { AgentDirectory } from './jobs/agent-directory.js';
+import type { AgentDirectory, AgentSummary } from './jobs/agent-directory.js';
 import { ChatCore, type ChatCoreOptions } from './core/chat-core.js';
 import { createPermissionsModule } from './permissions/module.js';
 import { SqliteAuditLog } from './audit/audit-log.js';
@@ -59,24 +59,30 @@ export interface StartAppOptions {
   statusIntervalMs?: number;
   /** How long children of jobs resumed after a restart wait for their agents (ms). */
   recoveryGraceMs?: number;
+  /** Called with every SQL statement the bot runs: tests and the bench count the work per computer. */
+  onSqlStatement?: (sql: string) => void;
 }
 
 /** The registry seen by the job runtime: names, aliases, tags and who is online. */
 function registryDirectory(registry: AgentRegistry, hub: WebSocketHub): AgentDirectory {
+  const summary = (a: AgentRecord): AgentSummary => ({
+    name: a.name,
+    aliases: a.aliases,
+    tags: a.tags,
+    os: a.os,
+    version: a.version,
+    configurations: a.configurations,
+    defaultConfiguration: a.defaultConfiguration,
+    connected: hub.isConnected(a.name),
+    ...(a.lastSeen !== undefined ? { lastSeen: a.lastSeen } : {}),
+  });
   return {
     resolve: (n) => registry.resolve(n),
-    list: () =>
-      registry.list().map((a) => ({
-        name: a.name,
-        aliases: a.aliases,
-        tags: a.tags,
-        os: a.os,
-        version: a.version,
-        configurations: a.configurations,
-        defaultConfiguration: a.defaultConfiguration,
-        connected: hub.isConnected(a.name),
-        ...(a.lastSeen !== undefined ? { lastSeen: a.lastSeen } : {}),
-      })),
+    get: (n) => {
+      const a = registry.get(n);
+      return a ? summary(a) : undefined;
+    },
+    list: () => registry.list().map(summary),
   };
 }
 
@@ -109,7 +115,7 @@ async function startLocked(
   options: StartAppOptions,
   { log, embedded, runAs, lock }: { log: Logger; embedded: boolean; runAs: ScriptUser | undefined; lock: BotLock | undefined },
 ): Promise<App> {
-  const db = openDatabase(config.dbPath, (m) => log.warn(m));
+  const db = openDatabase(config.dbPath, (m) => log.warn(m), options.onSqlStatement ? { onStatement: options.onSqlStatement } : {});
   const registry = new SqliteAgentRegistry(db);
   const store = new SqliteJobStore(db);
   const localName = embedded ? embeddedAgentName() : undefined;

@@ -144,7 +144,9 @@ export class JobPresenter {
       if (id !== this.jobId) return;
       if (ev.type === 'output') {
         if (this.streams()) this.scheduleStream();
-        // New Write-Progress of a computer: the live status shows it.
+        // New Write-Progress of a computer: the live status shows it. (Only progress is looked
+        // up: a query per line of a streaming job's output would be work for nothing.)
+        if (ev.stream !== 'progress') return;
         const progressId = this.services.store.latestOutput(ev.childId, 'progress')?.id;
         if (progressId !== undefined && this.progressSeen.get(ev.childId) !== progressId) {
           this.progressSeen.set(ev.childId, progressId);
@@ -265,8 +267,10 @@ export class JobPresenter {
     const { store } = this.services;
     const children = store.children(job.id);
     const progress = new Map<number, string>();
+    // One query for the job, not one per child: a fan-out's status is drawn every few seconds.
+    const latestProgress = store.latestProgress(job.id);
     for (const c of children) {
-      const latest = c.state === 'Running' ? store.latestOutput(c.id, 'progress') : undefined;
+      const latest = c.state === 'Running' ? latestProgress.get(c.id) : undefined;
       const line = latest ? progressLine(latest.data) : undefined;
       if (line !== undefined) progress.set(c.id, line);
     }

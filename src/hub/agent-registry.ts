@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ChatOpsError } from '../errors.js';
 import type { AgentInfo } from '../protocol/agent-protocol.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/database.js';
 
 /**
@@ -174,6 +175,13 @@ function sameHash(aHex: string, bHex: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** The registry's kept copy of every agent (by name key) and alias (alias key to name key). */
+interface AgentIndex {
+  version: number;
+  byKey: Map<string, AgentRecord>;
+  aliasOf: Map<string, string>;
+}
+
 interface AgentRow {
   name_key: string;
   name: string;
@@ -201,9 +209,70 @@ export class SqliteAgentRegistry implements AgentRegistry {
   private readonly db: Db;
   private readonly now: () => number;
 
+  /** Statements prepared once (preparing is as dear as running a small one). */
+  private readonly statements = new Map<string, Statement>();
+  /**
+   * Every agent and alias, read once and kept: a fan-out resolves each of its thousand names, and
+   * rules match each one's tags. Our own writes keep it true; another process's (the admin CLI on
+   * the same file) show in SQLite's data_version, checked at most once per turn of the event loop.
+   */
+  private index: AgentIndex | undefined;
+  private versionChecked = false;
+
   constructor(db: Db, options: { now?: () => number } = {}) {
     this.db = db;
     this.now = options.now ?? Date.now;
+  }
+
+  private stmt(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
+  private dataVersion(): number {
+    return Number(this.stmt('PRAGMA data_version').pluck().get());
+  }
+
+  private agents(): AgentIndex {
+    if (this.index && !this.versionChecked) {
+      this.versionChecked = true;
+      setImmediate(() => {
+        this.versionChecked = false;
+      }).unref();
+      if (this.dataVersion() !== this.index.version) this.index = undefined;
+    }
+    if (!this.index) {
+      const version = this.dataVersion();
+      const byKey = new Map<string, AgentRecord>();
+      const aliasOf = new Map<string, string>();
+      const aliases = this.aliasesByAgent();
+      for (const r of this.stmt('SELECT * FROM agents ORDER BY name_key').all() as AgentRow[]) {
+        byKey.set(r.name_key, this.toRecord(r, aliases.get(r.name_key) ?? []));
+      }
+      for (const r of this.stmt('SELECT alias_key, agent_key FROM agent_aliases').all() as Array<{
+        alias_key: string;
+        agent_key: string;
+      }>) {
+        aliasOf.set(r.alias_key, r.agent_key);
+      }
+      this.index = { version, byKey, aliasOf };
+    }
+    return this.index;
+  }
+
+  /** After a write that adds, removes or renames agents or aliases: read again when next asked. */
+  private changed(): void {
+    this.index = undefined;
+  }
+
+  /** After a write to one agent's row (online, last seen, what it offers): the kept copy follows. */
+  private patch(key: string, change: Partial<AgentRecord>): void {
+    const rec = this.index?.byKey.get(key);
+    if (rec) this.index!.byKey.set(key, { ...rec, ...change });
   }
 
   createToken(options: { ttlMs: number; uses: number }): string {
@@ -214,9 +283,12 @@ export class SqliteAgentRegistry implements AgentRegistry {
       throw new ChatOpsError('InvalidArgument', 'The token use count must be a whole number of at least 1.');
     }
     const token = newCredential(TOKEN_PREFIX);
-    this.db
-      .prepare('INSERT INTO enrolment_tokens (token_hash, expires_at, uses_left, created_at) VALUES (?, ?, ?, ?)')
-      .run(sha256(token), this.now() + options.ttlMs, options.uses, new Date(this.now()).toISOString());
+    this.stmt('INSERT INTO enrolment_tokens (token_hash, expires_at, uses_left, created_at) VALUES (?, ?, ?, ?)').run(
+      sha256(token),
+      this.now() + options.ttlMs,
+      options.uses,
+      new Date(this.now()).toISOString(),
+    );
     return token;
   }
 
@@ -226,151 +298,164 @@ export class SqliteAgentRegistry implements AgentRegistry {
       // Always the bot's own computer (the console's default rule trusts it): never a remote agent.
       throw new ChatOpsError('NameTaken', "The computer name localhost is reserved for the bot's own computer.", { target: name });
     }
-    return this.db.transaction(() => {
-      // Looked up by the digest of a 256-bit random token: the index lookup reveals nothing useful.
-      const row = this.db
-        .prepare('SELECT token_hash, expires_at, uses_left FROM enrolment_tokens WHERE token_hash = ?')
-        .get(sha256(token)) as { token_hash: string; expires_at: number; uses_left: number } | undefined;
-      if (!row || !sameHash(row.token_hash, sha256(token))) {
-        throw new ChatOpsError('TokenInvalid', 'The enrolment token is not valid.', { target: name });
-      }
-      if (row.expires_at <= this.now()) {
-        throw new ChatOpsError('TokenExpired', 'The enrolment token has expired.', { target: name });
-      }
-      if (row.uses_left <= 0) {
-        throw new ChatOpsError('TokenUsedUp', 'The enrolment token has already been used.', { target: name });
-      }
-      this.checkFree(name);
-      this.db.prepare('UPDATE enrolment_tokens SET uses_left = uses_left - 1 WHERE token_hash = ?').run(row.token_hash);
-      return this.insertAgent(name, info);
-    })();
+    try {
+      return this.db.transaction(() => {
+        // Looked up by the digest of a 256-bit random token: the index lookup reveals nothing useful.
+        const row = this.stmt('SELECT token_hash, expires_at, uses_left FROM enrolment_tokens WHERE token_hash = ?').get(sha256(token)) as
+          | { token_hash: string; expires_at: number; uses_left: number }
+          | undefined;
+        if (!row || !sameHash(row.token_hash, sha256(token))) {
+          throw new ChatOpsError('TokenInvalid', 'The enrolment token is not valid.', { target: name });
+        }
+        if (row.expires_at <= this.now()) {
+          throw new ChatOpsError('TokenExpired', 'The enrolment token has expired.', { target: name });
+        }
+        if (row.uses_left <= 0) {
+          throw new ChatOpsError('TokenUsedUp', 'The enrolment token has already been used.', { target: name });
+        }
+        this.checkFree(name);
+        this.stmt('UPDATE enrolment_tokens SET uses_left = uses_left - 1 WHERE token_hash = ?').run(row.token_hash);
+        return this.insertAgent(name, info);
+      })();
+    } finally {
+      this.changed();
+    }
   }
 
   provision(name: string, info: AgentInfo): { secret: string } {
     this.checkName(name);
-    return this.db.transaction(() => {
-      const key = nameKey(name);
-      const alias = this.db.prepare('SELECT agent_key FROM agent_aliases WHERE alias_key = ?').get(key) as
-        | { agent_key: string }
-        | undefined;
-      if (alias && alias.agent_key !== key) {
-        throw new ChatOpsError('NameTaken', `The name ${name} is already an alias of another computer.`, { target: name });
-      }
-      const secret = newCredential(SECRET_PREFIX);
-      const existing = this.db.prepare('SELECT tags FROM agents WHERE name_key = ?').get(key) as { tags: string } | undefined;
-      if (existing) {
-        // The bot's own tags (embedded=true) are set again; tags an admin added are kept.
-        this.db
-          .prepare('UPDATE agents SET secret_hash = ?, tags = ? WHERE name_key = ?')
-          .run(sha256(secret), JSON.stringify(withTags(parseList(existing.tags), info.tags)), key);
-        this.updateInfo(name, info);
-        return { secret };
-      }
-      return this.insertAgent(name, info, secret);
-    })();
+    try {
+      return this.db.transaction(() => {
+        const key = nameKey(name);
+        const alias = this.stmt('SELECT agent_key FROM agent_aliases WHERE alias_key = ?').get(key) as { agent_key: string } | undefined;
+        if (alias && alias.agent_key !== key) {
+          throw new ChatOpsError('NameTaken', `The name ${name} is already an alias of another computer.`, { target: name });
+        }
+        const secret = newCredential(SECRET_PREFIX);
+        const existing = this.stmt('SELECT tags FROM agents WHERE name_key = ?').get(key) as { tags: string } | undefined;
+        if (existing) {
+          // The bot's own tags (embedded=true) are set again; tags an admin added are kept.
+          this.db
+            .prepare('UPDATE agents SET secret_hash = ?, tags = ? WHERE name_key = ?')
+            .run(sha256(secret), JSON.stringify(withTags(parseList(existing.tags), info.tags)), key);
+          this.updateInfo(name, info);
+          return { secret };
+        }
+        return this.insertAgent(name, info, secret);
+      })();
+    } finally {
+      this.changed();
+    }
   }
 
   authenticate(name: string, secret: string): boolean {
     if (!isValidAgentName(name)) return false;
-    const row = this.db.prepare('SELECT secret_hash FROM agents WHERE name_key = ?').get(nameKey(name)) as
-      | { secret_hash: string }
-      | undefined;
+    const row = this.stmt('SELECT secret_hash FROM agents WHERE name_key = ?').get(nameKey(name)) as { secret_hash: string } | undefined;
     // Hash even when there is no such agent so both paths cost the same.
     const presented = sha256(secret);
     return sameHash(row?.secret_hash ?? '0'.repeat(64), presented) && row !== undefined;
   }
 
   list(): AgentRecord[] {
-    const rows = this.db.prepare('SELECT * FROM agents ORDER BY name_key').all() as AgentRow[];
-    const aliases = this.aliasesByAgent();
-    return rows.map((r) => this.toRecord(r, aliases.get(r.name_key) ?? []));
+    return [...this.agents().byKey.values()];
   }
 
   get(nameOrAlias: string): AgentRecord | undefined {
     const key = this.resolveKey(nameOrAlias);
-    if (key === undefined) return undefined;
-    const row = this.db.prepare('SELECT * FROM agents WHERE name_key = ?').get(key) as AgentRow | undefined;
-    if (!row) return undefined;
-    const aliases = (
-      this.db.prepare('SELECT alias FROM agent_aliases WHERE agent_key = ? ORDER BY alias_key').all(key) as Array<{
-        alias: string;
-      }>
-    ).map((a) => a.alias);
-    return this.toRecord(row, aliases);
+    return key === undefined ? undefined : this.agents().byKey.get(key);
   }
 
   resolve(nameOrAlias: string): string | undefined {
-    const key = this.resolveKey(nameOrAlias);
-    if (key === undefined) return undefined;
-    const row = this.db.prepare('SELECT name FROM agents WHERE name_key = ?').get(key) as { name: string } | undefined;
-    return row?.name;
+    return this.get(nameOrAlias)?.name;
   }
 
   remove(name: string): boolean {
     if (!isValidAgentName(name)) return false;
-    return this.db.transaction(() => {
-      const key = nameKey(name);
-      this.db.prepare('DELETE FROM agent_aliases WHERE agent_key = ?').run(key);
-      return this.db.prepare('DELETE FROM agents WHERE name_key = ?').run(key).changes > 0;
-    })();
+    try {
+      return this.db.transaction(() => {
+        const key = nameKey(name);
+        this.stmt('DELETE FROM agent_aliases WHERE agent_key = ?').run(key);
+        return this.stmt('DELETE FROM agents WHERE name_key = ?').run(key).changes > 0;
+      })();
+    } finally {
+      this.changed();
+    }
   }
 
   addAlias(alias: string, agentName: string, options: { replace?: boolean } = {}): void {
     this.checkName(alias);
-    this.db.transaction(() => {
-      const agentKey = nameKey(agentName);
-      if (!this.db.prepare('SELECT 1 FROM agents WHERE name_key = ?').get(agentKey)) {
-        throw new ChatOpsError('AgentNotFound', `There is no enrolled computer named ${agentName}.`, { target: agentName });
-      }
-      const aliasKey = nameKey(alias);
-      if (aliasKey === agentKey) return;
-      if (this.db.prepare('SELECT 1 FROM agents WHERE name_key = ?').get(aliasKey)) {
-        throw new ChatOpsError('NameTaken', `The name ${alias} is already an enrolled computer.`, { target: alias });
-      }
-      const existing = this.db.prepare('SELECT agent_key FROM agent_aliases WHERE alias_key = ?').get(aliasKey) as
-        | { agent_key: string }
-        | undefined;
-      if (existing && existing.agent_key !== agentKey && !options.replace) {
-        throw new ChatOpsError('NameTaken', `The name ${alias} is already an alias of another computer.`, { target: alias });
-      }
-      this.db
-        .prepare('INSERT OR REPLACE INTO agent_aliases (alias_key, alias, agent_key) VALUES (?, ?, ?)')
-        .run(aliasKey, canonicalName(alias), agentKey);
-    })();
+    try {
+      this.db.transaction(() => {
+        const agentKey = nameKey(agentName);
+        if (!this.stmt('SELECT 1 FROM agents WHERE name_key = ?').get(agentKey)) {
+          throw new ChatOpsError('AgentNotFound', `There is no enrolled computer named ${agentName}.`, { target: agentName });
+        }
+        const aliasKey = nameKey(alias);
+        if (aliasKey === agentKey) return;
+        if (this.stmt('SELECT 1 FROM agents WHERE name_key = ?').get(aliasKey)) {
+          throw new ChatOpsError('NameTaken', `The name ${alias} is already an enrolled computer.`, { target: alias });
+        }
+        const existing = this.stmt('SELECT agent_key FROM agent_aliases WHERE alias_key = ?').get(aliasKey) as
+          | { agent_key: string }
+          | undefined;
+        if (existing && existing.agent_key !== agentKey && !options.replace) {
+          throw new ChatOpsError('NameTaken', `The name ${alias} is already an alias of another computer.`, { target: alias });
+        }
+        this.stmt('INSERT OR REPLACE INTO agent_aliases (alias_key, alias, agent_key) VALUES (?, ?, ?)').run(
+          aliasKey,
+          canonicalName(alias),
+          agentKey,
+        );
+      })();
+    } finally {
+      this.changed();
+    }
   }
 
   markOnline(name: string, info?: AgentInfo): void {
     if (info) this.updateInfo(name, info);
-    this.db
-      .prepare('UPDATE agents SET online = 1, last_seen = ? WHERE name_key = ?')
-      .run(new Date(this.now()).toISOString(), nameKey(name));
+    const at = new Date(this.now()).toISOString();
+    this.stmt('UPDATE agents SET online = 1, last_seen = ? WHERE name_key = ?').run(at, nameKey(name));
+    this.patch(nameKey(name), { online: true, lastSeen: at });
   }
 
   markOffline(name: string): void {
-    this.db
-      .prepare('UPDATE agents SET online = 0, last_seen = ? WHERE name_key = ?')
-      .run(new Date(this.now()).toISOString(), nameKey(name));
+    const at = new Date(this.now()).toISOString();
+    this.stmt('UPDATE agents SET online = 0, last_seen = ? WHERE name_key = ?').run(at, nameKey(name));
+    this.patch(nameKey(name), { online: false, lastSeen: at });
   }
 
   markAllOffline(): void {
-    this.db.prepare('UPDATE agents SET online = 0 WHERE online = 1').run();
+    this.stmt('UPDATE agents SET online = 0 WHERE online = 1').run();
+    for (const key of this.index?.byKey.keys() ?? []) this.patch(key, { online: false });
   }
 
   touch(names: string[]): void {
     if (names.length === 0) return;
     const at = new Date(this.now()).toISOString();
-    const stmt = this.db.prepare('UPDATE agents SET last_seen = ? WHERE name_key = ?');
+    const stmt = this.stmt('UPDATE agents SET last_seen = ? WHERE name_key = ?');
     this.db.transaction(() => {
       for (const n of names) stmt.run(at, nameKey(n));
     })();
+    for (const n of names) this.patch(nameKey(n), { lastSeen: at });
   }
 
   updateInfo(name: string, info: AgentInfo): void {
     // No tags: an enrolled agent that restarts with `--tag role=web` must not start matching
     // rules for role=web. Tags change only at enrolment and through setTags (an admin).
-    this.db
-      .prepare('UPDATE agents SET os = ?, version = ?, configurations = ?, default_configuration = ? WHERE name_key = ?')
-      .run(info.os, info.version, JSON.stringify(info.configurations), info.defaultConfiguration, nameKey(name));
+    this.stmt('UPDATE agents SET os = ?, version = ?, configurations = ?, default_configuration = ? WHERE name_key = ?').run(
+      info.os,
+      info.version,
+      JSON.stringify(info.configurations),
+      info.defaultConfiguration,
+      nameKey(name),
+    );
+    this.patch(nameKey(name), {
+      os: info.os,
+      version: info.version,
+      configurations: [...info.configurations],
+      defaultConfiguration: info.defaultConfiguration,
+    });
   }
 
   setTags(nameOrAlias: string, tags: string[]): { name: string; tags: string[] } {
@@ -378,38 +463,42 @@ export class SqliteAgentRegistry implements AgentRegistry {
     if (bad !== undefined) {
       throw new ChatOpsError('InvalidTag', `The tag '${bad.slice(0, 80)}' is not valid: write KEY=VALUE without spaces.`, { target: bad });
     }
-    return this.db.transaction(() => {
-      const key = this.resolveKey(nameOrAlias);
-      const row =
-        key === undefined
-          ? undefined
-          : (this.db.prepare('SELECT name FROM agents WHERE name_key = ?').get(key) as { name: string } | undefined);
-      if (key === undefined || row === undefined) {
-        throw new ChatOpsError('AgentNotFound', `There is no enrolled computer named ${nameOrAlias.slice(0, 80)}.`, {
-          target: nameOrAlias,
-        });
-      }
-      const stored = withTags([], tags);
-      this.db.prepare('UPDATE agents SET tags = ? WHERE name_key = ?').run(JSON.stringify(stored), key);
-      return { name: row.name, tags: stored };
-    })();
+    try {
+      return this.db.transaction(() => {
+        const key = this.resolveKey(nameOrAlias);
+        const row =
+          key === undefined
+            ? undefined
+            : (this.stmt('SELECT name FROM agents WHERE name_key = ?').get(key) as { name: string } | undefined);
+        if (key === undefined || row === undefined) {
+          throw new ChatOpsError('AgentNotFound', `There is no enrolled computer named ${nameOrAlias.slice(0, 80)}.`, {
+            target: nameOrAlias,
+          });
+        }
+        const stored = withTags([], tags);
+        this.stmt('UPDATE agents SET tags = ? WHERE name_key = ?').run(JSON.stringify(stored), key);
+        return { name: row.name, tags: stored };
+      })();
+    } finally {
+      this.changed();
+    }
   }
 
   changeCounter(): number {
     // SQLite's data_version changes when another connection commits to the file.
-    return Number(this.db.pragma('data_version', { simple: true }));
+    return this.dataVersion();
   }
 
   enrolledNameKeys(): Set<string> {
-    return new Set((this.db.prepare('SELECT name_key FROM agents').all() as Array<{ name_key: string }>).map((r) => r.name_key));
+    return new Set((this.stmt('SELECT name_key FROM agents').all() as Array<{ name_key: string }>).map((r) => r.name_key));
   }
 
   private resolveKey(nameOrAlias: string): string | undefined {
     if (!isValidAgentName(nameOrAlias)) return undefined;
     const key = nameKey(nameOrAlias);
-    if (this.db.prepare('SELECT 1 FROM agents WHERE name_key = ?').get(key)) return key;
-    const alias = this.db.prepare('SELECT agent_key FROM agent_aliases WHERE alias_key = ?').get(key) as { agent_key: string } | undefined;
-    return alias?.agent_key;
+    const index = this.agents();
+    if (index.byKey.has(key)) return key;
+    return index.aliasOf.get(key);
   }
 
   private checkName(name: string): void {
@@ -425,36 +514,34 @@ export class SqliteAgentRegistry implements AgentRegistry {
   private checkFree(name: string): void {
     const key = nameKey(name);
     if (
-      this.db.prepare('SELECT 1 FROM agents WHERE name_key = ?').get(key) ||
-      this.db.prepare('SELECT 1 FROM agent_aliases WHERE alias_key = ?').get(key)
+      this.stmt('SELECT 1 FROM agents WHERE name_key = ?').get(key) ||
+      this.stmt('SELECT 1 FROM agent_aliases WHERE alias_key = ?').get(key)
     ) {
       throw new ChatOpsError('NameTaken', `The computer name ${name} is already enrolled.`, { target: name });
     }
   }
 
   private insertAgent(name: string, info: AgentInfo, secret = newCredential(SECRET_PREFIX)): { secret: string } {
-    this.db
-      .prepare(
-        `INSERT INTO agents (name_key, name, secret_hash, os, version, tags, configurations, default_configuration, online, enrolled_at)
+    this.stmt(
+      `INSERT INTO agents (name_key, name, secret_hash, os, version, tags, configurations, default_configuration, online, enrolled_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
-      )
-      .run(
-        nameKey(name),
-        canonicalName(name),
-        sha256(secret),
-        info.os,
-        info.version,
-        JSON.stringify(info.tags),
-        JSON.stringify(info.configurations),
-        info.defaultConfiguration,
-        new Date(this.now()).toISOString(),
-      );
+    ).run(
+      nameKey(name),
+      canonicalName(name),
+      sha256(secret),
+      info.os,
+      info.version,
+      JSON.stringify(info.tags),
+      JSON.stringify(info.configurations),
+      info.defaultConfiguration,
+      new Date(this.now()).toISOString(),
+    );
     return { secret };
   }
 
   private aliasesByAgent(): Map<string, string[]> {
     const out = new Map<string, string[]>();
-    const rows = this.db.prepare('SELECT alias, agent_key FROM agent_aliases ORDER BY alias_key').all() as Array<{
+    const rows = this.stmt('SELECT alias, agent_key FROM agent_aliases ORDER BY alias_key').all() as Array<{
       alias: string;
       agent_key: string;
     }>;

@@ -25,7 +25,7 @@ import {
   type StateMessage,
 } from '../protocol/agent-protocol.js';
 import { parseAgentMessage } from '../protocol/validate.js';
-import type { AgentTransport, AgentTransportHandlers } from '../transport/agent-transport.js';
+import type { AgentTransport, AgentTransportHandlers, RunMessageFrom } from '../transport/agent-transport.js';
 import { isValidAgentName, nameKey, unregisteredTags, type AgentRegistry } from './agent-registry.js';
 import { PendingConnections } from './pending-connections.js';
 
@@ -64,8 +64,6 @@ interface Connection {
   key: string;
   awaitingPong: boolean;
   nonce: number;
-  /** Run messages are handled one after another so cumulative acks are never premature. */
-  chain: Promise<void>;
   /** Set while an extra liveness probe runs (another connection claimed this name). */
   probe?: NodeJS.Timeout;
 }
@@ -88,6 +86,12 @@ export class WebSocketHub implements AgentTransport {
   private lastChange = -1;
   private nonce = 0;
   private pending?: PendingConnections;
+  /** Run messages waiting for the end of this turn of the event loop (see enqueueRunMessage). */
+  private inbox: Array<{ conn: Connection; msg: OutputMessage | StateMessage }> = [];
+  /** An asynchronous handler is storing a batch: later ones wait. */
+  private handling = false;
+  private framesSent = 0;
+  private framesReceived = 0;
 
   constructor(options: WebSocketHubOptions) {
     this.options = options;
@@ -179,8 +183,16 @@ export class WebSocketHub implements AgentTransport {
   send(agentName: string, message: HubToAgent): boolean {
     const conn = this.find(agentName);
     if (!conn || conn.ws.readyState !== conn.ws.OPEN) return false;
-    conn.ws.send(JSON.stringify(message));
+    this.sendRaw(conn, JSON.stringify(message));
     return true;
+  }
+
+  /**
+   * Frames sent to and received from authenticated agents since start: what a test counts to
+   * show the work per dispatched computer stays constant as a fan-out grows.
+   */
+  stats(): { framesSent: number; framesReceived: number } {
+    return { framesSent: this.framesSent, framesReceived: this.framesReceived };
   }
 
   isConnected(agentName: string): boolean {
@@ -251,6 +263,7 @@ export class WebSocketHub implements AgentTransport {
         return;
       }
       if (this.connections.get(conn.key) !== conn) return; // cut off: ignore stragglers
+      this.framesReceived++;
       conn.awaitingPong = false;
       switch (msg.op) {
         case 'hello':
@@ -322,7 +335,7 @@ export class WebSocketHub implements AgentTransport {
       this.probe(existing);
       return refuse('NameInUse', `Another agent is connected as ${name}.`);
     }
-    const conn: Connection = { ws, name, key, awaitingPong: false, nonce: 0, chain: Promise.resolve() };
+    const conn: Connection = { ws, name, key, awaitingPong: false, nonce: 0 };
     this.registry.markOnline(name, info);
     // Tags are the registry's (set at enrolment, then by `npm run admin -- agent tag`): a tag the
     // agent claims on its own widens nothing; say so when it asks for more.
@@ -359,26 +372,86 @@ export class WebSocketHub implements AgentTransport {
     }
   }
 
+  /**
+   * Run messages wait for the end of the event loop's turn, then go to the handlers as one batch
+   * (one transaction for everything that arrived together). Batches are handled one after
+   * another, so cumulative acks are never premature.
+   */
   private enqueueRunMessage(conn: Connection, msg: OutputMessage | StateMessage): void {
-    conn.chain = conn.chain.then(async () => {
-      if (this.connections.get(conn.key) !== conn) return;
-      try {
-        for (const h of this.handlers) if (h.runMessage) await h.runMessage(conn.name, msg);
-      } catch (e) {
-        // Not stored, so not acknowledged: drop the connection and let the agent resend.
-        this.log.error('storing agent output failed; dropping the connection so the agent resends', {
-          agent: conn.name,
-          runId: msg.runId,
-          seq: msg.seq,
-          error: e instanceof Error ? e.message : String(e),
-        });
-        this.drop(conn, 1011, 'the hub could not store a message');
-        return;
-      }
-      if (this.connections.get(conn.key) === conn && conn.ws.readyState === conn.ws.OPEN) {
-        conn.ws.send(JSON.stringify({ op: 'ack', runId: msg.runId, seq: msg.seq } satisfies HubToAgent));
-      }
-    });
+    this.inbox.push({ conn, msg });
+    if (this.inbox.length > 1 || this.handling) return;
+    setImmediate(() => this.handleInbox());
+  }
+
+  private handleInbox(): void {
+    if (this.handling) return;
+    const batch = this.inbox.filter((e) => this.connections.get(e.conn.key) === e.conn); // cut off: ignore stragglers
+    this.inbox = [];
+    if (batch.length === 0) return;
+    const messages: RunMessageFrom[] = batch.map((e) => ({ agent: e.conn.name, message: e.msg }));
+    let result: readonly number[] | Promise<readonly number[]> = [];
+    try {
+      for (const h of this.handlers) if (h.runMessages) result = h.runMessages(messages);
+    } catch (e) {
+      this.acknowledge(batch, undefined, e);
+      return;
+    }
+    if (!(result instanceof Promise)) {
+      this.acknowledge(batch, result);
+      return;
+    }
+    this.handling = true;
+    result
+      .then(
+        (failed) => this.acknowledge(batch, failed),
+        (e: unknown) => this.acknowledge(batch, undefined, e),
+      )
+      .finally(() => {
+        this.handling = false;
+        if (this.inbox.length > 0) this.handleInbox();
+      });
+  }
+
+  /**
+   * After a batch was handled: each connection gets one cumulative ack per run (the highest seq
+   * stored), or, when any of its messages was not stored (`failed`; undefined: none was), is cut
+   * off so that its agent resends what is unacknowledged.
+   */
+  private acknowledge(
+    batch: Array<{ conn: Connection; msg: OutputMessage | StateMessage }>,
+    failed?: readonly number[],
+    error?: unknown,
+  ): void {
+    const lost = new Set<Connection>();
+    if (failed === undefined) for (const e of batch) lost.add(e.conn);
+    else for (const i of failed) if (batch[i]) lost.add(batch[i].conn);
+    for (const conn of lost) {
+      const first = batch.find((e) => e.conn === conn)!.msg;
+      this.log.error('storing agent output failed; dropping the connection so the agent resends', {
+        agent: conn.name,
+        runId: first.runId,
+        seq: first.seq,
+        ...(error !== undefined ? { error: error instanceof Error ? error.message : String(error) } : {}),
+      });
+      if (this.connections.get(conn.key) === conn) this.drop(conn, 1011, 'the hub could not store a message');
+    }
+    const acks = new Map<Connection, Map<string, number>>();
+    for (const { conn, msg } of batch) {
+      if (lost.has(conn)) continue;
+      let runs = acks.get(conn);
+      if (!runs) acks.set(conn, (runs = new Map()));
+      runs.set(msg.runId, Math.max(runs.get(msg.runId) ?? -1, msg.seq));
+    }
+    for (const [conn, runs] of acks) {
+      if (this.connections.get(conn.key) !== conn || conn.ws.readyState !== conn.ws.OPEN) continue;
+      for (const [runId, seq] of runs) this.sendRaw(conn, JSON.stringify({ op: 'ack', runId, seq } satisfies HubToAgent));
+    }
+  }
+
+  /** Every frame the hub sends goes through here (counted: see stats()). */
+  private sendRaw(conn: Connection, frame: string): void {
+    this.framesSent++;
+    conn.ws.send(frame);
   }
 
   /** Pings at once; a connection that does not answer within min(heartbeatMs, 2 s) is cut off. */
@@ -386,7 +459,7 @@ export class WebSocketHub implements AgentTransport {
     if (conn.probe) return;
     conn.awaitingPong = true;
     conn.nonce = ++this.nonce;
-    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(`{"op":"ping","nonce":${conn.nonce}}`);
+    if (conn.ws.readyState === conn.ws.OPEN) this.sendRaw(conn, `{"op":"ping","nonce":${conn.nonce}}`);
     conn.probe = setTimeout(
       () => {
         conn.probe = undefined;
@@ -415,7 +488,7 @@ export class WebSocketHub implements AgentTransport {
       }
       conn.awaitingPong = true;
       conn.nonce = ++this.nonce;
-      if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(`{"op":"ping","nonce":${conn.nonce}}`);
+      if (conn.ws.readyState === conn.ws.OPEN) this.sendRaw(conn, `{"op":"ping","nonce":${conn.nonce}}`);
       alive.push(conn.name);
     }
     try {

@@ -22,6 +22,10 @@ export interface ActiveJob {
   inFlight: Set<number>;
   children: Map<number, ChildInfo>;
   remaining: number;
+  /** Unfinished children that are Disconnected (their agent away): all of `remaining` makes the parent Disconnected. */
+  disconnected: number;
+  /** The parent's live state (Running or Disconnected) as last seen by JobCompletion.refreshLiveState. */
+  liveState?: JobState;
   spec: JobRunSpec;
   stopRequested: boolean;
   /** Picked up after a restart: queued children wait for their agents to reconnect. */
@@ -71,6 +75,7 @@ export class ActiveJobs {
       inFlight: new Set(),
       children: new Map(),
       remaining: 0,
+      disconnected: 0,
       spec,
       stopRequested: job.stopRequested,
       recovering: false,
@@ -86,6 +91,7 @@ export class ActiveJobs {
       });
       if (!isFinished(c.state)) {
         active.remaining++;
+        if (c.state === 'Disconnected') active.disconnected++;
         this.runs.set(c.runId, { jobId: job.id, childId: c.id });
         if (c.state === 'NotStarted') active.queue.push(c.id);
         else if (c.dispatched) active.inFlight.add(c.id);

@@ -17,5 +17,7 @@ export interface AgentSummary {
 export interface AgentDirectory {
   /** The registered agent a computer name or alias names (case-insensitive), if any. */
   resolve(nameOrAlias: string): string | undefined;
+  /** One agent by name or alias (a map lookup: a fan-out asks this per computer). */
+  get(nameOrAlias: string): AgentSummary | undefined;
   list(): AgentSummary[];
 }

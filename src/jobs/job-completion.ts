@@ -29,6 +29,7 @@ export class JobCompletion {
       ...(exitCode !== undefined ? { exitCode } : {}),
       endTime: new Date().toISOString(),
     });
+    if (child.state === 'Disconnected') job.disconnected--;
     child.state = state;
     job.inFlight.delete(child.id);
     job.remaining--;
@@ -43,8 +44,10 @@ export class JobCompletion {
    * (PowerShell's PSRemotingJob). A parent that is stopping (or in any other state) is left as it is.
    */
   refreshLiveState(job: ActiveJob): void {
-    const unfinished = [...job.children.values()].filter((c) => !isFinished(c.state));
-    const state: JobState = unfinished.length > 0 && unfinished.every((c) => c.state === 'Disconnected') ? 'Disconnected' : 'Running';
+    // Counted, not scanned: this runs once per finished child of a fan-out.
+    const state: JobState = job.remaining > 0 && job.disconnected === job.remaining ? 'Disconnected' : 'Running';
+    if (job.liveState === state) return;
+    job.liveState = state;
     const current = this.deps.store.getJob(job.id);
     if (!current || current.state === state || (current.state !== 'Running' && current.state !== 'Disconnected')) return;
     this.deps.store.updateJob(job.id, { state });

@@ -2,6 +2,7 @@
 import type { Logger } from '../log.js';
 import type { JobState } from '../messages/model.js';
 import type { JobRecord } from '../store/job-store.js';
+import type { OutputStream } from '../protocol/agent-protocol.js';
 
 /**
  * What listeners hear. Child events carry ids and the new state only (a fan-out to thousands of
@@ -10,7 +11,8 @@ import type { JobRecord } from '../store/job-store.js';
 export type JobEvent =
   | { type: 'child'; jobId: number; childId: number; state: JobState }
   | { type: 'job'; job: JobRecord }
-  | { type: 'output'; jobId: number; childId: number }
+  /** Output stored for a child; `stream` tells Write-Progress (shown in the status) from the rest. */
+  | { type: 'output'; jobId: number; childId: number; stream: OutputStream }
   /** The job was deleted (Remove-Job, -AutoRemoveJob, retention): whoever follows it stops. */
   | { type: 'removed'; jobId: number }
   /** The manager is shutting down: listeners drop timers and stop touching the store. */

@@ -136,7 +136,7 @@ export class JobManager {
       connected: (agent, info) => this.onConnected(agent, info),
       disconnected: (agent) => this.lostAgents.disconnected(agent),
       removed: (agent) => this.lostAgents.removed(agent),
-      runMessage: (agent, msg) => this.runMessages.handle(agent, msg),
+      runMessages: (batch) => this.runMessages.handleBatch(batch),
     });
     this.recovery.resume();
   }

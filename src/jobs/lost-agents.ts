@@ -136,6 +136,8 @@ export class LostAgents {
       for (const child of job.children.values()) {
         if (!isOn(child, key) || child.state !== from || !child.dispatched) continue;
         this.deps.store.updateChild(child.id, { state: to, ...(to === 'Running' ? { lostDeadline: null } : {}) });
+        if (to === 'Disconnected') job.disconnected++;
+        else if (from === 'Disconnected') job.disconnected--;
         child.state = to;
         changed = true;
         moved++;

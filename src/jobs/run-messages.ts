@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { JobState } from '../messages/model.js';
 import type { OutputMessage, StateMessage } from '../protocol/agent-protocol.js';
 import type { JobStore } from '../store/job-store.js';
+import type { RunMessageFrom } from '../transport/agent-transport.js';
 import { agentKey, type ActiveJobs } from './active-jobs.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { JobCompletion } from './job-completion.js';
@@ -19,7 +20,7 @@ export class RunMessages {
 
   constructor(
     private readonly deps: {
-      store: Pick<JobStore, 'childByRunId' | 'recordFinalSeq' | 'appendRunOutput'>;
+      store: Pick<JobStore, 'childByRunId' | 'recordFinalSeq' | 'appendRunOutput' | 'transaction'>;
       log: Logger;
       active: ActiveJobs;
       events: JobEvents;
@@ -31,6 +32,31 @@ export class RunMessages {
     },
   ) {
     this.maxOutputBytes = deps.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  }
+
+  /**
+   * A batch from the transport (see AgentTransportHandlers.runMessages): one transaction for all
+   * of it, each message in a nested one of its own, so a message that cannot be stored (a bug, a
+   * malformed value) is the only one lost to the batch. Returns the indexes of those.
+   */
+  handleBatch(batch: readonly RunMessageFrom[]): number[] {
+    const failed: number[] = [];
+    this.deps.store.transaction(() => {
+      for (const [i, { agent, message }] of batch.entries()) {
+        try {
+          this.deps.store.transaction(() => this.handle(agent, message));
+        } catch (e) {
+          this.deps.log.error('could not store a run message', {
+            agent,
+            runId: message.runId,
+            seq: message.seq,
+            error: e instanceof Error ? e.message : String(e),
+          });
+          failed.push(i);
+        }
+      }
+    });
+    return failed;
   }
 
   handle(agent: string, msg: OutputMessage | StateMessage): void {
@@ -69,7 +95,8 @@ export class RunMessages {
         },
         this.maxOutputBytes,
       );
-      if (outcome === 'stored' || outcome === 'cut') this.deps.events.emit({ type: 'output', jobId: child.parentId, childId: child.id });
+      if (outcome === 'stored' || outcome === 'cut')
+        this.deps.events.emit({ type: 'output', jobId: child.parentId, childId: child.id, stream: msg.stream });
       if (outcome === 'after-final') {
         // An honest agent never sends this: its outbox ends a run with the final state.
         log.warn("agent sent output after its run's final state; dropped", { agent, runId: msg.runId, seq: msg.seq });

@@ -14,7 +14,14 @@ export type Db = Database.Database;
  * (files left by an older version are tightened). A data directory the bot creates is 0700.
  * `onWarning` hears about an existing data directory that other users may enter.
  */
-export function openDatabase(path: string, onWarning?: (message: string) => void): Db {
+export function openDatabase(
+  path: string,
+  onWarning?: (message: string) => void,
+  options: {
+    /** Called with the text of every statement run (better-sqlite3's `verbose`): tests and the bench count the work. */
+    onStatement?: (sql: string) => void;
+  } = {},
+): Db {
   if (path !== ':memory:') {
     if (!ensureParentDir(path) && openToOthers(dirname(path))) {
       onWarning?.(
@@ -24,7 +31,7 @@ export function openDatabase(path: string, onWarning?: (message: string) => void
     ensurePrivateFile(path);
     tightenIfPresent([`${path}-wal`, `${path}-shm`, `${path}-journal`]);
   }
-  const db = new Database(path);
+  const db = new Database(path, options.onStatement ? { verbose: (sql) => options.onStatement!(String(sql)) } : {});
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');

@@ -197,6 +197,8 @@ export interface JobStore {
   output(jobId: number, options?: { childId?: number; afterId?: number }): OutputRecord[];
   /** A child's last record of one stream (the live status shows the latest `progress`). */
   latestOutput(childId: number, stream: OutputStream): OutputRecord | undefined;
+  /** Each child's latest Write-Progress record, for the children of `jobId` that have one. */
+  latestProgress(jobId: number): Map<number, OutputRecord>;
   /** Output rows newer than the child's read position. */
   unreadOutput(childId: number): OutputRecord[];
   hasUnreadOutput(childId: number): boolean;

@@ -186,6 +186,11 @@ export class SqliteJobStore implements JobStore {
       outputJob: db.prepare('SELECT * FROM job_output WHERE job_id = ? AND id > ? ORDER BY id'),
       outputChild: db.prepare('SELECT * FROM job_output WHERE child_id = ? AND id > ? ORDER BY id'),
       latestOutput: db.prepare('SELECT * FROM job_output WHERE child_id = ? AND stream = ? ORDER BY id DESC LIMIT 1'),
+      // `stream = 'progress'` written out, so SQLite takes the partial index job_output_progress.
+      latestProgressOfChild: db.prepare("SELECT * FROM job_output WHERE child_id = ? AND stream = 'progress' ORDER BY id DESC LIMIT 1"),
+      latestProgress: db.prepare(
+        "SELECT * FROM job_output WHERE id IN (SELECT MAX(id) FROM job_output WHERE job_id = ? AND stream = 'progress' GROUP BY child_id)",
+      ),
       unread: db.prepare(
         'SELECT o.* FROM job_output o JOIN child_jobs c ON c.id = o.child_id WHERE o.child_id = ? AND o.id > c.read_upto ORDER BY o.id',
       ),
@@ -206,8 +211,12 @@ export class SqliteJobStore implements JobStore {
     };
   }
 
+  /** One transaction function, made once: better-sqlite3 builds a wrapper per db.transaction(). */
+  private runInTransaction?: (fn: () => unknown) => unknown;
+
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    this.runInTransaction ??= this.db.transaction((f: () => unknown) => f());
+    return this.runInTransaction(fn) as T;
   }
 
   createJob(job: NewJob): { job: JobRecord; children: ChildJobRecord[] } {
@@ -391,6 +400,8 @@ export class SqliteJobStore implements JobStore {
   }
 
   appendRunOutput(record: Omit<OutputRecord, 'id'>, maxBytes: number): AppendOutcome {
+    // Inside a caller's transaction (a batch of agent messages) it is one already.
+    if (this.db.inTransaction) return this.appendWithinLimits(record, maxBytes);
     this.appendRunOutputTx ??= this.db.transaction((r: Omit<OutputRecord, 'id'>, max: number) => this.appendWithinLimits(r, max));
     return this.appendRunOutputTx(record, maxBytes);
   }
@@ -441,8 +452,19 @@ export class SqliteJobStore implements JobStore {
     return rows.map(toOutput);
   }
 
+  latestProgress(jobId: number): Map<number, OutputRecord> {
+    const out = new Map<number, OutputRecord>();
+    for (const row of this.stmts.latestProgress.all(jobId) as OutputRow[]) {
+      const rec = toOutput(row);
+      out.set(rec.childId, rec);
+    }
+    return out;
+  }
+
   latestOutput(childId: number, stream: OutputStream): OutputRecord | undefined {
-    const row = this.stmts.latestOutput.get(childId, stream) as OutputRow | undefined;
+    const row = (stream === 'progress' ? this.stmts.latestProgressOfChild.get(childId) : this.stmts.latestOutput.get(childId, stream)) as
+      | OutputRow
+      | undefined;
     return row ? toOutput(row) : undefined;
   }
 

@@ -18,6 +18,12 @@ export interface AgentTransport {
   on(handlers: AgentTransportHandlers): void;
 }
 
+/** One run message and the authenticated agent it came from. */
+export interface RunMessageFrom {
+  agent: string;
+  message: OutputMessage | StateMessage;
+}
+
 export interface AgentTransportHandlers {
   /** An authenticated agent connected (or reconnected) and reported what it offers. */
   connected?(agentName: string, info: AgentInfo): void;
@@ -29,10 +35,14 @@ export interface AgentTransportHandlers {
    */
   removed?(agentName: string): void;
   /**
-   * Run-scoped data from an agent. The handler must persist it before resolving; the transport
-   * acknowledges `seq` to the agent only after the returned promise resolves.
+   * Run-scoped data from agents: what arrived in one turn of the event loop, in arrival order
+   * (so a fan-out's thousand answers are stored in one transaction, not a thousand). The handler
+   * persists the batch before it returns (or before the returned promise resolves) and returns
+   * the indexes of the messages it could not store. Only then does the transport acknowledge
+   * each stored message's `seq`; an agent with a message not stored is cut off (it resends
+   * everything unacknowledged). Batches are handed over one at a time, in order.
    */
-  runMessage?(agentName: string, message: OutputMessage | StateMessage): Promise<void> | void;
+  runMessages?(batch: readonly RunMessageFrom[]): readonly number[] | Promise<readonly number[]>;
   /** A session opened or closed on the agent (an answer to openSession/closeSession, or unasked). */
   sessionMessage?(agentName: string, message: SessionStateMessage): void;
 }

@@ -89,11 +89,20 @@ export class HubHarness {
     this.hub.on({
       connected: (name) => this.events.push(`connected ${name}`),
       disconnected: (name, reason) => this.events.push(`disconnected ${name} ${reason}`),
-      runMessage: async (agent, m) => {
-        const key = `${m.runId}#${m.seq}`;
-        this.deliveries.set(key, (this.deliveries.get(key) ?? 0) + 1);
-        if (this.beforeStore) await this.beforeStore(agent, m);
-        if (!this.stored.has(key)) this.stored.set(key, m);
+      runMessages: async (batch) => {
+        const failed: number[] = [];
+        for (const [i, { agent, message: m }] of batch.entries()) {
+          const key = `${m.runId}#${m.seq}`;
+          this.deliveries.set(key, (this.deliveries.get(key) ?? 0) + 1);
+          try {
+            if (this.beforeStore) await this.beforeStore(agent, m);
+          } catch {
+            failed.push(i);
+            continue;
+          }
+          if (!this.stored.has(key)) this.stored.set(key, m);
+        }
+        return failed;
       },
     });
     this.tls = options.tls !== undefined;

@@ -233,8 +233,11 @@ function planInvoke(call: BoundCall, ctx: ExecContext): InvokePlan {
  */
 function shellConfiguration(resolved: string[], configuration: string | undefined, ctx: ExecContext): string | undefined {
   if (configuration !== undefined) return isShellConfiguration(configuration) ? configuration : undefined;
-  const defaults = new Map(ctx.services.directory.list().map((a) => [a.name, a.defaultConfiguration]));
-  return resolved.map((name) => defaults.get(name)).find(isShellConfiguration);
+  for (const name of resolved) {
+    const configuration = ctx.services.directory.get(name)?.defaultConfiguration;
+    if (isShellConfiguration(configuration)) return configuration;
+  }
+  return undefined;
 }
 
 export function describeInvoke(call: BoundCall, ctx: ExecContext): AuthorizationRequest {

@@ -112,7 +112,7 @@ export async function openChannelSession(
     channel: ctx.channel,
     computer: o.computer,
     agent: o.agent,
-    configurationName: o.configurationName ?? directory.list().find((a) => a.name === o.agent)?.defaultConfiguration ?? '',
+    configurationName: o.configurationName ?? directory.get(o.agent)?.defaultConfiguration ?? '',
     idleTimeoutMs: o.idleTimeoutMs,
     createdBy: userKey(ctx.command.user),
   });

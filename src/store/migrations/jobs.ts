@@ -184,4 +184,12 @@ export const JOB_MIGRATIONS: Migration[] = [
       ALTER TABLE ps_sessions ADD COLUMN job_id INTEGER;
     `,
   },
+  {
+    id: 208,
+    name: 'the latest Write-Progress of a child or a job, found without reading its other output',
+    sql: `
+      CREATE INDEX job_output_progress ON job_output (job_id, child_id, id) WHERE stream = 'progress';
+      CREATE INDEX job_output_child_progress ON job_output (child_id, id) WHERE stream = 'progress';
+    `,
+  },
 ];
