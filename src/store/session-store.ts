@@ -45,11 +45,16 @@ export interface SessionStore {
   createSession(s: NewPSSession): PSSessionRecord;
   getSession(id: number): PSSessionRecord | undefined;
   sessionByInstanceId(instanceId: string): PSSessionRecord | undefined;
-  /** Sorted by Id; only `channel`'s unless channel is undefined (admins). */
+  /** Sorted by Id; only `channel`'s unless channel is undefined (admins). Removed ones are not listed. */
   listSessions(channel?: string): PSSessionRecord[];
   /** Sessions on an agent that are not Closed or Broken. */
   liveSessionsOfAgent(agent: string): PSSessionRecord[];
   updateSession(id: number, update: { state: PSSessionState; reason?: string | null }): void;
   setSessionJob(id: number, jobId: number): void;
   deleteSession(id: number): void;
+  /**
+   * Remove-PSSession: the session is Closed and no longer listed, but a variable that holds it
+   * still finds it (a command on it then fails as PowerShell's does: the session state is Closed).
+   */
+  removeSession(id: number): void;
 }

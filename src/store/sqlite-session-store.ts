@@ -47,12 +47,13 @@ export class SqliteSessionStore implements SessionStore {
         idle_timeout_ms, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'Opening', ?, ?, ?)`),
       get: db.prepare('SELECT * FROM ps_sessions WHERE id = ?'),
       byInstance: db.prepare('SELECT * FROM ps_sessions WHERE instance_id = ?'),
-      list: db.prepare('SELECT * FROM ps_sessions WHERE channel = ? ORDER BY id'),
-      listAll: db.prepare('SELECT * FROM ps_sessions ORDER BY id'),
+      list: db.prepare('SELECT * FROM ps_sessions WHERE channel = ? AND removed = 0 ORDER BY id'),
+      listAll: db.prepare('SELECT * FROM ps_sessions WHERE removed = 0 ORDER BY id'),
       live: db.prepare("SELECT * FROM ps_sessions WHERE agent = ? AND state IN ('Opening', 'Opened', 'Disconnected') ORDER BY id"),
       setJob: db.prepare('UPDATE ps_sessions SET job_id = ? WHERE id = ?'),
       update: db.prepare('UPDATE ps_sessions SET state = ?, reason = ? WHERE id = ?'),
       delete: db.prepare('DELETE FROM ps_sessions WHERE id = ?'),
+      remove: db.prepare("UPDATE ps_sessions SET removed = 1, state = 'Closed', reason = NULL WHERE id = ?"),
     };
   }
 
@@ -104,5 +105,9 @@ export class SqliteSessionStore implements SessionStore {
 
   deleteSession(id: number): void {
     this.stmts.delete!.run(id);
+  }
+
+  removeSession(id: number): void {
+    this.stmts.remove!.run(id);
   }
 }

@@ -119,3 +119,94 @@ export const CASES: SideBySideCase[] = [
   },
   { id: 'exit-code', title: '-AsJob: exit 3', computers: ['web1'], script: ' exit 3 ', asJob: true, fresh: true },
 ];
+
+/** One command line of a session case, typed to the bot and run by pwsh in the same scope as the case's other steps. */
+export interface SessionStep {
+  /** Typed to the bot as is. */
+  line: string;
+  /**
+   * What pwsh runs instead, where reaching the computer needs SSH's parameters: the bot's
+   * `New-PSSession web1` is pwsh's `New-PSSession -HostName web1 @connection` (the reference's
+   * port, user, key and options; web1 is 127.0.0.1 to ssh, so ComputerName stays web1).
+   */
+  pwsh?: string;
+  /** false: setup or cleanup, run on both sides and not compared. */
+  compare?: boolean;
+  /** Compare only these properties of the objects shown. */
+  columns?: string[];
+}
+
+export interface SessionCase {
+  id: string;
+  title: string;
+  steps: SessionStep[];
+}
+
+const SSH = '@connection';
+
+/**
+ * Persistent sessions side by side: each case's steps run in order, on the bot in the console
+ * channel and in pwsh in one scope, so `$s` set by one step is there for the next. Every case
+ * removes the sessions it opened.
+ */
+export const SESSION_CASES: SessionCase[] = [
+  {
+    id: 'session-state',
+    title: 'state persists in a session; -ComputerName makes a new one without it',
+    steps: [
+      { line: '$s = New-PSSession web1', pwsh: `$s = New-PSSession -HostName web1 ${SSH}` },
+      { line: 'Invoke-Command -Session $s { $x = 6*7 }' },
+      { line: 'Invoke-Command -Session $s { "x=$x" }' },
+      { line: 'Invoke-Command -ComputerName web1 { "x=$x" }', pwsh: `Invoke-Command -HostName web1 ${SSH} { "x=$x" }` },
+      { line: 'Remove-PSSession $s', compare: false },
+    ],
+  },
+  {
+    id: 'session-two-computers',
+    title: 'two sessions on two computers in one call',
+    steps: [
+      {
+        line: '$s = New-PSSession web1,web2; Invoke-Command -Session $s { $PID -gt 0 }',
+        pwsh: `$s = New-PSSession -HostName web1,web2 ${SSH}; Invoke-Command -Session $s { $PID -gt 0 }`,
+      },
+      { line: 'Remove-PSSession $s', compare: false },
+    ],
+  },
+  {
+    id: 'session-busy',
+    title: 'a session running an -AsJob command refuses a synchronous one',
+    steps: [
+      { line: '$s = New-PSSession web1', pwsh: `$s = New-PSSession -HostName web1 ${SSH}` },
+      { line: '$j = Invoke-Command -Session $s { Start-Sleep 5 } -AsJob' },
+      { line: 'Invoke-Command -Session $s { 1 }' },
+      { line: 'Wait-Job $j', pwsh: '$null = Wait-Job $j; Remove-Job $j', compare: false },
+      { line: 'Remove-PSSession $s', compare: false },
+    ],
+  },
+  {
+    id: 'session-closed',
+    title: 'a removed session refuses a command',
+    steps: [
+      { line: '$s = New-PSSession web1', pwsh: `$s = New-PSSession -HostName web1 ${SSH}` },
+      { line: 'Remove-PSSession $s' },
+      { line: 'Invoke-Command -Session $s { 1 }' },
+    ],
+  },
+  {
+    id: 'session-listed',
+    title: 'Get-PSSession shows an Opened, Available session on a remote machine',
+    steps: [
+      { line: '$s = New-PSSession web1 -Name sbs', pwsh: `$s = New-PSSession -HostName web1 -Name sbs ${SSH}` },
+      {
+        // -Name: the reference's runspace also holds the sessions the other cases run in.
+        line: 'Get-PSSession -Name sbs',
+        // Not ConfigurationName (pwsh over SSH says DefaultShell, the sshd subsystem's shell; the
+        // bot names the agent's configuration, Microsoft.PowerShell), nor Transport (SSH: the bot
+        // has no such column, its agents dial in), nor Id, Name and ComputerName (counters and
+        // names the harness chose).
+        columns: ['ComputerType', 'State', 'Availability'],
+      },
+      { line: 'Remove-PSSession $s', compare: false },
+    ],
+  },
+];

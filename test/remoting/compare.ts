@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { OutputRecord } from '../../src/store/job-store.js';
+import type { SessionStep } from './cases.js';
 import type { Aspect } from './deviations.js';
 import type { JobSnapshot, ReferenceRecord, ReferenceResult } from './ssh-remoting.js';
 
@@ -190,5 +191,48 @@ export function compareCase(theirs: ReferenceResult, ours: ReferenceResult): Dif
     compareSnapshot(theirs.afterKeep, ours.afterKeep, 'after Receive-Job -Keep', out);
     compareSnapshot(theirs.afterReceive, ours.afterReceive, 'after Receive-Job', out);
   }
+  return out;
+}
+
+/**
+ * A session as error texts name it (`session Runspace1, <guid>, web1 is ...`): the name, the
+ * instance id and the computer are each side's own (pwsh counts runspaces, the bot its
+ * sessions), so both become placeholders.
+ */
+export function normaliseSessionNames(message: string): string {
+  return message.replace(
+    /session \S+, [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}, \S+ is /gi,
+    'session <name>, <guid>, <computer> is ',
+  );
+}
+
+function forStep(records: ReferenceRecord[], step: SessionStep): ReferenceRecord[] {
+  return records.map((r) => {
+    let out = r;
+    if (r.message !== undefined) out = { ...out, message: normaliseSessionNames(r.message) };
+    if (step.columns && r.value !== null && typeof r.value === 'object' && !Array.isArray(r.value)) {
+      const v = r.value as Record<string, unknown>;
+      out = { ...out, value: Object.fromEntries(step.columns.map((c) => [c, v[c]])) };
+    }
+    return out;
+  });
+}
+
+/** Every way our steps differ from PowerShell's in a session case (steps with compare: false skipped). */
+export function compareSteps(steps: SessionStep[], theirs: ReferenceResult, ours: ReferenceResult): Difference[] {
+  const out: Difference[] = [];
+  steps.forEach((step, i) => {
+    if (step.compare === false) return;
+    const a = theirs.steps?.[i];
+    const b = ours.steps?.[i];
+    if (!a || !b) {
+      out.push({
+        aspect: 'thrown',
+        text: `step ${i + 1} (${step.line}) did not run: pwsh ${JSON.stringify(a)}, ours ${JSON.stringify(b)}`,
+      });
+      return;
+    }
+    compareRecords(forStep(a, step), forStep(b, step), `step ${i + 1} (${step.line})`, out);
+  });
   return out;
 }

@@ -5,7 +5,8 @@
 #
 # Sessions are opened once because opening one costs seconds; a case therefore runs in a
 # session rather than in a fresh connection as -ComputerName would, so cases must not rely on
-# state left by earlier cases.
+# state left by earlier cases. A session case (`steps`) opens and removes its own sessions with
+# New-PSSession -HostName ... @connection, as the bot's New-PSSession opens one on an agent.
 param([int]$Port, [string]$KeyFile, [string[]]$Hosts)
 $ErrorActionPreference = 'Stop'
 # -File passes `-Hosts web1,web2` as one string.
@@ -34,7 +35,7 @@ function ConvertTo-Plain($value, [int]$depth = 0) {
   # objects as their properties (without the remoting note properties).
   if ($null -eq $value) { return $null }
   $base = $value.PSObject.BaseObject
-  if ($base -is [string] -or $base -is [char]) { return [string]$base }
+  if ($base -is [string] -or $base -is [char] -or $base -is [enum]) { return [string]$base }
   if ($base -is [bool] -or $base -is [int] -or $base -is [long] -or $base -is [double] -or $base -is [decimal] -or $base -is [byte] -or $base -is [int16] -or $base -is [single]) { return $base }
   if ($depth -ge 4) { return [string]$value }
   if ($value -is [System.Collections.IDictionary]) {
@@ -60,6 +61,11 @@ function Get-Records($items) {
       $records.Add([ordered]@{ stream = 'verbose'; computer = $r.PSComputerName; message = $r.Message })
     } elseif ($r -is [System.Management.Automation.InformationRecord]) {
       $records.Add([ordered]@{ stream = 'information'; computer = $r.PSComputerName; message = [string]$r.MessageData })
+    } elseif ($r -is [System.Management.Automation.Runspaces.PSSession]) {
+      # A PSSession as its table view shows it (its other properties hold the live runspace).
+      $value = [ordered]@{}
+      foreach ($p in 'Id', 'Name', 'Transport', 'ComputerName', 'ComputerType', 'State', 'ConfigurationName', 'Availability') { $value[$p] = [string]$r.$p }
+      $records.Add([ordered]@{ stream = 'output'; computer = $null; type = $r.PSObject.TypeNames[0]; value = $value })
     } else {
       $type = if ($null -ne $r) { $r.PSObject.TypeNames[0] } else { $null }
       $records.Add([ordered]@{ stream = 'output'; computer = $r.PSComputerName; type = $type; value = ConvertTo-Plain $r })
@@ -78,6 +84,21 @@ function Get-JobSnapshot($job) {
   }
 }
 
+function Invoke-Steps([string[]]$Steps) {
+  # A session case: each step is a command line, dot-sourced into this function's scope so that
+  # what a step sets ($s = New-PSSession ...) is there for the next and gone after the case. What
+  # a step shows is collected as it comes, so a terminating error keeps what came before it.
+  foreach ($step in $Steps) {
+    $shown = [System.Collections.Generic.List[psobject]]::new()
+    try {
+      . ([scriptblock]::Create($step)) *>&1 | ForEach-Object { $shown.Add($_) }
+    } catch {
+      $shown.Add($_)
+    }
+    , (Get-Records $shown)
+  }
+}
+
 # Answers are marked: whatever PowerShell writes to the host itself (a job's warnings as
 # Receive-Job shows them) also lands on stdout.
 [Console]::Out.WriteLine('@@ref READY')
@@ -85,6 +106,11 @@ while ($null -ne ($line = [Console]::In.ReadLine())) {
   $case = $line | ConvertFrom-Json -AsHashtable
   $result = [ordered]@{ id = $case.id }
   try {
+    if ($null -ne $case.steps) {
+      $result.steps = @(Invoke-Steps $case.steps)
+      [Console]::Out.WriteLine('@@ref ' + (ConvertTo-Json -InputObject $result -Compress -Depth 12))
+      continue
+    }
     foreach ($name in @($case.using.Keys)) { Set-Variable -Name $name -Value $case.using[$name] }
     # `fresh`: a new connection per computer, as -ComputerName makes (slower: seconds per host).
     if ($case.fresh) {

@@ -2,19 +2,29 @@ import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childHasMoreData, hasMoreData } from '../../src/jobs/job-state.js';
 import { jobCommandText } from '../../src/messages/results.js';
-import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { type RecordingSink, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { DEVIATIONS } from './deviations.js';
-import { CASES, type SideBySideCase } from './cases.js';
-import { compareCase, ourRecords } from './compare.js';
-import { ensureTools, PwshReference, type JobSnapshot, type ReferenceResult, type Sshd, startSshd } from './ssh-remoting.js';
+import { CASES, SESSION_CASES, type SessionCase, type SideBySideCase } from './cases.js';
+import { type Difference, compareCase, compareSteps, ourRecords } from './compare.js';
+import {
+  ensureTools,
+  PwshReference,
+  type JobSnapshot,
+  type ReferenceRecord,
+  type ReferenceResult,
+  type Sshd,
+  startSshd,
+} from './ssh-remoting.js';
 
 /**
  * Side by side with PowerShell's own remoting: every case runs through the bot (real agents
  * named web1 and web2 running real pwsh 7.6) and through pwsh's Invoke-Command over SSH to the
  * same names on a loopback sshd, and what a user sees is compared: the objects with their
  * PSComputerName, the error records, and for -AsJob the job's and its children's states and
- * HasMoreData after Wait-Job, Receive-Job -Keep and Receive-Job. A difference is a failing test
- * unless deviations.ts lists it with the reason (the README's deviation table).
+ * HasMoreData after Wait-Job, Receive-Job -Keep and Receive-Job. Session cases run command lines
+ * in order on both sides (New-PSSession, Invoke-Command -Session, Get-PSSession, Remove-PSSession)
+ * and compare what each step showed. A difference is a failing test unless deviations.ts lists
+ * it with the reason (the README's deviation table).
  */
 
 let rt: TestRuntime;
@@ -91,26 +101,76 @@ async function runOurs(c: SideBySideCase): Promise<ReferenceResult> {
   return { id: c.id, afterWait, keep: all, afterKeep, receive: all, afterReceive };
 }
 
+/**
+ * What one typed line showed, as the reference's records: a synchronous job's stored output (with
+ * its computers), else what the sink shows (tables and code as output, error blocks as errors,
+ * one record per line). An -AsJob job shows nothing here (the steps assign it, as pwsh's do).
+ */
+function stepRecords(ran: { sink: RecordingSink; jobIds: number[] }): ReferenceRecord[] {
+  if (ran.jobIds.length > 0) {
+    return ran.jobIds.flatMap((id) => (rt.app.store.getJob(id)!.asJob ? [] : ourRecords(rt.app.store.output(id))));
+  }
+  const records: ReferenceRecord[] = [];
+  for (const e of ran.sink.events) {
+    if (e.type === 'update') continue;
+    for (const b of e.message.blocks) {
+      if (b.kind === 'error') {
+        for (const line of b.text.split('\n')) records.push({ stream: 'error', computer: null, message: line });
+      } else if (e.type === 'reply') {
+        // A private reply shows errors only (above).
+      } else if (b.kind === 'table') {
+        for (const row of b.rows)
+          records.push({ stream: 'output', computer: null, value: Object.fromEntries(b.columns.map((c, i) => [c, row[i]])) });
+      } else if (b.kind === 'code') {
+        for (const line of b.text.split('\n')) records.push({ stream: 'output', computer: null, value: line });
+      }
+    }
+  }
+  return records;
+}
+
+async function runOurSteps(c: SessionCase): Promise<ReferenceResult> {
+  const steps: ReferenceRecord[][] = [];
+  for (const step of c.steps) steps.push(stepRecords(await rt.run(step.line)));
+  return { id: c.id, steps };
+}
+
+function expectOnlyDeviations(id: string, differences: Difference[], theirs: ReferenceResult, ours: ReferenceResult): void {
+  const allowed = DEVIATIONS.filter((d) => d.cases.includes(id));
+  const unexplained = differences.filter((d) => !allowed.some((a) => a.aspect === d.aspect));
+  expect(
+    unexplained.map((d) => `${d.aspect}: ${d.text}`),
+    `reference: ${JSON.stringify(theirs)}\nours: ${JSON.stringify(ours)}`,
+  ).toEqual([]);
+  // A listed deviation that no longer happens is stale: the table must stay true.
+  for (const a of allowed) {
+    expect(
+      differences.some((d) => d.aspect === a.aspect),
+      `${a.aspect} listed for ${id} in deviations.ts no longer differs: remove it there${'reason' in a ? ' and from the README' : ''}`,
+    ).toBe(true);
+  }
+}
+
 describe('Invoke-Command side by side with pwsh over SSH', () => {
-  const seen = new Set<string>();
   for (const c of CASES) {
     it(`${c.id}: ${c.title}`, async () => {
       const [theirs, ours] = await Promise.all([ref.run({ ...c, ...(c.filePath ? { script: c.files![c.filePath]! } : {}) }), runOurs(c)]);
-      const differences = compareCase(theirs, ours);
-      const allowed = DEVIATIONS.filter((d) => d.cases.includes(c.id));
-      const unexplained = differences.filter((d) => !allowed.some((a) => a.aspect === d.aspect));
-      for (const d of differences) if (allowed.some((a) => a.aspect === d.aspect)) seen.add(`${c.id}/${d.aspect}`);
-      expect(
-        unexplained.map((d) => `${d.aspect}: ${d.text}`),
-        `reference: ${JSON.stringify(theirs)}\nours: ${JSON.stringify(ours)}`,
-      ).toEqual([]);
-      // A listed deviation that no longer happens is stale: the table must stay true.
-      for (const a of allowed) {
-        expect(
-          differences.some((d) => d.aspect === a.aspect),
-          `deviation ${a.aspect} listed for ${c.id} no longer differs: remove it from deviations.ts and the README`,
-        ).toBe(true);
-      }
+      expectOnlyDeviations(c.id, compareCase(theirs, ours), theirs, ours);
+    }, 120_000);
+  }
+});
+
+describe('sessions side by side with pwsh over SSH', () => {
+  for (const c of SESSION_CASES) {
+    it(`${c.id}: ${c.title}`, async () => {
+      const [theirs, ours] = await Promise.all([
+        ref.runSteps(
+          c.id,
+          c.steps.map((s) => s.pwsh ?? s.line),
+        ),
+        runOurSteps(c),
+      ]);
+      expectOnlyDeviations(c.id, compareSteps(c.steps, theirs, ours), theirs, ours);
     }, 120_000);
   }
 });

@@ -144,6 +144,8 @@ export interface ReferenceResult {
   receive?: ReferenceRecord[];
   afterReceive?: JobSnapshot;
   thrown?: { message: string; fqid: string };
+  /** A session case: what each step showed, in order (a terminating error as an error record). */
+  steps?: ReferenceRecord[][];
 }
 
 export interface RemotingCase {
@@ -220,9 +222,21 @@ export class PwshReference {
   }
 
   run(c: RemotingCase): Promise<ReferenceResult> {
+    return this.ask({ ...c, params: c.params ?? '', using: c.using ?? {} });
+  }
+
+  /**
+   * Runs command lines one after the other in one scope of the reference's runspace, so what one
+   * sets (`$s = New-PSSession ...`) the next reads; the scope ends with the case.
+   */
+  runSteps(id: string, steps: string[]): Promise<ReferenceResult> {
+    return this.ask({ id, steps });
+  }
+
+  private ask(request: object): Promise<ReferenceResult> {
     const result = this.queue.then(async () => {
       const seen = this.hostLines.length;
-      this.child.stdin!.write(`${JSON.stringify({ ...c, params: c.params ?? '', using: c.using ?? {} })}\n`);
+      this.child.stdin!.write(`${JSON.stringify(request)}\n`);
       const answer = JSON.parse(await this.next(120_000)) as ReferenceResult;
       // A synchronous Invoke-Command writes the remote warnings to the host, not to a stream
       // that `*>&1` catches: they are the WARNING lines the host printed meanwhile.

@@ -246,8 +246,9 @@ export async function removePSSession(call: BoundCall, ctx: ExecContext): Promis
   }
   for (const s of targets) {
     await ctx.services.sessions.close(s);
-    // Removed from the channel, as Remove-PSSession removes it from the runspace: Get-PSSession no longer lists it.
-    ctx.services.sessionStore.deleteSession(s.id);
+    // Removed as Remove-PSSession removes it from the runspace: Get-PSSession no longer lists it,
+    // and `$s` still holds it, Closed.
+    ctx.services.sessionStore.removeSession(s.id);
   }
   return null;
 }

@@ -192,4 +192,11 @@ export const JOB_MIGRATIONS: Migration[] = [
       CREATE INDEX job_output_child_progress ON job_output (child_id, id) WHERE stream = 'progress';
     `,
   },
+  {
+    id: 209,
+    name: 'a removed session is kept, Closed and unlisted, for the variables that still hold it',
+    sql: `
+      ALTER TABLE ps_sessions ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
