@@ -66,7 +66,22 @@ interface Connection {
   nonce: number;
   /** Set while an extra liveness probe runs (another connection claimed this name). */
   probe?: NodeJS.Timeout;
+  /** Its run messages waiting in the hub's inbox (see enqueueRunMessage). */
+  queued: number;
+  /** Reading from its socket is paused: it has MAX_QUEUED_PER_AGENT messages waiting. */
+  paused: boolean;
 }
+
+/**
+ * Fairness under load. An agent with this many run messages waiting is not read from until the
+ * hub has stored some of them (TCP then slows the agent down; its outbox keeps everything), so a
+ * thousand computers streaming output cannot queue up work ahead of a quiet one's answer.
+ */
+const MAX_QUEUED_PER_AGENT = 16;
+/** Most run messages stored in one turn of the event loop: commands typed meanwhile get their turn. */
+const MAX_BATCH = 500;
+/** Most messages of one agent in one batch: the others' go in too. */
+const MAX_PER_AGENT_PER_BATCH = 4;
 
 /**
  * The embedded AgentTransport: agents dial in over WebSocket (see agent-protocol.ts for the
@@ -87,9 +102,10 @@ export class WebSocketHub implements AgentTransport {
   private nonce = 0;
   private pending?: PendingConnections;
   /** Run messages waiting for the end of this turn of the event loop (see enqueueRunMessage). */
-  private inbox: Array<{ conn: Connection; msg: OutputMessage | StateMessage }> = [];
+  private readonly inbox = new Map<Connection, Array<OutputMessage | StateMessage>>();
   /** An asynchronous handler is storing a batch: later ones wait. */
   private handling = false;
+  private inboxScheduled = false;
   private framesSent = 0;
   private framesReceived = 0;
 
@@ -335,7 +351,7 @@ export class WebSocketHub implements AgentTransport {
       this.probe(existing);
       return refuse('NameInUse', `Another agent is connected as ${name}.`);
     }
-    const conn: Connection = { ws, name, key, awaitingPong: false, nonce: 0 };
+    const conn: Connection = { ws, name, key, awaitingPong: false, nonce: 0, queued: 0, paused: false };
     this.registry.markOnline(name, info);
     // Tags are the registry's (set at enrolment, then by `npm run admin -- agent tag`): a tag the
     // agent claims on its own widens nothing; say so when it asks for more.
@@ -375,18 +391,53 @@ export class WebSocketHub implements AgentTransport {
   /**
    * Run messages wait for the end of the event loop's turn, then go to the handlers as one batch
    * (one transaction for everything that arrived together). Batches are handled one after
-   * another, so cumulative acks are never premature.
+   * another, so cumulative acks are never premature. Each agent has its own queue and a batch
+   * takes a few messages from each in turn (MAX_PER_AGENT_PER_BATCH, at most MAX_BATCH in all),
+   * so a quiet computer's answer is stored within a turn or two while a thousand others stream.
    */
   private enqueueRunMessage(conn: Connection, msg: OutputMessage | StateMessage): void {
-    this.inbox.push({ conn, msg });
-    if (this.inbox.length > 1 || this.handling) return;
-    setImmediate(() => this.handleInbox());
+    let queue = this.inbox.get(conn);
+    if (!queue) this.inbox.set(conn, (queue = []));
+    queue.push(msg);
+    if (++conn.queued >= MAX_QUEUED_PER_AGENT && !conn.paused) {
+      conn.paused = true;
+      conn.ws.pause();
+    }
+    this.scheduleInbox();
+  }
+
+  private scheduleInbox(): void {
+    if (this.inboxScheduled || this.handling || this.inbox.size === 0) return;
+    this.inboxScheduled = true;
+    setImmediate(() => {
+      this.inboxScheduled = false;
+      this.handleInbox();
+    });
+  }
+
+  /** Up to MAX_BATCH messages, a few from each agent's queue; served agents go to the back. */
+  private takeBatch(): Array<{ conn: Connection; msg: OutputMessage | StateMessage }> {
+    const taken: Array<{ conn: Connection; msg: OutputMessage | StateMessage }> = [];
+    for (const [conn, queue] of this.inbox) {
+      if (taken.length >= MAX_BATCH) break;
+      this.inbox.delete(conn);
+      for (const msg of queue.splice(0, MAX_PER_AGENT_PER_BATCH)) taken.push({ conn, msg });
+      if (queue.length > 0) this.inbox.set(conn, queue);
+      conn.queued = queue.length;
+      if (conn.paused && conn.queued < MAX_QUEUED_PER_AGENT / 2) {
+        conn.paused = false;
+        conn.ws.resume();
+      }
+    }
+    return taken;
   }
 
   private handleInbox(): void {
     if (this.handling) return;
-    const batch = this.inbox.filter((e) => this.connections.get(e.conn.key) === e.conn); // cut off: ignore stragglers
-    this.inbox = [];
+    const taken = this.takeBatch();
+    // The rest waits for the next turn, after whatever I/O came meanwhile.
+    this.scheduleInbox();
+    const batch = taken.filter((e) => this.connections.get(e.conn.key) === e.conn); // cut off: ignore stragglers
     if (batch.length === 0) return;
     const messages: RunMessageFrom[] = batch.map((e) => ({ agent: e.conn.name, message: e.msg }));
     let result: readonly number[] | Promise<readonly number[]> = [];
@@ -408,7 +459,7 @@ export class WebSocketHub implements AgentTransport {
       )
       .finally(() => {
         this.handling = false;
-        if (this.inbox.length > 0) this.handleInbox();
+        this.scheduleInbox();
       });
   }
 
