@@ -59,6 +59,7 @@ done
  * got to write them itself. Files in <dir> are read as data, as in SHELL_SESSION_DRIVER. `exit`
  * in a script leaves quietly (an interactive bash would print "exit" on stderr).
  */
+// biome-ignore lint/complexity/noUselessStringRaw: its \n are printf's, to reach bash as written
 export const BASH_SESSION_PRELUDE = String.raw`PS1= PS2= PS4= PROMPT_COMMAND=; set +o history +H; unset HISTFILE
 __chatops_done=
 __chatops_pre() { local f v i=1; __chatops_args=(); while [ -e "$1/arg$i" ]; do v=$(cat "$1/arg$i"; printf x); __chatops_args+=("${'$'}{v%x}"); i=$((i + 1)); done; for f in "$1"/env/USING_*; do [ -e "$f" ] || continue; v=$(cat "$f"; printf x); export "${'$'}{f##*/}=${'$'}{v%x}"; done; }
