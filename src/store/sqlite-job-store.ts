@@ -105,26 +105,28 @@ function toJob(r: JobRow): JobRecord {
   };
 }
 
+/** Assigns rather than spreads: a fan-out's status reads a thousand of these every few seconds. */
 function toChild(r: ChildRow): ChildJobRecord {
-  return {
+  const c: ChildJobRecord = {
     id: r.id,
     parentId: r.parent_id,
     position: r.position,
     name: r.name,
     instanceId: r.instance_id,
     computer: r.computer,
-    ...(r.agent !== null ? { agent: r.agent } : {}),
     runId: r.run_id,
     state: r.state as JobState,
-    ...(r.reason !== null ? { reason: r.reason } : {}),
-    ...(r.exit_code !== null ? { exitCode: r.exit_code } : {}),
-    ...(r.configuration_name !== null ? { configurationName: r.configuration_name } : {}),
     dispatched: r.dispatched === 1,
     readUpto: r.read_upto,
-    ...(r.begin_time !== null ? { beginTime: r.begin_time } : {}),
-    ...(r.end_time !== null ? { endTime: r.end_time } : {}),
-    ...(r.lost_deadline !== null && r.lost_deadline !== undefined ? { lostDeadline: r.lost_deadline } : {}),
   };
+  if (r.agent !== null) c.agent = r.agent;
+  if (r.reason !== null) c.reason = r.reason;
+  if (r.exit_code !== null) c.exitCode = r.exit_code;
+  if (r.configuration_name !== null) c.configurationName = r.configuration_name;
+  if (r.begin_time !== null) c.beginTime = r.begin_time;
+  if (r.end_time !== null) c.endTime = r.end_time;
+  if (r.lost_deadline !== null && r.lost_deadline !== undefined) c.lostDeadline = r.lost_deadline;
+  return c;
 }
 
 function toOutput(r: OutputRow): OutputRecord {
@@ -240,9 +242,10 @@ export class SqliteJobStore implements JobStore {
         throttle: job.throttleLimit,
         now,
       });
-      job.children.forEach((c, i) => {
+      // The records are built as inserted (NotStarted, nothing read), not read back.
+      const children = job.children.map((c, i): ChildJobRecord => {
         const childId = id + 1 + i;
-        this.stmts.insertChild.run({
+        const row = {
           id: childId,
           parent_id: id,
           position: i,
@@ -252,7 +255,23 @@ export class SqliteJobStore implements JobStore {
           agent: c.agent ?? null,
           run_id: randomUUID(),
           configuration_name: c.configurationName ?? null,
-        });
+        };
+        this.stmts.insertChild.run(row);
+        const rec: ChildJobRecord = {
+          id: childId,
+          parentId: id,
+          position: i,
+          name: row.name,
+          instanceId: row.instance_id,
+          computer: c.computer,
+          runId: row.run_id,
+          state: 'NotStarted',
+          dispatched: false,
+          readUpto: 0,
+        };
+        if (c.agent !== undefined) rec.agent = c.agent;
+        if (c.configurationName !== undefined) rec.configurationName = c.configurationName;
+        return rec;
       });
       const r = job.run;
       this.stmts.insertRun.run(
@@ -265,7 +284,7 @@ export class SqliteJobStore implements JobStore {
         r.maxRuntimeMs,
         r.sessions !== undefined ? JSON.stringify(r.sessions) : null,
       );
-      return { job: this.getJob(id)!, children: this.children(id) };
+      return { job: this.getJob(id)!, children };
     })();
   }
 
