@@ -53,16 +53,17 @@ done
  * function.) This prelude is the first thing on stdin; then each request is one line, run at
  * the top level so that `declare` in a script makes globals:
  *
- *     __chatops_pre <dir>; . <dir>/script "${__chatops_args[@]}" </dev/null; __chatops_post <marker> $?
+ *     __chatops_pre <dir> && . <dir>/script "${__chatops_args[@]}" </dev/null; __chatops_post <marker> $?
  *
  * and after a stop, `__chatops_abort <marker> 130`, which writes the markers unless the command
- * got to write them itself. Files in <dir> are read as data, as in SHELL_SESSION_DRIVER. `exit`
+ * got to write them itself. A stop first leaves `<dir>/cancelled`: a SIGINT that comes before
+ * bash has read the request finds nothing to interrupt, and `__chatops_pre` then skips the script. Files in <dir> are read as data, as in SHELL_SESSION_DRIVER. `exit`
  * in a script leaves quietly (an interactive bash would print "exit" on stderr).
  */
 // biome-ignore lint/complexity/noUselessStringRaw: its \n are printf's, to reach bash as written
 export const BASH_SESSION_PRELUDE = String.raw`PS1= PS2= PS4= PROMPT_COMMAND=; set +o history +H; unset HISTFILE
 __chatops_done=
-__chatops_pre() { local f v i=1; __chatops_args=(); while [ -e "$1/arg$i" ]; do v=$(cat "$1/arg$i"; printf x); __chatops_args+=("${'$'}{v%x}"); i=$((i + 1)); done; for f in "$1"/env/USING_*; do [ -e "$f" ] || continue; v=$(cat "$f"; printf x); export "${'$'}{f##*/}=${'$'}{v%x}"; done; }
+__chatops_pre() { [ -e "$1/cancelled" ] && return 130; local f v i=1; __chatops_args=(); while [ -e "$1/arg$i" ]; do v=$(cat "$1/arg$i"; printf x); __chatops_args+=("${'$'}{v%x}"); i=$((i + 1)); done; for f in "$1"/env/USING_*; do [ -e "$f" ] || continue; v=$(cat "$f"; printf x); export "${'$'}{f##*/}=${'$'}{v%x}"; done; }
 __chatops_post() { __chatops_done=$1; printf '
 %s %d
 ' "$1" "$2"; printf '
@@ -347,6 +348,11 @@ export class ShellSession {
       const pid = this.child.pid;
       if (finished || stopped || pid === undefined || this.exited) return;
       stopped = result;
+      try {
+        writeFileSync(join(dir, 'cancelled'), '');
+      } catch {
+        // The directory is gone only once the command ended.
+      }
       signalGroup(pid, 'SIGINT');
       this.child.stdin!.write(`${SACRIFICIAL_LINE}__chatops_abort ${marker} 130\n`);
       const escalate = setTimeout(() => {
@@ -367,7 +373,7 @@ export class ShellSession {
     if (this.exited) finish(undefined);
     else if (this.options.kind === 'bash') {
       const d = singleQuoted(dir);
-      this.child.stdin!.write(`__chatops_pre ${d}; . ${d}/script "\${__chatops_args[@]}" </dev/null; __chatops_post ${marker} $?\n`);
+      this.child.stdin!.write(`__chatops_pre ${d} && . ${d}/script "\${__chatops_args[@]}" </dev/null; __chatops_post ${marker} $?\n`);
     } else this.child.stdin!.write(`${dir} ${marker}\n`);
     return {
       ...(this.child.pid !== undefined ? { pgid: this.child.pid } : {}),
