@@ -56,19 +56,17 @@ done
  *     __chatops_pre <dir> && . <dir>/script "${__chatops_args[@]}" </dev/null; __chatops_post <marker> $?
  *
  * and after a stop, `__chatops_abort <marker> 130`, which writes the markers unless the command
- * got to write them itself. A stop first leaves `<dir>/cancelled`: a SIGINT that comes before
- * bash has read the request finds nothing to interrupt, and `__chatops_pre` then skips the script. Files in <dir> are read as data, as in SHELL_SESSION_DRIVER. `exit`
- * in a script leaves quietly (an interactive bash would print "exit" on stderr).
+ * got to write them itself (a stop's SIGINT cannot cut `__chatops_post` between its two markers:
+ * it ignores SIGINT meanwhile, and marks the command done only after both). A stop first leaves
+ * `<dir>/cancelled`: a SIGINT that comes before bash has read the request finds nothing to
+ * interrupt, and `__chatops_pre` then skips the script. Files in <dir> are read as data, as in
+ * SHELL_SESSION_DRIVER. `exit` in a script leaves quietly (an interactive bash would print "exit"
+ * on stderr).
  */
-// biome-ignore lint/complexity/noUselessStringRaw: its \n are printf's, to reach bash as written
 export const BASH_SESSION_PRELUDE = String.raw`PS1= PS2= PS4= PROMPT_COMMAND=; set +o history +H; unset HISTFILE
 __chatops_done=
 __chatops_pre() { [ -e "$1/cancelled" ] && return 130; local f v i=1; __chatops_args=(); while [ -e "$1/arg$i" ]; do v=$(cat "$1/arg$i"; printf x); __chatops_args+=("${'$'}{v%x}"); i=$((i + 1)); done; for f in "$1"/env/USING_*; do [ -e "$f" ] || continue; v=$(cat "$f"; printf x); export "${'$'}{f##*/}=${'$'}{v%x}"; done; }
-__chatops_post() { __chatops_done=$1; printf '
-%s %d
-' "$1" "$2"; printf '
-%s
-' "$1" >&2; }
+__chatops_post() { trap '' INT; printf '\n%s %d\n' "$1" "$2"; printf '\n%s\n' "$1" >&2; __chatops_done=$1; trap - INT; }
 __chatops_abort() { [ "$__chatops_done" = "$1" ] || __chatops_post "$1" "$2"; }
 exit() { builtin exit "$@" 2>/dev/null; }
 `;
@@ -354,12 +352,24 @@ export class ShellSession {
         // The directory is gone only once the command ended.
       }
       signalGroup(pid, 'SIGINT');
-      this.child.stdin!.write(`${SACRIFICIAL_LINE}__chatops_abort ${marker} 130\n`);
-      const escalate = setTimeout(() => {
-        if (finished) return;
-        stopped = { ...result, reason: `${result.reason}; it did not end on an interrupt, so its session was closed` };
-        onStopKill();
-      }, this.options.killGraceMs);
+      // The abort line is written again until the markers come: a SIGINT that bash takes while
+      // reading may drop input it had already read ahead. It writes nothing once they came.
+      const abort = (): void => {
+        if (!finished && !this.exited) this.child.stdin!.write(`${SACRIFICIAL_LINE}__chatops_abort ${marker} 130\n`);
+      };
+      abort();
+      const again = setInterval(() => (finished ? clearInterval(again) : abort()), 300);
+      again.unref();
+      // As for pwsh: an interrupt on a busy machine may take a moment; a lost session costs more.
+      const escalate = setTimeout(
+        () => {
+          clearInterval(again);
+          if (finished) return;
+          stopped = { ...result, reason: `${result.reason}; it did not end on an interrupt, so its session was closed` };
+          onStopKill();
+        },
+        Math.max(this.options.killGraceMs, 5000),
+      );
       escalate.unref();
     };
     let runtimeTimer: NodeJS.Timeout | undefined;
