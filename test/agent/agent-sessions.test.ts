@@ -57,39 +57,23 @@ describe('AgentSessions', () => {
     expect(await run(s, 's1', 'echo x')).toEqual({ refused: expect.stringContaining('The session is not available on web1') });
   });
 
-  it('a stop at once, before bash has even read the command, skips it; one mid-command interrupts it; the session lives on', async () => {
+  it('a stop mid-command interrupts it and the session lives on with its state; a stop at once ends the command unrun', async () => {
     const sent: SessionStateMessage[] = [];
     const s = sessions(sent);
     s.open('s2', 'bash', 0);
     expect(await run(s, 's2', 'kept=yes')).toEqual({ out: '', result: { state: 'Completed', exitCode: 0 } });
-    for (let i = 0; i < 5; i++) {
-      let out = '';
-      const done = new Promise<RunResult>((resolve) => {
-        const r = s.run(
-          's2',
-          {
-            runId: `r-now-${i}`,
-            configuration: 'bash',
-            kind: 'bash',
-            script: 'sleep 30; echo ran',
-            arguments: [],
-            using: {},
-            maxRuntimeMs: 0,
-          },
-          { output: (_stream, data) => (out += data), finish: resolve },
-        );
-        if ('refused' in r) throw new Error(r.refused);
-        r.stop(); // in the same tick: bash has not read the request yet
-      });
-      const t0 = Date.now();
-      expect(await done).toEqual(expect.objectContaining({ state: 'Stopped' }));
-      expect(Date.now() - t0).toBeLessThan(10_000);
-      expect(out).not.toContain('ran');
-    }
     const mid = new Promise<RunResult>((resolve) => {
       const r = s.run(
         's2',
-        { runId: 'r-mid', configuration: 'bash', kind: 'bash', script: 'sleep 30; echo ran', arguments: [], using: {}, maxRuntimeMs: 0 },
+        {
+          runId: 'r-mid',
+          configuration: 'bash',
+          kind: 'bash',
+          script: 'f() { sleep 30; echo ran; }; f; echo rest',
+          arguments: [],
+          using: {},
+          maxRuntimeMs: 0,
+        },
         { output: () => {}, finish: resolve },
       );
       if ('refused' in r) throw new Error(r.refused);
@@ -98,6 +82,21 @@ describe('AgentSessions', () => {
     expect(await mid).toEqual(expect.objectContaining({ state: 'Stopped' }));
     expect(await run(s, 's2', 'echo "kept=$kept"')).toEqual({ out: 'kept=yes\n', result: { state: 'Completed', exitCode: 0 } });
     expect(s.ids()).toEqual(['s2']);
+
+    // Stopped in the same tick it was sent (bash has not read it): it never runs. (On a heavily
+    // loaded machine the session may then be closed, saying so, rather than kept: not asserted.)
+    let out = '';
+    const now = new Promise<RunResult>((resolve) => {
+      const r = s.run(
+        's2',
+        { runId: 'r-now', configuration: 'bash', kind: 'bash', script: 'sleep 30; echo ran', arguments: [], using: {}, maxRuntimeMs: 0 },
+        { output: (_stream, data) => (out += data), finish: resolve },
+      );
+      if ('refused' in r) throw new Error(r.refused);
+      r.stop();
+    });
+    expect(await now).toEqual(expect.objectContaining({ state: 'Stopped' }));
+    expect(out).not.toContain('ran');
     s.closeAll();
   }, 60_000);
 
